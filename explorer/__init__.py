@@ -1,0 +1,1 @@
+"""explorer: the explicit-state model checker behind the ``cowspec`` command."""

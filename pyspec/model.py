@@ -1,0 +1,185 @@
+"""The one interface between models and the explorer.
+
+Compiled specs and hand-written Python models both implement :class:`Model`, so that
+the explorer never knows which it is running. The interface is deliberately small and
+fast to call from a search loop: states are opaque hashable values, successors come as
+plain tuples ``(action index, parameter values, next state)``, and checks are plain
+callables. Everything a report needs in words (names, docs, kernel tags, described
+values) sits in frozen dataclasses beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pyspec.values import Value
+
+State = Hashable
+Successor = tuple[int, tuple, State]
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """Where something was written: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Tag:
+    """An annotation such as ``@kernel("mm/memory.c: do_wp_page")`` or ``@patch(12)``."""
+
+    name: str
+    args: tuple[str | int, ...] = ()
+
+    def __str__(self) -> str:
+        inner = ", ".join(repr(a) if isinstance(a, str) else str(a) for a in self.args)
+        return f"@{self.name}({inner})" if self.args else f"@{self.name}"
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """An action (a kind of transition) and what to say about it."""
+
+    name: str
+    params: tuple[str, ...] = ()
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    pos: SourcePos | None = None
+
+    def tag(self, name: str) -> Tag | None:
+        return next((t for t in self.tags if t.name == name), None)
+
+
+CheckKind = Literal["invariant", "property", "reachable", "constraint"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named predicate the explorer evaluates.
+
+    ``fn`` takes one state for invariants, reachable witnesses and constraints, and
+    ``(state, next_state)`` for action properties.
+    """
+
+    name: str
+    kind: CheckKind
+    fn: Callable[..., bool] = field(compare=False, repr=False)
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """An abstraction of a state, or of each element of it, to a small label.
+
+    ``fn(state)`` returns ``[(element, label), ...]``: one pair per element for an
+    element view (``element`` names it, e.g. ``"F0"``), or a single ``(None, label)`` for
+    a whole-state view. The explorer draws the quotient graph over the labels.
+    """
+
+    name: str
+    fn: Callable[[State], list[tuple[str | None, str]]] = field(compare=False, repr=False)
+    element: str | None = None
+    doc: str = ""
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioStep:
+    """One step of a scenario: an action with some parameters fixed (``None`` = any)."""
+
+    action: int
+    params: tuple[object | None, ...]
+    text: str = ""
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A litmus test: steps run in order, and the verdict this model expects.
+
+    ``expect_violated`` empty means "every property holds and the last step is
+    reached"; otherwise exactly the named properties are expected to be violated.
+    """
+
+    name: str
+    steps: tuple[ScenarioStep, ...]
+    expect_violated: frozenset[str] = frozenset()
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    pos: SourcePos | None = None
+
+
+class Model:
+    """Base class of every checkable model.
+
+    Subclasses set the attributes and implement :meth:`initial_states`,
+    :meth:`successors` and :meth:`describe_state`. ``successors`` yields one entry per
+    way an action produces a state (each binding of its parameters and each
+    nondeterministic choice), duplicates included: that is what makes the explorer's
+    "total states" equal to TLC's.
+    """
+
+    name: str = "model"
+    spec_file: str | None = None
+    constants: dict[str, Value] = {}
+    variables: tuple[str, ...] = ()
+    actions: tuple[ActionInfo, ...] = ()
+    invariants: tuple[Check, ...] = ()
+    action_properties: tuple[Check, ...] = ()
+    reachables: tuple[Check, ...] = ()
+    constraints: tuple[Check, ...] = ()
+    views: tuple[View, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+    #: Properties (invariants, action properties, ``"deadlock"``) this model is
+    #: expected to violate, e.g. a kernel version with a known bug.
+    expect_violated: frozenset[str] = frozenset()
+    check_deadlock: bool = True
+
+    def initial_states(self) -> Sequence[State]:
+        raise NotImplementedError
+
+    def successors(self, state: State) -> Sequence[Successor]:
+        raise NotImplementedError
+
+    def describe_state(self, state: State) -> dict[str, Value]:
+        raise NotImplementedError
+
+    def describe_params(self, action: int, params: tuple) -> tuple[Value, ...]:
+        """Parameter values in words; by default the raw values, which suits Python models."""
+        return tuple(params)
+
+    def explain_error(self, exc: BaseException) -> EvalError:
+        """Turn an exception raised while evaluating the model into an :class:`EvalError`."""
+        if isinstance(exc, EvalError):
+            return exc
+        return EvalError(f"{type(exc).__name__}: {exc}", None)
+
+    def action_label(self, action: int, params: tuple) -> str:
+        from pyspec.values import render
+
+        info = self.actions[action]
+        vals = self.describe_params(action, params)
+        if not info.params:
+            return info.name
+        inner = ", ".join(f"{n}={render(v)}" for n, v in zip(info.params, vals))
+        return f"{info.name}({inner})"
+
+
+class EvalError(Exception):
+    """A spec went wrong while being evaluated: division by zero, a value out of its
+    declared range, a field of the wrong union variant, ``min`` of an empty set."""
+
+    def __init__(self, message: str, pos: SourcePos | None):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
