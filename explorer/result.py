@@ -1,0 +1,157 @@
+"""What a check found, as plain data.
+
+Every pass after the search (judging, text, JSON, JUnit, ITF, diagrams) reads these
+dataclasses and nothing else, so reports never need the model or its raw states: traces
+are already described (:mod:`pyspec.values`) when they land here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pyspec.model import SourcePos, Tag
+from pyspec.values import Value
+
+PropertyKind = Literal["invariant", "property", "reachable", "deadlock"]
+#: ``holds``/``violated`` for invariants, action properties and deadlock freedom;
+#: ``reachable``/``unreachable`` for witnesses; ``unknown`` when the search was cut first.
+Verdict = Literal["holds", "violated", "reachable", "unreachable", "unknown"]
+Judgement = Literal["pass", "fail", "unknown"]
+#: Why a search ended early; ``None`` means it explored every reachable state.
+StopReason = Literal[
+    "violation", "max_states", "max_depth", "timeout", "max_memory", "interrupted", "error"
+]
+LIMIT_REASONS: frozenset[str] = frozenset(
+    {"max_states", "max_depth", "timeout", "max_memory", "interrupted"}
+)
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One state of a trace and the transition that led to it (none for the first)."""
+
+    state: dict[str, Value]
+    action: str | None = None
+    action_index: int | None = None
+    params: tuple[tuple[str, Value], ...] = ()
+    label: str = ""
+    tags: tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A behaviour from an initial state, every state listed, the initial one first."""
+
+    steps: tuple[TraceStep, ...]
+
+
+@dataclass
+class PropertyVerdict:
+    """A property's verdict as found, what the model expects, and whether they agree."""
+
+    name: str
+    kind: PropertyKind
+    verdict: Verdict
+    expected: Verdict
+    judgement: Judgement = "unknown"
+    trace: Trace | None = None
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class ActionCoverage:
+    """``enabled``: explored states where the action produced a successor; ``fired``:
+    successors it generated; ``new``: distinct states it discovered first."""
+
+    name: str
+    kernel: str | None
+    enabled: int
+    fired: int
+    new: int
+
+
+@dataclass(frozen=True)
+class KernelCoverage:
+    """The same counts for every action tagged with one kernel function."""
+
+    kernel: str
+    actions: tuple[str, ...]
+    enabled: int
+    fired: int
+    new: int
+
+
+@dataclass
+class Coverage:
+    actions: list[ActionCoverage] = field(default_factory=list)
+    kernel: list[KernelCoverage] = field(default_factory=list)
+    #: ``--strict-coverage``: an action that never fired fails the run.
+    strict: bool = False
+    judgement: Judgement = "pass"
+
+    @property
+    def never_fired(self) -> list[str]:
+        return [a.name for a in self.actions if a.fired == 0]
+
+
+@dataclass(frozen=True)
+class Stats:
+    distinct_states: int = 0
+    total_states: int = 0
+    depth: int = 0
+    elapsed_s: float = 0.0
+    #: States found but not explored when the search stopped.
+    queue: int = 0
+
+    @property
+    def states_per_s(self) -> float:
+        return self.distinct_states / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class EvalFailure:
+    """The model raised while being evaluated; ``trace`` leads to the state concerned."""
+
+    message: str
+    pos: SourcePos | None
+    trace: Trace | None
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    steps: tuple[str, ...]
+    expect_violated: tuple[str, ...]
+    violated: tuple[str, ...]
+    #: How many steps some behaviour completed (``len(steps)`` = the scenario ran to the end).
+    reached: int
+    complete: bool
+    stats: Stats
+    judgement: Judgement = "unknown"
+    reason: str = ""
+    #: Violation traces by property name, and ``"end"``: a run of every step.
+    traces: dict[str, Trace] = field(default_factory=dict)
+    error: EvalFailure | None = None
+    doc: str = ""
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Result:
+    spec: str | None
+    model: str
+    constants: dict[str, Value]
+    stats: Stats
+    stopped: StopReason | None
+    properties: list[PropertyVerdict]
+    coverage: Coverage
+    error: EvalFailure | None = None
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None

@@ -1,0 +1,455 @@
+"""Breadth-first exhaustive search with TLC's counting rules.
+
+``check(model, options) -> Result`` is the one entry point; other backends (a numpy
+frontier, fingerprints, several workers) can slot in behind the same signature.
+
+The store is a dict from state to id plus flat arrays indexed by id: the parent id and
+the position of the state in its parent's successor list. Ids are handed out in BFS
+order, so the list of states *is* the queue, and a trace is rebuilt by walking parents
+and asking each parent for its successors again. Nothing in the loop formats text or
+builds per-state objects; labels are made only for the few states that end up in a
+trace. The engine prints nothing: it reports progress through a callback.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from explorer.result import (
+    ActionCoverage,
+    Coverage,
+    EvalFailure,
+    KernelCoverage,
+    PropertyKind,
+    PropertyVerdict,
+    Result,
+    Stats,
+    StopReason,
+    Trace,
+    Verdict,
+)
+from explorer.traces import RawStep, describe_trace
+from pyspec.errors import ModelConfigError
+from pyspec.model import ActionInfo, Check, Model, State
+
+
+@dataclass(frozen=True)
+class Progress:
+    distinct_states: int
+    total_states: int
+    depth: int
+    queue: int
+    elapsed_s: float
+
+
+class Observer(Protocol):
+    """Sees every stored state and every generated transition, for graphs and views.
+
+    ``next_id`` is -1 for a successor that is not stored (outside a constraint or past
+    ``max_depth``). Observers run inside the model's error handling, so they may call
+    model code (views, invariants).
+    """
+
+    def state(self, sid: int, state: State, level: int) -> None: ...
+
+    def edge(
+        self, sid: int, state: State, action: int, params: tuple, next_id: int, next_state: State
+    ) -> None: ...
+
+
+@dataclass
+class Options:
+    #: Collect one trace per violated property instead of stopping at the first.
+    #: Forced on when the model expects violations, so that every property is judged.
+    keep_going: bool = False
+    #: ``None``: the model's own ``check_deadlock``.
+    check_deadlock: bool | None = None
+    max_states: int | None = None
+    max_depth: int | None = None
+    timeout_s: float | None = None
+    max_memory_mb: float | None = None
+    progress: Callable[[Progress], None] | None = None
+    progress_interval_s: float = 2.0
+    observer: Observer | None = None
+
+
+#: Dequeued states between two looks at the clock; every tenth look also reads the RSS.
+POLL_EVERY = 1000
+
+#: Where a violation's trace hangs off the store: a stored state's id (-1: none) and the
+#: raw transitions after it.
+_Anchor = tuple[int, list[RawStep]]
+
+
+#: Per kind: the verdict when a state was found, when none was, and the "bad" verdict.
+_OUTCOMES: dict[PropertyKind, tuple[Verdict, Verdict, Verdict]] = {
+    "invariant": ("violated", "holds", "violated"),
+    "property": ("violated", "holds", "violated"),
+    "deadlock": ("violated", "holds", "violated"),
+    "reachable": ("reachable", "unreachable", "unreachable"),
+}
+
+
+def _opposite(bad: Verdict) -> Verdict:
+    return "reachable" if bad == "unreachable" else "holds"
+
+
+def check(model: Model, options: Options | None = None) -> Result:
+    """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
+    validate_expectations(model)
+    return _Search(model, options or Options()).run()
+
+
+def validate_expectations(model: Model) -> None:
+    """A misspelt expectation would otherwise be silently ignored."""
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    known.add("deadlock")
+    unknown = sorted(set(model.expect_violated) - known)
+    if unknown:
+        raise ModelConfigError(
+            f"model {model.name!r} expects unknown properties to be violated: "
+            + ", ".join(unknown)
+        )
+
+
+def rss_mb() -> float:
+    """Peak resident set size; it only grows during a search, so the peak is the current."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def kernel_of(info: ActionInfo) -> str | None:
+    tag = info.tag("kernel")
+    return str(tag.args[0]) if tag is not None and tag.args else None
+
+
+class _Search:
+    def __init__(self, model: Model, options: Options) -> None:
+        self.model = model
+        self.options = options
+        self.keep_going = options.keep_going or bool(model.expect_violated)
+        self.check_deadlock = (
+            model.check_deadlock if options.check_deadlock is None else options.check_deadlock
+        )
+        #: First violation (or witness) of each (kind, index), in BFS order: the shortest.
+        self.found: dict[tuple[PropertyKind, int], _Anchor] = {}
+        self.ids: dict[State, int] = {}
+        self.states: list[State] = []
+        self.parent = array("q")
+        self.via = array("q")
+        n = len(model.actions)
+        self.enabled = [0] * n
+        self.fired = [0] * n
+        self.new = [0] * n
+        kernels = [kernel_of(a) for a in model.actions]
+        self.kernels = sorted({k for k in kernels if k is not None})
+        self.group_of = [-1 if k is None else self.kernels.index(k) for k in kernels]
+        self.group_enabled = [0] * len(self.kernels)
+        self.total = 0
+        self.level = 0
+        self.level_end = 0
+        self.head = 0
+        self.cut_by_depth = False
+        self.stopped: StopReason | None = None
+        self.error: tuple[BaseException, _Anchor] | None = None
+        self.live_inv = list(enumerate(c.fn for c in model.invariants))
+        self.live_props = list(enumerate(c.fn for c in model.action_properties))
+        self.live_reach = list(enumerate(c.fn for c in model.reachables))
+        self.constraints = [c.fn for c in model.constraints]
+        self.t0 = 0.0
+
+    def run(self) -> Result:
+        self.t0 = time.monotonic()
+        try:
+            if self._initial():
+                self._explore()
+        except KeyboardInterrupt:
+            self.stopped = "interrupted"
+        except MemoryError:
+            self.stopped = "max_memory"
+        if self.stopped is None and self.cut_by_depth:
+            self.stopped = "max_depth"
+        return self._result(time.monotonic() - self.t0)
+
+    # -- the search ------------------------------------------------------------------
+
+    def _violated(self, kind: PropertyKind, index: int, anchor: _Anchor) -> bool:
+        """Record a violation; True when the search must stop here."""
+        self.found.setdefault((kind, index), anchor)
+        if kind == "invariant":
+            self.live_inv = [x for x in self.live_inv if x[0] != index]
+        elif kind == "property":
+            self.live_props = [x for x in self.live_props if x[0] != index]
+        if self.keep_going:
+            return False
+        self.stopped = "violation"
+        return True
+
+    def _check_new(self, anchor: _Anchor, t: State) -> bool:
+        """Invariants and witnesses on a state generated for the first time; True = stop."""
+        stop = False
+        for k, fn in self.live_inv:
+            if not fn(t):
+                stop = self._violated("invariant", k, anchor) or stop
+        for k, fn in self.live_reach:
+            if fn(t):
+                self.found[("reachable", k)] = anchor
+                self.live_reach = [x for x in self.live_reach if x[0] != k]
+        return stop
+
+    def _full(self) -> bool:
+        cap = self.options.max_states
+        if cap is not None and len(self.states) >= cap:
+            self.stopped = "max_states"
+            return True
+        return False
+
+    def _store(self, t: State, parent: int, via: int) -> int:
+        tid = len(self.states)
+        self.ids[t] = tid
+        self.states.append(t)
+        self.parent.append(parent)
+        self.via.append(via)
+        return tid
+
+    def _initial(self) -> bool:
+        """Generate, check and store the initial states; False when the search must stop."""
+        observer = self.options.observer
+        try:
+            inits = list(self.model.initial_states())
+        except Exception as exc:
+            self.error = (exc, (-1, []))
+            return False
+        t = None
+        try:
+            for i, t in enumerate(inits):
+                self.total += 1
+                if t in self.ids:
+                    continue
+                if self._check_new((-1, [(None, (), t)]), t):
+                    return False
+                if not all(c(t) for c in self.constraints):
+                    continue
+                if self._full():
+                    return False
+                tid = self._store(t, -1, i)
+                if observer is not None:
+                    observer.state(tid, t, 1)
+        except Exception as exc:
+            self.error = (exc, (-1, [] if t is None else [(None, (), t)]))
+            return False
+        self.level = 1
+        self.level_end = len(self.states)
+        return True
+
+    def _poll(self, polls: int, last_progress: float) -> float:
+        """Limits and progress, looked at every POLL_EVERY states; returns the progress time."""
+        opts = self.options
+        now = time.monotonic()
+        if opts.timeout_s is not None and now - self.t0 >= opts.timeout_s:
+            self.stopped = "timeout"
+        elif opts.max_memory_mb is not None and polls % 10 == 0 and rss_mb() > opts.max_memory_mb:
+            self.stopped = "max_memory"
+        if opts.progress is not None and now - last_progress >= opts.progress_interval_s:
+            opts.progress(self._progress(now))
+            return now
+        return last_progress
+
+    def _progress(self, now: float) -> Progress:
+        return Progress(
+            len(self.states), self.total, self.level, len(self.states) - self.head, now - self.t0
+        )
+
+    def _explore(self) -> None:
+        model = self.model
+        successors = model.successors
+        ids, states = self.ids, self.states
+        enabled, fired, new = self.enabled, self.fired, self.new
+        group_of, group_enabled = self.group_of, self.group_enabled
+        constraints = self.constraints
+        observer = self.options.observer
+        max_depth = self.options.max_depth
+        stamp = [-1] * len(enabled)
+        gstamp = [-1] * len(group_enabled)
+        next_poll = POLL_EVERY
+        polls = 0
+        last_progress = self.t0
+        while self.head < len(states):
+            sid = self.head
+            if sid == self.level_end:
+                self.level += 1
+                self.level_end = len(states)
+            if sid >= next_poll:
+                next_poll = sid + POLL_EVERY
+                polls += 1
+                last_progress = self._poll(polls, last_progress)
+                if self.stopped:
+                    return
+            s = states[sid]
+            self.head = sid + 1
+            try:
+                succs = successors(s)
+            except Exception as exc:
+                self.error = (exc, (sid, []))
+                return
+            if not succs and self.check_deadlock and self._violated("deadlock", 0, (sid, [])):
+                return
+            beyond = max_depth is not None and self.level >= max_depth
+            level = self.level + 1
+            props = self.live_props
+            stop = False
+            a, params, t = None, (), None
+            try:
+                for pos, (a, params, t) in enumerate(succs):
+                    self.total += 1
+                    fired[a] += 1
+                    if stamp[a] != sid:
+                        stamp[a] = sid
+                        enabled[a] += 1
+                        g = group_of[a]
+                        if g >= 0 and gstamp[g] != sid:
+                            gstamp[g] = sid
+                            group_enabled[g] += 1
+                    for k, fn in props:
+                        if not fn(s, t):
+                            stop = self._violated("property", k, (sid, [(a, params, t)])) or stop
+                            props = self.live_props
+                    tid = ids.get(t)
+                    if tid is None:
+                        if beyond:
+                            self.cut_by_depth = True
+                        elif constraints and not all(c(t) for c in constraints):
+                            stop = self._check_new((sid, [(a, params, t)]), t) or stop
+                        elif self._full():
+                            return
+                        else:
+                            tid = self._store(t, sid, pos)
+                            new[a] += 1
+                            if observer is not None:
+                                observer.state(tid, t, level)
+                            stop = self._check_new((sid, [(a, params, t)]), t) or stop
+                    if observer is not None:
+                        observer.edge(sid, s, a, params, -1 if tid is None else tid, t)
+                    if stop:
+                        return
+            except Exception as exc:
+                self.error = (exc, (sid, [] if t is None else [(a, params, t)]))
+                return
+
+    # -- the result ------------------------------------------------------------------
+
+    def _depth(self) -> int:
+        if not self.states:
+            return 0
+        return self.level + (1 if len(self.states) > self.level_end else 0)
+
+    def _trace(self, anchor: _Anchor | None) -> Trace | None:
+        if anchor is None:
+            return None
+        sid, tail = anchor
+        chain: list[int] = []
+        while sid >= 0:
+            chain.append(sid)
+            sid = self.parent[sid]
+        raw: list[RawStep] = []
+        for n in reversed(chain):
+            p = self.parent[n]
+            if p < 0:
+                raw.append((None, (), self.states[n]))
+            else:
+                a, params, t = self.model.successors(self.states[p])[self.via[n]]
+                raw.append((a, params, t))
+        raw.extend(tail)
+        return describe_trace(self.model, raw)
+
+    def _verdicts(self) -> list[PropertyVerdict]:
+        m = self.model
+        complete = self.stopped is None
+        out: list[PropertyVerdict] = []
+        groups: list[tuple[PropertyKind, tuple[Check | None, ...]]] = [
+            ("invariant", m.invariants),
+            ("property", m.action_properties),
+            ("deadlock", (None,) if self.check_deadlock else ()),
+            ("reachable", m.reachables),
+        ]
+        for kind, checks in groups:
+            found, missing, bad = _OUTCOMES[kind]
+            for k, c in enumerate(checks):
+                name = c.name if c is not None else "deadlock"
+                anchor = self.found.get((kind, k))
+                out.append(
+                    PropertyVerdict(
+                        name=name,
+                        kind=kind,
+                        verdict=found if anchor is not None else missing if complete else "unknown",
+                        expected=bad if name in m.expect_violated else _opposite(bad),
+                        trace=self._trace(anchor),
+                        doc=c.doc if c is not None else "",
+                        tags=c.tags if c is not None else (),
+                        pos=c.pos if c is not None else None,
+                    )
+                )
+        return out
+
+    def _coverage(self) -> Coverage:
+        acts = self.model.actions
+        actions = [
+            ActionCoverage(a.name, kernel_of(a), self.enabled[i], self.fired[i], self.new[i])
+            for i, a in enumerate(acts)
+        ]
+        kernel = []
+        for g, name in enumerate(self.kernels):
+            members = [i for i, x in enumerate(self.group_of) if x == g]
+            kernel.append(
+                KernelCoverage(
+                    kernel=name,
+                    actions=tuple(acts[i].name for i in members),
+                    enabled=self.group_enabled[g],
+                    fired=sum(self.fired[i] for i in members),
+                    new=sum(self.new[i] for i in members),
+                )
+            )
+        return Coverage(actions=actions, kernel=kernel)
+
+    def _result(self, elapsed: float) -> Result:
+        m = self.model
+        stats = Stats(
+            distinct_states=len(self.states),
+            total_states=self.total,
+            depth=self._depth(),
+            elapsed_s=elapsed,
+            queue=len(self.states) - self.head,
+        )
+        error: EvalFailure | None = None
+        properties: list[PropertyVerdict] = []
+        if self.error is not None:
+            self.stopped = "error"
+            exc, anchor = self.error
+            error = self._failure(exc, anchor)
+        try:
+            properties = self._verdicts()
+        except Exception as exc:
+            self.stopped = "error"
+            error = error or self._failure(exc, None)
+        return Result(
+            spec=m.spec_file,
+            model=m.name,
+            constants=dict(m.constants),
+            stats=stats,
+            stopped=self.stopped,
+            properties=properties,
+            coverage=self._coverage(),
+            error=error,
+        )
+
+    def _failure(self, exc: BaseException, anchor: _Anchor | None) -> EvalFailure:
+        info = self.model.explain_error(exc)
+        try:
+            trace = self._trace(anchor)
+        except Exception:
+            trace = None
+        return EvalFailure(info.message, info.pos, trace)
