@@ -1,0 +1,238 @@
+"""Selection, judging, exit codes and the output formats of ``cowspec kernel-run``.
+
+Predictions are injected (a saved mapping through --predictions, or a monkeypatched
+``model_predictions``), so these tests fix what the runner does with each verdict; the
+scenarios themselves still run for real on base pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer.kernelrun import cli, conformance, predict, report, runner
+from explorer.kernelrun.bindings import BINDINGS, VmspliceAfterFork
+from explorer.kernelrun.bindings.ro_pins import RoPinForkWrite
+from explorer.kernelrun.facilities import Facility
+from explorer.kernelrun.machine_setup import MachineSetup, SetupError
+
+ROOT = Path(__file__).resolve().parent.parent
+JSON_ROW_KEYS = {"binding", "kind", "model_scenario", "property", "model_verdict", "observed",
+                 "agree", "reason", "explanation", "kernel_release"}
+
+
+def kernel_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explorer.kernelrun", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def write_predictions(tmp_path: Path, mapping: dict[str, list[str]]) -> str:
+    path = tmp_path / "predictions.json"
+    path.write_text(json.dumps(mapping))
+    return str(path)
+
+
+# --- selection ---------------------------------------------------------------------------
+
+def test_plan_all_is_every_binding_on_every_declared_kind_in_order():
+    pairs = runner.plan([], [])
+    assert pairs == [(b, k) for b in BINDINGS for k in ("base", "swap", "thp", "hugetlb")
+                     if k in b.kinds]
+    assert len(pairs) == sum(len(b.kinds) for b in BINDINGS)
+
+
+def test_plan_accepts_binding_and_model_scenario_names_in_any_case():
+    assert runner.plan(["VmspliceAfterForkThp"], []) == [(VmspliceAfterFork, "thp")]
+    assert runner.plan(["vmspliceafterfork"], ["base", "hugetlb"]) == [
+        (VmspliceAfterFork, "base"), (VmspliceAfterFork, "hugetlb")]
+
+
+@pytest.mark.parametrize(("names", "kinds", "message"), [
+    (["NoSuchScenario"], [], "unknown scenario 'NoSuchScenario'"),
+    ([], ["huge"], "unknown memory kind 'huge'"),
+    (["RwPinSwapoutWrite"], ["hugetlb"], "matches no scenario"),
+])
+def test_plan_rejects_bad_selections(names, kinds, message):
+    with pytest.raises(runner.SelectionError, match=message):
+        runner.plan(names, kinds)
+
+
+# --- judging -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("predicted", "observed", "result"), [
+    (frozenset(), "no leak", runner.AGREE),
+    (frozenset({"Isolation"}), "leak", runner.AGREE),
+    (frozenset({"Isolation"}), "no leak", runner.DISAGREE),
+    (frozenset({"PinCoherent"}), "no leak", runner.AGREE),  # another property's violation
+    (frozenset(), "leak", runner.DISAGREE),
+    (None, "leak", runner.NO_MODEL),
+])
+def test_judge_compares_the_bad_property_with_the_observation(predicted, observed, result):
+    preds = {} if predicted is None else {"VmspliceAfterForkThp": predicted}
+    row = runner.judge(VmspliceAfterFork, "thp", preds, observed, "", "detail")
+    assert row.result == result
+    assert row.model_scenario == "VmspliceAfterForkThp"
+    assert row.explanation == (VmspliceAfterFork.explain if result == runner.DISAGREE else "")
+
+
+def test_judge_never_turns_a_skip_or_error_into_a_verdict():
+    preds = {"RoPinForkWrite": frozenset({"PinCoherent"})}
+    skip = runner.judge(RoPinForkWrite, "base", preds, None, runner.SKIP, "no gup_test")
+    assert (skip.result, skip.model_verdict, skip.observed) == ("skip", "incoherent", None)
+    err = runner.judge(RoPinForkWrite, "base", preds, None, runner.ERROR, "EIO")
+    assert err.result == runner.ERROR
+
+
+def test_exit_code_fails_on_disagree_or_error_only():
+    def row(result: str) -> runner.Row:
+        return runner.Row("B", "base", "B", "Isolation", None, None, result, "", "")
+
+    assert runner.exit_code([row(r) for r in ("agree", "skip", "no-model")]) == 0
+    assert runner.exit_code([row("agree"), row("DISAGREE")]) == 1
+    assert runner.exit_code([row("error")]) == 1
+
+
+# --- the command -------------------------------------------------------------------------
+
+def test_cli_agree_exits_0_and_writes_json_rows(tmp_path):
+    preds = write_predictions(tmp_path, {"VmspliceAfterFork": [], "RwPinFork": []})
+    out = tmp_path / "rows.json"
+    p = kernel_run("VmspliceAfterFork", "RwPinFork", "--kind", "base", "--predictions", preds,
+                   "--json", str(out))
+    assert p.returncode == 0, p.stdout + p.stderr
+    doc = json.loads(out.read_text())
+    assert doc["kernel_release"] == os.uname().release
+    assert doc["model"] == predict.MODEL
+    assert [r["model_scenario"] for r in doc["rows"]] == ["VmspliceAfterFork", "RwPinFork"]
+    for r in doc["rows"]:
+        assert set(r) == JSON_ROW_KEYS
+        assert r["kernel_release"] == os.uname().release
+    first = doc["rows"][0]
+    assert (first["model_verdict"], first["observed"], first["agree"]) == (
+        "no leak", "no leak", "agree")
+    assert f"kernel ({os.uname().release})" in p.stdout
+
+
+def test_cli_disagree_exits_1_and_is_marked(tmp_path):
+    preds = write_predictions(tmp_path, {"VmspliceAfterFork": ["Isolation"]})
+    p = kernel_run("VmspliceAfterFork", "--kind", "base", "--predictions", preds)
+    assert p.returncode == 1
+    line = next(x for x in p.stdout.splitlines() if x.startswith("VmspliceAfterFork "))
+    assert "leak" in line and "DISAGREE" in line
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["NoSuchScenario"], "unknown scenario"),
+    (["--predictions", "/nonexistent/p.json"], "cannot read /nonexistent/p.json"),
+])
+def test_cli_usage_errors_exit_2_with_a_message_not_a_traceback(args, message):
+    p = kernel_run(*args)
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_cli_rejects_a_malformed_predictions_file(tmp_path):
+    preds = tmp_path / "bad.json"
+    preds.write_text(json.dumps({"VmspliceAfterFork": "Isolation"}))
+    p = kernel_run("--predictions", str(preds))
+    assert p.returncode == 2
+    assert "expected an object mapping" in p.stderr
+
+
+def test_cli_tap_is_kselftest_shaped(tmp_path):
+    preds = write_predictions(tmp_path, {"VmspliceAfterFork": []})
+    p = kernel_run("VmspliceAfterFork", "RoPinZeropage", "--kind", "base", "--tap",
+                   "--predictions", preds)
+    lines = p.stdout.splitlines()
+    assert lines[0] == "TAP version 13"
+    assert lines[1] == "1..2"
+    results = [x for x in lines if x.startswith(("ok ", "not ok "))]
+    assert [x.split()[1] if x.startswith("ok") else x.split()[2] for x in results] == ["1", "2"]
+    assert results[0].startswith("ok 1 VmspliceAfterFork (VmspliceAfterFork on base)")
+    # RoPinZeropage has no prediction, or no gup_test: a SKIP either way, never a plain ok.
+    assert "# SKIP" in results[1]
+    assert lines[-1].startswith("# Totals: pass:1 fail:0")
+    assert p.returncode == 0
+
+
+def test_cli_run_calls_model_predictions_with_the_selected_scenarios(monkeypatch, capsys):
+    seen: list[list[str]] = []
+
+    def fake(names: list[str]) -> dict[str, frozenset[str]]:
+        seen.append(names)
+        return {"VmspliceAfterFork": frozenset({"Isolation"})}
+
+    monkeypatch.setattr(predict, "model_predictions", fake)
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    code = cli.run(parser.parse_args(["VmspliceAfterFork", "--kind", "base", "--kind", "swap"]))
+    assert seen == [["VmspliceAfterFork", "VmspliceAfterForkSwap"]]
+    out = capsys.readouterr().out
+    assert "DISAGREE" in out and code == 1
+
+
+def test_cli_without_a_model_reports_no_model_and_exits_0(monkeypatch, capsys):
+    def unavailable(names: list[str]) -> dict[str, frozenset[str]]:
+        raise predict.PredictionsUnavailable("no kernel model yet")
+
+    monkeypatch.setattr(predict, "model_predictions", unavailable)
+    code = cli.main(["VmspliceAfterFork", "--kind", "base"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "predictions: none (no kernel model yet)" in out
+    assert "no-model" in out
+
+
+def test_setup_refuses_without_root(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SetupError, match="needs root"), MachineSetup():
+        pass
+
+
+# --- conformance document ----------------------------------------------------------------
+
+def test_conformance_doc_has_results_facilities_and_side_by_side_steps(tmp_path):
+    doc = tmp_path / "conformance.md"
+    preds = write_predictions(tmp_path, {"VmspliceAfterFork": ["Isolation"]})
+    p = kernel_run("VmspliceAfterFork", "--kind", "base", "--predictions", preds,
+                   "--conformance-doc", str(doc))
+    assert p.returncode == 1
+    text = doc.read_text()
+    assert f"Kernel: Linux `{os.uname().release}`" in text
+    assert "| facility | available | detail |" in text
+    row = next(x for x in text.splitlines() if x.startswith("| VmspliceAfterFork | base"))
+    assert "DISAGREE" in row
+    for b in BINDINGS:
+        assert f"### {b.name()}" in text
+        for model_step, calls in b.steps():
+            assert model_step.replace("|", "\\|") in text
+            assert calls.replace("|", "\\|") in text
+
+
+def test_every_binding_documents_steps_observation_and_property():
+    for b in BINDINGS:
+        steps = b.steps()
+        assert len(steps) >= 4, b.name()
+        assert all(model and calls for model, calls in steps), b.name()
+        assert b.observation(), b.name()
+        assert b.property in ("Isolation", "PinCoherent")
+        assert b.kinds and set(b.kinds) <= {"base", "swap", "thp", "hugetlb"}
+
+
+def test_table_and_json_order_is_the_row_order():
+    info = report.RunInfo("6.0", "x86_64", "today", "linux-5.19", False, "saved",
+                          (Facility("thp", True, "ok"),), ())
+    rows = [runner.Row(n, "base", n, "Isolation", "leak", "leak", "agree", "", "")
+            for n in ("B", "A")]
+    table = report.table(rows, info)
+    assert table.index("\nB ") < table.index("\nA ")
+    assert [r["binding"] for r in json.loads(report.to_json(rows, info))["rows"]] == ["B", "A"]
+    assert "| B | base" in conformance.render(rows, info, "cmd")

@@ -1,0 +1,105 @@
+"""``--setup`` (root only): swap file and huge pages are provided, then restored exactly.
+
+Restoration is checked after a normal run, after SIGTERM and after SIGINT in the middle
+of a run: /proc/swaps, nr_hugepages and the swap directory must be byte-for-byte as they
+were before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from explorer.kernelrun import procfs
+from explorer.kernelrun import syscalls as sc
+from explorer.kernelrun.machine_setup import NR_HUGEPAGES, MachineSetup, swap_directory, swap_header
+
+ROOT = Path(__file__).resolve().parent.parent
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="--setup needs root")
+
+
+def machine_state() -> tuple[str, int, list[str]]:
+    with open("/proc/swaps") as f:
+        swaps = f.read()
+    leftovers = sorted(n for n in os.listdir(swap_directory()) if n.startswith("cowspec-swap-"))
+    return swaps, procfs.read_int(NR_HUGEPAGES), leftovers
+
+
+def test_swap_header_is_a_version_1_swap_area():
+    page = swap_header(100)
+    assert len(page) == sc.PAGE_SIZE
+    assert page[-10:] == b"SWAPSPACE2"
+    assert struct.unpack_from("<III", page, 1024) == (1, 99, 0)
+
+
+@root_only
+def test_setup_provides_swap_and_huge_pages_and_restores_exactly():
+    before = machine_state()
+    with MachineSetup(swap_mb=16, hugepages=2) as setup:
+        swaps = procfs.active_swaps()
+        assert any(os.path.basename(name).startswith("cowspec-swap-") for name, _, _ in swaps)
+        assert procfs.read_int(NR_HUGEPAGES) == before[1] + 2
+    assert machine_state() == before
+    assert any("restored nr_hugepages" in n for n in setup.notes)
+
+
+@root_only
+def test_cli_setup_runs_swap_and_hugetlb_kinds_and_restores(tmp_path):
+    before = machine_state()
+    out = tmp_path / "rows.json"
+    p = subprocess.run([sys.executable, "-m", "explorer.kernelrun", "--setup", "--kind", "swap",
+                        "--kind", "hugetlb", "--json", str(out)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert machine_state() == before
+    assert p.returncode in (0, 1), p.stderr
+    rows = json.loads(out.read_text())["rows"]
+    observed = {(r["binding"], r["kind"]): r for r in rows}
+    # The vmsplice scenarios need nothing but the kind: with --setup they must run.
+    for kind in ("swap", "hugetlb"):
+        row = observed[("VmspliceAfterFork", kind)]
+        assert row["agree"] not in ("skip", "error"), row
+    assert observed[("VmspliceAfterFork", "hugetlb")]["observed"] == "leak"
+    assert observed[("VmspliceAfterFork", "swap")]["observed"] == "no leak"
+
+
+INTERRUPTED_RUN = textwrap.dedent("""
+    import sys, time
+    from explorer.kernelrun import cli, runner
+
+    def stalled(*args, **kwargs):
+        print("running", flush=True)
+        time.sleep(60)
+        raise SystemExit("not interrupted")
+
+    runner.run = stalled
+    sys.exit(cli.main(["--setup", "VmspliceAfterFork"]))
+""")
+
+
+@root_only
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_setup_is_restored_when_the_run_is_interrupted(sig):
+    before = machine_state()
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_RUN], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout.readline().strip() == "running"
+        assert machine_state() != before  # the setup is in place while it runs
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + sig, err
+    assert "machine restored" in err
+    assert machine_state() == before
