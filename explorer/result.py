@@ -128,7 +128,7 @@ class ScenarioResult:
     violated: tuple[str, ...]
     #: How many steps some behaviour completed (``len(steps)`` = the scenario ran to the end).
     reached: int
-    complete: bool
+    stopped: StopReason | None
     stats: Stats
     judgement: Judgement = "unknown"
     reason: str = ""
@@ -137,6 +137,10 @@ class ScenarioResult:
     error: EvalFailure | None = None
     doc: str = ""
     pos: SourcePos | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
 
 
 @dataclass

@@ -31,7 +31,10 @@ def run_model(
     if result.error is None and result.stopped != "interrupted":
         wanted = known if scenarios is None else list(scenarios)
         scenario_options = replace(options, progress=None, observer=None)
-        result.scenarios = [
-            run_scenario(model, s, scenario_options) for s in model.scenarios if s.name in wanted
-        ]
+        for s in model.scenarios:
+            if s.name in wanted:
+                sr = run_scenario(model, s, scenario_options)
+                result.scenarios.append(sr)
+                if sr.stopped == "interrupted":
+                    break
     return judge(result, strict_coverage)

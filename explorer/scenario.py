@@ -127,7 +127,7 @@ def run_scenario(model: Model, scenario: Scenario, options: Options) -> Scenario
         expect_violated=tuple(sorted(scenario.expect_violated)),
         violated=tuple(p.name for p in violated),
         reached=reached,
-        complete=r.complete,
+        stopped=r.stopped,
         stats=r.stats,
         traces=traces,
         error=r.error,

@@ -1,0 +1,83 @@
+"""The ``cowspec`` command.
+
+Each subcommand is a module with ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int``; adding one is adding its module to :data:`SUBCOMMANDS`. ``main``
+turns every way a run can end into TLC's exit codes, and keeps Python tracebacks for
+genuine bugs of cowspec itself (exit 255; the traceback is printed when
+``COWSPEC_DEBUG`` is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
+
+import graphviz
+
+from explorer import cmd_check, cmd_compare, cmd_graph
+from explorer.cli_common import CommandError
+from explorer.judge import EXIT_INTERNAL, EXIT_LIMIT
+from pyspec.errors import EXIT_MODEL_ERROR, ModelConfigError, SpecError
+
+SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare]
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are bad options: exit 151 as TLC, not argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_MODEL_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cowspec", description="Check cowspec specs and draw their state spaces.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except ModelConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except CommandError as exc:
+        print(exc.message, file=sys.stderr)
+        return exc.exit_code
+    except graphviz.ExecutableNotFound:
+        print("error: Graphviz's `dot` is not installed; the .dot file was kept", file=sys.stderr)
+        return EXIT_MODEL_ERROR
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODEL_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_LIMIT
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(
+            f"internal error (a bug in cowspec, please report it): {type(exc).__name__}: {exc}\n"
+            f"  at {where.filename}:{where.lineno} in {where.name}",
+            file=sys.stderr,
+        )
+        if os.environ.get("COWSPEC_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

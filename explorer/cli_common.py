@@ -1,0 +1,133 @@
+"""What the subcommands share: loading a spec, picking models, search options, progress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Protocol
+
+from explorer.pymodel import PythonSpec
+from explorer.search import Options, Progress
+from pyspec.errors import ModelConfigError
+from pyspec.model import Model
+
+
+class SpecLike(Protocol):
+    """What a command needs of a loaded spec (``pyspec.loader`` specs and Python models)."""
+
+    path: str
+    model_names: list[str]
+
+    def instantiate(self, model: str | None = ..., defines: dict[str, str] = ...) -> Model: ...
+
+
+def load(path: str) -> SpecLike:
+    """A ``.py`` file is a hand-written model; anything else goes to the spec loader."""
+    if path.endswith(".py"):
+        return PythonSpec(path)
+    try:
+        from pyspec.loader import load_spec
+    except ImportError as exc:
+        raise ModelConfigError(
+            f"cannot load {path}: this build has no spec loader (pyspec.loader): {exc}"
+        ) from exc
+    return load_spec(path)
+
+
+def parse_defines(items: list[str] | None) -> dict[str, str]:
+    defines: dict[str, str] = {}
+    for item in items or ():
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ModelConfigError(f"-D wants NAME=VALUE, not {item!r}")
+        defines[name.strip()] = value.strip()
+    return defines
+
+
+def default_max_memory_mb() -> float:
+    """75% of physical memory: a search that grows past it ends with partial results
+    instead of being killed by the kernel's OOM killer."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75 / 2**20
+
+
+def _positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def add_spec_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC", help="spec file, or a Python model file (.py)")
+    p.add_argument(
+        "-D",
+        dest="defines",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a constant (repeatable)",
+    )
+
+
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-deadlock", action="store_true", help="do not report deadlocks (TLC's -deadlock)"
+    )
+    p.add_argument("--max-states", type=_positive(int), metavar="N", help="stop after N states")
+    p.add_argument(
+        "--max-depth", type=_positive(int), metavar="N", help="explore no deeper than level N"
+    )
+    p.add_argument("--timeout", type=_positive(float), metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--max-memory",
+        type=_positive(float),
+        metavar="MB",
+        help="stop when the process uses more than MB megabytes (default: 75%% of RAM)",
+    )
+
+
+def search_options(args: argparse.Namespace, keep_going: bool = False) -> Options:
+    return Options(
+        keep_going=keep_going,
+        check_deadlock=False if args.no_deadlock else None,
+        max_states=args.max_states,
+        max_depth=args.max_depth,
+        timeout_s=args.timeout,
+        max_memory_mb=args.max_memory or default_max_memory_mb(),
+        progress=print_progress if sys.stderr.isatty() else None,
+    )
+
+
+def print_progress(p: Progress) -> None:
+    rate = p.distinct_states / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    print(
+        f"  {p.distinct_states:,} distinct, {p.total_states:,} generated, depth {p.depth}, "
+        f"queue {p.queue:,}, {rate:,.0f} distinct states/s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def models_of(
+    spec: SpecLike, name: str | None, every: bool, defines: dict[str, str]
+) -> list[Model]:
+    """``--all-models``: every named model (the spec's defaults when it names none)."""
+    names: list[str | None] = list(spec.model_names) if every else [name]
+    return [spec.instantiate(n, defines) for n in names or [None]]
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; ``main`` prints the message and exits with
+    ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code

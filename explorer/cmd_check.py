@@ -1,0 +1,141 @@
+"""``cowspec check``: explore a model, judge every verdict, report it."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from explorer.cli_common import (
+    add_search_arguments,
+    add_spec_arguments,
+    load,
+    models_of,
+    parse_defines,
+    search_options,
+)
+from explorer.dot import state_graph, trace_diagram, view_diagram, write_diagram
+from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
+from explorer.judge import combine
+from explorer.report_itf import write_itf
+from explorer.report_json import document, write_json
+from explorer.report_junit import write_junit
+from explorer.report_text import render_result
+from explorer.result import Result
+from explorer.run import run_model
+from pyspec.model import Model
+
+NAME = "check"
+HELP = "check a model: every state, every property, every scenario"
+DEFAULT_MAX_NODES = 300
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_spec_arguments(p)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="M", help="the named model to check")
+    which.add_argument(
+        "--all-models", action="store_true", help="check every named model of the spec"
+    )
+    p.add_argument(
+        "--continue",
+        dest="keep_going",
+        action="store_true",
+        help="do not stop at the first violation: one shortest trace per violated property",
+    )
+    add_search_arguments(p)
+    p.add_argument(
+        "--strict-coverage", action="store_true", help="an action that never fires is an error"
+    )
+    p.add_argument("--coverage", action="store_true", help="print the coverage table")
+    p.add_argument("--full", action="store_true", help="show whole states in traces")
+    p.add_argument("--json", metavar="FILE", help="write the whole result as JSON")
+    p.add_argument("--itf", metavar="FILE", help="write traces in the ITF format")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for CI")
+    p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
+    p.add_argument(
+        "--max-nodes",
+        type=int,
+        default=DEFAULT_MAX_NODES,
+        metavar="N",
+        help=f"largest state graph --diagrams draws (default {DEFAULT_MAX_NODES})",
+    )
+    p.add_argument(
+        "--self-loops", action="store_true", help="keep unchanged self-loops in view diagrams"
+    )
+    scen = p.add_mutually_exclusive_group()
+    scen.add_argument("--no-scenarios", action="store_true", help="skip the scenarios")
+    scen.add_argument(
+        "--scenario", action="append", metavar="NAME", help="run only this scenario (repeatable)"
+    )
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def _diagrams(
+    result: Result,
+    graph: StateGraphRecorder,
+    views: list[ViewRecorder],
+    out: Path,
+) -> list[str]:
+    """Write every diagram of one model into ``out``; returns notes for the user."""
+    out.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    if graph.too_large:
+        notes.append(
+            f"state graph not drawn: more than {graph.max_nodes} states "
+            "(raise --max-nodes, or draw a view)"
+        )
+    else:
+        title = f"{result.model}: reachable states"
+        write_diagram(state_graph(graph.graph, title), out / "states.svg")
+    for p in result.properties:
+        if p.trace is not None:
+            title = f"{result.model}: {p.kind} {p.name} {p.verdict}"
+            diagram = trace_diagram(p.trace, title, violation=p.verdict == "violated")
+            write_diagram(diagram, out / f"trace-{_safe(p.name)}.svg")
+    for v in views:
+        title = f"{result.model}: view {v.view.name}"
+        write_diagram(view_diagram(v.graph(), title), out / f"view-{_safe(v.view.name)}.svg")
+    return notes
+
+
+def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
+    options = search_options(args, keep_going=args.keep_going)
+    graph = StateGraphRecorder(model, args.max_nodes)
+    views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
+    if args.diagrams:
+        options = replace(options, observer=Recorders([graph, *views]))
+    scenarios = [] if args.no_scenarios else args.scenario
+    result = run_model(model, options, scenarios, args.strict_coverage)
+    print(render_result(result, full=args.full, show_coverage=args.coverage))
+    if args.diagrams and result.error is None:
+        out = Path(args.diagrams) / (_safe(model.name) if several else "")
+        for note in _diagrams(result, graph, views, out):
+            print(f"note: {note}", file=sys.stderr)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load(args.spec)
+    models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
+    several = len(models) > 1
+    results: list[Result] = []
+    for i, model in enumerate(models):
+        if i:
+            print()
+        results.append(_check_one(model, args, several))
+    code = combine(r.exit_code for r in results)
+    if several:
+        print(f"\n{len(results)} models checked: exit code {code}")
+    if args.json:
+        write_json(args.json, document(results, code, several))
+    if args.itf:
+        write_itf(results, args.itf)
+    if args.junit:
+        write_junit(results, args.junit)
+    return code

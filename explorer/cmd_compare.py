@@ -1,0 +1,87 @@
+"""``cowspec compare``: every verdict side by side across models (e.g. kernel versions),
+and a view diagram of the edges one model has and the other does not."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from explorer.cli_common import (
+    add_search_arguments,
+    add_spec_arguments,
+    load,
+    parse_defines,
+    search_options,
+)
+from explorer.dot import compare_diagram, write_diagram
+from explorer.graph import ViewRecorder, find_view
+from explorer.judge import combine
+from explorer.result import Result
+from explorer.run import run_model
+from pyspec.errors import ModelConfigError
+
+NAME = "compare"
+HELP = "compare verdicts (and a view) across models"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_spec_arguments(p)
+    p.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="M",
+        help="a model to compare (give it two or more times)",
+    )
+    p.add_argument("--view", metavar="NAME", help="draw this view's differences (two models)")
+    p.add_argument("-o", "--output", metavar="FILE.svg", help="where --view writes its diagram")
+    p.add_argument("--self-loops", action="store_true", help="keep unchanged self-loops")
+    p.add_argument("--no-scenarios", action="store_true", help="skip the scenarios")
+    add_search_arguments(p)
+
+
+def verdict_table(results: list[Result]) -> str:
+    """One row per property or scenario, one column per model; ``!`` marks a verdict
+    that is not the one the model expects."""
+    rows: dict[str, list[str]] = {}
+    for i, r in enumerate(results):
+        cells = [(f"{p.kind} {p.name}", p.verdict, p.judgement) for p in r.properties]
+        cells += [(f"scenario {s.name}", s.judgement, s.judgement) for s in r.scenarios]
+        for key, text, judgement in cells:
+            row = rows.setdefault(key, ["-"] * len(results))
+            row[i] = text + (" !" if judgement == "fail" else "")
+    header = ["", *(r.model for r in results)]
+    table = [header, *([key, *cells] for key, cells in rows.items())]
+    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if len(args.model) < 2:
+        raise ModelConfigError("compare wants at least two --model")
+    if args.view and (len(args.model) != 2 or not args.output):
+        raise ModelConfigError("--view compares exactly two models and needs -o FILE.svg")
+    spec = load(args.spec)
+    defines = parse_defines(args.defines)
+    options = search_options(args)
+    results: list[Result] = []
+    recorders: list[ViewRecorder] = []
+    for name in args.model:
+        model = spec.instantiate(name, defines)
+        opts = options
+        if args.view:
+            recorder = ViewRecorder(model, find_view(model, args.view), args.self_loops)
+            recorders.append(recorder)
+            opts = replace(options, observer=recorder)
+        results.append(run_model(model, opts, [] if args.no_scenarios else None))
+    print(verdict_table(results))
+    code = combine(r.exit_code for r in results)
+    if args.view:
+        a, b = (r.graph() for r in recorders)
+        names = (results[0].model, results[1].model)
+        title = f"view {args.view}: {names[0]} vs {names[1]}"
+        svg, dot = write_diagram(compare_diagram(a, b, names, title), args.output)
+        print(f"wrote {svg} and {dot}")
+    print(f"exit code {code}")
+    return code

@@ -1,0 +1,204 @@
+"""Graphviz diagrams: the state graph, counterexample paths, view and comparison diagrams.
+
+Output must be identical byte for byte across runs, so every graph, node and edge
+attribute is set explicitly, node ids come from BFS ids or sorted labels, and statements
+are emitted in sorted order. Styles follow TLC's ``-dump dot``: rounded boxes, initial
+states filled, edges coloured per action, BFS levels as ranks.
+"""
+
+from __future__ import annotations
+
+import html
+from itertools import groupby
+from pathlib import Path
+
+import graphviz
+import networkx as nx
+
+from explorer.result import Trace
+from explorer.traces import changes, leaves
+
+FONT = "Helvetica"
+RED = "#d62728"
+INITIAL_FILL = "#e8e8e8"
+CHANGED_FILL = "#fff2a8"
+#: Edge colours by action index (Tableau 10 without red, which marks violations).
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+#: Colours of the two models in a comparison: edges only in the first, only in the second.
+COMPARE_COLORS = ("#1f77b4", "#ff7f0e")
+
+
+def _digraph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
+    g = graphviz.Digraph(name)
+    g.attr(
+        "graph",
+        label=title,
+        labelloc="t",
+        fontname=FONT,
+        fontsize="14",
+        rankdir=rankdir,
+        nodesep="0.35",
+        ranksep="0.5",
+    )
+    g.attr("node", shape="box", style="rounded", fontname=FONT, fontsize="10", color="black")
+    g.attr("edge", fontname=FONT, fontsize="9", color="black", fontcolor="black")
+    return g
+
+
+def _plain(lines: list[str]) -> str:
+    """Left-justified lines; a backslash in a value must not start an escape."""
+    return "".join(line.replace("\\", "\\\\") + "\\l" for line in lines)
+
+
+def state_graph(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
+    g = _digraph("states", title)
+    nodes = sorted(graph.nodes(data=True))
+    for level, members in groupby(sorted(nodes, key=lambda n: (n[1]["level"], n[0])),
+                                  key=lambda n: n[1]["level"]):
+        with g.subgraph(name=f"level{level}") as rank:
+            rank.attr(rank="same")
+            for sid, data in members:
+                lines = [f"{k} = {v}" for k, v in data["fields"].items()]
+                if data["violated"]:
+                    lines.append("violates " + ", ".join(data["violated"]))
+                attrs = {
+                    "label": _plain(lines),
+                    "style": "rounded,filled" if data["initial"] else "rounded",
+                    "fillcolor": INITIAL_FILL if data["initial"] else "white",
+                    "color": RED if data["violated"] else "black",
+                    "fontcolor": RED if data["violated"] else "black",
+                    "penwidth": "2" if data["violated"] else "1",
+                }
+                rank.node(f"s{sid}", **attrs)
+    for src, dst, label, data in sorted(graph.edges(keys=True, data=True)):
+        bad = bool(data["violated"])
+        colour = RED if bad else PALETTE[data["action"] % len(PALETTE)]
+        text = label if data["count"] == 1 else f"{label} x{data['count']}"
+        g.edge(f"s{src}", f"s{dst}", label=text, color=colour, fontcolor=colour)
+    return g
+
+
+def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph:
+    """One node per state, fields as a table with changed fields highlighted; numbered
+    edges carry the action and its parameters. The last state is red for a violation."""
+    g = _digraph("trace", title)
+    diffs = changes(trace)
+    n = len(trace.steps)
+    for i, (step, diff) in enumerate(zip(trace.steps, diffs, strict=True), 1):
+        last_bad = violation and i == n
+        head = f"{i}. {html.escape(step.label)}"
+        rows = [f'<tr><td colspan="2" bgcolor="{INITIAL_FILL}"><b>{head}</b></td></tr>']
+        for k, v in leaves(step.state).items():
+            fill = f' bgcolor="{CHANGED_FILL}"' if i > 1 and k in diff else ""
+            rows.append(
+                f'<tr><td align="left"{fill}>{html.escape(k)}</td>'
+                f'<td align="left"{fill}>{html.escape(v)}</td></tr>'
+            )
+        table = (
+            '<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+            + "".join(rows)
+            + "</table>"
+        )
+        g.node(
+            f"t{i}",
+            label=f"<{table}>",
+            shape="plaintext",
+            style="solid",
+            color=RED if last_bad else "black",
+            fontcolor=RED if last_bad else "black",
+        )
+    for i, step in enumerate(trace.steps[1:], 2):
+        colour = RED if violation and i == n else "black"
+        g.edge(f"t{i - 1}", f"t{i}", label=f"{i - 1}. {step.label}", color=colour, fontcolor=colour)
+    return g
+
+
+def _node_id(label: str, order: dict[str, int]) -> str:
+    return f"v{order[label]}"
+
+
+def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
+    """Abstract states as nodes (initial ones filled), actions with counts as edges, red
+    where a transition enters a violating state."""
+    g = _digraph("view", title)
+    order = {label: i for i, label in enumerate(sorted(graph.nodes))}
+    for label in sorted(graph.nodes):
+        data = graph.nodes[label]
+        g.node(
+            _node_id(label, order),
+            label=_plain([label, f"({data['states']} states)"]),
+            style="rounded,filled" if data["initial"] else "rounded",
+            fillcolor=INITIAL_FILL if data["initial"] else "white",
+        )
+    for src, dst, action, data in sorted(graph.edges(keys=True, data=True)):
+        colour = RED if data["into_violation"] else "black"
+        g.edge(
+            _node_id(src, order),
+            _node_id(dst, order),
+            label=f"{action} ({data['count']})",
+            color=colour,
+            fontcolor=colour,
+            penwidth="2" if data["into_violation"] else "1",
+        )
+    return g
+
+
+def compare_diagram(
+    a: nx.MultiDiGraph, b: nx.MultiDiGraph, names: tuple[str, str], title: str
+) -> graphviz.Digraph:
+    """Both quotients overlaid: edges and nodes in both models black, in one model only
+    coloured by that model (a legend says which)."""
+    g = _digraph("compare", title)
+    labels = sorted(set(a.nodes) | set(b.nodes))
+    order = {label: i for i, label in enumerate(labels)}
+    with g.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="legend", color="grey", fontname=FONT, fontsize="10")
+        for i, name in enumerate(names):
+            legend.node(
+                f"legend{i}",
+                label=f"only in {name}",
+                color=COMPARE_COLORS[i],
+                fontcolor=COMPARE_COLORS[i],
+                style="rounded",
+            )
+    for label in labels:
+        in_a, in_b = label in a.nodes, label in b.nodes
+        colour = "black" if in_a and in_b else COMPARE_COLORS[0 if in_a else 1]
+        initial = (in_a and a.nodes[label]["initial"]) or (in_b and b.nodes[label]["initial"])
+        g.node(
+            _node_id(label, order),
+            label=_plain([label]),
+            style="rounded,filled" if initial else "rounded",
+            fillcolor=INITIAL_FILL if initial else "white",
+            color=colour,
+            fontcolor=colour,
+        )
+    edges_a, edges_b = set(a.edges(keys=True)), set(b.edges(keys=True))
+    for src, dst, action in sorted(edges_a | edges_b):
+        both = (src, dst, action) in edges_a and (src, dst, action) in edges_b
+        colour = "black" if both else COMPARE_COLORS[0 if (src, dst, action) in edges_a else 1]
+        g.edge(
+            _node_id(src, order),
+            _node_id(dst, order),
+            label=action,
+            color=colour,
+            fontcolor=colour,
+            style="solid" if both else "bold",
+        )
+    return g
+
+
+def write_diagram(g: graphviz.Digraph, path: str | Path) -> tuple[Path, Path]:
+    """Write ``FILE.dot`` and render ``FILE.svg`` next to it; returns both paths.
+
+    Raises :class:`graphviz.ExecutableNotFound` when Graphviz's ``dot`` is missing (the
+    ``.dot`` file is written first, so it is kept).
+    """
+    out = Path(path)
+    dot_path, svg_path = out.with_suffix(".dot"), out.with_suffix(".svg")
+    dot_path.write_text(g.source, encoding="utf-8")
+    svg_path.write_bytes(g.pipe(format="svg"))
+    return svg_path, dot_path

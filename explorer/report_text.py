@@ -1,0 +1,160 @@
+"""The summary a user reads on the terminal, and counterexamples that read at a glance."""
+
+from __future__ import annotations
+
+from explorer.result import (
+    EvalFailure,
+    PropertyVerdict,
+    Result,
+    ScenarioResult,
+    Stats,
+    Trace,
+    TraceStep,
+)
+from explorer.traces import changes, leaves
+from pyspec.errors import Diagnostic, SourceCache
+from pyspec.values import render
+
+#: Code of an error raised while the model was being evaluated.
+E_EVAL = "E900"
+
+_MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "----"}
+_STOPPED = {
+    "violation": "stopped at the first violation (--continue goes on)",
+    "max_states": "stopped: --max-states reached",
+    "max_depth": "stopped: --max-depth reached",
+    "timeout": "stopped: --timeout reached",
+    "max_memory": "stopped: --max-memory reached",
+    "interrupted": "interrupted",
+    "error": "stopped by an evaluation error",
+}
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def stats_line(s: Stats) -> str:
+    return (
+        f"{_n(s.distinct_states)} distinct states, {_n(s.total_states)} generated, "
+        f"depth {s.depth}, {s.elapsed_s:.2f} s, {_n(round(s.states_per_s))} distinct states/s"
+    )
+
+
+def render_result(
+    result: Result,
+    full: bool = False,
+    show_coverage: bool = False,
+    sources: SourceCache | None = None,
+) -> str:
+    """The whole report of one model: summary, verdicts, then every failure's trace."""
+    sources = sources or SourceCache()
+    out = [f"spec:        {result.spec or '-'}", f"model:       {result.model}"]
+    if result.constants:
+        consts = ", ".join(f"{k} = {render(v)}" for k, v in result.constants.items())
+        out.append(f"constants:   {consts}")
+    out.append(f"states:      {stats_line(result.stats)}")
+    if result.stopped:
+        left = f" ({_n(result.stats.queue)} states left unexplored)" if result.stats.queue else ""
+        out.append(f"search:      {_STOPPED[result.stopped]}{left}")
+    else:
+        out.append("search:      complete")
+    if result.properties:
+        out.append("properties:")
+        width = max(len(_what(p)) for p in result.properties)
+        out.extend(_property_line(p, width) for p in result.properties)
+    if result.scenarios:
+        out.append("scenarios:")
+        width = max(len(s.name) for s in result.scenarios)
+        out.extend(_scenario_line(s, width) for s in result.scenarios)
+    out.extend(_coverage_lines(result, show_coverage))
+    out.append(f"result:      exit code {result.exit_code}")
+    if result.error is not None:
+        out += ["", render_failure(result.error, sources, full)]
+    for p in result.properties:
+        if p.judgement == "fail" and p.trace is not None:
+            title = "Counterexample" if p.verdict == "violated" else "Witness"
+            out += ["", f"{title}: {p.kind} {p.name} {p.verdict} ({len(p.trace.steps)} states)"]
+            out.append(render_trace(p.trace, full))
+    for s in result.scenarios:
+        if s.error is not None:
+            out += ["", f"Scenario {s.name}:", render_failure(s.error, sources, full)]
+        for name in s.violated:
+            if name not in s.expect_violated and name in s.traces:
+                trace = s.traces[name]
+                out += ["", f"Scenario {s.name}: {name} violated ({len(trace.steps)} states)"]
+                out.append(render_trace(trace, full))
+    return "\n".join(out)
+
+
+def _what(p: PropertyVerdict) -> str:
+    return p.kind if p.kind == "deadlock" else f"{p.kind} {p.name}"
+
+
+def _property_line(p: PropertyVerdict, width: int) -> str:
+    text = p.verdict
+    if p.judgement != "unknown" and p.verdict != p.expected:
+        text += f" (expected: {p.expected})"
+    elif p.verdict == "violated" and p.trace is not None:
+        text += f" as expected ({len(p.trace.steps)}-state trace)"
+    elif p.verdict == "reachable" and p.trace is not None:
+        text += f" ({len(p.trace.steps)}-state witness)"
+    return f"  {_MARK[p.judgement]}  {_what(p):<{width}}  {text}"
+
+
+def _scenario_line(s: ScenarioResult, width: int) -> str:
+    return f"  {_MARK[s.judgement]}  {s.name:<{width}}  {s.reason}"
+
+
+def _coverage_lines(result: Result, table: bool) -> list[str]:
+    cov = result.coverage
+    never = cov.never_fired
+    lines: list[str] = []
+    if never:
+        level = "error" if cov.judgement == "fail" else "warning"
+        lines.append(f"coverage:    {level}: never fired: {', '.join(never)}")
+    else:
+        lines.append(f"coverage:    every action fired ({len(cov.actions)} actions)")
+    if table and cov.actions:
+        width = max(len(a.name) for a in cov.actions)
+        lines.append(f"  {'action':<{width}}  {'enabled':>10} {'fired':>10} {'new':>10}  kernel")
+        for a in cov.actions:
+            counts = f"{a.enabled:>10,} {a.fired:>10,} {a.new:>10,}"
+            lines.append(f"  {a.name:<{width}}  {counts}  {a.kernel or ''}".rstrip())
+        for k in cov.kernel:
+            lines.append(
+                f"  kernel {k.kernel}: enabled {k.enabled:,}, fired {k.fired:,}, new {k.new:,}"
+                f" ({', '.join(k.actions)})"
+            )
+    return lines
+
+
+def render_failure(failure: EvalFailure, sources: SourceCache, full: bool) -> str:
+    diag = Diagnostic(E_EVAL, failure.message, failure.pos, source_line=sources.line(failure.pos))
+    text = diag.render()
+    if failure.trace is not None:
+        n = len(failure.trace.steps)
+        text += f"\nwhile evaluating the last state of this trace ({n} states):\n"
+        text += render_trace(failure.trace, full)
+    return text
+
+
+def step_heading(i: int, step: TraceStep) -> str:
+    head = f"{i:>3}. {step.label}"
+    notes = [f"{t.name}: {', '.join(str(a) for a in t.args)}" for t in step.tags if t.args]
+    return head + ("    [" + "; ".join(notes) + "]" if notes else "")
+
+
+def render_trace(trace: Trace, full: bool = False) -> str:
+    """Each step: its action, parameters and tags, then the fields that changed (``--full``:
+    every field, changed ones marked ``*``)."""
+    lines: list[str] = []
+    for i, (step, diff) in enumerate(zip(trace.steps, changes(trace), strict=True), 1):
+        lines.append(step_heading(i, step))
+        if full:
+            for k, v in leaves(step.state).items():
+                lines.append(f"       {'*' if k in diff and i > 1 else ' '} {k} = {v}")
+        else:
+            for k, v in diff.items():
+                lines.append(f"         {k} = {'(gone)' if v is None else v}")
+    return "\n".join(lines)
