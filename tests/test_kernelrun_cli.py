@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from explorer.kernelrun import cli, conformance, predict, report, runner
+from explorer.kernelrun import (
+    children,
+    cli,
+    conformance,
+    facilities,
+    memory,
+    predict,
+    report,
+    runner,
+)
 from explorer.kernelrun.bindings import BINDINGS, VmspliceAfterFork
 from explorer.kernelrun.bindings.ro_pins import RoPinForkWrite
 from explorer.kernelrun.facilities import Facility
@@ -236,3 +245,31 @@ def test_table_and_json_order_is_the_row_order():
     assert table.index("\nB ") < table.index("\nA ")
     assert [r["binding"] for r in json.loads(report.to_json(rows, info))["rows"]] == ["B", "A"]
     assert "| B | base" in conformance.render(rows, info, "cmd")
+
+
+class _ChildRaises(VmspliceAfterFork):
+    """A binding whose child raises the exception class given in ``exc``."""
+
+    exc: type[BaseException] = OSError
+
+    def observe(self, kind, facs):
+        from explorer.kernelrun.children import Child
+
+        def child(chan):
+            raise self.exc("raised in the child")
+
+        with Child(child) as c:
+            c.recv()
+
+
+@pytest.mark.parametrize(("exc", "result"), [
+    (memory.KindUnavailable, runner.SKIP),
+    (OSError, runner.ERROR),
+])
+def test_run_one_classifies_a_childs_failure(monkeypatch, exc, result):
+    monkeypatch.setattr(_ChildRaises, "exc", exc)
+    facs = facilities.Facilities("6.0", "x86_64", True)
+    row = runner.run_one(_ChildRaises, "base", facs, {})
+    assert row.result == result
+    assert "raised in the child" in row.reason
+    assert children.live_children() == []

@@ -26,7 +26,15 @@ _live: dict[int, Child] = {}
 
 
 class ChildError(Exception):
-    """The child failed, died, or did not answer in time."""
+    """The child failed, died, or did not answer in time.
+
+    ``exc_type`` names the exception the child raised ("" when it died or hung), so the
+    parent can treat a child's KindUnavailable as the skip it is.
+    """
+
+    def __init__(self, message: str, exc_type: str = "") -> None:
+        super().__init__(message)
+        self.exc_type = exc_type
 
 
 class Channel:
@@ -89,7 +97,7 @@ class Child:
                 except BaseException as e:  # report, then leave through os._exit
                     last = traceback.extract_tb(e.__traceback__)[-1]
                     where = f"{os.path.basename(last.filename)}:{last.lineno}"
-                    chan.send(f"error:{type(e).__name__}: {e} ({where})".replace("\n", " "))
+                    chan.send(f"error:{type(e).__name__}:{e} ({where})".replace("\n", " "))
             finally:
                 os._exit(status)
         os.close(p2c_r)
@@ -104,7 +112,8 @@ class Child:
     def recv(self, timeout: float = TIMEOUT_S) -> str:
         line = self.channel.recv(timeout)
         if line.startswith("error:"):
-            raise ChildError(f"child: {line[6:]}")
+            exc_type, _, message = line[6:].partition(":")
+            raise ChildError(f"child: {exc_type}: {message}", exc_type)
         return line
 
     def wait(self, timeout: float = TIMEOUT_S) -> int:

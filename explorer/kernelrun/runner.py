@@ -98,7 +98,10 @@ def run_one(binding: type[Binding], kind: str, facs: Facilities,
         obs = binding().observe(kind, facs)
     except KindUnavailable as e:
         return judge(binding, kind, predictions, None, SKIP, str(e))
-    except (ScenarioError, ChildError, OSError) as e:
+    except ChildError as e:
+        outcome = SKIP if e.exc_type == KindUnavailable.__name__ else ERROR
+        return judge(binding, kind, predictions, None, outcome, str(e))
+    except (ScenarioError, OSError) as e:
         return judge(binding, kind, predictions, None, ERROR, f"{type(e).__name__}: {e}")
     return judge(binding, kind, predictions, binding.outcome(obs.bad), "", obs.detail)
 

@@ -53,7 +53,12 @@ class RoPinForkWrite(Binding):
     property = "PinCoherent"
     kinds = ("base", "swap", "thp", "hugetlb")
     needs = ("gup_test",)
-    explain = ""
+    explain = (
+        "5.19 unshares a possibly shared anonymous page when it is R/O-pinned "
+        "(FAULT_FLAG_UNSHARE, patches 15-16), so the later write reuses the pinned page; newer "
+        "kernels keep this. A kernel before 5.19 (or a model variant without the unshare patches) "
+        "shows incoherent."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         if facs.gup is None:
@@ -97,7 +102,14 @@ class RoPinZeropage(Binding):
     property = "PinCoherent"
     kinds = ("base", "thp")
     needs = ("gup_test",)
-    explain = ""
+    explain = (
+        "linux-5.19 pins the shared zeropage as it is (gup_must_unshare() only unshares anonymous "
+        "pages), so the later write gives the process a new page and the pin stays on the "
+        "zeropage: incoherent. Linux 6.2 (84209e87c696 'mm/gup: reliable R/O long-term pinning in "
+        "COW mappings') unshares the zeropage for FOLL_LONGTERM pins, which is what gup_test "
+        "takes, so any kernel since 6.2 reports coherent: the kernel is newer than the model and "
+        "has fixed a gap the model keeps."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         if facs.gup is None:

@@ -10,6 +10,7 @@ replaced the pinned page with a copy and the pin is lost (property PinCoherent).
 from __future__ import annotations
 
 import os
+import resource
 
 from explorer.kernelrun import memory, procfs
 from explorer.kernelrun import syscalls as sc
@@ -60,7 +61,12 @@ class RwPinFork(Binding):
     property = "PinCoherent"
     kinds = ("base", "thp", "hugetlb")
     needs = ("io_uring",)
-    explain = ""
+    explain = (
+        "Since 5.9 fork gives the child a copy of a maybe-pinned exclusive page instead of "
+        "sharing it (5.19: page_try_dup_anon_rmap() fails when MMF_HAS_PINNED and the page is "
+        "maybe pinned), so the parent's page stays writable and pinned: coherent in 5.19 and "
+        "after. An incoherent prediction would mean the model shares pinned pages at fork."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         region, old = memory.fill(kind, OLD)
@@ -106,7 +112,15 @@ class RwPinWrprotectWrite(Binding):
     property = "PinCoherent"
     kinds = ("base", "thp", "hugetlb")
     needs = ("io_uring",)
-    explain = ""
+    explain = (
+        "In 5.19 the write faults on the R/O PTE and reuses the page because it is "
+        "PG_anon_exclusive: coherent. Since 6.0 (64fe24a3e05e) mprotect(PROT_READ|PROT_WRITE) "
+        "maps an exclusive anonymous page writable again at once, and without "
+        "CONFIG_MEM_SOFT_DIRTY clear_refs does not write-protect it, so on base pages and THP the "
+        "write takes no fault here (the detail says so): the outcome is decided by the same "
+        "exclusivity bit, one step earlier. hugetlb mprotect does not do this, so there the write "
+        "faults and hugetlb_wp() reuses the page (mapcount 1)."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         region, old = memory.fill(kind, OLD)
@@ -116,13 +130,19 @@ class RwPinWrprotectWrite(Binding):
                 sc.mprotect(region.addr, region.size, sc.PROT_READ)
                 procfs.write_text("/proc/self/clear_refs", "4")
                 sc.mprotect(region.addr, region.size, sc.PROT_READ | sc.PROT_WRITE)
-                region.write(NEW)
+                new = memory.pattern(NEW, region.size)  # allocated before counting faults
+                before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                sc.write_memory(region.addr, new)
+                faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
                 obs = _read_through_pin(ring, region, old)
+            if faults:
+                how = f"the write took {faults} page fault(s)"
+            else:
+                how = ("the write took no fault: mprotect(PROT_READ|PROT_WRITE) had mapped the "
+                       "exclusive page writable again")
             if not facs.has("soft_dirty"):
-                obs = Observation(obs.bad, obs.detail + "; clear_refs soft-dirty is a no-op "
-                                  "here, so mprotect(PROT_READ|PROT_WRITE) may have mapped "
-                                  "the exclusive page writable again without a write fault")
-            return obs
+                how += " (clear_refs soft-dirty is a no-op on this kernel)"
+            return Observation(obs.bad, f"{obs.detail}; {how}")
         finally:
             region.close()
 
@@ -151,7 +171,13 @@ class RwPinSwapoutWrite(Binding):
     property = "PinCoherent"
     kinds = ("base", "thp")
     needs = ("io_uring", "swap")
-    explain = ""
+    explain = (
+        "5.19 refuses to unmap a pinned exclusive page during reclaim (page_try_share_anon_rmap() "
+        "fails in try_to_unmap_one(), and shrink_page_list() skips maybe-pinned pages), so the "
+        "page stays mapped and the later write reuses it: coherent, and newer kernels keep this. "
+        "Before 5.19 the page could be unmapped, refaulted R/O and copied on write (the VFIO "
+        "pattern): incoherent."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         region, old = memory.fill(kind, OLD)

@@ -31,6 +31,18 @@ def _leak_observation(seen: bytes, old: bytes, new: bytes, spliced: int) -> Obse
     return Observation(bad=seen != old, detail=describe(seen, candidates, f"pipe ({spliced} B)"))
 
 
+def _still_of_kind(region: memory.Region) -> None:
+    """Before the decisive write: a THP is still PMD-mapped, a swapped page still swapped.
+
+    Otherwise the write fault would not take the path the kind stands for (the THP or
+    swap-in COW decision), and the run would prove nothing about it.
+    """
+    if region.kind == "thp":
+        memory.verify(region)
+    elif region.kind == "swap" and not memory.all_swapped(region):
+        raise memory.KindUnavailable("the page was swapped in before the decisive write")
+
+
 class VmspliceAfterFork(Binding):
     """CVE-2020-29374 (semantics 5.1; swap variant 5.2, THP 5.3): the child vmsplices a
     page it shares with the parent, unmaps it, and reads the pipe after the parent wrote.
@@ -52,7 +64,14 @@ class VmspliceAfterFork(Binding):
 
     property = "Isolation"
     kinds = ("base", "swap", "thp", "hugetlb")
-    explain = ""
+    explain = (
+        "On base pages, swap and THP every kernel since 5.18 copies on the parent's write "
+        "(page_count-based reuse, then PG_anon_exclusive), so a leak there would be a kernel "
+        "regression and no-leak is what linux-5.19 must predict. On hugetlb, hugetlb_wp() still "
+        "reuses a page whose mapcount is 1 and ignores the vmsplice reference (6.x keeps this on "
+        "purpose; cow.c marks it xfail), so this kernel leaks as 5.19 does: a model that predicts "
+        "no leak for the Hugetlb variant is wrong."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         region, old = memory.fill(kind, OLD)
@@ -75,6 +94,7 @@ class VmspliceAfterFork(Binding):
                 spliced = int(c.recv())
                 if spliced <= 0:
                     raise ScenarioError("vmsplice queued nothing")
+                _still_of_kind(region)
                 region.write(NEW)
                 c.send("written")
                 bad, _, detail = c.recv().partition(":")
@@ -105,7 +125,13 @@ class VmspliceBeforeFork(Binding):
 
     property = "Isolation"
     kinds = ("base", "swap", "thp", "hugetlb")
-    explain = ""
+    explain = (
+        "The reference is taken before fork with FOLL_GET, which neither fork nor the child's "
+        "write fault treats as a pin. On base pages, swap and THP the child's write copies "
+        "because the pipe's reference raises page_count (5.18+); on hugetlb the mapcount-1 reuse "
+        "of hugetlb_wp() gives the child the parent's referenced page, in 5.19 and in this kernel "
+        "alike, so the Hugetlb variant leaks on both."
+    )
 
     def observe(self, kind: str, facs: Facilities) -> Observation:
         region, old = memory.fill(kind, OLD)
@@ -119,6 +145,7 @@ class VmspliceBeforeFork(Binding):
 
             def child(chan: Channel) -> None:
                 chan.recv()
+                _still_of_kind(region)
                 region.write(NEW)
                 chan.send("written")
 
