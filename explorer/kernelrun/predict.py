@@ -3,31 +3,90 @@
 The runner compares each observation with what the newest kernel model says: the set of
 properties a model scenario violates under the ``linux-5.19`` model (empty: every
 property holds; a name absent from the mapping: the model has no such scenario yet).
+The predictions are computed the way ``cowspec check`` judges scenarios: the spec is
+loaded by the common loader, instantiated as ``linux-5.19``, and each scenario is run as
+its restricted model by the explorer. Those are imported only when predictions are
+computed, so the runner itself (and ``--predictions FILE``) needs the standard library
+alone.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspec.model import Model
 
 MODEL = "linux-5.19"
+#: Where the kernel model lives, and which files in it are specs.
+KERNEL_SPEC_DIR = Path(__file__).resolve().parents[2] / "spec" / "kernel"
+SPEC_PATTERNS: tuple[str, ...] = ("*.cow",)
+#: A scenario that takes longer than this to check is a spec problem, not a prediction.
+SCENARIO_TIMEOUT_S = 120.0
 
 
 class PredictionsUnavailable(Exception):
     """The model's predictions cannot be computed here; the message says why."""
 
 
-def model_predictions(names: list[str]) -> dict[str, frozenset[str]]:
-    """Violated properties per model scenario in ``names``, from the kernel model.
+def kernel_model() -> Model:
+    """The ``linux-5.19`` model of the kernel spec: the one spec file that defines it."""
+    try:
+        from explorer.cli_common import load
+        from pyspec.errors import ModelConfigError, SpecError
+    except ImportError as e:
+        raise PredictionsUnavailable(f"the spec loader cannot be imported: {e}") from e
+    files = sorted({p for pat in SPEC_PATTERNS for p in KERNEL_SPEC_DIR.glob(pat)})
+    defining = []
+    for path in files:
+        try:
+            spec = load(str(path))
+        except (SpecError, ModelConfigError) as e:
+            raise PredictionsUnavailable(f"cannot load {path.name}: {e}") from e
+        if MODEL in spec.model_names:
+            defining.append(spec)
+    if not defining:
+        raise PredictionsUnavailable(
+            f"no spec file in {KERNEL_SPEC_DIR} defines model {MODEL} (yet)")
+    if len(defining) > 1:
+        where = ", ".join(Path(s.path).name for s in defining)
+        raise PredictionsUnavailable(f"several spec files define model {MODEL}: {where}")
+    try:
+        return defining[0].instantiate(MODEL, {})
+    except (SpecError, ModelConfigError) as e:
+        raise PredictionsUnavailable(f"cannot instantiate {MODEL}: {e}") from e
 
-    Computing them means loading the kernel spec (spec/kernel) with pyspec and running
-    its scenarios under the ``linux-5.19`` model with the explorer; both are being
-    written beside this package and have no entry point for that yet, so this raises
-    PredictionsUnavailable and the caller reports every row as no-model (or takes a
-    saved mapping through :func:`load_predictions`).
+
+def predictions_of(model: Model, names: list[str]) -> dict[str, frozenset[str]]:
+    """Violated properties of each scenario of ``model`` named in ``names``.
+
+    A scenario the search could not finish (an evaluation error, a limit) has no
+    trustworthy verdict, so it raises instead of predicting "holds".
     """
-    raise PredictionsUnavailable(
-        "the kernel model cannot be run from here yet (no pyspec loader / explorer "
-        f"scenario runner to evaluate {len(names)} scenarios of {MODEL})")
+    from explorer.cli_common import default_max_memory_mb
+    from explorer.scenario import run_scenario
+    from explorer.search import Options
+
+    scenarios = {s.name: s for s in model.scenarios}
+    options = Options(timeout_s=SCENARIO_TIMEOUT_S, max_memory_mb=default_max_memory_mb())
+    out: dict[str, frozenset[str]] = {}
+    for name in names:
+        scenario = scenarios.get(name)
+        if scenario is None:
+            continue
+        result = run_scenario(model, scenario, options)
+        if result.error is not None or not result.complete:
+            why = result.error.message if result.error is not None else "search incomplete"
+            raise PredictionsUnavailable(f"model scenario {name}: {why}")
+        out[name] = frozenset(result.violated)
+    return out
+
+
+def model_predictions(names: list[str]) -> dict[str, frozenset[str]]:
+    """Violated properties per model scenario in ``names``, from the ``linux-5.19`` model."""
+    return predictions_of(kernel_model(), names)
 
 
 def load_predictions(path: str) -> dict[str, frozenset[str]]:
