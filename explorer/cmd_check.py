@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         if i:
             print()
         results.append(_check_one(model, args, several))
+        if results[-1].stopped == "interrupted":
+            break
     code = combine(r.exit_code for r in results)
     if several:
         print(f"\n{len(results)} models checked: exit code {code}")

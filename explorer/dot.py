@@ -89,7 +89,7 @@ def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph
     n = len(trace.steps)
     for i, (step, diff) in enumerate(zip(trace.steps, diffs, strict=True), 1):
         last_bad = violation and i == n
-        head = f"{i}. {html.escape(step.label)}"
+        head = "state 1 (initial)" if i == 1 else f"state {i}"
         rows = [f'<tr><td colspan="2" bgcolor="{INITIAL_FILL}"><b>{head}</b></td></tr>']
         for k, v in leaves(step.state).items():
             fill = f' bgcolor="{CHANGED_FILL}"' if i > 1 and k in diff else ""
@@ -125,11 +125,14 @@ def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
     where a transition enters a violating state."""
     g = _digraph("view", title)
     order = {label: i for i, label in enumerate(sorted(graph.nodes))}
+    element = graph.graph.get("element")
     for label in sorted(graph.nodes):
         data = graph.nodes[label]
+        n = data["states"]
+        seen = f"({n} {element}s in all states)" if element else f"({n} states)"
         g.node(
             _node_id(label, order),
-            label=_plain([label, f"({data['states']} states)"]),
+            label=_plain([label, seen]),
             style="rounded,filled" if data["initial"] else "rounded",
             fillcolor=INITIAL_FILL if data["initial"] else "white",
         )

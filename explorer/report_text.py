@@ -34,6 +34,10 @@ def _n(x: int) -> str:
     return f"{x:,}"
 
 
+def _count(x: int, noun: str) -> str:
+    return f"{x:,} {noun}{'' if x == 1 else 's'}"
+
+
 def stats_line(s: Stats) -> str:
     return (
         f"{_n(s.distinct_states)} distinct states, {_n(s.total_states)} generated, "
@@ -55,7 +59,8 @@ def render_result(
         out.append(f"constants:   {consts}")
     out.append(f"states:      {stats_line(result.stats)}")
     if result.stopped:
-        left = f" ({_n(result.stats.queue)} states left unexplored)" if result.stats.queue else ""
+        queue = result.stats.queue
+        left = f" ({_count(queue, 'state')} left unexplored)" if queue else ""
         out.append(f"search:      {_STOPPED[result.stopped]}{left}")
     else:
         out.append("search:      complete")
@@ -74,7 +79,7 @@ def render_result(
     for p in result.properties:
         if p.judgement == "fail" and p.trace is not None:
             title = "Counterexample" if p.verdict == "violated" else "Witness"
-            out += ["", f"{title}: {p.kind} {p.name} {p.verdict} ({len(p.trace.steps)} states)"]
+            out += ["", f"{title}: {_what(p)} {p.verdict} ({_count(len(p.trace.steps), 'state')})"]
             out.append(render_trace(p.trace, full))
     for s in result.scenarios:
         if s.error is not None:
@@ -114,9 +119,9 @@ def _coverage_lines(result: Result, table: bool) -> list[str]:
         level = "error" if cov.judgement == "fail" else "warning"
         lines.append(f"coverage:    {level}: never fired: {', '.join(never)}")
     else:
-        lines.append(f"coverage:    every action fired ({len(cov.actions)} actions)")
+        lines.append(f"coverage:    every action fired ({_count(len(cov.actions), 'action')})")
     if table and cov.actions:
-        width = max(len(a.name) for a in cov.actions)
+        width = max(len("action"), *(len(a.name) for a in cov.actions))
         lines.append(f"  {'action':<{width}}  {'enabled':>10} {'fired':>10} {'new':>10}  kernel")
         for a in cov.actions:
             counts = f"{a.enabled:>10,} {a.fired:>10,} {a.new:>10,}"
