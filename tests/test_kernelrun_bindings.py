@@ -171,3 +171,14 @@ def test_child_error_surfaces_in_the_parent():
 
     with children.Child(child) as c, pytest.raises(children.ChildError, match="boom"):
         c.recv()
+
+
+def test_write_counting_faults_sees_the_first_touch_and_nothing_after():
+    region = memory.allocate("base")
+    try:
+        data = memory.pattern(9, region.size)
+        assert sc.write_counting_faults(region.addr, data) >= 1
+        assert sc.write_counting_faults(region.addr, data) == 0
+        assert region.read() == data
+    finally:
+        region.close()

@@ -69,12 +69,23 @@ _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                         ctypes.c_ulong]
 _libc.syscall.restype = ctypes.c_long
+_libc.getrusage.argtypes = [ctypes.c_int, ctypes.c_void_p]
 
 
 class IOVec(ctypes.Structure):
     """``struct iovec``, as vmsplice(2) and IORING_REGISTER_BUFFERS take it."""
 
     _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+
+class _RUsage(ctypes.Structure):
+    """``struct rusage`` (timevals as two longs; only ru_minflt is read)."""
+
+    _fields_ = [("ru_utime", ctypes.c_long * 2), ("ru_stime", ctypes.c_long * 2)] + [
+        (name, ctypes.c_long) for name in (
+            "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt",
+            "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals",
+            "ru_nvcsw", "ru_nivcsw")]
 
 
 def machine() -> str:
@@ -174,3 +185,22 @@ def read_memory(addr: int, length: int) -> bytes:
 def touch_read(addr: int) -> int:
     """Read one byte at ``addr``: a read fault if nothing is mapped there yet."""
     return ctypes.c_ubyte.from_address(addr).value
+
+
+def write_counting_faults(addr: int, data: bytes) -> int:
+    """Store ``data`` at ``addr`` and return the page faults the store took.
+
+    Tells whether a write really faulted on a write-protected PTE. The count is the
+    process's minor-fault counter around a bare memmove, with the rusage buffers
+    preallocated and the same call sequence run once on a scratch buffer first, so that
+    the interpreter's own first touches of fresh heap pages do not count.
+    """
+    before, after = _RUsage(), _RUsage()
+    pb, pa = ctypes.byref(before), ctypes.byref(after)
+    getrusage, memmove, n = _libc.getrusage, ctypes.memmove, len(data)
+    scratch = ctypes.create_string_buffer(n)
+    for target in (ctypes.addressof(scratch), addr):
+        getrusage(0, pb)
+        memmove(target, data, n)
+        getrusage(0, pa)
+    return after.ru_minflt - before.ru_minflt

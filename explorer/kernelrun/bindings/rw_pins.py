@@ -10,7 +10,6 @@ replaced the pinned page with a copy and the pin is lost (property PinCoherent).
 from __future__ import annotations
 
 import os
-import resource
 
 from explorer.kernelrun import memory, procfs
 from explorer.kernelrun import syscalls as sc
@@ -130,10 +129,7 @@ class RwPinWrprotectWrite(Binding):
                 sc.mprotect(region.addr, region.size, sc.PROT_READ)
                 procfs.write_text("/proc/self/clear_refs", "4")
                 sc.mprotect(region.addr, region.size, sc.PROT_READ | sc.PROT_WRITE)
-                new = memory.pattern(NEW, region.size)  # allocated before counting faults
-                before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-                sc.write_memory(region.addr, new)
-                faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+                faults = sc.write_counting_faults(region.addr, memory.pattern(NEW, region.size))
                 obs = _read_through_pin(ring, region, old)
             if faults:
                 how = f"the write took {faults} page fault(s)"
