@@ -3,8 +3,9 @@
 explorer/cli.py wires the subcommand by calling :func:`add_arguments` on its subparser
 and :func:`run` with the parsed arguments; ``python -m explorer.kernelrun`` uses
 :func:`main`. Exit codes: 0 no row DISAGREE or error; 1 some row DISAGREE or error;
-2 bad usage (unknown scenario, unreadable predictions, --setup without root or a failed
-setup/restore); 130 / 143 interrupted by SIGINT / SIGTERM (after restoring the machine).
+2 bad usage or a broken environment (unknown scenario, unreadable predictions, --setup
+without root, a failed setup/restore, /proc unreadable); 130 / 143 interrupted by
+SIGINT / SIGTERM (after reaping children and restoring the machine).
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add kernel-run's arguments to ``parser`` (a subparser of ``cowspec``)."""
     parser.description = (
         "Run the kernel model's scenarios on the live kernel and compare with the "
-        f"{predict.MODEL} model's prediction. Exit 0 if no scenario disagrees or fails, "
-        "1 otherwise, 2 on bad usage.")
+        f"{predict.MODEL} model's prediction.")
+    parser.epilog = (
+        "exit codes: 0 no row DISAGREE or error; 1 some row DISAGREE or error; 2 bad usage "
+        "or environment (unknown scenario, bad predictions file, --setup without root, "
+        "setup/restore failure); 128+N interrupted by signal N (machine restored).")
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help="binding names (all kinds) or model scenario names such as "
                              "VmspliceAfterForkThp; default: all")
@@ -105,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             facs = facilities.probe()
             stack.callback(facs.close)
             rows = runner.run(selection, facs, predictions, on_row=_progress)
-    except SetupError as e:
+    except (SetupError, OSError) as e:
         print(f"cowspec kernel-run: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:

@@ -13,6 +13,7 @@ alone.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,7 @@ def kernel_model() -> Model:
             defining.append(spec)
     if not defining:
         raise PredictionsUnavailable(
-            f"no spec file in {KERNEL_SPEC_DIR} defines model {MODEL} (yet)")
+            f"no spec file in {os.path.relpath(KERNEL_SPEC_DIR)} defines model {MODEL} yet")
     if len(defining) > 1:
         where = ", ".join(Path(s.path).name for s in defining)
         raise PredictionsUnavailable(f"several spec files define model {MODEL}: {where}")

@@ -103,6 +103,9 @@ def run_one(binding: type[Binding], kind: str, facs: Facilities,
         return judge(binding, kind, predictions, None, outcome, str(e))
     except (ScenarioError, OSError) as e:
         return judge(binding, kind, predictions, None, ERROR, f"{type(e).__name__}: {e}")
+    except Exception as e:  # a bug in a binding: one error row, not a lost run
+        where = f"{type(e).__name__}: {e}"
+        return judge(binding, kind, predictions, None, ERROR, f"unexpected {where}")
     return judge(binding, kind, predictions, binding.outcome(obs.bad), "", obs.detail)
 
 
