@@ -287,8 +287,7 @@ def test_trace_steps_name_action_parameters_and_tags() -> None:
     # Three RMs prepare, the TM hears each, then commits.
     assert len(p.trace.steps) == 8
 
-    toy = load("toys", "coverage")
-    toy.invariants = (Check("NotTwo", "invariant", fn=lambda x: x != 2),)
+    toy = load("toys", "tagged")
     (q, _) = check(toy).properties
     assert q.trace.steps[-1].tags == toy.actions[0].tags
     assert {t.name for t in q.trace.steps[-1].tags} == {"kernel", "patch"}

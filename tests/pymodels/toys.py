@@ -20,6 +20,7 @@ from pyspec.values import MapV
 MODEL_NAMES = [
     "chain",
     "coverage",
+    "tagged",
     "bounded",
     "bounded-bad",
     "monotone",
@@ -67,10 +68,11 @@ def chain():
 WP = Tag("kernel", ("mm/memory.c: do_wp_page",))
 
 
-def coverage():
-    """x cycles 0 -> 1 -> 2 -> 0; ``Never`` is never enabled."""
+def coverage(name="coverage", **attrs):
+    """x cycles 0 -> 1 -> 2 -> 0; ``Never`` is never enabled. ``tagged`` adds an
+    invariant that the kernel-tagged ``Inc`` breaks."""
     return Toy(
-        "coverage",
+        name,
         [0],
         [
             (
@@ -85,6 +87,7 @@ def coverage():
             (ActionInfo("Stay"), lambda x: [((), x)]),
         ],
         counter,
+        **attrs,
     )
 
 
@@ -241,6 +244,9 @@ def model(defines, name):
     builders = {
         "chain": chain,
         "coverage": coverage,
+        "tagged": lambda: coverage(
+            "tagged", invariants=(Check("NotTwo", "invariant", fn=lambda x: x != 2),)
+        ),
         "bounded": lambda: bounded(False),
         "bounded-bad": lambda: bounded(True),
         "monotone": monotone,
