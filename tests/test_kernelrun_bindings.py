@@ -134,7 +134,7 @@ def test_fill_verifies_the_kind(facs):
     if facs.has("thp"):
         region, _ = memory.fill("thp", 7)
         try:
-            assert procfs.smaps_of(region.addr)["AnonHugePages"] == memory.PMD_SIZE // 1024
+            assert procfs.smaps_of(region.addr)["AnonHugePages"] == memory.pmd_size() // 1024
         finally:
             region.close()
 

@@ -36,6 +36,15 @@ JSON_ROW_KEYS = {"binding", "kind", "model_scenario", "property", "model_verdict
                  "agree", "reason", "explanation", "kernel_release"}
 
 
+@pytest.fixture(autouse=True)
+def no_child_left():
+    """In-process runs fork too: every child must be reaped when a test ends."""
+    yield
+    assert children.live_children() == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
 def kernel_run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "explorer.kernelrun", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,

@@ -19,7 +19,7 @@ KINDS = ("base", "swap", "thp", "hugetlb")
 #: Suffix of the model scenario name for each kind (VmspliceAfterFork + "Thp").
 KIND_SUFFIX = {"base": "", "swap": "Swap", "thp": "Thp", "hugetlb": "Hugetlb"}
 
-PMD_SIZE = 2 * 1024 * 1024
+HPAGE_PMD_SIZE = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
 PAGEOUT_TRIES = 5
 
 
@@ -64,6 +64,15 @@ class Region:
         self.unmap()
 
 
+def pmd_size() -> int:
+    """The size of a PMD-mapped THP (2 MiB on x86_64 and 4K-page aarch64, more with
+    larger base pages)."""
+    try:
+        return procfs.read_int(HPAGE_PMD_SIZE)
+    except OSError as e:
+        raise KindUnavailable("no transparent_hugepage support (no hpage_pmd_size)") from e
+
+
 def allocate(kind: str) -> Region:
     """Map an empty (not yet faulted) region of ``kind``; fill it and then :func:`verify`."""
     rw = sc.PROT_READ | sc.PROT_WRITE
@@ -76,15 +85,16 @@ def allocate(kind: str) -> Region:
         sc.madvise(addr, sc.PAGE_SIZE, sc.MADV_NOHUGEPAGE)
         return region
     if kind == "thp":
+        size = pmd_size()
         # Over-allocate, then trim to one PMD-aligned PMD so that a THP can back it.
-        raw = sc.mmap(2 * PMD_SIZE, rw, anon)
-        start = (raw + PMD_SIZE - 1) & ~(PMD_SIZE - 1)
+        raw = sc.mmap(2 * size, rw, anon)
+        start = (raw + size - 1) & ~(size - 1)
         if start > raw:
             sc.munmap(raw, start - raw)
-        if start + PMD_SIZE < raw + 2 * PMD_SIZE:
-            sc.munmap(start + PMD_SIZE, raw + 2 * PMD_SIZE - start - PMD_SIZE)
-        region = Region(kind, start, PMD_SIZE)
-        sc.madvise(start, PMD_SIZE, sc.MADV_HUGEPAGE)
+        if start + size < raw + 2 * size:
+            sc.munmap(start + size, raw + 2 * size - start - size)
+        region = Region(kind, start, size)
+        sc.madvise(start, size, sc.MADV_HUGEPAGE)
         return region
     if kind == "hugetlb":
         size = procfs.meminfo().get("Hugepagesize", 0) * 1024
