@@ -14,7 +14,6 @@ name of a model value or enum constant, or a string literal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class TupV:
     items: tuple[Value, ...]
 
 
-Value = Union[bool, int, str, Rec, Variant, MapV, SetV, TupV]
+Value = bool | int | str | Rec | Variant | MapV | SetV | TupV
 
 
 def render(v: Value) -> str:

@@ -1,0 +1,548 @@
+"""The syntax tree of a spec: plain dataclasses, one per construct, each with its position.
+
+Nodes compare by identity (``eq=False``) so that later passes can key side tables
+(types, resolved names) on them without the tree ever being mutated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspec.model import SourcePos
+
+# ---- expressions ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Int:
+    value: int
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Str:
+    value: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Bool:
+    value: bool
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Name:
+    name: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Primed:
+    """``x'``: a variable's value in the next state."""
+
+    name: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Arg:
+    """A call argument, positional (``name`` is None) or named (``frame: f``)."""
+
+    name: str | None
+    value: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Call:
+    """A call of a def, a builtin, a record or a union variant constructor."""
+
+    func: str
+    args: list[Arg]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TupleLit:
+    items: list[Expr]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class SetLit:
+    items: list[Expr]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Binder:
+    """``x in S`` in a quantifier, comprehension, pick or for."""
+
+    name: str
+    domain: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class SetFilter:
+    """``{x in S where cond}``."""
+
+    binder: Binder
+    cond: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class SetMap:
+    """``{e for x in S, y in T where cond}``."""
+
+    expr: Expr
+    binders: list[Binder]
+    cond: Expr | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class MapComp:
+    """``[x in K -> e]``: a total map over the key type K."""
+
+    binder: Binder
+    expr: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class IfExpr:
+    branches: list[tuple[Expr, Expr]]
+    orelse: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Pattern:
+    """A match pattern: ``Variant(a, _)``, an enum constant, or ``_`` (``ctor`` None)."""
+
+    ctor: str | None
+    args: list[str | None] | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class MatchExpr:
+    subject: Expr
+    arms: list[tuple[list[Pattern], Expr]]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Quant:
+    """``forall``, ``exists`` or ``sum`` over one or more binders."""
+
+    kind: str
+    binders: list[Binder]
+    body: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class BinOp:
+    """Every binary operator. ``op`` is its source spelling (``+``, ``union``, ``in``, ...)."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Not:
+    operand: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Neg:
+    operand: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class RangeExpr:
+    """``lo..hi`` as a set of integers."""
+
+    lo: Expr
+    hi: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Is:
+    """``e is Variant``."""
+
+    operand: Expr
+    variant: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Field:
+    operand: Expr
+    name: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Index:
+    operand: Expr
+    key: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class WithFields:
+    """``r with {f: v, ...}``: a record (or union value) with some fields replaced."""
+
+    operand: Expr
+    updates: list[tuple[str, Expr, SourcePos]]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class WithKey:
+    """``m with [k -> v]``: a map with one entry replaced."""
+
+    operand: Expr
+    key: Expr
+    value: Expr
+    pos: SourcePos
+
+
+Expr = (
+    Int | Str | Bool | Name | Primed | Call | TupleLit | SetLit | SetFilter | SetMap |
+    MapComp | IfExpr | MatchExpr | Quant | BinOp | Not | Neg | RangeExpr | Is | Field | Index |
+    WithFields | WithKey
+)
+
+# ---- types (as written) -----------------------------------------------------------
+
+
+@dataclass(eq=False)
+class TBoolSyn:
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TIntSyn:
+    """``int``: unbounded, so only allowed where no finite domain is needed."""
+
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TStringSyn:
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TNamedSyn:
+    name: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TRangeSyn:
+    lo: Expr
+    hi: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TMapSyn:
+    key: TypeSyn
+    value: TypeSyn
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TSetSyn:
+    elem: TypeSyn
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TTupleSyn:
+    items: list[TypeSyn]
+    pos: SourcePos
+
+
+TypeSyn = (
+    TBoolSyn | TIntSyn | TStringSyn | TNamedSyn | TRangeSyn | TMapSyn | TSetSyn | TTupleSyn
+)
+
+# ---- statements -------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class IndexAcc:
+    key: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class FieldAcc:
+    name: str
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class LValue:
+    """``x'``, ``pte'[p][a]``, ``page'[f].ae``; in ``init`` without the prime."""
+
+    var: str
+    primed: bool
+    path: list[IndexAcc | FieldAcc]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Requires:
+    cond: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Let:
+    name: str
+    value: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Assign:
+    target: LValue
+    value: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class IfStmt:
+    branches: list[tuple[Expr, Block]]
+    orelse: Block | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class MatchStmt:
+    subject: Expr
+    arms: list[tuple[list[Pattern], Block]]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Either:
+    """``either { ... } or { ... }``: every branch is a separate way to take the step,
+    as a disjunction in a TLA+ action (TLC counts each true branch as a successor)."""
+
+    branches: list[Block]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Pick:
+    """``pick x in S where c``: each choice is a separate successor."""
+
+    binder: Binder
+    cond: Expr | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class For:
+    """``for x in S { ... }``: a deterministic loop, in the set's order."""
+
+    binder: Binder
+    body: Block
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Skip:
+    pos: SourcePos
+
+
+Stmt = (
+    Requires | Let | Assign | IfStmt | MatchStmt | Either | Pick | For | Skip
+)
+
+
+@dataclass(eq=False)
+class Block:
+    stmts: list[Stmt]
+    pos: SourcePos
+
+
+# ---- declarations -----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Annotation:
+    name: str
+    args: list[str | int]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class DeclBase:
+    name: str
+    pos: SourcePos
+    doc: str = field(default="", kw_only=True)
+    annotations: list[Annotation] = field(default_factory=list, kw_only=True)
+
+
+@dataclass(eq=False)
+class ConstDecl(DeclBase):
+    type: TypeSyn | None
+    value: Expr
+    symmetric: bool
+
+
+@dataclass(eq=False)
+class EnumDecl(DeclBase):
+    members: list[tuple[str, SourcePos]]
+
+
+@dataclass(eq=False)
+class FieldDecl:
+    name: str
+    type: TypeSyn
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class RecordDecl(DeclBase):
+    fields: list[FieldDecl]
+
+
+@dataclass(eq=False)
+class VariantDecl:
+    name: str
+    fields: list[FieldDecl]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class UnionDecl(DeclBase):
+    variants: list[VariantDecl]
+
+
+@dataclass(eq=False)
+class TypeAliasDecl(DeclBase):
+    type: TypeSyn
+
+
+@dataclass(eq=False)
+class VarDecl(DeclBase):
+    type: TypeSyn
+
+
+@dataclass(eq=False)
+class InitDecl(DeclBase):
+    body: Block
+
+
+@dataclass(eq=False)
+class Param:
+    name: str
+    type: TypeSyn
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class ActionDecl(DeclBase):
+    params: list[Param]
+    body: Block
+
+
+@dataclass(eq=False)
+class DefDecl(DeclBase):
+    params: list[Param] | None
+    ret: TypeSyn | None
+    body: Expr
+
+
+@dataclass(eq=False)
+class CheckDecl(DeclBase):
+    """``invariant``, ``property`` (action property), ``reachable`` or ``constraint``."""
+
+    kind: str
+    body: Expr
+
+
+@dataclass(eq=False)
+class ViewDecl(DeclBase):
+    element: tuple[str, TypeSyn] | None
+    body: Expr
+
+
+@dataclass(eq=False)
+class SettingDecl(DeclBase):
+    """``check deadlock on|off`` at the top level: the spec's default."""
+
+    deadlock: bool
+
+
+@dataclass(eq=False)
+class ModelConst:
+    name: str
+    value: Expr
+    symmetric: bool
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class ModelDecl(DeclBase):
+    extends: str | None
+    consts: list[ModelConst]
+    expect_violated: list[tuple[str, SourcePos]]
+    expect_holds: list[tuple[str, SourcePos]]
+    expect_deadlock: bool
+    deadlock: bool | None
+
+
+@dataclass(eq=False)
+class Step:
+    action: str
+    args: list[Expr | None] | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class ScenarioExpect:
+    """``expect holds`` or ``expect violated A, B``, for some models or (empty) all."""
+
+    violated: list[tuple[str, SourcePos]]
+    models: list[tuple[str, SourcePos]]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class ScenarioDecl(DeclBase):
+    steps: list[Step]
+    expects: list[ScenarioExpect]
+
+
+Decl = (
+    ConstDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl | InitDecl |
+    ActionDecl | DefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl | ScenarioDecl
+)
+
+
+@dataclass(eq=False)
+class Module:
+    """One parsed file. ``imports`` are paths as written, with their positions."""
+
+    file: str
+    name: str | None
+    imports: list[tuple[str, SourcePos]]
+    decls: list[Decl]

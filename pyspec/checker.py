@@ -1,0 +1,1245 @@
+"""Static checks: names, types, assignments and finite domains, all errors collected.
+
+The checker reads the merged modules and produces a :class:`Checked` value: the symbol
+table, the type of every expression, and what every name, call, field and pattern
+resolves to. The compiler reads only that; it never re-derives a type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pyspec import ast as A
+from pyspec.errors import Diagnostic, SourceCache
+from pyspec.model import SourcePos
+from pyspec.types import (
+    ANY,
+    BOOL,
+    INT,
+    MVT,
+    ORDERED,
+    STR,
+    AnyT,
+    BoolT,
+    EnumT,
+    IntT,
+    MapT,
+    RecT,
+    SetT,
+    StrT,
+    TupT,
+    Type,
+    UnionT,
+    compatible,
+    join,
+)
+from pyspec.unparse import unparse_lvalue
+
+BUILTINS = {"card", "min", "max", "abs"}
+
+
+@dataclass
+class Symbols:
+    """Every global declaration of the spec, by kind, in source order."""
+
+    consts: dict[str, A.ConstDecl] = field(default_factory=dict)
+    mv_sets: dict[str, list[str]] = field(default_factory=dict)
+    mv_members: dict[str, str] = field(default_factory=dict)
+    enums: dict[str, A.EnumDecl] = field(default_factory=dict)
+    enum_members: dict[str, str] = field(default_factory=dict)
+    records: dict[str, A.RecordDecl] = field(default_factory=dict)
+    unions: dict[str, A.UnionDecl] = field(default_factory=dict)
+    variants: dict[str, tuple[str, A.VariantDecl]] = field(default_factory=dict)
+    aliases: dict[str, A.TypeAliasDecl] = field(default_factory=dict)
+    vars: dict[str, A.VarDecl] = field(default_factory=dict)
+    defs: dict[str, A.DefDecl] = field(default_factory=dict)
+    init: A.InitDecl | None = None
+    actions: dict[str, A.ActionDecl] = field(default_factory=dict)
+    checks: dict[str, A.CheckDecl] = field(default_factory=dict)
+    views: dict[str, A.ViewDecl] = field(default_factory=dict)
+    models: dict[str, A.ModelDecl] = field(default_factory=dict)
+    scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
+    deadlock: bool = True
+    # Resolved types.
+    const_types: dict[str, Type] = field(default_factory=dict)
+    var_types: dict[str, Type] = field(default_factory=dict)
+    alias_types: dict[str, Type] = field(default_factory=dict)
+    record_fields: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
+    variant_fields: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
+    def_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
+    def_types: dict[str, Type] = field(default_factory=dict)
+    #: State variables a def reads, directly or through other defs.
+    def_reads: dict[str, frozenset[str]] = field(default_factory=dict)
+    action_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
+    view_elem_types: dict[str, Type] = field(default_factory=dict)
+
+    def union_of_variant(self, variant: str) -> str:
+        return self.variants[variant][0]
+
+
+@dataclass
+class Checked:
+    """What the compiler needs: symbols plus side tables keyed by AST node."""
+
+    modules: list[A.Module]
+    symbols: Symbols
+    types: dict[object, Type]
+    names: dict[A.Name, tuple]
+    calls: dict[A.Call, tuple]
+    fields: dict[object, tuple]
+    patterns: dict[A.Pattern, tuple]
+    #: Consts each const/def/type depends on, for evaluation order.
+    const_deps: dict[str, set[str]]
+    global_names: dict[str, SourcePos]
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class _Ctx:
+    """Where an expression is: what it may read."""
+
+    what: str
+    reads_vars: bool = True
+    reads_primes: bool = False
+    init: bool = False
+    const_deps: set[str] | None = None
+    var_reads: set[str] | None = None
+
+
+@dataclass
+class _Flow:
+    """Assignments seen so far on the paths through a block (``may``: on some path,
+    ``must``: on every path)."""
+
+    may: set[str] = field(default_factory=set)
+    must: set[str] = field(default_factory=set)
+
+    def copy(self) -> _Flow:
+        return _Flow(set(self.may), set(self.must))
+
+
+class _Checker:
+    def __init__(self, modules: list[A.Module], sources: SourceCache):
+        self.modules = modules
+        self.sources = sources
+        self.sym = Symbols()
+        self.diags: list[Diagnostic] = []
+        self.types: dict[object, Type] = {}
+        self.names: dict[A.Name, tuple] = {}
+        self.calls: dict[A.Call, tuple] = {}
+        self.fields: dict[object, tuple] = {}
+        self.patterns: dict[A.Pattern, tuple] = {}
+        self.const_deps: dict[str, set[str]] = {}
+        self.global_names: dict[str, SourcePos] = {}
+        self._checking_defs: list[str] = []
+        self._def_done: set[str] = set()
+        self._const_state: dict[str, str] = {}
+        self._used_defs: set[str] = set()
+
+    # ---- diagnostics ----------------------------------------------------------------
+    def err(self, code: str, msg: str, pos: SourcePos | None) -> None:
+        self.diags.append(Diagnostic(code, msg, pos, "error", self.sources.line(pos)))
+
+    def warn(self, code: str, msg: str, pos: SourcePos | None) -> None:
+        self.diags.append(Diagnostic(code, msg, pos, "warning", self.sources.line(pos)))
+
+    # ---- pass 1: collect ------------------------------------------------------------
+    def declare(self, name: str, pos: SourcePos) -> bool:
+        if name in BUILTINS:
+            self.err("E102", f"'{name}' is a builtin and cannot be redeclared", pos)
+            return False
+        if name in self.global_names:
+            first = self.global_names[name]
+            self.err("E102", f"'{name}' is already declared at {first}", pos)
+            return False
+        self.global_names[name] = pos
+        return True
+
+    def collect(self) -> None:
+        s = self.sym
+        for module in self.modules:
+            for d in module.decls:
+                if isinstance(d, A.ConstDecl):
+                    if self.declare(d.name, d.pos):
+                        s.consts[d.name] = d
+                        members = self._mv_members(d)
+                        if members is not None:
+                            s.mv_sets[d.name] = [m for m, _ in members]
+                            for m, pos in members:
+                                if self.declare(m, pos):
+                                    s.mv_members[m] = d.name
+                        elif d.symmetric:
+                            self.err("E104", "only a set of model values can be symmetric",
+                                     d.pos)
+                elif isinstance(d, A.EnumDecl):
+                    if self.declare(d.name, d.pos):
+                        s.enums[d.name] = d
+                        for m, pos in d.members:
+                            if self.declare(m, pos):
+                                s.enum_members[m] = d.name
+                elif isinstance(d, A.RecordDecl):
+                    if self.declare(d.name, d.pos):
+                        s.records[d.name] = d
+                elif isinstance(d, A.UnionDecl):
+                    if self.declare(d.name, d.pos):
+                        s.unions[d.name] = d
+                        for v in d.variants:
+                            if self.declare(v.name, v.pos):
+                                s.variants[v.name] = (d.name, v)
+                elif isinstance(d, A.TypeAliasDecl):
+                    if self.declare(d.name, d.pos):
+                        s.aliases[d.name] = d
+                elif isinstance(d, A.VarDecl):
+                    if self.declare(d.name, d.pos):
+                        s.vars[d.name] = d
+                elif isinstance(d, A.InitDecl):
+                    if s.init is not None:
+                        self.err("E102", f"a second init block (the first is at {s.init.pos})",
+                                 d.pos)
+                    else:
+                        s.init = d
+                elif isinstance(d, A.ActionDecl):
+                    if self.declare(d.name, d.pos):
+                        s.actions[d.name] = d
+                elif isinstance(d, A.DefDecl):
+                    if self.declare(d.name, d.pos):
+                        s.defs[d.name] = d
+                elif isinstance(d, A.CheckDecl):
+                    if self.declare(d.name, d.pos):
+                        s.checks[d.name] = d
+                elif isinstance(d, A.ViewDecl):
+                    if self.declare(d.name, d.pos):
+                        s.views[d.name] = d
+                elif isinstance(d, A.SettingDecl):
+                    s.deadlock = d.deadlock
+                elif isinstance(d, A.ModelDecl):
+                    if d.name in s.models:
+                        self.err("E102", f"model '{d.name}' is already declared at "
+                                 f"{s.models[d.name].pos}", d.pos)
+                    else:
+                        s.models[d.name] = d
+                elif isinstance(d, A.ScenarioDecl):
+                    if self.declare(d.name, d.pos):
+                        s.scenarios[d.name] = d
+
+    def _mv_members(self, d: A.ConstDecl) -> list[tuple[str, SourcePos]] | None:
+        """A const whose value is a set literal of fresh names declares model values."""
+        if not isinstance(d.value, A.SetLit) or d.type is not None:
+            return None
+        if not d.value.items or not all(isinstance(i, A.Name) for i in d.value.items):
+            return None
+        names = [(i.name, i.pos) for i in d.value.items]  # type: ignore[union-attr]
+        declared = [n for n, _ in names if self._declared_anywhere(n)]
+        return None if declared else names
+
+    def _declared_anywhere(self, name: str) -> bool:
+        for module in self.modules:
+            for d in module.decls:
+                if getattr(d, "name", None) == name and not isinstance(d, A.InitDecl):
+                    return True
+                if isinstance(d, A.EnumDecl) and any(m == name for m, _ in d.members):
+                    return True
+                if isinstance(d, A.UnionDecl) and any(v.name == name for v in d.variants):
+                    return True
+        return name in BUILTINS
+
+    # ---- pass 2: types --------------------------------------------------------------
+    def resolve_type(self, t: A.TypeSyn, visiting: tuple[str, ...] = ()) -> Type:
+        if isinstance(t, A.TBoolSyn):
+            return BOOL
+        if isinstance(t, A.TIntSyn):
+            return INT
+        if isinstance(t, A.TStringSyn):
+            return STR
+        if isinstance(t, A.TRangeSyn):
+            ctx = _Ctx("a range bound", reads_vars=False, const_deps=set())
+            for bound in (t.lo, t.hi):
+                self.expect(bound, INT, self.expr(bound, {}, ctx), "a range bound")
+            self.const_deps.setdefault(f"type@{id(t)}", set()).update(ctx.const_deps or ())
+            return IntT(t.lo, t.hi)
+        if isinstance(t, A.TMapSyn):
+            key = self.resolve_type(t.key, visiting)
+            value = self.resolve_type(t.value, visiting)
+            if not isinstance(key, (BoolT, EnumT, MVT, AnyT)) and not (
+                    isinstance(key, IntT) and key.bounded):
+                self.err("E301", f"a map's key type must be finite (bool, an enum, a set of "
+                         f"model values or a range), not {key}", t.key.pos)
+            return MapT(key, value)
+        if isinstance(t, A.TSetSyn):
+            return SetT(self.resolve_type(t.elem, visiting))
+        if isinstance(t, A.TTupleSyn):
+            return TupT(tuple(self.resolve_type(i, visiting) for i in t.items))
+        assert isinstance(t, A.TNamedSyn)
+        s = self.sym
+        if t.name in s.enums:
+            return EnumT(t.name)
+        if t.name in s.mv_sets:
+            return MVT(t.name)
+        if t.name in s.records:
+            if t.name in visiting:
+                self.err("E302", f"record '{t.name}' contains itself", t.pos)
+                return ANY
+            self.record_type(t.name, visiting + (t.name,))
+            return RecT(t.name)
+        if t.name in s.unions:
+            if t.name in visiting:
+                self.err("E302", f"union '{t.name}' contains itself", t.pos)
+                return ANY
+            self.union_type(t.name, visiting + (t.name,))
+            return UnionT(t.name)
+        if t.name in s.aliases:
+            if t.name in visiting:
+                self.err("E302", f"type '{t.name}' is defined in terms of itself", t.pos)
+                return ANY
+            if t.name not in s.alias_types:
+                s.alias_types[t.name] = self.resolve_type(s.aliases[t.name].type,
+                                                          visiting + (t.name,))
+            return s.alias_types[t.name]
+        if t.name in s.consts:
+            self.err("E106", f"'{t.name}' is a constant, not a set of model values; "
+                     "use a range or an enum as a type", t.pos)
+            return ANY
+        self.err("E101", f"unknown type '{t.name}'", t.pos)
+        return ANY
+
+    def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
+        s = self.sym
+        if name not in s.record_fields:
+            s.record_fields[name] = []
+            decl = s.records[name]
+            seen: set[str] = set()
+            fields = []
+            for f in decl.fields:
+                if f.name in seen:
+                    self.err("E102", f"field '{f.name}' appears twice in record '{name}'", f.pos)
+                seen.add(f.name)
+                fields.append((f.name, self.resolve_type(f.type, visiting)))
+            s.record_fields[name] = fields
+        return s.record_fields[name]
+
+    def union_type(self, name: str, visiting: tuple[str, ...]) -> None:
+        s = self.sym
+        for v in s.unions[name].variants:
+            if v.name in s.variant_fields:
+                continue
+            s.variant_fields[v.name] = []
+            seen: set[str] = set()
+            fields = []
+            for f in v.fields:
+                if f.name in seen:
+                    self.err("E102", f"field '{f.name}' appears twice in variant '{v.name}'",
+                             f.pos)
+                seen.add(f.name)
+                fields.append((f.name, self.resolve_type(f.type, visiting)))
+            s.variant_fields[v.name] = fields
+
+    def finite(self, t: Type) -> str | None:
+        """Why a type is not finite, or None when it is."""
+        if isinstance(t, IntT):
+            return None if t.bounded else "int without a range"
+        if isinstance(t, StrT):
+            return "string"
+        if isinstance(t, (BoolT, EnumT, MVT, AnyT)):
+            return None
+        if isinstance(t, RecT):
+            for _, ft in self.sym.record_fields.get(t.name, []):
+                why = self.finite(ft)
+                if why:
+                    return why
+            return None
+        if isinstance(t, UnionT):
+            for v in self.sym.unions[t.name].variants:
+                for _, ft in self.sym.variant_fields.get(v.name, []):
+                    why = self.finite(ft)
+                    if why:
+                        return why
+            return None
+        if isinstance(t, MapT):
+            return self.finite(t.key) or self.finite(t.value)
+        if isinstance(t, SetT):
+            return self.finite(t.elem)
+        if isinstance(t, TupT):
+            for i in t.items:
+                why = self.finite(i)
+                if why:
+                    return why
+            return None
+        return None
+
+    def check_types(self) -> None:
+        s = self.sym
+        for name in s.aliases:
+            self.resolve_type(A.TNamedSyn(name, s.aliases[name].pos))
+        for name in s.records:
+            self.record_type(name, (name,))
+        for name in s.unions:
+            self.union_type(name, (name,))
+        for name in s.consts:
+            self.const_type(name)
+        for name, d in s.vars.items():
+            t = self.resolve_type(d.type)
+            why = self.finite(t)
+            if why:
+                self.err("E301", f"variable '{name}' needs a finite type, and {why} is not "
+                         "finite (use a range such as 0..3)", d.type.pos)
+            s.var_types[name] = t
+
+    def const_type(self, name: str) -> Type:
+        s = self.sym
+        if name in s.const_types:
+            return s.const_types[name]
+        state = self._const_state.get(name)
+        d = s.consts[name]
+        if state == "visiting":
+            self.err("E302", f"constant '{name}' is defined in terms of itself", d.pos)
+            return ANY
+        self._const_state[name] = "visiting"
+        deps: set[str] = set()
+        if name in s.mv_sets:
+            t: Type = SetT(MVT(name))
+            for item in d.value.items:  # type: ignore[union-attr]
+                self.types[item] = MVT(name)
+                self.names[item] = ("mv", name, item.name)  # type: ignore[index]
+            self.types[d.value] = t
+        else:
+            ctx = _Ctx(f"constant '{name}'", reads_vars=False, const_deps=deps)
+            t = self.expr(d.value, {}, ctx)
+            if d.type is not None:
+                declared = self.resolve_type(d.type)
+                self.expect(d.value, declared, t, f"constant '{name}'")
+                t = declared
+        self.const_deps[name] = deps
+        s.const_types[name] = t
+        self._const_state[name] = "done"
+        return t
+
+    # ---- expressions ----------------------------------------------------------------
+    def expect(self, e: A.Expr, want: Type, got: Type, what: str) -> None:
+        if not compatible(got, want):
+            self.err("E104", f"{what} should be {want}, not {got}", e.pos)
+
+    def expr(self, e: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type:
+        t = self._expr(e, env, ctx)
+        self.types[e] = t
+        return t
+
+    def _expr(self, e: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type:  # noqa: C901
+        s = self.sym
+        if isinstance(e, A.Int):
+            return INT
+        if isinstance(e, A.Str):
+            return STR
+        if isinstance(e, A.Bool):
+            return BOOL
+        if isinstance(e, A.Name):
+            return self.name(e, env, ctx)
+        if isinstance(e, A.Primed):
+            if e.name not in s.vars:
+                self.err("E101" if e.name not in self.global_names else "E106",
+                         f"only a variable can be primed, and '{e.name}' is not one", e.pos)
+                return ANY
+            if not ctx.reads_primes:
+                self.err("E205", f"{e.name}' (the next state) can only be read in actions and "
+                         f"action properties, not in {ctx.what}", e.pos)
+            if ctx.var_reads is not None:
+                ctx.var_reads.add(e.name)
+            return s.var_types.get(e.name, ANY)
+        if isinstance(e, A.Call):
+            return self.call(e, env, ctx)
+        if isinstance(e, A.TupleLit):
+            return TupT(tuple(self.expr(i, env, ctx) for i in e.items))
+        if isinstance(e, A.SetLit):
+            elem: Type = ANY
+            for item in e.items:
+                t = self.expr(item, env, ctx)
+                if not compatible(t, elem):
+                    self.err("E104", f"set elements must have one type: {elem} and {t}",
+                             item.pos)
+                else:
+                    elem = join(elem, t)
+            return SetT(elem)
+        if isinstance(e, A.SetFilter):
+            inner = self.binders([e.binder], env, ctx)
+            self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "a set filter's condition")
+            return SetT(inner[e.binder.name])
+        if isinstance(e, A.SetMap):
+            inner = self.binders(e.binders, env, ctx)
+            if e.cond is not None:
+                self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "the condition")
+            return SetT(self.expr(e.expr, inner, ctx))
+        if isinstance(e, A.MapComp):
+            key = self.type_set(e.binder.domain, env, ctx)
+            if key is None:
+                return ANY
+            inner = self.bind(e.binder.name, key, env, e.binder.pos)
+            return MapT(key, self.expr(e.expr, inner, ctx))
+        if isinstance(e, A.IfExpr):
+            result: Type = ANY
+            for cond, value in e.branches:
+                self.expect(cond, BOOL, self.expr(cond, env, ctx), "an if condition")
+                result = self.join_branch(result, self.expr(value, env, ctx), value)
+            return self.join_branch(result, self.expr(e.orelse, env, ctx), e.orelse)
+        if isinstance(e, A.MatchExpr):
+            subject = self.expr(e.subject, env, ctx)
+            result = ANY
+            arms = [(pats, e.pos) for pats, _ in e.arms]
+            for (_, value), inner in zip(e.arms, self.match_arms(subject, arms, env, e)):
+                result = self.join_branch(result, self.expr(value, inner, ctx), value)
+            return result
+        if isinstance(e, A.Quant):
+            inner = self.binders(e.binders, env, ctx)
+            body = self.expr(e.body, inner, ctx)
+            if e.kind == "sum":
+                self.expect(e.body, INT, body, "the body of sum")
+                return INT
+            self.expect(e.body, BOOL, body, f"the body of {e.kind}")
+            return BOOL
+        if isinstance(e, A.BinOp):
+            return self.binop(e, env, ctx)
+        if isinstance(e, A.Not):
+            self.expect(e.operand, BOOL, self.expr(e.operand, env, ctx), "the operand of not")
+            return BOOL
+        if isinstance(e, A.Neg):
+            self.expect(e.operand, INT, self.expr(e.operand, env, ctx), "the operand of -")
+            return INT
+        if isinstance(e, A.RangeExpr):
+            self.expect(e.lo, INT, self.expr(e.lo, env, ctx), "a range bound")
+            self.expect(e.hi, INT, self.expr(e.hi, env, ctx), "a range bound")
+            return SetT(INT)
+        if isinstance(e, A.Is):
+            t = self.expr(e.operand, env, ctx)
+            if isinstance(t, UnionT):
+                if e.variant not in s.variants or s.variants[e.variant][0] != t.name:
+                    self.err("E105", f"'{e.variant}' is not a variant of {t.name}", e.pos)
+            elif not isinstance(t, AnyT):
+                self.err("E104", f"'is' needs a union value, not {t}", e.operand.pos)
+            return BOOL
+        if isinstance(e, A.Field):
+            return self.field_access(e, self.expr(e.operand, env, ctx), e.name, e.pos)
+        if isinstance(e, A.Index):
+            return self.index(e, self.expr(e.operand, env, ctx), e.key, env, ctx)
+        if isinstance(e, A.WithFields):
+            t = self.expr(e.operand, env, ctx)
+            for fname, value, pos in e.updates:
+                ft = self.field_access((e, fname), t, fname, pos)
+                self.expect(value, ft, self.expr(value, env, ctx), f"field '{fname}'")
+            return t
+        if isinstance(e, A.WithKey):
+            t = self.expr(e.operand, env, ctx)
+            vt = self.index(e, t, e.key, env, ctx)
+            self.expect(e.value, vt, self.expr(e.value, env, ctx), "the new map value")
+            return t
+        raise TypeError(f"unknown expression node {e!r}")  # pragma: no cover
+
+    def join_branch(self, acc: Type, t: Type, e: A.Expr) -> Type:
+        if not compatible(acc, t):
+            self.err("E104", f"branches have different types: {acc} and {t}", e.pos)
+            return acc
+        return join(acc, t)
+
+    def name(self, e: A.Name, env: dict[str, Type], ctx: _Ctx) -> Type:
+        s = self.sym
+        n = e.name
+        if n in env:
+            self.names[e] = ("local", n)
+            return env[n]
+        if n in s.vars:
+            self.names[e] = ("var", n)
+            if ctx.init:
+                self.err("E209", f"init cannot read variable '{n}'; compute the value with "
+                         "let and assign it", e.pos)
+            elif not ctx.reads_vars:
+                self.err("E303", f"{ctx.what} must be constant, but reads variable '{n}'", e.pos)
+            if ctx.var_reads is not None:
+                ctx.var_reads.add(n)
+            return s.var_types.get(n, ANY)
+        if n in s.consts:
+            self.names[e] = ("const", n)
+            if ctx.const_deps is not None:
+                ctx.const_deps.add(n)
+            return self.const_type(n)
+        if n in s.mv_members:
+            self.names[e] = ("mv", s.mv_members[n], n)
+            return MVT(s.mv_members[n])
+        if n in s.enum_members:
+            self.names[e] = ("enum", s.enum_members[n], n)
+            return EnumT(s.enum_members[n])
+        if n in s.variants:
+            union, variant = s.variants[n]
+            if variant.fields:
+                self.err("E103", f"variant '{n}' needs {len(variant.fields)} field values: "
+                         f"{n}(...)", e.pos)
+            self.names[e] = ("variant", union, n)
+            return UnionT(union)
+        if n in s.defs:
+            d = s.defs[n]
+            if d.params is not None:
+                self.err("E103", f"'{n}' takes {len(d.params)} arguments", e.pos)
+            self.names[e] = ("def", n)
+            return self.def_call_type(n, e.pos, ctx)
+        if n in s.enums:
+            self.names[e] = ("typeset", EnumT(n))
+            return SetT(EnumT(n))
+        if n in s.aliases or n in s.records or n in s.unions:
+            t = self.resolve_type(A.TNamedSyn(n, e.pos))
+            why = self.finite(t)
+            if why:
+                self.err("E301", f"type '{n}' is not finite ({why}), so it cannot be used as "
+                         "a set of values", e.pos)
+                return ANY
+            self.names[e] = ("typeset", t)
+            if ctx.const_deps is not None:
+                ctx.const_deps.update(self._type_const_deps(t))
+            return SetT(t)
+        if n in self.global_names:
+            self.err("E106", f"'{n}' cannot be used as a value here", e.pos)
+        else:
+            self.err("E101", f"unknown name '{n}'", e.pos)
+        return ANY
+
+    def _type_const_deps(self, t: Type) -> set[str]:
+        """Constants a type's ranges depend on (to evaluate them in order)."""
+        deps: set[str] = set()
+        if isinstance(t, IntT) and t.lo is not None and t.hi is not None:
+            for bound in (t.lo, t.hi):
+                ctx = _Ctx("a range bound", reads_vars=False, const_deps=deps)
+                self.expr(bound, {}, ctx)
+        elif isinstance(t, (MapT,)):
+            deps |= self._type_const_deps(t.key) | self._type_const_deps(t.value)
+        elif isinstance(t, SetT):
+            deps |= self._type_const_deps(t.elem)
+        elif isinstance(t, TupT):
+            for i in t.items:
+                deps |= self._type_const_deps(i)
+        elif isinstance(t, RecT):
+            for _, ft in self.sym.record_fields.get(t.name, []):
+                deps |= self._type_const_deps(ft)
+        elif isinstance(t, UnionT):
+            for v in self.sym.unions[t.name].variants:
+                for _, ft in self.sym.variant_fields.get(v.name, []):
+                    deps |= self._type_const_deps(ft)
+        return deps
+
+    def def_call_type(self, name: str, pos: SourcePos, ctx: _Ctx) -> Type:
+        s = self.sym
+        self._used_defs.add(name)
+        if name in self._checking_defs:
+            self.err("E302", f"'{name}' is defined in terms of itself (recursion is not "
+                     "allowed; every evaluation must be finite)", pos)
+            return ANY
+        self.check_def(name)
+        reads = s.def_reads.get(name, frozenset())
+        if reads and ctx.init:
+            self.err("E209", f"init cannot call '{name}', which reads variables "
+                     f"{', '.join(sorted(reads))}", pos)
+        elif reads and not ctx.reads_vars:
+            self.err("E303", f"{ctx.what} must be constant, but '{name}' reads variables "
+                     f"{', '.join(sorted(reads))}", pos)
+        elif not ctx.reads_vars and s.defs[name].params is not None:
+            self.err("E303", f"{ctx.what} must be a constant expression and cannot call "
+                     f"'{name}', a def with parameters", pos)
+        if ctx.var_reads is not None:
+            ctx.var_reads.update(reads)
+        if ctx.const_deps is not None:
+            ctx.const_deps.update(self.const_deps.get(f"def:{name}", ()))
+        return s.def_types.get(name, ANY)
+
+    def check_def(self, name: str) -> None:
+        s = self.sym
+        if name in self._def_done:
+            return
+        d = s.defs[name]
+        self._checking_defs.append(name)
+        env: dict[str, Type] = {}
+        params = []
+        for p in d.params or []:
+            t = self.resolve_type(p.type)
+            env = self.bind(p.name, t, env, p.pos)
+            params.append((p.name, t))
+        s.def_params[name] = params
+        reads: set[str] = set()
+        deps: set[str] = set()
+        ctx = _Ctx(f"'{name}'", var_reads=reads, const_deps=deps)
+        t = self.expr(d.body, env, ctx)
+        if d.ret is not None:
+            declared = self.resolve_type(d.ret)
+            self.expect(d.body, declared, t, f"the result of '{name}'")
+            t = declared
+        s.def_types[name] = t
+        s.def_reads[name] = frozenset(reads)
+        self.const_deps[f"def:{name}"] = deps
+        self._checking_defs.pop()
+        self._def_done.add(name)
+
+    def call(self, e: A.Call, env: dict[str, Type], ctx: _Ctx) -> Type:
+        s = self.sym
+        f = e.func
+        if f in BUILTINS:
+            self.calls[e] = ("builtin", f)
+            if len(e.args) != 1 or e.args[0].name is not None:
+                self.err("E103", f"{f} takes one argument", e.pos)
+                for a in e.args:
+                    self.expr(a.value, env, ctx)
+                return INT if f in ("card", "abs") else ANY
+            arg = e.args[0].value
+            t = self.expr(arg, env, ctx)
+            if f == "abs":
+                self.expect(arg, INT, t, "the argument of abs")
+                return INT
+            if not isinstance(t, (SetT, AnyT)):
+                self.err("E104", f"{f} needs a set, not {t}", arg.pos)
+                return INT if f == "card" else ANY
+            if f == "card":
+                return INT
+            elem = t.elem if isinstance(t, SetT) else ANY
+            if not isinstance(elem, ORDERED + (AnyT,)):
+                self.err("E104", f"{f} needs ordered elements (ints, enums or model values), "
+                         f"not {elem}", arg.pos)
+            return elem
+        if f in s.records:
+            self.calls[e] = ("record", f)
+            fields = self.record_type(f, (f,))
+            self.ctor_args(e, f"record '{f}'", fields, env, ctx)
+            return RecT(f)
+        if f in s.variants:
+            union, _ = s.variants[f]
+            self.calls[e] = ("variant", union, f)
+            self.union_type(union, (union,))
+            self.ctor_args(e, f"variant '{f}'", s.variant_fields[f], env, ctx)
+            return UnionT(union)
+        if f in s.defs:
+            self.calls[e] = ("def", f)
+            d = s.defs[f]
+            result = self.def_call_type(f, e.pos, ctx)
+            params = s.def_params.get(f, [])
+            if d.params is None:
+                self.err("E103", f"'{f}' takes no arguments; write it without parentheses",
+                         e.pos)
+            elif len(e.args) != len(params):
+                self.err("E103", f"'{f}' takes {len(params)} argument"
+                         f"{'s' if len(params) != 1 else ''}, not {len(e.args)}", e.pos)
+            for a, (pname, ptype) in zip(e.args, params):
+                if a.name is not None and a.name != pname:
+                    self.err("E105", f"'{f}' has no parameter '{a.name}' here", a.pos)
+                self.expect(a.value, ptype, self.expr(a.value, env, ctx),
+                            f"argument '{pname}' of '{f}'")
+            for a in e.args[len(params):]:
+                self.expr(a.value, env, ctx)
+            return result
+        if f in self.global_names:
+            self.err("E106", f"'{f}' cannot be called", e.pos)
+        else:
+            self.err("E101", f"unknown function '{f}'", e.pos)
+        for a in e.args:
+            self.expr(a.value, env, ctx)
+        return ANY
+
+    def ctor_args(self, e: A.Call, what: str, fields: list[tuple[str, Type]],
+                  env: dict[str, Type], ctx: _Ctx) -> None:
+        named = [a for a in e.args if a.name is not None]
+        if named and len(named) != len(e.args):
+            self.err("E103", f"{what}: give all fields by name or all by position", e.pos)
+        if named:
+            by_name = dict(fields)
+            given: set[str] = set()
+            for a in e.args:
+                assert a.name is not None
+                if a.name not in by_name:
+                    self.err("E105", f"{what} has no field '{a.name}'", a.pos)
+                    self.expr(a.value, env, ctx)
+                    continue
+                if a.name in given:
+                    self.err("E102", f"field '{a.name}' is given twice", a.pos)
+                given.add(a.name)
+                self.expect(a.value, by_name[a.name], self.expr(a.value, env, ctx),
+                            f"field '{a.name}'")
+            missing = [n for n, _ in fields if n not in given]
+            if missing:
+                self.err("E103", f"{what} needs {', '.join(missing)}", e.pos)
+            return
+        if len(e.args) != len(fields):
+            self.err("E103", f"{what} has {len(fields)} field{'s' if len(fields) != 1 else ''}, "
+                     f"given {len(e.args)}", e.pos)
+        for a, (fname, ftype) in zip(e.args, fields):
+            self.expect(a.value, ftype, self.expr(a.value, env, ctx), f"field '{fname}'")
+        for a in e.args[len(fields):]:
+            self.expr(a.value, env, ctx)
+
+    def binop(self, e: A.BinOp, env: dict[str, Type], ctx: _Ctx) -> Type:
+        op = e.op
+        lt = self.expr(e.left, env, ctx)
+        rt = self.expr(e.right, env, ctx)
+        if op in ("and", "or", "implies"):
+            self.expect(e.left, BOOL, lt, f"the left side of {op}")
+            self.expect(e.right, BOOL, rt, f"the right side of {op}")
+            return BOOL
+        if op in ("==", "!="):
+            if not compatible(lt, rt):
+                self.err("E104", f"cannot compare {lt} with {rt}", e.pos)
+            return BOOL
+        if op in ("<", "<=", ">", ">="):
+            if not isinstance(lt, ORDERED + (AnyT,)) or not compatible(lt, rt):
+                self.err("E104", f"'{op}' compares two ints, enums or model values of one "
+                         f"type, not {lt} and {rt}", e.pos)
+            return BOOL
+        if op in ("in", "not in"):
+            if isinstance(rt, SetT):
+                self.expect(e.left, rt.elem, lt, f"the left side of '{op}'")
+            elif not isinstance(rt, AnyT):
+                self.err("E104", f"the right side of '{op}' must be a set, not {rt}",
+                         e.right.pos)
+            return BOOL
+        if op == "subset":
+            if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
+                    and compatible(lt, rt)):
+                self.err("E104", f"'subset' compares two sets of one type, not {lt} and {rt}",
+                         e.pos)
+            return BOOL
+        if op in ("union", "inter") or (op == "-" and isinstance(lt, SetT)):
+            if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
+                    and compatible(lt, rt)):
+                self.err("E104", f"'{op}' combines two sets of one type, not {lt} and {rt}",
+                         e.pos)
+                return ANY
+            return join(lt, rt)
+        # + - * / %
+        if op == "+" and isinstance(lt, StrT):
+            self.expect(e.right, STR, rt, "the right side of + on strings")
+            return STR
+        self.expect(e.left, INT, lt, f"the left side of '{op}'")
+        self.expect(e.right, INT, rt, f"the right side of '{op}'")
+        return INT
+
+    def field_access(self, node: object, t: Type, name: str, pos: SourcePos) -> Type:
+        s = self.sym
+        if isinstance(t, RecT):
+            fields = s.record_fields.get(t.name, [])
+            for i, (fname, ftype) in enumerate(fields):
+                if fname == name:
+                    self.fields[node] = ("record", i)
+                    return ftype
+            self.err("E105", f"record {t.name} has no field '{name}'", pos)
+            return ANY
+        if isinstance(t, UnionT):
+            where: dict[str, int] = {}
+            ftype: Type | None = None
+            for v in s.unions[t.name].variants:
+                for i, (fname, vt) in enumerate(s.variant_fields.get(v.name, [])):
+                    if fname == name:
+                        if ftype is not None and not compatible(ftype, vt):
+                            self.err("E104", f"field '{name}' has different types in the "
+                                     f"variants of {t.name}", pos)
+                        ftype = vt if ftype is None else join(ftype, vt)
+                        where[v.name] = i + 1
+            if ftype is None:
+                self.err("E105", f"no variant of {t.name} has a field '{name}'", pos)
+                return ANY
+            self.fields[node] = ("union", t.name, where)
+            return ftype
+        if not isinstance(t, AnyT):
+            self.err("E104", f"'.{name}' needs a record or union value, not {t}", pos)
+        return ANY
+
+    def index(self, node: object, t: Type, key: A.Expr, env: dict[str, Type],
+              ctx: _Ctx) -> Type:
+        kt = self.expr(key, env, ctx)
+        if isinstance(t, MapT):
+            self.expect(key, t.key, kt, "the map key")
+            return t.value
+        if isinstance(t, TupT):
+            if not isinstance(key, A.Int) or not 0 <= key.value < len(t.items):
+                self.err("E104", f"a tuple is indexed by an integer literal from 0 to "
+                         f"{len(t.items) - 1}", key.pos)
+                return ANY
+            return t.items[key.value]
+        if not isinstance(t, AnyT):
+            self.err("E104", f"cannot index {t}; only maps and tuples can be indexed", key.pos)
+        return ANY
+
+    def type_set(self, domain: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type | None:
+        """The key type of a map comprehension: a whole type's set of values."""
+        t = self.expr(domain, env, ctx)
+        if isinstance(domain, A.Name) and self.names.get(domain, ("",))[0] in (
+                "typeset", "const") and isinstance(t, SetT):
+            ref = self.names[domain]
+            if ref[0] == "typeset" or domain.name in self.sym.mv_sets:
+                return t.elem
+        if isinstance(domain, A.RangeExpr):
+            return IntT(domain.lo, domain.hi)
+        self.err("E106", "a map comprehension ranges over a whole key type: a set of model "
+                 "values, an enum, a range type or lo..hi", domain.pos)
+        return None
+
+    def bind(self, name: str, t: Type, env: dict[str, Type], pos: SourcePos) -> dict[str, Type]:
+        if name in env or name in self.global_names:
+            where = "" if name in env else f" (declared at {self.global_names[name]})"
+            self.err("E102", f"'{name}' is already defined{where}; choose another name", pos)
+        inner = dict(env)
+        inner[name] = t
+        return inner
+
+    def binders(self, binders: list[A.Binder], env: dict[str, Type],
+                ctx: _Ctx) -> dict[str, Type]:
+        inner = env
+        for b in binders:
+            t = self.expr(b.domain, inner, ctx)
+            if isinstance(t, SetT):
+                elem = t.elem
+            else:
+                if not isinstance(t, AnyT):
+                    self.err("E104", f"'{b.name} in ...' needs a set, not {t}", b.domain.pos)
+                elem = ANY
+            inner = self.bind(b.name, elem, inner, b.pos)
+        return inner
+
+    def match_arms(self, subject: Type, arms: list[tuple[list[A.Pattern], SourcePos]],
+                   env: dict[str, Type], node: object) -> Iterator[dict[str, Type]]:
+        """Checks patterns and exhaustiveness; yields each arm's environment."""
+        s = self.sym
+        if isinstance(subject, UnionT):
+            universe = [v.name for v in s.unions[subject.name].variants]
+        elif isinstance(subject, EnumT):
+            universe = [m for m, _ in s.enums[subject.name].members]
+        else:
+            if not isinstance(subject, AnyT):
+                self.err("E104", f"match needs a union or enum value, not {subject}",
+                         getattr(node, "pos", None))
+            universe = []
+        covered: set[str] = set()
+        wildcard = False
+        for pats, _ in arms:
+            inner = env
+            for p in pats:
+                if wildcard:
+                    self.err("E108", "this arm can never match: an earlier arm is '_'", p.pos)
+                if p.ctor is None:
+                    wildcard = True
+                    self.patterns[p] = ("wild",)
+                    continue
+                if p.ctor not in universe:
+                    if universe:
+                        self.err("E109", f"'{p.ctor}' is not a variant of {subject}", p.pos)
+                    continue
+                if p.ctor in covered:
+                    self.err("E108", f"'{p.ctor}' is matched twice", p.pos)
+                covered.add(p.ctor)
+                if isinstance(subject, EnumT):
+                    self.patterns[p] = ("enum", subject.name, p.ctor)
+                    if p.args is not None:
+                        self.err("E103", f"enum constant '{p.ctor}' has no fields", p.pos)
+                    continue
+                assert isinstance(subject, UnionT)
+                self.patterns[p] = ("variant", subject.name, p.ctor)
+                fields = s.variant_fields.get(p.ctor, [])
+                if p.args is None:
+                    continue
+                if len(p.args) != len(fields):
+                    self.err("E103", f"variant '{p.ctor}' has {len(fields)} field"
+                             f"{'s' if len(fields) != 1 else ''}, the pattern binds "
+                             f"{len(p.args)}", p.pos)
+                if len(pats) > 1 and any(a is not None for a in p.args):
+                    self.err("E108", "alternative patterns (A | B) cannot bind names", p.pos)
+                for a, (_, ft) in zip(p.args, fields):
+                    if a is not None:
+                        inner = self.bind(a, ft, inner, p.pos)
+            yield inner
+        missing = [u for u in universe if u not in covered]
+        if missing and not wildcard:
+            self.err("E107", f"match is not exhaustive: {', '.join(missing)} not handled "
+                     "(add arms or '_')", getattr(node, "pos", None))
+
+    # ---- statements -----------------------------------------------------------------
+    def block(self, b: A.Block, env: dict[str, Type], ctx: _Ctx, flow: _Flow,
+              in_for: bool = False) -> None:
+        for st in b.stmts:
+            env = self.stmt(st, env, ctx, flow, in_for)
+
+    def stmt(self, st: A.Stmt, env: dict[str, Type], ctx: _Ctx, flow: _Flow,
+             in_for: bool) -> dict[str, Type]:
+        if isinstance(st, A.Requires):
+            if in_for:
+                self.err("E207", "requires cannot appear inside a for loop (a guard belongs "
+                         "to the whole action)", st.pos)
+            self.expect(st.cond, BOOL, self.expr(st.cond, env, ctx), "a guard")
+            return env
+        if isinstance(st, A.Let):
+            return self.bind(st.name, self.expr(st.value, env, ctx), env, st.pos)
+        if isinstance(st, A.Assign):
+            self.assign(st, env, ctx, flow, in_for)
+            return env
+        if isinstance(st, A.IfStmt):
+            outs = []
+            for cond, body in st.branches:
+                self.expect(cond, BOOL, self.expr(cond, env, ctx), "an if condition")
+                f = flow.copy()
+                self.block(body, env, ctx, f, in_for)
+                outs.append(f)
+            f = flow.copy()
+            if st.orelse is not None:
+                self.block(st.orelse, env, ctx, f, in_for)
+            outs.append(f)
+            self.merge(flow, outs)
+            return env
+        if isinstance(st, A.MatchStmt):
+            subject = self.expr(st.subject, env, ctx)
+            outs = []
+            arms = [(pats, body.pos) for pats, body in st.arms]
+            for (_, body), inner in zip(st.arms, self.match_arms(subject, arms, env, st)):
+                f = flow.copy()
+                self.block(body, inner, ctx, f, in_for)
+                outs.append(f)
+            if outs:
+                self.merge(flow, outs)
+            return env
+        if isinstance(st, A.Either):
+            if in_for:
+                self.err("E207", "either cannot appear inside a for loop", st.pos)
+            outs = []
+            for body in st.branches:
+                f = flow.copy()
+                self.block(body, env, ctx, f, in_for)
+                outs.append(f)
+            self.merge(flow, outs)
+            return env
+        if isinstance(st, A.Pick):
+            if in_for:
+                self.err("E207", "pick cannot appear inside a for loop", st.pos)
+            inner = self.binders([st.binder], env, ctx)
+            if st.cond is not None:
+                self.expect(st.cond, BOOL, self.expr(st.cond, inner, ctx), "a pick condition")
+            return inner
+        if isinstance(st, A.For):
+            inner = self.binders([st.binder], env, ctx)
+            f = flow.copy()
+            self.block(st.body, inner, ctx, f, in_for=True)
+            flow.may |= f.may
+            flow.must |= f.must
+            return env
+        assert isinstance(st, A.Skip)
+        return env
+
+    @staticmethod
+    def merge(flow: _Flow, outs: list[_Flow]) -> None:
+        flow.may = set().union(*(f.may for f in outs))
+        flow.must = set.intersection(*(f.must for f in outs))
+
+    def assign(self, st: A.Assign, env: dict[str, Type], ctx: _Ctx, flow: _Flow,
+               in_for: bool) -> None:
+        s = self.sym
+        lv = st.target
+        if lv.var not in s.vars:
+            if lv.var in env or lv.var in self.global_names:
+                kind = "a local name" if lv.var in env else "not a variable"
+                self.err("E202", f"cannot assign to '{lv.var}': it is {kind}", lv.pos)
+            else:
+                self.err("E203", f"cannot assign to undeclared variable '{lv.var}'", lv.pos)
+            self.expr(st.value, env, ctx)
+            for acc in lv.path:
+                if isinstance(acc, A.IndexAcc):
+                    self.expr(acc.key, env, ctx)
+            return
+        if ctx.init and lv.primed:
+            self.err("E206", f"init assigns the initial state: write '{lv.var} = ...' without "
+                     "a prime", lv.pos)
+        if not ctx.init and not lv.primed:
+            self.err("E206", f"an action assigns the next state: write '{lv.var}' = ...'",
+                     lv.pos)
+        t = s.var_types.get(lv.var, ANY)
+        for acc in lv.path:
+            if isinstance(acc, A.IndexAcc):
+                t = self.index(acc, t, acc.key, env, ctx)
+            else:
+                t = self.field_access(acc, t, acc.name, acc.pos)
+        self.expect(st.value, t, self.expr(st.value, env, ctx),
+                    f"the value assigned to {unparse_lvalue(lv)}")
+        whole = lv.var
+        key = whole if not lv.path else whole + ":" + unparse_lvalue(
+            A.LValue(lv.var, False, lv.path, lv.pos))
+        if not lv.path:
+            if whole in flow.may or any(k.startswith(whole + ":") for k in flow.may):
+                self.err("E201", f"'{whole}' is assigned twice on one path through "
+                         f"{ctx.what}", lv.pos)
+            elif in_for:
+                self.err("E201", f"'{whole}' is assigned whole inside a for loop, once per "
+                         "iteration; assign an element, or build the value with a "
+                         "comprehension", lv.pos)
+        else:
+            if ctx.init and whole not in flow.must:
+                self.err("E204", f"init must assign '{whole}' as a whole before it assigns "
+                         "parts of it", lv.pos)
+            elif whole in flow.may and not ctx.init:
+                self.err("E201", f"'{whole}' is assigned as a whole and then again in part on "
+                         f"one path through {ctx.what}", lv.pos)
+            elif key in flow.may and not in_for:
+                self.err("E201", f"{unparse_lvalue(lv)} is assigned twice on one path through "
+                         f"{ctx.what}", lv.pos)
+        flow.may.add(key)
+        flow.must.add(key)
+
+    # ---- pass 3: behaviour and properties -------------------------------------------
+    def check_behaviour(self) -> None:
+        s = self.sym
+        if s.init is None:
+            if s.vars:
+                self.err("E204", "the spec declares variables but has no init block", None)
+        else:
+            flow = _Flow()
+            self.block(s.init.body, {}, _Ctx("init", init=True), flow)
+            missing = [v for v in s.vars if v not in flow.must]
+            if missing:
+                self.err("E204", f"init does not assign {', '.join(missing)} on every path",
+                         s.init.pos)
+        for name, d in s.actions.items():
+            env: dict[str, Type] = {}
+            params = []
+            for p in d.params:
+                t = self.resolve_type(p.type)
+                why = self.finite(t)
+                if why:
+                    self.err("E301", f"parameter '{p.name}' needs a finite type, and {why} is "
+                             "not finite", p.type.pos)
+                env = self.bind(p.name, t, env, p.pos)
+                params.append((p.name, t))
+            s.action_params[name] = params
+            self.block(d.body, env, _Ctx(f"action '{name}'", reads_primes=True), _Flow())
+        for name, c in s.checks.items():
+            ctx = _Ctx(f"{c.kind} '{name}'", reads_primes=c.kind == "property")
+            self.expect(c.body, BOOL, self.expr(c.body, {}, ctx), f"{c.kind} '{name}'")
+        for name, v in s.views.items():
+            env = {}
+            if v.element is not None:
+                ename, etype = v.element
+                t = self.resolve_type(etype)
+                if self.finite(t) or isinstance(t, (MapT, SetT, TupT, RecT, UnionT)):
+                    self.err("E301", "a view's element ranges over a finite type of simple "
+                             "values (an enum, a set of model values, a range, bool)", etype.pos)
+                s.view_elem_types[name] = t
+                env = self.bind(ename, t, env, v.pos)
+            self.expr(v.body, env, _Ctx(f"view '{name}'"))
+        for name in s.defs:
+            self.check_def(name)
+
+    def check_models(self) -> None:
+        s = self.sym
+        props = {n for n, c in s.checks.items() if c.kind in ("invariant", "property")}
+        for name, m in s.models.items():
+            if m.extends is not None and m.extends not in s.models:
+                self.err("E404", f"model '{name}' extends unknown model '{m.extends}'", m.pos)
+            seen: set[str] = set()
+            chain = [name]
+            cur = m
+            while cur.extends is not None and cur.extends in s.models:
+                if cur.extends in chain:
+                    self.err("E302", f"model '{name}' extends itself through "
+                             f"{' -> '.join(chain + [cur.extends])}", m.pos)
+                    break
+                chain.append(cur.extends)
+                cur = s.models[cur.extends]
+            for c in m.consts:
+                if c.name not in s.consts:
+                    self.err("E410", f"model '{name}' sets '{c.name}', which is not a constant",
+                             c.pos)
+                    continue
+                if c.name in seen:
+                    self.err("E201", f"model '{name}' sets '{c.name}' twice", c.pos)
+                seen.add(c.name)
+                self.check_override(c.name, c.value)
+            for pname, pos in m.expect_violated + m.expect_holds:
+                if pname not in props:
+                    self.err("E403", f"'{pname}' is not an invariant or action property", pos)
+
+    def check_override(self, name: str, value: A.Expr) -> None:
+        """A model's or the command line's value for a constant: same type, constant."""
+        s = self.sym
+        if name in s.mv_sets:
+            ok = isinstance(value, A.SetLit) and all(isinstance(i, A.Name) for i in value.items)
+            if not ok:
+                self.err("E104", f"'{name}' is a set of model values: give a set of names such "
+                         "as {P0, P1}", value.pos)
+            return
+        ctx = _Ctx(f"the value of '{name}'", reads_vars=False, const_deps=set())
+        self.expect(value, s.const_types.get(name, ANY), self.expr(value, {}, ctx),
+                    f"constant '{name}'")
+
+    def check_scenarios(self) -> None:
+        s = self.sym
+        props = {n for n, c in s.checks.items() if c.kind in ("invariant", "property")}
+        for name, sc in s.scenarios.items():
+            if not sc.steps:
+                self.err("E402", f"scenario '{name}' has no steps", sc.pos)
+            for step in sc.steps:
+                if step.action not in s.actions:
+                    self.err("E401", f"unknown action '{step.action}' in scenario '{name}'",
+                             step.pos)
+                    continue
+                params = s.action_params.get(step.action, [])
+                args = step.args if step.args is not None else [None] * len(params)
+                if len(args) != len(params):
+                    self.err("E402", f"action '{step.action}' takes {len(params)} parameter"
+                             f"{'s' if len(params) != 1 else ''}, the step gives {len(args)}",
+                             step.pos)
+                    continue
+                for arg, (pname, ptype) in zip(args, params):
+                    if arg is None:
+                        continue
+                    ctx = _Ctx(f"a scenario step's argument '{pname}'", reads_vars=False,
+                               const_deps=set())
+                    self.expect(arg, ptype, self.expr(arg, {}, ctx), f"parameter '{pname}'")
+            seen_default = False
+            for ex in sc.expects:
+                for pname, pos in ex.violated:
+                    if pname not in props:
+                        self.err("E403", f"'{pname}' is not an invariant or action property",
+                                 pos)
+                for mname, pos in ex.models:
+                    if mname not in s.models:
+                        self.err("E404", f"unknown model '{mname}'", pos)
+                if not ex.models:
+                    if seen_default:
+                        self.err("E201", f"scenario '{name}' has two expectations for all "
+                                 "models", ex.pos)
+                    seen_default = True
+
+    # ---- warnings -------------------------------------------------------------------
+    def warnings(self) -> None:
+        s = self.sym
+        for name, d in s.defs.items():
+            if name not in self._used_defs:
+                self.warn("W501", f"'{name}' is defined but never used", d.pos)
+        for name, d in s.actions.items():
+            for st in d.body.stmts:
+                if not isinstance(st, A.Requires):
+                    break
+                if isinstance(st.cond, A.Bool) and not st.cond.value:
+                    self.warn("W502", f"action '{name}' can never be enabled: its guard is "
+                              "false", st.pos)
+
+    def run(self) -> Checked:
+        self.collect()
+        self.check_types()
+        self.check_behaviour()
+        self.check_models()
+        self.check_scenarios()
+        self.warnings()
+        return Checked(self.modules, self.sym, self.types, self.names, self.calls, self.fields,
+                       self.patterns, self.const_deps, self.global_names, self.diags)
+
+
+def check(modules: list[A.Module], sources: SourceCache) -> Checked:
+    """Check merged modules. Errors and warnings are in ``Checked.diagnostics``."""
+    return _Checker(modules, sources).run()
+
+
+def check_override(checked: Checked, sources: SourceCache, name: str,
+                   value: A.Expr) -> list[Diagnostic]:
+    """Check a constant's value given outside the spec (``-D NAME=VALUE``); its types
+    and resolved names join ``checked``'s tables."""
+    c = _Checker(checked.modules, sources)
+    c.sym, c.types, c.names, c.calls = checked.symbols, checked.types, checked.names, checked.calls
+    c.fields, c.patterns, c.const_deps = checked.fields, checked.patterns, checked.const_deps
+    c.global_names = checked.global_names
+    c._def_done = set(checked.symbols.def_types)
+    c.check_override(name, value)
+    return c.diags
+

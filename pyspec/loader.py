@@ -1,0 +1,127 @@
+"""From a spec file to runnable models: parse, check, and compile one model at a time.
+
+This is the API the explorer uses: :func:`load_spec` returns a :class:`Spec`, and
+``spec.instantiate(model, defines)`` returns a :class:`~pyspec.model.Model`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyspec import ast as A
+from pyspec import runtime
+from pyspec.checker import Checked, check, check_override
+from pyspec.compiler import Compiler, Generated, Overrides
+from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
+from pyspec.model import Model
+from pyspec.parser import parse_expr, parse_files
+from pyspec.runtime import SAFE_BUILTINS, make_helpers
+
+DEFAULT_MODEL = "default"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class Spec:
+    """A checked spec. Compiling a model happens on demand, per model and constants."""
+
+    def __init__(self, path: str, checked: Checked, sources: SourceCache):
+        self.path = path
+        self.checked = checked
+        self.sources = sources
+        self.warnings = [d for d in checked.diagnostics if d.severity == "warning"]
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.checked.symbols.models)
+
+    def overrides(self, model: str | None, defines: dict[str, str]) -> tuple[str, Overrides]:
+        """The constant values of a model: its ``extends`` chain, then the command line."""
+        sym = self.checked.symbols
+        name = model if model is not None else DEFAULT_MODEL
+        if model is not None and model not in sym.models:
+            known = ", ".join(sym.models) or "none"
+            raise ModelConfigError(f"unknown model '{model}' (models in {self.path}: {known})")
+        chain: list[A.ModelDecl] = []
+        cur = sym.models.get(name)
+        while cur is not None and cur not in chain:
+            chain.append(cur)
+            cur = sym.models.get(cur.extends) if cur.extends else None
+        out = Overrides()
+        for m in reversed(chain):
+            for c in m.consts:
+                out.values[c.name] = c.value
+                if c.symmetric:
+                    out.symmetric.add(c.name)
+        for key, text in defines.items():
+            if not _NAME.match(key) or key not in sym.consts:
+                raise ModelConfigError(f"-D {key}: the spec has no constant '{key}'")
+            expr, diags = parse_expr(text, f"-D {key}")
+            if expr is not None:
+                diags += check_override(self.checked, self.sources, key, expr)
+            errors = [d for d in diags if d.severity == "error"]
+            if errors or expr is None:
+                raise ModelConfigError(f"-D {key}={text}: not a valid value for '{key}'", errors)
+            out.values[key] = expr
+        return name, out
+
+    def compile(self, model: str | None = None,
+                defines: dict[str, str] | None = None) -> Generated:
+        name, overrides = self.overrides(model, defines or {})
+        try:
+            return Compiler(self.checked, name, overrides, self.sources).generate()
+        except RecursionError:
+            raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to "
+                                        "compile", None)]) from None
+
+    def instantiate(self, model: str | None = None,
+                    defines: dict[str, str] | None = None) -> Model:
+        generated = self.compile(model, defines)
+        return load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
+
+
+def load_generated(generated: Generated, code_file: str) -> Model:
+    """Run a compiled body in the restricted namespace and return its ``MODEL``."""
+    namespace: dict[str, object] = {"__builtins__": SAFE_BUILTINS}
+    namespace.update({name: getattr(runtime, name) for name in runtime.__all__})
+    namespace.update(make_helpers(generated.positions))
+    namespace["_POSITIONS"] = tuple(generated.positions)
+    namespace["_SRCMAP"] = tuple(generated.srcmap)
+    namespace["_CODE_FILE"] = code_file
+    try:
+        code = compile(generated.body, code_file, "exec")
+    except (RecursionError, MemoryError):
+        raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to "
+                                    "compile", None)]) from None
+    exec(code, namespace)  # noqa: S102 - generated from a checked spec; see compiler.py
+    model = namespace["MODEL"]
+    assert isinstance(model, Model)
+    return model
+
+
+def load_spec(path: str) -> Spec:
+    """Parse and check a spec file and everything it imports.
+
+    Raises :class:`SpecError` (exit code 150) with every error found; warnings are kept
+    in ``Spec.warnings``.
+    """
+    sources = SourceCache()
+    try:
+        modules, diags = parse_files(path, sources)
+        if any(d.severity == "error" for d in diags):
+            raise SpecError(diags)
+        checked = check(modules, sources)
+    except RecursionError:
+        raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to parse",
+                                    None)]) from None
+    diags += checked.diagnostics
+    if any(d.severity == "error" for d in diags):
+        raise SpecError(sorted(diags, key=_order))
+    spec = Spec(str(path), checked, sources)
+    spec.warnings = sorted((d for d in diags if d.severity == "warning"), key=_order)
+    return spec
+
+
+def _order(d: Diagnostic) -> tuple:
+    p = d.pos
+    return (p.file, p.line, p.col, d.code) if p else ("", 0, 0, d.code)
+

@@ -1,0 +1,737 @@
+"""Text to syntax tree: the Lark grammar in ``grammar.lark`` plus a transformer to
+:mod:`pyspec.ast`, and the import resolution that turns a file into a list of modules.
+
+Syntax errors become :class:`~pyspec.errors.Diagnostic` values with the position of the
+offending token and the tokens that would have been accepted, in the source's spelling.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from pyspec import ast as A
+from pyspec.errors import Diagnostic, SourceCache
+from pyspec.model import SourcePos
+
+#: The largest integer literal a spec may write. Values stay far inside 64 bits so that
+#: packed-state backends can rely on them.
+MAX_INT_LITERAL = 2**40
+
+
+@cache
+def _lark() -> Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True, start=["start", "expr"])
+
+
+#: How the grammar's terminal names read in an error message.
+_TERMINAL_WORDS = {
+    "NAME": "a name", "INT": "an integer", "STRING": "a string", "MODEL_NAME": "a model name",
+    "PRIME": "'", "CMP_OP": "a comparison", "$END": "end of file", "SYMMETRIC": "'symmetric'",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    for term in _lark().terminals:
+        if term.name == name:
+            pattern = term.pattern
+            if pattern.type == "str":
+                return repr(pattern.value)
+    return name.lower()
+
+
+def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    line, col = max(err.line, 1), max(err.column, 1)
+    if isinstance(err, UnexpectedCharacters):
+        char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        message = f"unexpected character {char!r}"
+    elif isinstance(err, (UnexpectedToken, UnexpectedEOF)):
+        tok = getattr(err, "token", None)
+        if tok is None or tok.type == "$END":
+            message = "unexpected end of file"
+            lines = text.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+        else:
+            message = f"unexpected {str(tok)!r}"
+        expected = sorted({_describe_terminal(t) for t in getattr(err, "expected", set())})
+        if expected:
+            shown = expected[:8]
+            more = " ..." if len(expected) > 8 else ""
+            message += "; expected " + ", ".join(shown) + more
+    else:  # pragma: no cover - Lark raises only the three kinds above
+        message = str(err).splitlines()[0]
+    lines = text.splitlines()
+    src = lines[line - 1] if 1 <= line <= len(lines) else None
+    return Diagnostic("E001", message, SourcePos(file, line, col), source_line=src)
+
+
+class _ToAst(Transformer):
+    """Builds :mod:`pyspec.ast` nodes. Every method receives the node's position."""
+
+    def __init__(self, file: str, text: str):
+        super().__init__()
+        self.file = file
+        self.text = text
+        self.errors: list[Diagnostic] = []
+
+    # -- helpers -------------------------------------------------------------------
+    def _parens_after(self, name: Token) -> bool:
+        """Whether ``Name()`` was written with (empty) parentheses, which Lark drops."""
+        end = name.end_pos or 0
+        return self.text[end:end + 200].lstrip().startswith("(")
+
+    def _pos(self, meta) -> SourcePos:
+        return SourcePos(self.file, getattr(meta, "line", 1), getattr(meta, "column", 1))
+
+    def _tpos(self, tok: Token) -> SourcePos:
+        return SourcePos(self.file, tok.line or 1, tok.column or 1)
+
+    @staticmethod
+    def _present(children: list) -> list:
+        return [c for c in children if c is not None]
+
+    # -- top level -----------------------------------------------------------------
+    @v_args(meta=True)
+    def start(self, meta, children):
+        return children
+
+    @v_args(meta=True)
+    def module_decl(self, meta, children):
+        return ("module", str(children[0]))
+
+    @v_args(meta=True)
+    def import_decl(self, meta, children):
+        return ("import", _unquote(children[0]), self._tpos(children[0]))
+
+    @v_args(meta=True)
+    def annotated(self, meta, children):
+        *annotations, decl = children
+        for d in decl if isinstance(decl, list) else [decl]:
+            d.annotations = list(annotations)
+        return decl
+
+    @v_args(meta=True)
+    def annotation(self, meta, children):
+        name, *args = children
+        return A.Annotation(str(name), [a for a in args if a is not None], self._pos(meta))
+
+    def annot_str(self, children):
+        return _unquote(children[0])
+
+    def annot_int(self, children):
+        return self._int(children[0])
+
+    def annot_name(self, children):
+        return str(children[0])
+
+    def _int(self, tok: Token) -> int:
+        value = int(str(tok).replace("_", ""))
+        if value > MAX_INT_LITERAL:
+            self.errors.append(Diagnostic(
+                "E003", f"integer literal {value} is too large (at most {MAX_INT_LITERAL})",
+                self._tpos(tok)))
+            return 0
+        return value
+
+    # -- declarations --------------------------------------------------------------
+    @v_args(meta=True)
+    def const_decl(self, meta, children):
+        name, typ, sym, value = children
+        return A.ConstDecl(str(name), self._pos(meta), typ, value, sym is not None)
+
+    @v_args(meta=True)
+    def enum_decl(self, meta, children):
+        name, *members = self._present(children)
+        return A.EnumDecl(str(name), self._pos(meta), [(str(m), self._tpos(m)) for m in members])
+
+    @v_args(meta=True)
+    def record_decl(self, meta, children):
+        name, *fields = self._present(children)
+        return A.RecordDecl(str(name), self._pos(meta), fields)
+
+    @v_args(meta=True)
+    def union_decl(self, meta, children):
+        name, *variants = self._present(children)
+        return A.UnionDecl(str(name), self._pos(meta), variants)
+
+    @v_args(meta=True)
+    def variant(self, meta, children):
+        name, *fields = self._present(children)
+        return A.VariantDecl(str(name), fields, self._pos(meta))
+
+    @v_args(meta=True)
+    def field(self, meta, children):
+        return A.FieldDecl(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def type_decl(self, meta, children):
+        return A.TypeAliasDecl(str(children[0]), self._pos(meta), children[1])
+
+    @v_args(meta=True)
+    def var_decl(self, meta, children):
+        return children
+
+    @v_args(meta=True)
+    def var_item(self, meta, children):
+        return A.VarDecl(str(children[0]), self._pos(meta), children[1])
+
+    @v_args(meta=True)
+    def init_decl(self, meta, children):
+        return A.InitDecl("init", self._pos(meta), children[0])
+
+    @v_args(meta=True)
+    def action_decl(self, meta, children):
+        name, *rest = self._present(children)
+        body = rest.pop()
+        return A.ActionDecl(str(name), self._pos(meta), rest, body)
+
+    @v_args(meta=True)
+    def param(self, meta, children):
+        return A.Param(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def def_decl(self, meta, children):
+        name, *rest = children
+        body = rest.pop()
+        ret = rest.pop()
+        params = [p for p in rest if p is not None]
+        has_parens = bool(params) or self._parens_after(name)
+        return A.DefDecl(str(name), self._pos(meta), params if has_parens else None, ret, body)
+
+    @v_args(meta=True)
+    def check_decl(self, meta, children):
+        kind, name, body = children
+        return A.CheckDecl(str(name), self._pos(meta), kind, body)
+
+    def ck_invariant(self, _):
+        return "invariant"
+
+    def ck_property(self, _):
+        return "property"
+
+    def ck_reachable(self, _):
+        return "reachable"
+
+    def ck_constraint(self, _):
+        return "constraint"
+
+    @v_args(meta=True)
+    def view_decl(self, meta, children):
+        name, elem, etype, body = children
+        element = (str(elem), etype) if elem is not None else None
+        return A.ViewDecl(str(name), self._pos(meta), element, body)
+
+    @v_args(meta=True)
+    def setting_decl(self, meta, children):
+        return A.SettingDecl("deadlock", self._pos(meta), children[0])
+
+    def on(self, _):
+        return True
+
+    def off(self, _):
+        return False
+
+    # -- models and scenarios ------------------------------------------------------
+    @v_args(meta=True)
+    def model_decl(self, meta, children):
+        name, extends, *items = children
+        decl = A.ModelDecl(str(name), self._pos(meta), str(extends) if extends else None,
+                           [], [], [], False, None)
+        for item in items:
+            kind = item[0]
+            if kind == "const":
+                decl.consts.append(item[1])
+            elif kind == "violated":
+                decl.expect_violated.extend(item[1])
+            elif kind == "holds":
+                decl.expect_holds.extend(item[1])
+            elif kind == "deadlock":
+                decl.expect_deadlock = True
+            elif kind == "setting":
+                decl.deadlock = item[1]
+        return decl
+
+    @v_args(meta=True)
+    def model_const(self, meta, children):
+        name, sym, value = children
+        return ("const", A.ModelConst(str(name), value, sym is not None, self._pos(meta)))
+
+    @v_args(meta=True)
+    def expect_violated(self, meta, children):
+        names = [c for c in children if isinstance(c, Token)]
+        return ("violated", [(str(n), self._tpos(n)) for n in names])
+
+    @v_args(meta=True)
+    def expect_holds(self, meta, children):
+        return ("holds", [(str(n), self._tpos(n)) for n in children])
+
+    @v_args(meta=True)
+    def expect_deadlock(self, meta, children):
+        return ("deadlock",)
+
+    @v_args(meta=True)
+    def model_setting(self, meta, children):
+        return ("setting", children[0])
+
+    def violated(self, _):
+        return None
+
+    @v_args(meta=True)
+    def scenario_decl(self, meta, children):
+        name, *items = children
+        steps = [i for i in items if isinstance(i, A.Step)]
+        expects = [i for i in items if isinstance(i, A.ScenarioExpect)]
+        return A.ScenarioDecl(str(name), self._pos(meta), steps, expects)
+
+    @v_args(meta=True)
+    def step(self, meta, children):
+        name, *args = children
+        has_parens = bool(args) and not (len(args) == 1 and args[0] is None)
+        if not has_parens and self._parens_after(name):
+            return A.Step(str(name), [], self._pos(meta))
+        values = [None if isinstance(a, _Wildcard) else a for a in args if a is not None]
+        return A.Step(str(name), values if has_parens else None, self._pos(meta))
+
+    def wildcard(self, _):
+        return _Wildcard()
+
+    @v_args(meta=True)
+    def scenario_expect(self, meta, children):
+        verdict, *models = children
+        return A.ScenarioExpect(verdict, [(str(m), self._tpos(m)) for m in models if m is not None],
+                                self._pos(meta))
+
+    def verdict_holds(self, _):
+        return []
+
+    def verdict_violated(self, children):
+        return [(str(n), self._tpos(n)) for n in children if isinstance(n, Token)]
+
+    # -- types ---------------------------------------------------------------------
+    @v_args(meta=True)
+    def t_bool(self, meta, _):
+        return A.TBoolSyn(self._pos(meta))
+
+    @v_args(meta=True)
+    def t_int(self, meta, _):
+        return A.TIntSyn(self._pos(meta))
+
+    @v_args(meta=True)
+    def t_string(self, meta, _):
+        return A.TStringSyn(self._pos(meta))
+
+    @v_args(meta=True)
+    def t_named(self, meta, children):
+        return A.TNamedSyn(str(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def t_range(self, meta, children):
+        return A.TRangeSyn(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_map(self, meta, children):
+        return A.TMapSyn(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_set(self, meta, children):
+        return A.TSetSyn(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_tuple(self, meta, children):
+        return A.TTupleSyn(list(children), self._pos(meta))
+
+    # -- statements ----------------------------------------------------------------
+    @v_args(meta=True)
+    def block(self, meta, children):
+        return A.Block(list(children), self._pos(meta))
+
+    @v_args(meta=True)
+    def s_requires(self, meta, children):
+        return A.Requires(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def s_let(self, meta, children):
+        return A.Let(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def s_assign(self, meta, children):
+        return A.Assign(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def lhs(self, meta, children):
+        name, prime, *path = children
+        return A.LValue(str(name), prime is not None, path, self._pos(meta))
+
+    @v_args(meta=True)
+    def acc_index(self, meta, children):
+        return A.IndexAcc(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def acc_field(self, meta, children):
+        return A.FieldAcc(str(children[0]), self._tpos(children[0]))
+
+    @v_args(meta=True)
+    def s_if(self, meta, children):
+        items = list(children)
+        orelse = items.pop() if len(items) % 2 == 1 else None
+        branches = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
+        return A.IfStmt(branches, orelse, self._pos(meta))
+
+    @v_args(meta=True)
+    def s_match(self, meta, children):
+        subject, *arms = children
+        return A.MatchStmt(subject, arms, self._pos(meta))
+
+    @v_args(meta=True)
+    def stmt_arm(self, meta, children):
+        patterns, body = children
+        if not isinstance(body, A.Block):
+            body = A.Block([body], body.pos)
+        return (patterns, body)
+
+    def patterns(self, children):
+        return list(children)
+
+    @v_args(meta=True)
+    def p_ctor(self, meta, children):
+        name, *args = children
+        has_parens = bool(args) and not (len(args) == 1 and args[0] is None)
+        if not has_parens and self._parens_after(name):
+            return A.Pattern(str(name), [], self._pos(meta))
+        values = [None if isinstance(a, _Wildcard) else a for a in args if a is not None]
+        return A.Pattern(str(name), values if has_parens else None, self._pos(meta))
+
+    @v_args(meta=True)
+    def p_wild(self, meta, _):
+        return A.Pattern(None, None, self._pos(meta))
+
+    def pa_name(self, children):
+        return str(children[0])
+
+    def pa_wild(self, _):
+        return _Wildcard()
+
+    @v_args(meta=True)
+    def s_either(self, meta, children):
+        return A.Either(list(children), self._pos(meta))
+
+    @v_args(meta=True)
+    def s_pick(self, meta, children):
+        name, domain, cond = children
+        binder = A.Binder(str(name), domain, self._tpos(name))
+        return A.Pick(binder, cond, self._pos(meta))
+
+    @v_args(meta=True)
+    def s_for(self, meta, children):
+        name, domain, body = children
+        return A.For(A.Binder(str(name), domain, self._tpos(name)), body, self._pos(meta))
+
+    @v_args(meta=True)
+    def s_skip(self, meta, _):
+        return A.Skip(self._pos(meta))
+
+    # -- expressions ---------------------------------------------------------------
+    @v_args(meta=True)
+    def e_int(self, meta, children):
+        return A.Int(self._int(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_negint(self, meta, children):
+        return A.Int(-self._int(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_str(self, meta, children):
+        return A.Str(_unquote(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_true(self, meta, _):
+        return A.Bool(True, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_false(self, meta, _):
+        return A.Bool(False, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_name(self, meta, children):
+        return A.Name(str(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_primed(self, meta, children):
+        return A.Primed(str(children[0]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_call(self, meta, children):
+        name, *args = children
+        return A.Call(str(name), [a if isinstance(a, A.Arg) else A.Arg(None, a, a.pos)
+                                  for a in args if a is not None], self._pos(meta))
+
+    @v_args(meta=True)
+    def named_arg(self, meta, children):
+        return A.Arg(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_tuple(self, meta, children):
+        return A.TupleLit(list(children), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_set(self, meta, children):
+        return A.SetLit([c for c in children if c is not None], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_set_filter(self, meta, children):
+        head, cond = children
+        if not (isinstance(head, A.BinOp) and head.op == "in" and isinstance(head.left, A.Name)):
+            self.errors.append(Diagnostic(
+                "E001", "a set filter reads {x in S where condition}", self._pos(meta)))
+            return A.SetLit([], self._pos(meta))
+        binder = A.Binder(head.left.name, head.right, head.left.pos)
+        return A.SetFilter(binder, cond, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_set_map(self, meta, children):
+        expr, *rest = children
+        cond = rest.pop()
+        return A.SetMap(expr, rest, cond, self._pos(meta))
+
+    @v_args(meta=True)
+    def binder(self, meta, children):
+        return A.Binder(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_map(self, meta, children):
+        return A.MapComp(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_if(self, meta, children):
+        items = list(children)
+        orelse = items.pop()
+        branches = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
+        return A.IfExpr(branches, orelse, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_match(self, meta, children):
+        subject, *arms = children
+        return A.MatchExpr(subject, [a for a in arms if a is not None], self._pos(meta))
+
+    def expr_arm(self, children):
+        return (children[0], children[1])
+
+    @v_args(meta=True)
+    def e_forall(self, meta, children):
+        *binders, body = children
+        return A.Quant("forall", binders, body, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_exists(self, meta, children):
+        *binders, body = children
+        return A.Quant("exists", binders, body, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_sum(self, meta, children):
+        *binders, body = children
+        return A.Quant("sum", binders, body, self._pos(meta))
+
+    def _bin(self, op: str, meta, children) -> A.BinOp:
+        return A.BinOp(op, children[0], children[-1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_implies(self, meta, children):
+        return self._bin("implies", meta, children)
+
+    @v_args(meta=True)
+    def e_or(self, meta, children):
+        return self._bin("or", meta, children)
+
+    @v_args(meta=True)
+    def e_and(self, meta, children):
+        return self._bin("and", meta, children)
+
+    @v_args(meta=True)
+    def e_not(self, meta, children):
+        return A.Not(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_cmp(self, meta, children):
+        return self._bin(str(children[1]), meta, children)
+
+    @v_args(meta=True)
+    def e_in(self, meta, children):
+        return self._bin("in", meta, children)
+
+    @v_args(meta=True)
+    def e_notin(self, meta, children):
+        return self._bin("not in", meta, children)
+
+    @v_args(meta=True)
+    def e_subset(self, meta, children):
+        return self._bin("subset", meta, children)
+
+    @v_args(meta=True)
+    def e_is(self, meta, children):
+        return A.Is(children[0], str(children[1]), self._pos(meta))
+
+    @v_args(meta=True)
+    def e_range(self, meta, children):
+        return A.RangeExpr(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_binop(self, meta, children):
+        return self._bin(str(children[1]), meta, children)
+
+    @v_args(meta=True)
+    def e_neg(self, meta, children):
+        operand = children[0]
+        if isinstance(operand, A.Int):
+            return A.Int(-operand.value, self._pos(meta))
+        return A.Neg(operand, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_field(self, meta, children):
+        return A.Field(children[0], str(children[1]), self._tpos(children[1]))
+
+    @v_args(meta=True)
+    def e_index(self, meta, children):
+        return A.Index(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_with_fields(self, meta, children):
+        operand, *updates = children
+        return A.WithFields(operand, [u for u in updates if u is not None], self._pos(meta))
+
+    @v_args(meta=True)
+    def field_value(self, meta, children):
+        return (str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_with_key(self, meta, children):
+        return A.WithKey(children[0], children[1], children[2], self._pos(meta))
+
+
+class _Wildcard:
+    """``_`` in a scenario step or a pattern, before it becomes ``None``."""
+
+
+
+
+def _unquote(tok: Token) -> str:
+    body = str(tok)[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            out.append({"n": "\n", "t": "\t"}.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _doc_lines(text: str) -> dict[int, str]:
+    """Doc comments by line number, for attaching them to the declaration below."""
+    docs: dict[int, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("///"):
+            docs[number] = stripped[3:].removeprefix(" ")
+    return docs
+
+
+def _attach_docs(decls: list[A.Decl], docs: dict[int, str]) -> None:
+    for decl in decls:
+        start = decl.annotations[0].pos.line if decl.annotations else decl.pos.line
+        lines = []
+        line = start - 1
+        while line in docs:
+            lines.append(docs[line])
+            line -= 1
+        decl.doc = "\n".join(reversed(lines)).strip()
+
+
+def parse_expr(text: str, file: str) -> tuple[A.Expr | None, list[Diagnostic]]:
+    """Parse a lone expression, such as the value of ``-D N=3`` on the command line."""
+    try:
+        tree = _lark().parse(text, start="expr")
+    except UnexpectedInput as err:
+        return None, [_syntax_diagnostic(err, file, text)]
+    builder = _ToAst(file, text)
+    expr = builder.transform(tree)
+    return expr, builder.errors
+
+
+def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]:
+    """Parse one file's text. On a syntax error the module is None."""
+    try:
+        tree = _lark().parse(text, start="start")
+    except UnexpectedInput as err:
+        return None, [_syntax_diagnostic(err, file, text)]
+    builder = _ToAst(file, text)
+    items = builder.transform(tree)
+    if not isinstance(items, list):  # pragma: no cover - start always yields a list
+        items = [items]
+    name: str | None = None
+    imports: list[tuple[str, SourcePos]] = []
+    decls: list[A.Decl] = []
+    for item in items:
+        if isinstance(item, Tree):  # pragma: no cover - every rule has a transformer
+            continue
+        if isinstance(item, tuple) and item[0] == "module":
+            name = item[1]
+        elif isinstance(item, tuple) and item[0] == "import":
+            imports.append((item[1], item[2]))
+        elif isinstance(item, list):  # a `var` line declaring several variables
+            decls.extend(item)
+        else:
+            decls.append(item)
+    _attach_docs(decls, _doc_lines(text))
+    lines = text.splitlines()
+    errors = [
+        Diagnostic(d.code, d.message, d.pos, d.severity,
+                   lines[d.pos.line - 1] if d.pos and 0 < d.pos.line <= len(lines) else None)
+        for d in builder.errors
+    ]
+    return A.Module(file, name, imports, decls), errors
+
+
+def parse_files(path: str, sources: SourceCache) -> tuple[list[A.Module], list[Diagnostic]]:
+    """Parse a spec file and, transitively, every file it imports (each once).
+
+    Imports are resolved relative to the importing file. Modules come back in
+    dependency order (an imported module before its importer), which is also the order
+    in which their declarations are merged.
+    """
+    modules: list[A.Module] = []
+    diags: list[Diagnostic] = []
+    seen: set[Path] = set()
+
+    def visit(p: Path, origin: SourcePos | None) -> None:
+        resolved = p.resolve()
+        if resolved in seen:
+            return
+        seen.add(resolved)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            diags.append(Diagnostic("E004", f"cannot read {p}: {reason}", origin,
+                                    source_line=sources.line(origin)))
+            return
+        file = str(p)
+        sources.add(file, text)
+        module, errors = parse_text(text, file)
+        diags.extend(errors)
+        if module is None:
+            return
+        for target, pos in module.imports:
+            visit(p.parent / target, pos)
+        modules.append(module)
+
+    visit(Path(path), None)
+    return modules, diags

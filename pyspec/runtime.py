@@ -1,0 +1,261 @@
+"""What compiled specs run on: small helpers, the safe namespace, and the Model class.
+
+Generated code calls these helpers for every operation that can fail, so that a failure
+names the spec position (``_POS[k]``) instead of a Python line. The namespace a compiled
+spec runs in has only these names and a short list of harmless builtins: nothing in a
+spec can reach ``open``, ``__import__`` or an attribute of a Python object.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from itertools import product
+
+from pyspec.model import (
+    ActionInfo,
+    Check,
+    EvalError,
+    Model,
+    Scenario,
+    ScenarioStep,
+    SourcePos,
+    State,
+    Tag,
+    View,
+)
+from pyspec.values import MapV, Rec, SetV, TupV, Value, Variant, render
+
+# ---- type descriptors -----------------------------------------------------------------
+# Compiled modules describe their types as nested tuples (plain literals, so that the
+# generated file stays self-contained and readable):
+#   ("bool",) ("int", lo, hi) ("str",) ("enum", name, members) ("mv", name, members)
+#   ("rec", name, ((field, T), ...)) ("union", name, ((variant, ((field, T), ...)), ...))
+#   ("map", K, V) ("set", T) ("tup", (T, ...))
+TypeDesc = tuple
+
+
+def describe(v: object, t: TypeDesc) -> Value:
+    """A runtime value in words, following its type."""
+    kind = t[0]
+    if kind in ("bool", "str"):
+        return v  # type: ignore[return-value]
+    if kind == "int":
+        return int(v)  # type: ignore[arg-type]
+    if kind in ("enum", "mv"):
+        return t[2][v]  # type: ignore[index]
+    if kind == "rec":
+        return Rec(tuple((f, describe(x, ft)) for (f, ft), x in zip(t[2], v)))  # type: ignore
+    if kind == "union":
+        name, fields = t[2][v[0]]  # type: ignore[index]
+        return Variant(name, tuple((f, describe(x, ft)) for (f, ft), x in zip(fields, v[1:])))
+    if kind == "map":
+        keys = domain(t[1])
+        return MapV(tuple((describe(k, t[1]), describe(x, t[2])) for k, x in zip(keys, v)))
+    if kind == "set":
+        return SetV(tuple(describe(x, t[1]) for x in sorted(v)))  # type: ignore[arg-type]
+    if kind == "tup":
+        return TupV(tuple(describe(x, it) for x, it in zip(v, t[1])))  # type: ignore
+    raise TypeError(f"unknown type descriptor {t!r}")
+
+
+def domain(t: TypeDesc) -> tuple:
+    """Every value of a finite type, in the type's order (the order of iteration,
+    display and packing)."""
+    kind = t[0]
+    if kind == "bool":
+        return (False, True)
+    if kind == "int":
+        return tuple(range(t[1], t[2] + 1))
+    if kind in ("enum", "mv"):
+        return tuple(range(len(t[2])))
+    if kind == "rec":
+        return tuple(product(*(domain(ft) for _, ft in t[2])))
+    if kind == "union":
+        out: list[tuple] = []
+        for tag, (_, fields) in enumerate(t[2]):
+            out.extend((tag,) + rest for rest in product(*(domain(ft) for _, ft in fields)))
+        return tuple(out)
+    if kind == "map":
+        return tuple(product(domain(t[2]), repeat=len(domain(t[1]))))
+    if kind == "set":
+        elems = domain(t[1])
+        return tuple(frozenset(e for i, e in enumerate(elems) if mask >> i & 1)
+                     for mask in range(1 << len(elems)))
+    if kind == "tup":
+        return tuple(product(*(domain(it) for it in t[1])))
+    raise TypeError(f"no finite domain for {t!r}")
+
+
+def label(v: object, t: TypeDesc) -> str:
+    """A view label: the value as the spec would write it."""
+    return render(describe(v, t))
+
+
+# ---- helpers called by generated code ------------------------------------------------
+class _Positions:
+    """The positions table of one compiled module, so helpers can name the spec line."""
+
+    def __init__(self, positions: Sequence[tuple[str, int, int]]):
+        self.positions = positions
+
+    def __getitem__(self, k: int) -> SourcePos:
+        return SourcePos(*self.positions[k])
+
+
+def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]:
+    """The helper functions bound to one module's positions table."""
+    pos = _Positions(positions)
+
+    def _chk(v: int, lo: int, hi: int, k: int) -> int:
+        if lo <= v <= hi:
+            return v
+        raise EvalError(f"value {v} is outside its declared range {lo}..{hi}", pos[k])
+
+    def _key(v: int, lo: int, hi: int, k: int) -> int:
+        if lo <= v <= hi:
+            return v - lo
+        raise EvalError(f"key {v} is not in the map's domain {lo}..{hi}", pos[k])
+
+    def _set(t: tuple, i: int, v: object) -> tuple:
+        return t[:i] + (v,) + t[i + 1:]
+
+    def _uf(u: tuple, where: dict[int, int], names: tuple[str, ...], field: str, k: int):
+        i = where.get(u[0])
+        if i is None:
+            raise EvalError(f"field '{field}' read from a {names[u[0]]} value, which has no "
+                            "such field", pos[k])
+        return u[i]
+
+    def _uset(u: tuple, where: dict[int, int], names: tuple[str, ...], field: str, v: object,
+              k: int) -> tuple:
+        i = where.get(u[0])
+        if i is None:
+            raise EvalError(f"field '{field}' written in a {names[u[0]]} value, which has no "
+                            "such field", pos[k])
+        return u[:i] + (v,) + u[i + 1:]
+
+    def _div(a: int, b: int, k: int) -> int:
+        if b == 0:
+            raise EvalError("division by zero", pos[k])
+        return a // b
+
+    def _mod(a: int, b: int, k: int) -> int:
+        if b == 0:
+            raise EvalError("modulo by zero", pos[k])
+        return a % b
+
+    def _min(s: frozenset, k: int):
+        if not s:
+            raise EvalError("min of an empty set", pos[k])
+        return min(s)
+
+    def _max(s: frozenset, k: int):
+        if not s:
+            raise EvalError("max of an empty set", pos[k])
+        return max(s)
+
+    def _deep(v: object, t: TypeDesc, k: int) -> object:
+        _validate(v, t, pos[k])
+        return v
+
+    return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
+            "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep}
+
+
+def _validate(v: object, t: TypeDesc, where: SourcePos) -> None:
+    """Every integer inside ``v`` lies in its declared range."""
+    kind = t[0]
+    if kind == "int":
+        if t[1] is not None and not t[1] <= v <= t[2]:  # type: ignore[operator]
+            raise EvalError(f"value {v} is outside its declared range {t[1]}..{t[2]}", where)
+    elif kind == "rec":
+        for (_, ft), x in zip(t[2], v):  # type: ignore[call-overload]
+            _validate(x, ft, where)
+    elif kind == "union":
+        for (_, ft), x in zip(t[2][v[0]][1], v[1:]):  # type: ignore[index]
+            _validate(x, ft, where)
+    elif kind == "map":
+        for x in v:  # type: ignore[attr-defined]
+            _validate(x, t[2], where)
+    elif kind == "set":
+        for x in v:  # type: ignore[attr-defined]
+            _validate(x, t[1], where)
+    elif kind == "tup":
+        for x, it in zip(v, t[1]):  # type: ignore[call-overload]
+            _validate(x, it, where)
+
+
+SAFE_BUILTINS = {
+    "all": all, "any": any, "sum": sum, "len": len, "min": min, "max": max, "abs": abs,
+    "sorted": sorted, "frozenset": frozenset, "tuple": tuple, "range": range, "True": True,
+    "False": False, "None": None,
+}
+
+
+# ---- the model a compiled spec builds ------------------------------------------------
+class CompiledModel(Model):
+    """A model whose behaviour is generated code and whose words are its metadata."""
+
+    def __init__(self, *, name: str, spec_file: str, code_file: str,
+                 positions: Sequence[tuple[str, int, int]], srcmap: Sequence[int],
+                 variables: tuple[str, ...], var_types: tuple[TypeDesc, ...],
+                 constants: dict[str, Value], actions: tuple[ActionInfo, ...],
+                 param_types: tuple[tuple[TypeDesc, ...], ...],
+                 init: Callable[[], list[State]], successors: Callable[[State], list],
+                 checks: tuple[Check, ...], views: tuple[View, ...],
+                 scenarios: tuple[Scenario, ...], expect_violated: frozenset[str],
+                 check_deadlock: bool):
+        self.name = name
+        self.spec_file = spec_file
+        self.code_file = code_file
+        self._positions = positions
+        self._srcmap = srcmap
+        self.variables = variables
+        self.var_types = var_types
+        self.constants = constants
+        self.actions = actions
+        self.param_types = param_types
+        self._init = init
+        self.successors = successors  # type: ignore[method-assign]
+        self.invariants = tuple(c for c in checks if c.kind == "invariant")
+        self.action_properties = tuple(c for c in checks if c.kind == "property")
+        self.reachables = tuple(c for c in checks if c.kind == "reachable")
+        self.constraints = tuple(c for c in checks if c.kind == "constraint")
+        self.views = views
+        self.scenarios = scenarios
+        self.expect_violated = expect_violated
+        self.check_deadlock = check_deadlock
+
+    def initial_states(self) -> list[State]:
+        return self._init()
+
+    def describe_state(self, state: State) -> dict[str, Value]:
+        return {n: describe(v, t) for n, v, t in zip(self.variables, state, self.var_types)}
+
+    def describe_params(self, action: int, params: tuple) -> tuple[Value, ...]:
+        return tuple(describe(v, t) for v, t in zip(params, self.param_types[action]))
+
+    def explain_error(self, exc: BaseException) -> EvalError:
+        if isinstance(exc, EvalError):
+            return exc
+        where: SourcePos | None = None
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename == self.code_file and 0 < lineno <= len(self._srcmap):
+                k = self._srcmap[lineno - 1]
+                if k >= 0:
+                    where = SourcePos(*self._positions[k])
+        if isinstance(exc, RecursionError):
+            message = "evaluation nested too deeply"
+        elif isinstance(exc, MemoryError):
+            message = "evaluation ran out of memory (a set or map too large to build)"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        return EvalError(message, where)
+
+
+__all__ = [
+    "ActionInfo", "Check", "CompiledModel", "EvalError", "MapV", "Rec", "Scenario",
+    "ScenarioStep", "SetV", "SourcePos", "Tag", "TupV", "Variant", "View", "label",
+    "make_helpers",
+]

@@ -1,0 +1,146 @@
+"""Static types of the language.
+
+Integer ranges are part of a type as written (``0..MaxRef``) but not of its identity:
+``0..3`` and ``0..5`` are both ``int`` for type checking, and the bounds are evaluated
+per model, where they give finite domains and run-time range checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspec import ast as A
+
+
+@dataclass(frozen=True)
+class BoolT:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class IntT:
+    """An integer; ``lo``/``hi`` (expressions) when declared as a range, else unbounded."""
+
+    lo: A.Expr | None = field(default=None, compare=False, hash=False)
+    hi: A.Expr | None = field(default=None, compare=False, hash=False)
+
+    @property
+    def bounded(self) -> bool:
+        return self.lo is not None
+
+    def __str__(self) -> str:
+        return "int"
+
+
+@dataclass(frozen=True)
+class StrT:
+    def __str__(self) -> str:
+        return "string"
+
+
+@dataclass(frozen=True)
+class EnumT:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class MVT:
+    """An element of a set of model values, e.g. one of ``Procs = {P0, P1}``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RecT:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class UnionT:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class MapT:
+    key: Type
+    value: Type
+
+    def __str__(self) -> str:
+        return f"[{self.key} -> {self.value}]"
+
+
+@dataclass(frozen=True)
+class SetT:
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"set[{self.elem}]"
+
+
+@dataclass(frozen=True)
+class TupT:
+    items: tuple[Type, ...]
+
+    def __str__(self) -> str:
+        return "tuple[" + ", ".join(map(str, self.items)) + "]"
+
+
+@dataclass(frozen=True)
+class AnyT:
+    """Unknown: the element type of ``{}``, or the type of an expression already in
+    error (so one mistake does not cascade into many)."""
+
+    def __str__(self) -> str:
+        return "?"
+
+
+Type = BoolT | IntT | StrT | EnumT | MVT | RecT | UnionT | MapT | SetT | TupT | AnyT
+
+BOOL = BoolT()
+INT = IntT()
+STR = StrT()
+ANY = AnyT()
+
+
+def compatible(a: Type, b: Type) -> bool:
+    """Whether a value of type ``a`` may stand where ``b`` is expected (and vice versa)."""
+    if isinstance(a, AnyT) or isinstance(b, AnyT):
+        return True
+    if isinstance(a, SetT) and isinstance(b, SetT):
+        return compatible(a.elem, b.elem)
+    if isinstance(a, MapT) and isinstance(b, MapT):
+        return compatible(a.key, b.key) and compatible(a.value, b.value)
+    if isinstance(a, TupT) and isinstance(b, TupT):
+        return len(a.items) == len(b.items) and all(map(compatible, a.items, b.items))
+    return a == b
+
+
+def join(a: Type, b: Type) -> Type:
+    """The more informative of two compatible types (``set[?]`` joins ``set[int]``)."""
+    if isinstance(a, AnyT):
+        return b
+    if isinstance(b, AnyT):
+        return a
+    if isinstance(a, SetT) and isinstance(b, SetT):
+        return SetT(join(a.elem, b.elem))
+    if isinstance(a, TupT) and isinstance(b, TupT) and len(a.items) == len(b.items):
+        return TupT(tuple(join(x, y) for x, y in zip(a.items, b.items)))
+    if isinstance(a, IntT) and isinstance(b, IntT):
+        return INT
+    return a
+
+
+ORDERED = (IntT, EnumT, MVT)
