@@ -14,6 +14,7 @@ trace. The engine prints nothing: it reports progress through a callback.
 from __future__ import annotations
 
 import resource
+import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -160,6 +161,7 @@ class _Search:
         self.live_props = list(enumerate(c.fn for c in model.action_properties))
         self.live_reach = list(enumerate(c.fn for c in model.reachables))
         self.constraints = [c.fn for c in model.constraints]
+        self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.t0 = 0.0
 
     def run(self) -> Result:
@@ -189,21 +191,21 @@ class _Search:
         self.stopped = "violation"
         return True
 
-    def _check_new(self, anchor: _Anchor, t: State) -> bool:
-        """Invariants and witnesses on a state generated for the first time; True = stop."""
+    def _check_new(self, sid: int, a: int | None, params: tuple, t: State) -> bool:
+        """Invariants and witnesses on a state generated for the first time, reached from
+        stored state ``sid`` (-1: an initial state) by ``a``; True = stop."""
         stop = False
         for k, fn in self.live_inv:
             if not fn(t):
-                stop = self._violated("invariant", k, anchor) or stop
+                stop = self._violated("invariant", k, (sid, [(a, params, t)])) or stop
         for k, fn in self.live_reach:
             if fn(t):
-                self.found[("reachable", k)] = anchor
+                self.found[("reachable", k)] = (sid, [(a, params, t)])
                 self.live_reach = [x for x in self.live_reach if x[0] != k]
         return stop
 
     def _full(self) -> bool:
-        cap = self.options.max_states
-        if cap is not None and len(self.states) >= cap:
+        if len(self.states) >= self.cap:
             self.stopped = "max_states"
             return True
         return False
@@ -230,7 +232,7 @@ class _Search:
                 self.total += 1
                 if t in self.ids:
                     continue
-                if self._check_new((-1, [(None, (), t)]), t):
+                if self._check_new(-1, None, (), t):
                     return False
                 if not all(c(t) for c in self.constraints):
                     continue
@@ -265,14 +267,18 @@ class _Search:
         )
 
     def _explore(self) -> None:
+        """The hot loop: locals only, no per-successor objects, one frame."""
         model = self.model
         successors = model.successors
         ids, states = self.ids, self.states
+        add_state, add_parent, add_via = states.append, self.parent.append, self.via.append
+        check_new = self._check_new
         enabled, fired, new = self.enabled, self.fired, self.new
         group_of, group_enabled = self.group_of, self.group_enabled
         constraints = self.constraints
         observer = self.options.observer
         max_depth = self.options.max_depth
+        cap = self.cap
         stamp = [-1] * len(enabled)
         gstamp = [-1] * len(group_enabled)
         next_poll = POLL_EVERY
@@ -296,16 +302,17 @@ class _Search:
             except Exception as exc:
                 self.error = (exc, (sid, []))
                 return
-            if not succs and self.check_deadlock and self._violated("deadlock", 0, (sid, [])):
+            n = len(succs)
+            self.total += n
+            if not n and self.check_deadlock and self._violated("deadlock", 0, (sid, [])):
                 return
             beyond = max_depth is not None and self.level >= max_depth
             level = self.level + 1
             props = self.live_props
             stop = False
-            a, params, t = None, (), None
+            pos, a, params, t = -1, None, (), None
             try:
                 for pos, (a, params, t) in enumerate(succs):
-                    self.total += 1
                     fired[a] += 1
                     if stamp[a] != sid:
                         stamp[a] = sid
@@ -314,30 +321,47 @@ class _Search:
                         if g >= 0 and gstamp[g] != sid:
                             gstamp[g] = sid
                             group_enabled[g] += 1
-                    for k, fn in props:
-                        if not fn(s, t):
-                            stop = self._violated("property", k, (sid, [(a, params, t)])) or stop
-                            props = self.live_props
-                    tid = ids.get(t)
-                    if tid is None:
-                        if beyond:
-                            self.cut_by_depth = True
-                        elif constraints and not all(c(t) for c in constraints):
-                            stop = self._check_new((sid, [(a, params, t)]), t) or stop
-                        elif self._full():
-                            return
-                        else:
-                            tid = self._store(t, sid, pos)
-                            new[a] += 1
-                            if observer is not None:
-                                observer.state(tid, t, level)
-                            stop = self._check_new((sid, [(a, params, t)]), t) or stop
+                    if props:
+                        for k, fn in props:
+                            if not fn(s, t):
+                                anchor = (sid, [(a, params, t)])
+                                stop = self._violated("property", k, anchor) or stop
+                        props = self.live_props
+                        if stop:
+                            break
+                    if t in ids:
+                        if observer is not None:
+                            observer.edge(sid, s, a, params, ids[t], t)
+                        continue
+                    tid = -1
+                    if beyond:
+                        self.cut_by_depth = True
+                    elif constraints and not all(c(t) for c in constraints):
+                        stop = check_new(sid, a, params, t)
+                    elif len(states) >= cap:
+                        self.stopped = "max_states"
+                        stop = True
+                        break
+                    else:
+                        tid = len(states)
+                        ids[t] = tid
+                        add_state(t)
+                        add_parent(sid)
+                        add_via(pos)
+                        new[a] += 1
+                        if observer is not None:
+                            observer.state(tid, t, level)
+                        stop = check_new(sid, a, params, t)
                     if observer is not None:
-                        observer.edge(sid, s, a, params, -1 if tid is None else tid, t)
+                        observer.edge(sid, s, a, params, tid, t)
                     if stop:
-                        return
+                        break
             except Exception as exc:
                 self.error = (exc, (sid, [] if t is None else [(a, params, t)]))
+                return
+            if stop:
+                # Successors after the one that stopped the search were never looked at.
+                self.total -= n - pos - 1
                 return
 
     # -- the result ------------------------------------------------------------------
