@@ -16,7 +16,7 @@ from explorer.cli_common import (
     parse_defines,
     search_options,
 )
-from explorer.dot import state_graph, trace_diagram, view_diagram, write_diagram
+from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
 from explorer.judge import combine
 from explorer.report_itf import write_itf
@@ -91,15 +91,14 @@ def _diagrams(
             "(raise --max-nodes, or draw a view)"
         )
     else:
-        title = f"{result.model}: reachable states"
+        title = heading(result.spec, result.model, "reachable states")
         write_diagram(state_graph(graph.graph, title), out / "states.svg")
     for p in result.properties:
         if p.trace is not None:
-            title = f"{result.model}: {p.kind} {p.name} {p.verdict}"
-            diagram = trace_diagram(p.trace, title, violation=p.verdict == "violated")
+            diagram = property_trace(p, result.spec, result.model)
             write_diagram(diagram, out / f"trace-{_safe(p.name)}.svg")
     for v in views:
-        title = f"{result.model}: view {v.view.name}"
+        title = heading(result.spec, result.model, f"view {v.view.name}")
         write_diagram(view_diagram(v.graph(), title), out / f"view-{_safe(v.view.name)}.svg")
     return notes
 

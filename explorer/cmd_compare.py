@@ -13,9 +13,10 @@ from explorer.cli_common import (
     parse_defines,
     search_options,
 )
-from explorer.dot import compare_diagram, write_diagram
+from explorer.dot import compare_diagram, heading, write_diagram
 from explorer.graph import ViewRecorder, find_view
 from explorer.judge import combine
+from explorer.report_text import property_title
 from explorer.result import Result
 from explorer.run import run_model
 from pyspec.errors import ModelConfigError
@@ -45,7 +46,7 @@ def verdict_table(results: list[Result]) -> str:
     that is not the one the model expects."""
     rows: dict[str, list[str]] = {}
     for i, r in enumerate(results):
-        cells = [(f"{p.kind} {p.name}", p.verdict, p.judgement) for p in r.properties]
+        cells = [(property_title(p), p.verdict, p.judgement) for p in r.properties]
         cells += [(f"scenario {s.name}", s.judgement, s.judgement) for s in r.scenarios]
         for key, text, judgement in cells:
             row = rows.setdefault(key, ["-"] * len(results))
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.view:
         a, b = (r.graph() for r in recorders)
         names = (results[0].model, results[1].model)
-        title = f"view {args.view}: {names[0]} vs {names[1]}"
+        title = heading(spec.path, f"{names[0]} vs {names[1]}", f"view {args.view}")
         svg, dot = write_diagram(compare_diagram(a, b, names, title), args.output)
         print(f"wrote {svg} and {dot}")
     print(f"exit code {code}")

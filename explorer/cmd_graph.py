@@ -16,7 +16,7 @@ from explorer.cli_common import (
     parse_defines,
     search_options,
 )
-from explorer.dot import state_graph, trace_diagram, view_diagram, write_diagram
+from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
 from explorer.judge import EXIT_LIMIT, EXIT_OK
 from explorer.report_text import render_failure
@@ -67,8 +67,7 @@ def _trace(model: Model, options: Options, name: str) -> tuple[graphviz.Digraph,
     if found is None or found.trace is None:
         verdict = found.verdict if found is not None else "not checked"
         raise ModelConfigError(f"{name} has no trace to draw: {verdict}")
-    title = f"{model.name}: {found.kind} {found.name} {found.verdict}"
-    return trace_diagram(found.trace, title, violation=found.verdict == "violated"), result
+    return property_trace(found, model.spec_file, model.name), result
 
 
 def _view(
@@ -83,7 +82,7 @@ def _view(
             f"--max-nodes {max_nodes}",
             EXIT_LIMIT,
         )
-    return view_diagram(graph, f"{model.name}: view {name}"), result
+    return view_diagram(graph, heading(model.spec_file, model.name, f"view {name}")), result
 
 
 def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Digraph, Result]:
@@ -97,7 +96,8 @@ def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Di
             "or raise --max-nodes",
             EXIT_LIMIT,
         )
-    return state_graph(recorder.graph, f"{model.name}: reachable states"), result
+    title = heading(model.spec_file, model.name, "reachable states")
+    return state_graph(recorder.graph, title), result
 
 
 def run(args: argparse.Namespace) -> int:

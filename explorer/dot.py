@@ -15,7 +15,7 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
-from explorer.result import Trace
+from explorer.result import PropertyVerdict, Trace
 from explorer.traces import changes, leaves
 
 FONT = "Helvetica"
@@ -29,6 +29,11 @@ PALETTE = (
 )  # fmt: skip
 #: Colours of the two models in a comparison: edges only in the first, only in the second.
 COMPARE_COLORS = ("#1f77b4", "#ff7f0e")
+
+
+def heading(spec: str | None, model: str, what: str) -> str:
+    """A diagram's title: which spec and model it shows, and what of them."""
+    return f"{Path(spec).name}, model {model}: {what}" if spec else f"model {model}: {what}"
 
 
 def _digraph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
@@ -114,6 +119,14 @@ def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph
         colour = RED if violation and i == n else "black"
         g.edge(f"t{i - 1}", f"t{i}", label=f"{i - 1}. {step.label}", color=colour, fontcolor=colour)
     return g
+
+
+def property_trace(p: PropertyVerdict, spec: str | None, model: str) -> graphviz.Digraph:
+    """The path diagram of a property's counterexample or witness (it must have one)."""
+    if p.trace is None:
+        raise ValueError(f"{p.name} has no trace")
+    title = heading(spec, model, f"{p.kind} {p.name} {p.verdict}")
+    return trace_diagram(p.trace, title, violation=p.verdict == "violated")
 
 
 def _node_id(label: str, order: dict[str, int]) -> str:
@@ -203,5 +216,5 @@ def write_diagram(g: graphviz.Digraph, path: str | Path) -> tuple[Path, Path]:
     out = Path(path)
     dot_path, svg_path = out.with_suffix(".dot"), out.with_suffix(".svg")
     dot_path.write_text(g.source, encoding="utf-8")
-    svg_path.write_bytes(g.pipe(format="svg"))
+    svg_path.write_bytes(g.pipe(format="svg", quiet=True))
     return svg_path, dot_path

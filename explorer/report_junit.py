@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from explorer.report_text import render_failure, render_trace
+from explorer.report_text import property_title, render_failure, render_trace
 from explorer.result import Judgement, Result
 from pyspec.errors import SourceCache
 
@@ -34,7 +34,7 @@ def _suite(root: ET.Element, r: Result, sources: SourceCache) -> None:
     for p in r.properties:
         message = f"{p.verdict} (expected: {p.expected})"
         body = render_trace(p.trace) if p.trace is not None else ""
-        _case(suite, r.model, f"{p.kind} {p.name}", p.judgement, message, body)
+        _case(suite, r.model, property_title(p), p.judgement, message, body)
     for s in r.scenarios:
         bodies = [f"{n}:\n{render_trace(t)}" for n, t in s.traces.items() if n in s.violated]
         _case(suite, r.model, f"scenario {s.name}", s.judgement, s.reason, "\n\n".join(bodies))

@@ -66,7 +66,7 @@ def render_result(
         out.append("search:      complete")
     if result.properties:
         out.append("properties:")
-        width = max(len(_what(p)) for p in result.properties)
+        width = max(len(property_title(p)) for p in result.properties)
         out.extend(_property_line(p, width) for p in result.properties)
     if result.scenarios:
         out.append("scenarios:")
@@ -79,7 +79,7 @@ def render_result(
     for p in result.properties:
         if p.judgement == "fail" and p.trace is not None:
             title = "Counterexample" if p.verdict == "violated" else "Witness"
-            out += ["", f"{title}: {_what(p)} {p.verdict} ({_count(len(p.trace.steps), 'state')})"]
+            out += ["", f"{title}: {property_title(p)} {p.verdict} ({_count(len(p.trace.steps), 'state')})"]
             out.append(render_trace(p.trace, full))
     for s in result.scenarios:
         if s.error is not None:
@@ -92,7 +92,8 @@ def render_result(
     return "\n".join(out)
 
 
-def _what(p: PropertyVerdict) -> str:
+def property_title(p: PropertyVerdict) -> str:
+    """``invariant NotSolved``; deadlock freedom has no name of its own."""
     return p.kind if p.kind == "deadlock" else f"{p.kind} {p.name}"
 
 
@@ -104,7 +105,7 @@ def _property_line(p: PropertyVerdict, width: int) -> str:
         text += f" as expected ({len(p.trace.steps)}-state trace)"
     elif p.verdict == "reachable" and p.trace is not None:
         text += f" ({len(p.trace.steps)}-state witness)"
-    return f"  {_MARK[p.judgement]}  {_what(p):<{width}}  {text}"
+    return f"  {_MARK[p.judgement]}  {property_title(p):<{width}}  {text}"
 
 
 def _scenario_line(s: ScenarioResult, width: int) -> str:
