@@ -79,7 +79,8 @@ def render_result(
     for p in result.properties:
         if p.judgement == "fail" and p.trace is not None:
             title = "Counterexample" if p.verdict == "violated" else "Witness"
-            out += ["", f"{title}: {property_title(p)} {p.verdict} ({_count(len(p.trace.steps), 'state')})"]
+            length = _count(len(p.trace.steps), "state")
+            out += ["", f"{title}: {property_title(p)} {p.verdict} ({length})"]
             out.append(render_trace(p.trace, full))
     for s in result.scenarios:
         if s.error is not None:
