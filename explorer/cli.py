@@ -19,12 +19,12 @@ from typing import NoReturn
 
 import graphviz
 
-from explorer import cmd_check, cmd_compare, cmd_graph
+from explorer import cmd_check, cmd_compare, cmd_compile, cmd_graph, cmd_kernel_run
 from explorer.cli_common import CommandError
 from explorer.judge import EXIT_INTERNAL, EXIT_LIMIT
 from pyspec.errors import EXIT_MODEL_ERROR, ModelConfigError, SpecError
 
-SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare]
+SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare, cmd_compile, cmd_kernel_run]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -72,7 +72,20 @@ class Generated:
         ]
         srcmap = (-1,) * len(head) + tuple(self.srcmap)
         head[head.index("_SRCMAP = ()")] = f"_SRCMAP = {srcmap!r}"
-        return "\n".join(head) + "\n" + self.body
+        tail = [
+            "",
+            "",
+            "def model(defines, name):",
+            '    """The entry point of a Python model file (``cowspec check this.py``): the',
+            '    constants were fixed at compile time, so there is exactly one model."""',
+            "    if defines or name not in (None, MODEL.name):",
+            "        raise ModelConfigError(",
+            f"            'this file is model {self.model_name} with fixed constants; '",
+            "            'compile the spec again for another model')",
+            "    return MODEL",
+            "",
+        ]
+        return "\n".join(head) + "\n" + self.body + "\n".join(tail)
 
 
 @dataclass

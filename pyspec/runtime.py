@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from itertools import product
 
+from pyspec.errors import ModelConfigError
 from pyspec.model import (
     ActionInfo,
     Check,
@@ -255,7 +256,8 @@ class CompiledModel(Model):
 
 
 __all__ = [
-    "ActionInfo", "Check", "CompiledModel", "EvalError", "MapV", "Rec", "Scenario",
+    "ActionInfo", "Check", "CompiledModel", "EvalError", "MapV", "ModelConfigError", "Rec",
+    "Scenario",
     "ScenarioStep", "SetV", "SourcePos", "Tag", "TupV", "Variant", "View", "label",
     "make_helpers",
 ]
