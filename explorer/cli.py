@@ -26,6 +26,16 @@ from pyspec.errors import EXIT_MODEL_ERROR, ModelConfigError, SpecError
 
 SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare, cmd_compile, cmd_kernel_run]
 
+EXIT_CODES = """exit codes (TLC's; see docs/explorer.md):
+  0    every verdict as expected
+  11   unexpected deadlock
+  12   any other failed judgement (safety violation, expected violation not found,
+       failed scenario, unreachable witness, --strict-coverage)
+  150  spec error, or the model raised while being evaluated
+  151  bad model or options
+  152  limit reached or interrupted (Ctrl-C)
+  255  internal error"""
+
 
 class _Parser(argparse.ArgumentParser):
     """Usage errors are bad options: exit 151 as TLC, not argparse's 2."""
@@ -36,7 +46,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cowspec", description="Check cowspec specs and draw their state spaces.")
+    parser = _Parser(
+        prog="cowspec",
+        description="Check cowspec specs and draw their state spaces.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
