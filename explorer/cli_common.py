@@ -8,6 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import Protocol
 
+import networkx as nx
+
+from explorer.graph import ViewRecorder
+from explorer.judge import EXIT_LIMIT
 from explorer.pymodel import PythonSpec
 from explorer.search import Options, Progress
 from pyspec.errors import ModelConfigError
@@ -91,6 +95,35 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="stop when the process uses more than MB megabytes (default: 75%% of RAM)",
     )
+
+
+#: The largest state graph drawn; FizzBee stops at 250, a page of SVG holds about this many.
+DEFAULT_MAX_NODES = 300
+
+
+def add_diagram_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-nodes",
+        type=_positive(int),
+        default=DEFAULT_MAX_NODES,
+        metavar="N",
+        help=f"draw no graph of more nodes than this (default {DEFAULT_MAX_NODES})",
+    )
+    p.add_argument(
+        "--self-loops", action="store_true", help="keep unchanged self-loops in view diagrams"
+    )
+
+
+def view_graph(recorder: ViewRecorder, max_nodes: int) -> nx.MultiDiGraph:
+    """A recorded view's quotient, refused (exit 152) when it has too many labels to draw."""
+    graph = recorder.graph()
+    if graph.number_of_nodes() > max_nodes:
+        raise CommandError(
+            f"error: view {recorder.view.name} has {graph.number_of_nodes()} labels, more "
+            f"than --max-nodes {max_nodes}",
+            EXIT_LIMIT,
+        )
+    return graph
 
 
 def search_options(args: argparse.Namespace, keep_going: bool = False) -> Options:

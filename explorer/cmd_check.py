@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from explorer.cli_common import (
+    add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
     load,
@@ -29,7 +30,6 @@ from pyspec.model import Model
 
 NAME = "check"
 HELP = "check a model: every state, every property, every scenario"
-DEFAULT_MAX_NODES = 300
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,16 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--itf", metavar="FILE", help="write traces in the ITF format")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML for CI")
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
-    p.add_argument(
-        "--max-nodes",
-        type=int,
-        default=DEFAULT_MAX_NODES,
-        metavar="N",
-        help=f"largest state graph --diagrams draws (default {DEFAULT_MAX_NODES})",
-    )
-    p.add_argument(
-        "--self-loops", action="store_true", help="keep unchanged self-loops in view diagrams"
-    )
+    add_diagram_arguments(p)
     scen = p.add_mutually_exclusive_group()
     scen.add_argument("--no-scenarios", action="store_true", help="skip the scenarios")
     scen.add_argument(

@@ -7,19 +7,21 @@ import argparse
 from dataclasses import replace
 
 from explorer.cli_common import (
+    add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
     load,
     parse_defines,
     search_options,
+    view_graph,
 )
 from explorer.dot import compare_diagram, heading, write_diagram
 from explorer.graph import ViewRecorder, find_view
 from explorer.judge import combine
-from explorer.report_text import property_title
+from explorer.report_text import property_title, render_failure
 from explorer.result import Result
 from explorer.run import run_model
-from pyspec.errors import ModelConfigError
+from pyspec.errors import ModelConfigError, SourceCache
 
 NAME = "compare"
 HELP = "compare verdicts (and a view) across models"
@@ -36,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--view", metavar="NAME", help="draw this view's differences (two models)")
     p.add_argument("-o", "--output", metavar="FILE.svg", help="where --view writes its diagram")
-    p.add_argument("--self-loops", action="store_true", help="keep unchanged self-loops")
+    add_diagram_arguments(p)
     p.add_argument("--no-scenarios", action="store_true", help="skip the scenarios")
     add_search_arguments(p)
 
@@ -77,9 +79,12 @@ def run(args: argparse.Namespace) -> int:
             opts = replace(options, observer=recorder)
         results.append(run_model(model, opts, [] if args.no_scenarios else None))
     print(verdict_table(results))
+    for r in results:
+        if r.error is not None:
+            print(f"\nmodel {r.model}:\n{render_failure(r.error, SourceCache(), full=False)}")
     code = combine(r.exit_code for r in results)
     if args.view:
-        a, b = (r.graph() for r in recorders)
+        a, b = (view_graph(r, args.max_nodes) for r in recorders)
         names = (results[0].model, results[1].model)
         title = heading(spec.path, f"{names[0]} vs {names[1]}", f"view {args.view}")
         svg, dot = write_diagram(compare_diagram(a, b, names, title), args.output)

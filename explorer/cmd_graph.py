@@ -10,11 +10,13 @@ import graphviz
 
 from explorer.cli_common import (
     CommandError,
+    add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
     load,
     parse_defines,
     search_options,
+    view_graph,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
@@ -27,7 +29,6 @@ from pyspec.model import Model
 
 NAME = "graph"
 HELP = "draw the state graph, a view of it, or a trace (Graphviz SVG + .dot)"
-DEFAULT_MAX_NODES = 300
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,14 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--trace", metavar="PROPERTY", help="draw the counterexample (or witness) of PROPERTY"
     )
-    p.add_argument(
-        "--max-nodes",
-        type=int,
-        default=DEFAULT_MAX_NODES,
-        metavar="N",
-        help=f"refuse to draw more nodes than this (default {DEFAULT_MAX_NODES})",
-    )
-    p.add_argument("--self-loops", action="store_true", help="keep unchanged self-loops in views")
+    add_diagram_arguments(p)
     add_search_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE.svg", help="where to write")
 
@@ -75,13 +69,7 @@ def _view(
 ) -> tuple[graphviz.Digraph, Result]:
     recorder = ViewRecorder(model, find_view(model, name), self_loops=self_loops)
     result = search(model, options, recorder)
-    graph = recorder.graph()
-    if graph.number_of_nodes() > max_nodes:
-        raise CommandError(
-            f"error: view {name} has {graph.number_of_nodes()} labels, more than "
-            f"--max-nodes {max_nodes}",
-            EXIT_LIMIT,
-        )
+    graph = view_graph(recorder, max_nodes)
     return view_diagram(graph, heading(model.spec_file, model.name, f"view {name}")), result
 
 
