@@ -89,16 +89,20 @@ def _diagrams(
             diagram = property_trace(p, result.spec, result.model)
             write_diagram(diagram, out / f"trace-{_safe(p.name)}.svg")
     for v in views:
+        quotient = v.graph()
+        if quotient.number_of_nodes() > graph.max_nodes:
+            notes.append(f"view {v.view.name} not drawn: more than {graph.max_nodes} labels")
+            continue
         title = heading(result.spec, result.model, f"view {v.view.name}")
-        write_diagram(view_diagram(v.graph(), title), out / f"view-{_safe(v.view.name)}.svg")
+        write_diagram(view_diagram(quotient, title), out / f"view-{_safe(v.view.name)}.svg")
     return notes
 
 
 def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
     options = search_options(args, keep_going=args.keep_going)
-    graph = StateGraphRecorder(model, args.max_nodes)
-    views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
     if args.diagrams:
+        graph = StateGraphRecorder(model, args.max_nodes)
+        views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
         options = replace(options, observer=Recorders([graph, *views]))
     scenarios = [] if args.no_scenarios else args.scenario
     result = run_model(model, options, scenarios, args.strict_coverage)
