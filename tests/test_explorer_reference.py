@@ -7,11 +7,14 @@ breaks.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from explorer_testing import load
 
 from explorer.run import run_model
 from explorer.search import Options, check
+from pyspec.loader import load_spec
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,36 @@ def test_tlc_counts(file: str, defines: dict, distinct: int, total: int, depth: 
     )
     assert result.complete
     assert all(p.verdict == "holds" for p in result.properties)
+    assert result.exit_code == 0
+
+
+EXAMPLES = Path(__file__).parent.parent / "spec" / "examples"
+
+
+@pytest.mark.parametrize(
+    ("file", "distinct", "total", "depth"),
+    [
+        ("hourclock.cow", 12, 24, 1),
+        ("tcommit.cow", 34, 94, 7),
+        ("twophase.cow", 288, 1146, 11),
+        ("ewd840.cow", 302, 2001, 9),
+    ],
+)
+def test_tlc_counts_of_the_compiled_example_specs(
+    file: str, distinct: int, total: int, depth: int
+) -> None:
+    model = load_spec(str(EXAMPLES / file)).instantiate()
+    result = run_model(model, Options())
+    stats = result.stats
+    assert (stats.distinct_states, stats.total_states, stats.depth) == (distinct, total, depth)
+    assert result.exit_code == 0
+
+
+def test_compiled_diehard_expects_its_seven_state_solution() -> None:
+    result = run_model(load_spec(str(EXAMPLES / "diehard.cow")).instantiate(), Options())
+    (not_solved,) = [p for p in result.properties if p.name == "NotSolved"]
+    assert (not_solved.verdict, not_solved.judgement) == ("violated", "pass")
+    assert len(not_solved.trace.steps) == 7
     assert result.exit_code == 0
 
 
