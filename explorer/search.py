@@ -119,8 +119,13 @@ def validate_expectations(model: Model) -> None:
 
 
 def rss_mb() -> float:
-    """Peak resident set size; it only grows during a search, so the peak is the current."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Resident memory now (Linux), else the peak: an earlier model's peak in the same
+    process must not stop the next model's search."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def kernel_of(info: ActionInfo) -> str | None:
