@@ -60,9 +60,8 @@ def _plain(lines: list[str]) -> str:
 
 def state_graph(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
     g = _digraph("states", title)
-    nodes = sorted(graph.nodes(data=True))
-    for level, members in groupby(sorted(nodes, key=lambda n: (n[1]["level"], n[0])),
-                                  key=lambda n: n[1]["level"]):
+    nodes = sorted(graph.nodes(data=True), key=lambda n: (n[1]["level"], n[0]))
+    for level, members in groupby(nodes, key=lambda n: n[1]["level"]):
         with g.subgraph(name=f"level{level}") as rank:
             rank.attr(rank="same")
             for sid, data in members:
