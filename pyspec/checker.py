@@ -484,7 +484,7 @@ class _Checker:
             subject = self.expr(e.subject, env, ctx)
             result = ANY
             arms = [(pats, e.pos) for pats, _ in e.arms]
-            for (_, value), inner in zip(e.arms, self.match_arms(subject, arms, env, e)):
+            for (_, value), inner in zip(e.arms, list(self.match_arms(subject, arms, env, e))):
                 result = self.join_branch(result, self.expr(value, inner, ctx), value)
             return result
         if isinstance(e, A.Quant):
@@ -796,7 +796,7 @@ class _Checker:
                 self.err("E104", f"'subset' compares two sets of one type, not {lt} and {rt}",
                          e.pos)
             return BOOL
-        if op in ("union", "inter") or (op == "-" and isinstance(lt, SetT)):
+        if op in ("|", "&") or (op == "-" and isinstance(lt, SetT)):
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
                 self.err("E104", f"'{op}' combines two sets of one type, not {lt} and {rt}",
@@ -985,7 +985,7 @@ class _Checker:
             subject = self.expr(st.subject, env, ctx)
             outs = []
             arms = [(pats, body.pos) for pats, body in st.arms]
-            for (_, body), inner in zip(st.arms, self.match_arms(subject, arms, env, st)):
+            for (_, body), inner in zip(st.arms, list(self.match_arms(subject, arms, env, st))):
                 f = flow.copy()
                 self.block(body, inner, ctx, f, in_for)
                 outs.append(f)

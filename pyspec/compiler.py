@@ -438,10 +438,8 @@ class Compiler:
             return f"({left} {op} {right})"
         if op == "subset":
             return f"({left} <= {right})"
-        if op == "union":
-            return f"({left} | {right})"
-        if op == "inter":
-            return f"({left} & {right})"
+        if op in ("|", "&"):
+            return f"({left} {op} {right})"
         if op == "/":
             return f"_div({left}, {right}, {self.posid(e.pos)})"
         if op == "%":

@@ -397,7 +397,7 @@ class _ToAst(Transformer):
         return (patterns, body)
 
     def patterns(self, children):
-        return list(children)
+        return [c for c in children if isinstance(c, A.Pattern)]
 
     @v_args(meta=True)
     def p_ctor(self, meta, children):

@@ -1,0 +1,166 @@
+"""Every error code, at its exact position, with the caret display and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from explorer_testing import run_cli
+from pyspec_testing import errors_of, spec_of, write
+
+from pyspec.errors import ModelConfigError, SpecError
+from pyspec.loader import load_spec
+
+HEAD = "var x: 0..3\ninit { x = 0 }\n"
+
+# code, spec, line, col, words in the message
+CASES = [
+    ("E001", "var x 0..3\n", 1, 7, "unexpected '0'"),
+    ("E001", "var x: 0..3\ninit { x = 0 \n", 2, 14, "unexpected end of file"),
+    ("E001", "var x: 0..3\ninit { x = 0 }\naction A { x' = $ }\n", 3, 17, "character '$'"),
+    ("E003", "const Big = 99999999999999\n", 1, 13, "too large"),
+    ("E004", 'import "missing.cow"\n', 1, 8, "cannot read"),
+    ("E101", HEAD + "action A { requires pinned(x)  x' = 1 }\n", 3, 21, "unknown function 'pinned'"),
+    ("E101", HEAD + "action A { x' = y }\n", 3, 17, "unknown name 'y'"),
+    ("E101", "var x: Nope\n", 1, 8, "unknown type 'Nope'"),
+    ("E102", "const RM = {r1, r2}\n" + HEAD + "invariant I = forall r1 in RM: true\n",
+     4, 22, "'r1' is already defined"),
+    ("E102", HEAD + "var x: bool\n", 3, 5, "already declared"),
+    ("E103", "const F = {F0}\nunion Pte { None, Present(frame: F, w: bool) }\nvar p: Pte\n"
+     "init { p = Present(F0) }\n", 4, 12, "has 2 fields, given 1"),
+    ("E104", HEAD + "action A { requires x == true  x' = 1 }\n", 3, 21, "cannot compare int with bool"),
+    ("E104", HEAD + "action A { x' = x + true }\n", 3, 21, "should be int, not bool"),
+    ("E105", "record P { ae: bool }\nvar p: P\ninit { p = P(true) }\n"
+     "invariant I = p.exclusive\n", 4, 17, "no field 'exclusive'"),
+    ("E106", "const Procs = {P0}\n" + HEAD + "action A { x' = Procs(1) }\n", 4, 17,
+     "cannot be called"),
+    ("E107", "union U { A, B, C }\nvar u: U\ninit { u = A }\n"
+     "action Go { match u { A => { u' = B } } }\n", 4, 13, "not exhaustive: B, C"),
+    ("E108", "enum K { X, Y }\nvar k: K\ninit { k = X }\n"
+     "action Go { match k { _ => skip  X => skip } }\n", 4, 34, "can never match"),
+    ("E109", "enum K { X, Y }\nenum J { Z }\nvar k: K\ninit { k = X }\n"
+     "action Go { match k { Z => skip  _ => skip } }\n", 5, 23, "'Z' is not a variant of K"),
+    ("E201", HEAD + "action A { x' = 1  x' = 2 }\n", 3, 20, "assigned twice"),
+    ("E201", "var m: [0..1 -> bool]\ninit { m = [i in 0..1 -> false] }\n"
+     "action A { m' = [i in 0..1 -> true]  m'[0] = false }\n", 3, 38, "whole and then again"),
+    ("E202", "const N = 3\n" + HEAD + "action A { N' = 3 }\n", 4, 12, "not a variable"),
+    ("E203", HEAD + "action A { y' = 1 }\n", 3, 12, "undeclared variable 'y'"),
+    ("E204", "var x: 0..3, y: 0..3\ninit { x = 0 }\n", 2, 1, "does not assign y"),
+    ("E205", HEAD + "invariant I = x' == x\n", 3, 15, "only be read in actions"),
+    ("E206", HEAD + "action A { x = 1 }\n", 3, 12, "write 'x' = ...'"),
+    ("E207", "const P = {P0}\n" + HEAD + "action A { for p in P { requires x > 0 } }\n",
+     4, 25, "inside a for loop"),
+    ("E209", "var x: 0..3, y: 0..3\ninit { x = 0  y = x }\n", 2, 19, "cannot read variable"),
+    ("E301", "var count: int\ninit { count = 0 }\n", 1, 12, "needs a finite type"),
+    ("E302", "def f(n: int): int = f(n)\n", 1, 22, "defined in terms of itself"),
+    ("E303", HEAD + "const M = x + 1\n", 3, 11, "reads variable 'x'"),
+    ("E401", HEAD + "action A { x' = 1 }\nscenario S { Frok }\n", 4, 14, "unknown action 'Frok'"),
+    ("E402", "const P = {P0}\n" + HEAD + "action A(p: P) { x' = 1 }\nscenario S { A(P0, P0) }\n",
+     5, 14, "takes 1 parameter, the step gives 2"),
+    ("E403", HEAD + "model m { expect violated Foo }\n", 3, 27, "'Foo' is not an invariant"),
+    ("E404", HEAD + "action A { x' = 1 }\nscenario S { A  expect holds in linux-5.20 }\n",
+     4, 33, "unknown model 'linux-5.20'"),
+    ("E410", HEAD + "model m { const x = 1 }\n", 3, 11, "'x', which is not a constant"),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "line", "col", "words"), CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_error_code_and_position(tmp_path: Path, code: str, text: str, line: int, col: int,
+                                 words: str) -> None:
+    errors = errors_of(tmp_path, text)
+    match = [d for d in errors if d.code == code]
+    assert match, f"expected {code}, got {[d.render() for d in errors]}"
+    d = match[0]
+    assert (d.pos.line, d.pos.col) == (line, col), d.render()
+    assert words in d.message, d.message
+
+
+def test_all_errors_are_collected_not_just_the_first(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, HEAD + "action A { x' = y }\naction B { z' = 1 }\n"
+                       "invariant I = x == true\n")
+    assert [d.code for d in errors] == ["E101", "E203", "E104"]
+
+
+def test_rendering_has_the_line_and_a_caret_under_the_column(tmp_path: Path) -> None:
+    (d,) = errors_of(tmp_path, HEAD + "action A { x' = x + true }\n")
+    path = str(tmp_path / "spec.cow")
+    assert d.render() == (
+        f"{path}:3:21: error[E104]: the right side of '+' should be int, not bool\n"
+        "    action A { x' = x + true }\n"
+        "                        ^")
+
+
+def test_warnings_do_not_fail(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, HEAD + "def unused = 3\naction A { requires false  x' = 1 }\n")
+    assert [(w.code, w.pos.line) for w in spec.warnings] == [("W501", 3), ("W502", 4)]
+
+
+def test_evaluation_error_names_the_spec_line(tmp_path: Path) -> None:
+    from pyspec.model import EvalError
+
+    spec = spec_of(tmp_path, HEAD + "action A { x' = x + 2 }\n")
+    m = spec.instantiate()
+    with pytest.raises(EvalError) as info:
+        m.successors((2,))
+    assert "outside its declared range 0..3" in info.value.message
+    assert (info.value.pos.line, info.value.pos.col) == (3, 17)
+
+
+@pytest.mark.parametrize(("expr", "message", "col"), [
+    ("x / (x - x)", "division by zero", 17),
+    ("min({y in 0..3 where y > 5})", "min of an empty set", 17),
+])
+def test_runtime_failures_are_eval_errors_with_positions(tmp_path: Path, expr: str,
+                                                         message: str, col: int) -> None:
+    from pyspec.model import EvalError
+
+    m = spec_of(tmp_path, HEAD + f"action A {{ x' = {expr} }}\n").instantiate()
+    with pytest.raises(EvalError) as info:
+        m.successors((1,))
+    assert info.value.message == message and info.value.pos.col == col
+
+
+def test_union_field_of_the_wrong_variant(tmp_path: Path) -> None:
+    from pyspec.model import EvalError
+
+    m = spec_of(tmp_path, "union U { A, B(n: 0..3) }\nvar u: U, x: 0..3\n"
+                "init { u = A  x = 0 }\naction Read { x' = u.n }\n").instantiate()
+    with pytest.raises(EvalError, match="field 'n' read from a A value"):
+        m.successors(m.initial_states()[0])
+
+
+def test_model_errors(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, "const N = 2\nconst Procs = {P0, P1}\ntype T = 1..N\n"
+                   "var x: T\ninit { x = 1 }\nscenario S { Go(P1) }\n"
+                   "action Go(p: Procs) { x' = 1 }\n")
+    with pytest.raises(ModelConfigError, match="unknown model 'nope'"):
+        spec.instantiate("nope")
+    with pytest.raises(ModelConfigError, match="no constant 'M'"):
+        spec.instantiate(None, {"M": "3"})
+    with pytest.raises(ModelConfigError, match="not a valid value for 'N'"):
+        spec.instantiate(None, {"N": "true"})
+    with pytest.raises(ModelConfigError, match="empty"):
+        spec.instantiate(None, {"N": "0"})
+    with pytest.raises(ModelConfigError) as info:
+        spec.instantiate(None, {"Procs": "{P0}"})
+    assert info.value.diagnostics[0].code == "E411"
+
+
+def test_cli_exit_codes_for_spec_and_model_errors(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write(tmp_path, HEAD + "action A { x' = y }\n", "bad.cow")
+    code, _, err = run_cli(capsys, "check", str(bad))
+    assert code == 150
+    assert f"{bad}:3:17: error[E101]: unknown name 'y'" in err
+    good = write(tmp_path, HEAD + "action A { x' = 1 }\ncheck deadlock off\n", "good.cow")
+    code, _, err = run_cli(capsys, "check", str(good), "--model", "nope")
+    assert code == 151 and "unknown model 'nope'" in err
+    code, _, err = run_cli(capsys, "check", str(good), "-D", "Q=1")
+    assert code == 151
+
+
+def test_spec_error_render_counts_errors(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec(str(write(tmp_path, HEAD + "action A { x' = y  z' = 1 }\n")))
+    assert info.value.render().endswith("2 errors")
