@@ -45,14 +45,9 @@ def stats_line(s: Stats) -> str:
     )
 
 
-def render_result(
-    result: Result,
-    full: bool = False,
-    show_coverage: bool = False,
-    sources: SourceCache | None = None,
-) -> str:
+def render_result(result: Result, full: bool = False, show_coverage: bool = False) -> str:
     """The whole report of one model: summary, verdicts, then every failure's trace."""
-    sources = sources or SourceCache()
+    sources = SourceCache()
     out = [f"spec:        {result.spec or '-'}", f"model:       {result.model}"]
     if result.constants:
         consts = ", ".join(f"{k} = {render(v)}" for k, v in result.constants.items())
