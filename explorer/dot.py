@@ -141,7 +141,7 @@ def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
     for label in sorted(graph.nodes):
         data = graph.nodes[label]
         n = data["states"]
-        seen = f"({n} {element}s in all states)" if element else f"({n} states)"
+        seen = f"({n} (state, {element}) pairs)" if element else f"({n} states)"
         g.node(
             _node_id(label, order),
             label=_plain([label, seen]),

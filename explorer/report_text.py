@@ -11,6 +11,7 @@ from explorer.result import (
     Trace,
     TraceStep,
 )
+from explorer.scenario import FURTHEST
 from explorer.traces import changes, leaves
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.values import render
@@ -85,6 +86,9 @@ def render_result(result: Result, full: bool = False, show_coverage: bool = Fals
                 trace = s.traces[name]
                 out += ["", f"Scenario {s.name}: {name} violated ({len(trace.steps)} states)"]
                 out.append(render_trace(trace, full))
+        if s.judgement == "fail" and FURTHEST in s.traces:
+            out += ["", f"Scenario {s.name}: the furthest run, {s.reached} of {len(s.steps)} steps"]
+            out.append(render_trace(s.traces[FURTHEST], full))
     return "\n".join(out)
 
 

@@ -132,7 +132,8 @@ class ScenarioResult:
     stats: Stats
     judgement: Judgement = "unknown"
     reason: str = ""
-    #: Violation traces by property name, and ``"end"``: a run of every step.
+    #: Violation traces by property name, and ``"end"``: a run of every step (or
+    #: ``"furthest"``: the run that got furthest, when none reaches the end).
     traces: dict[str, Trace] = field(default_factory=dict)
     error: EvalFailure | None = None
     doc: str = ""

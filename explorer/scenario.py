@@ -20,8 +20,10 @@ from pyspec.errors import ModelConfigError
 from pyspec.model import Check, EvalError, Model, Scenario, ScenarioStep, State, Successor
 from pyspec.values import Value
 
-#: The trace of a run through every step is reported under this name.
+#: The trace of a run through every step is reported under this name; a scenario that
+#: stops short reports the run that got furthest under FURTHEST.
 END = "end"
+FURTHEST = "furthest"
 
 
 def step_text(model: Model, step: ScenarioStep) -> str:
@@ -121,6 +123,10 @@ def run_scenario(model: Model, scenario: Scenario, options: Options) -> Scenario
     traces = {p.name: p.trace for p in violated if p.trace is not None}
     if steps and steps[-1].trace is not None:
         traces[END] = steps[-1].trace
+    elif reached:
+        furthest = steps[reached - 1].trace
+        if furthest is not None:
+            traces[FURTHEST] = furthest
     sr = ScenarioResult(
         name=scenario.name,
         steps=tuple(step_text(model, s) for s in scenario.steps),
