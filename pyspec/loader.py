@@ -89,7 +89,11 @@ def load_generated(generated: Generated, code_file: str) -> Model:
     namespace["_CODE_FILE"] = code_file
     try:
         code = compile(generated.body, code_file, "exec")
-    except (RecursionError, MemoryError):
+    except (RecursionError, MemoryError, SyntaxError) as exc:
+        # Python's own parser limits nesting (about 200 parentheses deep); any other
+        # syntax error in generated code is a compiler bug and must surface as one.
+        if isinstance(exc, SyntaxError) and "nested" not in str(exc):
+            raise
         raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to "
                                     "compile", None)]) from None
     exec(code, namespace)  # noqa: S102 - generated from a checked spec; see compiler.py
