@@ -20,7 +20,8 @@ CASES = [
     ("E001", "var x: 0..3\ninit { x = 0 }\naction A { x' = $ }\n", 3, 17, "character '$'"),
     ("E003", "const Big = 99999999999999\n", 1, 13, "too large"),
     ("E004", 'import "missing.cow"\n', 1, 8, "cannot read"),
-    ("E101", HEAD + "action A { requires pinned(x)  x' = 1 }\n", 3, 21, "unknown function 'pinned'"),
+    ("E101", HEAD + "action A { requires pinned(x)  x' = 1 }\n", 3, 21,
+     "unknown function 'pinned'"),
     ("E101", HEAD + "action A { x' = y }\n", 3, 17, "unknown name 'y'"),
     ("E101", "var x: Nope\n", 1, 8, "unknown type 'Nope'"),
     ("E102", "const RM = {r1, r2}\n" + HEAD + "invariant I = forall r1 in RM: true\n",
@@ -28,7 +29,8 @@ CASES = [
     ("E102", HEAD + "var x: bool\n", 3, 5, "already declared"),
     ("E103", "const F = {F0}\nunion Pte { None, Present(frame: F, w: bool) }\nvar p: Pte\n"
      "init { p = Present(F0) }\n", 4, 12, "has 2 fields, given 1"),
-    ("E104", HEAD + "action A { requires x == true  x' = 1 }\n", 3, 21, "cannot compare int with bool"),
+    ("E104", HEAD + "action A { requires x == true  x' = 1 }\n", 3, 21,
+     "cannot compare int with bool"),
     ("E104", HEAD + "action A { x' = x + true }\n", 3, 21, "should be int, not bool"),
     ("E105", "record P { ae: bool }\nvar p: P\ninit { p = P(true) }\n"
      "invariant I = p.exclusive\n", 4, 17, "no field 'exclusive'"),

@@ -20,6 +20,7 @@ from pyspec.errors import ModelConfigError, SpecError
 from pyspec.loader import load_spec
 from pyspec.model import EvalError
 
+
 def test_python_names_are_just_names(tmp_path: Path) -> None:
     m = model_of(tmp_path, """
         enum open { exec, eval, __import__ }
