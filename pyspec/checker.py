@@ -1208,12 +1208,57 @@ class _Checker:
             if name not in self._used_defs:
                 self.warn("W501", f"'{name}' is defined but never used", d.pos)
         for name, d in s.actions.items():
+            params = dict(s.action_params.get(name, []))
             for st in d.body.stmts:
                 if not isinstance(st, A.Requires):
                     break
-                if isinstance(st.cond, A.Bool) and not st.cond.value:
-                    self.warn("W502", f"action '{name}' can never be enabled: its guard is "
-                              "false", st.pos)
+                for conj in _conjuncts(st.cond):
+                    why = self.never_true(conj, params)
+                    if why:
+                        self.warn("W502", f"action '{name}' can never be enabled: {why}",
+                                  conj.pos)
+
+    def never_true(self, e: A.Expr, params: dict[str, Type]) -> str | None:
+        """Why a guard conjunct is false for every value its types allow, if it is.
+
+        Covers ``false`` and comparisons of a parameter or variable of a literal range
+        with an integer that lies outside what the comparison can reach.
+        """
+        if isinstance(e, A.Bool) and not e.value:
+            return "its guard is false"
+        if not (isinstance(e, A.BinOp) and e.op in ("==", "<", "<=", ">", ">=")):
+            return None
+        flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
+        for side, other, op in ((e.left, e.right, e.op), (e.right, e.left, flip[e.op])):
+            if not (isinstance(side, A.Name) and isinstance(other, A.Int)):
+                continue
+            t = params.get(side.name) or self.sym.var_types.get(side.name)
+            bounds = self.literal_bounds(t)
+            if bounds is None:
+                continue
+            lo, hi = bounds
+            k = other.value
+            possible = {"==": lo <= k <= hi, "<": lo < k, "<=": lo <= k, ">": hi > k,
+                        ">=": hi >= k}[op]
+            if not possible:
+                return (f"'{side.name}' ranges over {lo}..{hi}, so "
+                        f"'{side.name} {op} {k}' is never true")
+        return None
+
+    def literal_bounds(self, t: Type | None) -> tuple[int, int] | None:
+        """The bounds of a range written with integer literals or literal constants."""
+        if not isinstance(t, IntT) or t.lo is None or t.hi is None:
+            return None
+        values = []
+        for bound in (t.lo, t.hi):
+            if isinstance(bound, A.Int):
+                values.append(bound.value)
+            elif isinstance(bound, A.Name) and isinstance(
+                    getattr(self.sym.consts.get(bound.name), "value", None), A.Int):
+                values.append(self.sym.consts[bound.name].value.value)  # type: ignore[union-attr]
+            else:
+                return None
+        return values[0], values[1]
 
     def run(self) -> Checked:
         self.collect()
@@ -1224,6 +1269,12 @@ class _Checker:
         self.warnings()
         return Checked(self.modules, self.sym, self.types, self.names, self.calls, self.fields,
                        self.patterns, self.const_deps, self.global_names, self.diags)
+
+
+def _conjuncts(e: A.Expr) -> list[A.Expr]:
+    if isinstance(e, A.BinOp) and e.op == "and":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
 
 
 def check(modules: list[A.Module], sources: SourceCache) -> Checked:

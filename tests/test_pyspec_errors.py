@@ -94,8 +94,13 @@ def test_rendering_has_the_line_and_a_caret_under_the_column(tmp_path: Path) -> 
 
 
 def test_warnings_do_not_fail(tmp_path: Path) -> None:
-    spec = spec_of(tmp_path, HEAD + "def unused = 3\naction A { requires false  x' = 1 }\n")
-    assert [(w.code, w.pos.line) for w in spec.warnings] == [("W501", 3), ("W502", 4)]
+    spec = spec_of(tmp_path, HEAD + "def unused = 3\naction A { requires false  x' = 1 }\n"
+                   "const M = 3\naction B(k: 0..M) { requires x >= 0 and 5 <= k  x' = 1 }\n"
+                   "action C(k: 0..M) { requires k < 3  x' = k }\n")
+    assert [(w.code, w.pos.line, w.pos.col) for w in spec.warnings] == [
+        ("W501", 3, 1), ("W502", 4, 21), ("W502", 6, 41)]
+    assert spec.warnings[2].message == (
+        "action 'B' can never be enabled: 'k' ranges over 0..3, so 'k >= 5' is never true")
 
 
 def test_evaluation_error_names_the_spec_line(tmp_path: Path) -> None:
