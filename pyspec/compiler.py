@@ -1000,6 +1000,9 @@ class Compiler:
             expect, deadlock = self.model_settings()
             self.emit(f"expect_violated=frozenset({sorted(expect)!r}),")
             self.emit(f"check_deadlock={deadlock!r},")
+            symmetric = tuple(n for n in s.mv_sets
+                              if s.consts[n].symmetric or n in self.overrides.symmetric)
+            self.emit(f"symmetric={symmetric!r},")
         self.emit(")")
 
     def described_constants(self) -> dict[str, object]:

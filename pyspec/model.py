@@ -144,6 +144,9 @@ class Model:
     #: expected to violate, e.g. a kernel version with a known bug.
     expect_violated: frozenset[str] = frozenset()
     check_deadlock: bool = True
+    #: Sets of model values declared ``symmetric``: permuting their members maps
+    #: reachable states to reachable states with the same verdicts.
+    symmetric: tuple[str, ...] = ()
 
     def initial_states(self) -> Sequence[State]:
         raise NotImplementedError

@@ -206,7 +206,7 @@ class CompiledModel(Model):
                  init: Callable[[], list[State]], successors: Callable[[State], list],
                  checks: tuple[Check, ...], views: tuple[View, ...],
                  scenarios: tuple[Scenario, ...], expect_violated: frozenset[str],
-                 check_deadlock: bool):
+                 check_deadlock: bool, symmetric: tuple[str, ...] = ()):
         self.name = name
         self.spec_file = spec_file
         self.code_file = code_file
@@ -227,6 +227,7 @@ class CompiledModel(Model):
         self.scenarios = scenarios
         self.expect_violated = expect_violated
         self.check_deadlock = check_deadlock
+        self.symmetric = symmetric
 
     def initial_states(self) -> list[State]:
         return self._init()
