@@ -398,6 +398,8 @@ class DeclBase:
     pos: SourcePos
     doc: str = field(default="", kw_only=True)
     annotations: list[Annotation] = field(default_factory=list, kw_only=True)
+    #: The last line of the declaration, for quoting it in generated docs.
+    end_line: int = field(default=0, kw_only=True)
 
 
 @dataclass(eq=False)

@@ -115,6 +115,7 @@ class _ToAst(Transformer):
         *annotations, decl = children
         for d in decl if isinstance(decl, list) else [decl]:
             d.annotations = list(annotations)
+            d.end_line = getattr(meta, "end_line", d.pos.line)
         return decl
 
     @v_args(meta=True)

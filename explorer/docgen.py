@@ -1,0 +1,308 @@
+"""The generated documentation of the kernel model: ``docs/model.md`` and its diagrams.
+
+``python -m explorer.docgen`` (``make docs``, and the last step of ``make check``) checks
+every model of every top-level kernel spec, judges each verdict against what the spec
+says it should be, and writes from the results:
+
+- ``docs/model.md``: every action with its kernel function, patch, rule in prose and its
+  spec text; every property; the verdicts by model; the scenarios by model; the patch
+  ablation table;
+- ``docs/diagrams/<spec>/``: each view (the lifecycle of a page) per model, each model
+  against the reference model (what only the reference forbids), and the shortest
+  counterexample of every violation.
+
+Nothing here is drawn or written by hand, so the docs cannot drift from the spec. The
+output is the same byte for byte for the same specs (no timings, sorted everything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from explorer.cli_common import default_max_memory_mb
+from explorer.dot import compare_diagram, heading, property_trace, view_diagram, write_diagram
+from explorer.graph import Recorders, ViewRecorder
+from explorer.judge import EXIT_OK, combine
+from explorer.result import Result
+from explorer.run import run_model
+from explorer.search import Options
+from pyspec import ast as A
+from pyspec.errors import ModelConfigError, SpecError
+from pyspec.loader import Spec, load_spec
+from pyspec.model import SourcePos
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The model others are compared with: the kernel the series produced.
+REFERENCE_MODEL = "linux-5.19"
+ABLATION = re.compile(r"-without-patch-(\d+)$")
+#: A view with more labels than this is listed, not drawn.
+MAX_VIEW_NODES = 60
+
+
+@dataclass
+class ModelRun:
+    """One model's judged result and the quotient graphs of its views."""
+
+    name: str
+    result: Result
+    views: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class SpecRun:
+    spec: Spec
+    stem: str
+    runs: list[ModelRun]
+
+
+def _check_spec(path: Path, options: Options) -> SpecRun:
+    spec = load_spec(str(path))
+    names = spec.model_names or [None]
+    runs = []
+    for name in names:
+        model = spec.instantiate(name)
+        recorders = [ViewRecorder(model, v) for v in model.views]
+        result = run_model(model, replace(options, observer=Recorders(recorders),
+                                          keep_going=True))
+        views = {r.view.name: r.graph() for r in recorders}
+        runs.append(ModelRun(model.name, result, views))
+    return SpecRun(spec, path.stem, runs)
+
+
+# ---- diagrams ------------------------------------------------------------------------
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def _write_diagrams(sr: SpecRun, out: Path) -> dict[tuple[str, str], str]:
+    """Every diagram of one spec; returns (model, what) -> path relative to docs/."""
+    where = out / "diagrams" / sr.stem
+    where.mkdir(parents=True, exist_ok=True)
+    links: dict[tuple[str, str], str] = {}
+    spec_file = sr.spec.path
+    reference = next((r for r in sr.runs if r.name == REFERENCE_MODEL), None)
+    for run in sr.runs:
+        for p in run.result.properties:
+            if p.trace is None or p.verdict != "violated":
+                continue
+            path = where / f"{_slug(run.name)}--{_slug(p.name)}.svg"
+            write_diagram(property_trace(p, spec_file, run.name), path)
+            links[(run.name, p.name)] = str(path.relative_to(out))
+        for view, graph in run.views.items():
+            if graph.number_of_nodes() > MAX_VIEW_NODES:  # type: ignore[attr-defined]
+                continue
+            path = where / f"{_slug(run.name)}--view-{_slug(view)}.svg"
+            title = heading(spec_file, run.name, f"view {view}")
+            write_diagram(view_diagram(graph, title), path)  # type: ignore[arg-type]
+            links[(run.name, f"view:{view}")] = str(path.relative_to(out))
+            if reference is None or run is reference or view not in reference.views:
+                continue
+            other = reference.views[view]
+            if other.number_of_nodes() > MAX_VIEW_NODES:  # type: ignore[attr-defined]
+                continue
+            path = where / f"{_slug(run.name)}-vs-{_slug(reference.name)}--view-{_slug(view)}.svg"
+            title = heading(spec_file, f"{run.name} vs {reference.name}", f"view {view}")
+            diagram = compare_diagram(graph, other, (run.name, reference.name), title)  # type: ignore[arg-type]
+            write_diagram(diagram, path)
+            links[(run.name, f"compare:{view}")] = str(path.relative_to(out))
+    return links
+
+
+# ---- markdown ------------------------------------------------------------------------
+def _excerpt(spec: Spec, decl: A.DeclBase) -> str:
+    start = decl.annotations[0].pos.line if decl.annotations else decl.pos.line
+    lines = []
+    for n in range(start, max(decl.end_line, decl.pos.line) + 1):
+        line = spec.sources.line(SourcePos(decl.pos.file, n, 1))
+        lines.append(line if line is not None else "")
+    return "\n".join(lines).rstrip()
+
+
+def _tags(decl: A.DeclBase, name: str) -> list[str]:
+    return [str(a.args[0]) for a in decl.annotations if a.name == name and a.args]
+
+
+def _cell(run: ModelRun, name: str, links: dict[tuple[str, str], str]) -> str:
+    p = next((p for p in run.result.properties if p.name == name), None)
+    if p is None:
+        return ""
+    text = {"holds": "holds", "violated": "**violated**", "reachable": "reachable",
+            "unreachable": "**unreachable**", "unknown": "unknown"}[p.verdict]
+    link = links.get((run.name, name))
+    if link:
+        text = f"[{text}]({link})"
+    if p.judgement == "fail":
+        return f"{text} ✗ (expected {p.expected})"
+    if p.verdict != ("reachable" if p.kind == "reachable" else "holds"):
+        text += " (expected)"
+    return text
+
+
+def _verdict_table(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
+    names = [r.name for r in sr.runs]
+    first = sr.runs[0].result
+    rows = ["| property | kind | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names)]
+    for p in first.properties:
+        cells = [_cell(r, p.name, links) for r in sr.runs]
+        rows.append(f"| {p.name} | {p.kind} | " + " | ".join(cells) + " |")
+    rows.append("| *distinct states / depth* | | " + " | ".join(
+        f"{r.result.stats.distinct_states:,} / {r.result.stats.depth}" for r in sr.runs) + " |")
+    return rows
+
+
+def _scenario_table(sr: SpecRun) -> list[str]:
+    names = [r.name for r in sr.runs]
+    scenarios = [s.name for s in sr.runs[0].result.scenarios]
+    if not scenarios:
+        return []
+    rows = ["| scenario | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for sc in scenarios:
+        cells = []
+        for r in sr.runs:
+            res = next((s for s in r.result.scenarios if s.name == sc), None)
+            if res is None:
+                cells.append("")
+                continue
+            verdict = ("violates " + ", ".join(res.violated)) if res.violated else "holds"
+            if res.judgement == "fail":
+                verdict += f" ✗ ({res.reason})"
+            elif res.judgement == "unknown":
+                verdict += " ?"
+            cells.append(verdict)
+        rows.append(f"| {sc} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _ablation_table(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
+    reference = next((r for r in sr.runs if r.name == REFERENCE_MODEL), None)
+    ablations = [(int(m.group(1)), r) for r in sr.runs if (m := ABLATION.search(r.name))]
+    if reference is None or not ablations:
+        return []
+    base = {p.name for p in reference.result.properties if p.verdict in ("violated",
+                                                                         "unreachable")}
+    rows = ["| patch | model | fails without it (beyond " + REFERENCE_MODEL + ") | "
+            "shortest counterexample |", "|---|---|---|---|"]
+    for number, run in sorted(ablations, key=lambda x: x[0]):
+        broken = [p.name for p in run.result.properties
+                  if p.verdict in ("violated", "unreachable") and p.name not in base]
+        traces = ", ".join(f"[{n}]({links[(run.name, n)]})" for n in broken
+                           if (run.name, n) in links)
+        rows.append(f"| {number} | {run.name} | {', '.join(broken) or 'nothing'} | "
+                    f"{traces} |")
+    return rows
+
+
+def _views_section(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
+    views = sorted({v for r in sr.runs for v in r.views})
+    out: list[str] = []
+    for view in views:
+        decl = sr.spec.checked.symbols.views[view]
+        out += ["", f"### View {view}", ""]
+        if decl.doc:
+            out += [decl.doc, ""]
+        for r in sr.runs:
+            drawn = links.get((r.name, f"view:{view}"))
+            compared = links.get((r.name, f"compare:{view}"))
+            if drawn is None:
+                count = r.views[view].number_of_nodes()  # type: ignore[attr-defined]
+                out.append(f"- {r.name}: {count} labels (too many to draw)")
+                continue
+            line = f"- {r.name}: [lifecycle]({drawn})"
+            if compared:
+                line += f", [against {REFERENCE_MODEL}]({compared})"
+            out.append(line)
+    return out
+
+
+def _decl_sections(sr: SpecRun) -> list[str]:
+    s = sr.spec.checked.symbols
+    out = ["", "### Actions", ""]
+    for name, d in s.actions.items():
+        kernel = ", ".join(f"`{k}`" for k in _tags(d, "kernel")) or "—"
+        patches = ", ".join(_tags(d, "patch")) or "—"
+        out += [f"#### {name}", "", f"Kernel: {kernel} · patch: {patches}", ""]
+        if d.doc:
+            out += [d.doc, ""]
+        out += ["```", _excerpt(sr.spec, d), "```", ""]
+    out += ["### Properties", ""]
+    for name, c in s.checks.items():
+        out += [f"#### {name} ({c.kind})", ""]
+        if c.doc:
+            out += [c.doc, ""]
+        out += ["```", _excerpt(sr.spec, c), "```", ""]
+    return out
+
+
+def render(runs: list[SpecRun], links: dict[str, dict[tuple[str, str], str]]) -> str:
+    out = ["# The kernel model, generated", "",
+           "Generated by `make check` (`python -m explorer.docgen`) from the kernel specs; "
+           "do not edit. Each verdict is judged against the model's stated expectation: "
+           "*(expected)* marks a violation the model expects (a known bug of that kernel "
+           "version), ✗ a verdict that differs from the expectation. The hand-written "
+           "explanation is [kernel-model.md](kernel-model.md).", ""]
+    for sr in runs:
+        rel = Path(sr.spec.path).resolve()
+        try:
+            rel = rel.relative_to(ROOT)
+        except ValueError:
+            pass
+        lk = links[sr.stem]
+        out += [f"## {rel}", ""]
+        out += ["### Verdicts by model", ""] + _verdict_table(sr, lk)
+        scenarios = _scenario_table(sr)
+        if scenarios:
+            out += ["", "### Scenarios by model", ""] + scenarios
+        ablation = _ablation_table(sr, lk)
+        if ablation:
+            out += ["", "### Patch ablation", "",
+                    f"Each row is {REFERENCE_MODEL} with one patch of the series switched off."
+                    " The properties listed fail only without that patch.", ""] + ablation
+        out += _views_section(sr, lk)
+        out += _decl_sections(sr)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.docgen", description=__doc__)
+    parser.add_argument("specs", nargs="*", metavar="SPEC",
+                        help="top-level specs (default: spec/kernel/*.cow)")
+    parser.add_argument("--out", default=str(ROOT / "docs"), metavar="DIR",
+                        help="where model.md and diagrams/ go (default: docs/)")
+    args = parser.parse_args(argv)
+    paths = [Path(p) for p in args.specs] or sorted((ROOT / "spec" / "kernel").glob("*.cow"))
+    out = Path(args.out)
+    options = Options(max_memory_mb=default_max_memory_mb())
+    runs: list[SpecRun] = []
+    links: dict[str, dict[tuple[str, str], str]] = {}
+    codes: list[int] = []
+    for path in paths:
+        try:
+            sr = _check_spec(path, options)
+        except (SpecError, ModelConfigError) as exc:
+            print(exc.render(), file=sys.stderr)
+            return exc.exit_code
+        for run in sr.runs:
+            r = run.result
+            failed = [p.name for p in r.properties if p.judgement == "fail"] + [
+                s.name for s in r.scenarios if s.judgement == "fail"]
+            print(f"{path.name} {run.name}: {r.stats.distinct_states:,} distinct, "
+                  f"{r.stats.total_states:,} generated, depth {r.stats.depth}, "
+                  f"exit {r.exit_code}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+            codes.append(r.exit_code)
+        runs.append(sr)
+        links[sr.stem] = _write_diagrams(sr, out)
+    if runs:
+        (out / "model.md").write_text(render(runs, links), encoding="utf-8")
+        print(f"wrote {out / 'model.md'} and {out / 'diagrams'}/")
+    else:
+        print("no kernel spec found; nothing to document")
+    return combine(codes) if codes else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
