@@ -67,7 +67,7 @@ def test_predictions_are_the_violated_properties_of_each_named_scenario(spec_dir
                                      "RwPinFork"])
     assert got == {"VmspliceAfterFork": frozenset(),
                    "VmspliceAfterForkHugetlb": frozenset({"Isolation"})}
-    assert predict.kernel_model().name == predict.MODEL
+    assert [m.name for m in predict.kernel_models()] == [predict.MODEL]
 
 
 def test_a_scenario_that_cannot_be_evaluated_is_no_prediction(spec_dir):
@@ -81,10 +81,20 @@ def test_no_kernel_spec_is_reported_not_guessed(spec_dir):
         predict.model_predictions(["VmspliceAfterFork"])
 
 
-def test_two_specs_defining_the_model_are_ambiguous(spec_dir):
+def test_scenarios_are_found_in_whichever_spec_defines_them(spec_dir):
+    (spec_dir / "a.py").write_text(MODEL_FILE)
+    (spec_dir / "b.py").write_text(MODEL_FILE.replace('"VmspliceAfterFork"', '"RwPinFork"')
+                                   .replace('"VmspliceAfterForkHugetlb"', '"RwPinForkThp"')
+                                   .replace('"Broken"', '"BrokenToo"'))
+    got = predict.model_predictions(["VmspliceAfterFork", "RwPinFork", "RwPinForkThp"])
+    assert got == {"VmspliceAfterFork": frozenset(), "RwPinFork": frozenset(),
+                   "RwPinForkThp": frozenset({"Isolation"})}
+
+
+def test_a_scenario_in_two_specs_is_ambiguous(spec_dir):
     (spec_dir / "a.py").write_text(MODEL_FILE)
     (spec_dir / "b.py").write_text(MODEL_FILE)
-    with pytest.raises(predict.PredictionsUnavailable, match="several spec files"):
+    with pytest.raises(predict.PredictionsUnavailable, match="defined by several kernel specs"):
         predict.model_predictions(["VmspliceAfterFork"])
 
 

@@ -32,36 +32,35 @@ class PredictionsUnavailable(Exception):
     """The model's predictions cannot be computed here; the message says why."""
 
 
-def kernel_model() -> Model:
-    """The ``linux-5.19`` model of the kernel spec: the one spec file that defines it."""
+def kernel_models() -> list[Model]:
+    """The ``linux-5.19`` model of every kernel spec that defines one.
+
+    The kernel model is split into top-level specs (small pages, THP, hugetlb, the
+    GUP-fast race), each with the same model names; a scenario lives in one of them.
+    """
     try:
         from explorer.cli_common import load
         from pyspec.errors import ModelConfigError, SpecError
     except ImportError as e:
         raise PredictionsUnavailable(f"the spec loader cannot be imported: {e}") from e
     files = sorted({p for pat in SPEC_PATTERNS for p in KERNEL_SPEC_DIR.glob(pat)})
-    defining = []
+    models = []
     for path in files:
         try:
             spec = load(str(path))
+            if MODEL in spec.model_names:
+                models.append(spec.instantiate(MODEL, {}))
         except (SpecError, ModelConfigError) as e:
             raise PredictionsUnavailable(f"cannot load {path.name}: {e}") from e
-        if MODEL in spec.model_names:
-            defining.append(spec)
-    if not defining:
+    if not models:
         raise PredictionsUnavailable(
             f"no spec file in {os.path.relpath(KERNEL_SPEC_DIR)} defines model {MODEL} yet")
-    if len(defining) > 1:
-        where = ", ".join(Path(s.path).name for s in defining)
-        raise PredictionsUnavailable(f"several spec files define model {MODEL}: {where}")
-    try:
-        return defining[0].instantiate(MODEL, {})
-    except (SpecError, ModelConfigError) as e:
-        raise PredictionsUnavailable(f"cannot instantiate {MODEL}: {e}") from e
+    return models
 
 
-def predictions_of(model: Model, names: list[str]) -> dict[str, frozenset[str]]:
-    """Violated properties of each scenario of ``model`` named in ``names``.
+def predictions_of(models: list[Model], names: list[str]) -> dict[str, frozenset[str]]:
+    """Violated properties of each scenario named in ``names``, from the one model among
+    ``models`` that defines it (a name defined by several is ambiguous).
 
     A scenario the search could not finish (an evaluation error, a limit) has no
     trustworthy verdict, so it raises instead of predicting "holds".
@@ -70,14 +69,21 @@ def predictions_of(model: Model, names: list[str]) -> dict[str, frozenset[str]]:
     from explorer.scenario import run_scenario
     from explorer.search import Options
 
-    scenarios = {s.name: s for s in model.scenarios}
+    scenarios: dict[str, tuple[Model, object]] = {}
+    for model in models:
+        for sc in model.scenarios:
+            if sc.name in scenarios:
+                raise PredictionsUnavailable(
+                    f"scenario {sc.name} is defined by several kernel specs "
+                    f"({scenarios[sc.name][0].spec_file}, {model.spec_file})")
+            scenarios[sc.name] = (model, sc)
     options = Options(timeout_s=SCENARIO_TIMEOUT_S, max_memory_mb=default_max_memory_mb())
     out: dict[str, frozenset[str]] = {}
     for name in names:
-        scenario = scenarios.get(name)
-        if scenario is None:
+        if name not in scenarios:
             continue
-        result = run_scenario(model, scenario, options)
+        model, scenario = scenarios[name]
+        result = run_scenario(model, scenario, options)  # type: ignore[arg-type]
         if result.error is not None or not result.complete:
             why = result.error.message if result.error is not None else "search incomplete"
             raise PredictionsUnavailable(f"model scenario {name}: {why}")
@@ -87,7 +93,7 @@ def predictions_of(model: Model, names: list[str]) -> dict[str, frozenset[str]]:
 
 def model_predictions(names: list[str]) -> dict[str, frozenset[str]]:
     """Violated properties per model scenario in ``names``, from the ``linux-5.19`` model."""
-    return predictions_of(kernel_model(), names)
+    return predictions_of(kernel_models(), names)
 
 
 def load_predictions(path: str) -> dict[str, frozenset[str]]:
