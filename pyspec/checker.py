@@ -276,16 +276,14 @@ class _Checker:
             return EnumT(t.name)
         if t.name in s.mv_sets:
             return MVT(t.name)
-        if t.name in s.records:
+        if t.name in s.records or t.name in s.unions:
+            kind = "record" if t.name in s.records else "union"
             if t.name in visiting:
-                self.err("E302", f"record '{t.name}' contains itself", t.pos)
+                self.err("E302", f"{kind} '{t.name}' contains itself", t.pos)
                 return ANY
-            self.record_type(t.name, visiting + (t.name,))
-            return RecT(t.name)
-        if t.name in s.unions:
-            if t.name in visiting:
-                self.err("E302", f"union '{t.name}' contains itself", t.pos)
-                return ANY
+            if kind == "record":
+                self.record_type(t.name, visiting + (t.name,))
+                return RecT(t.name)
             self.union_type(t.name, visiting + (t.name,))
             return UnionT(t.name)
         if t.name in s.aliases:
@@ -306,33 +304,29 @@ class _Checker:
     def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
         s = self.sym
         if name not in s.record_fields:
-            s.record_fields[name] = []
-            decl = s.records[name]
-            seen: set[str] = set()
-            fields = []
-            for f in decl.fields:
-                if f.name in seen:
-                    self.err("E102", f"field '{f.name}' appears twice in record '{name}'", f.pos)
-                seen.add(f.name)
-                fields.append((f.name, self.resolve_type(f.type, visiting)))
-            s.record_fields[name] = fields
+            s.record_fields[name] = []  # a self-reference sees it in progress
+            s.record_fields[name] = self.field_types(s.records[name].fields,
+                                                     f"record '{name}'", visiting)
         return s.record_fields[name]
 
     def union_type(self, name: str, visiting: tuple[str, ...]) -> None:
         s = self.sym
         for v in s.unions[name].variants:
-            if v.name in s.variant_fields:
-                continue
-            s.variant_fields[v.name] = []
-            seen: set[str] = set()
-            fields = []
-            for f in v.fields:
-                if f.name in seen:
-                    self.err("E102", f"field '{f.name}' appears twice in variant '{v.name}'",
-                             f.pos)
-                seen.add(f.name)
-                fields.append((f.name, self.resolve_type(f.type, visiting)))
-            s.variant_fields[v.name] = fields
+            if v.name not in s.variant_fields:
+                s.variant_fields[v.name] = []
+                s.variant_fields[v.name] = self.field_types(v.fields, f"variant '{v.name}'",
+                                                            visiting)
+
+    def field_types(self, fields: list[A.FieldDecl], owner: str,
+                    visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
+        seen: set[str] = set()
+        out = []
+        for f in fields:
+            if f.name in seen:
+                self.err("E102", f"field '{f.name}' appears twice in {owner}", f.pos)
+            seen.add(f.name)
+            out.append((f.name, self.resolve_type(f.type, visiting)))
+        return out
 
     def finite(self, t: Type) -> str | None:
         """Why a type is not finite, or None when it is."""
