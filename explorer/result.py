@@ -105,6 +105,10 @@ class Stats:
     elapsed_s: float = 0.0
     #: States found but not explored when the search stopped.
     queue: int = 0
+    #: The engine that ran the search: ``scalar`` or ``numpy``.
+    backend: str = "scalar"
+    #: Bytes the engine's store of seen states and parent links takes, when it knows.
+    store_bytes: int | None = None
 
     @property
     def states_per_s(self) -> float:

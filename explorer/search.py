@@ -77,6 +77,11 @@ class Options:
     progress: Callable[[Progress], None] | None = None
     progress_interval_s: float = 2.0
     observer: Observer | None = None
+    #: ``scalar`` (one state at a time, every state stored whole), ``numpy`` (a whole BFS
+    #: level at a time as array code) or ``auto`` (numpy for large specs it supports).
+    backend: str = "auto"
+    #: Worker processes, each owning a share of the fingerprint space (numpy backend).
+    workers: int = 1
 
 
 #: Dequeued states between two looks at the clock; every tenth look also reads the RSS.

@@ -1,0 +1,335 @@
+"""``make bench``: the fixed performance suite, side by side with minicheck.
+
+Every model runs in a child process of its own, so that its wall time and peak resident
+memory (``os.wait4``'s rusage of exactly that child) are its own and not the previous
+model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal the table
+of ``../shared/bench/README.md``; TwoPhase with 3..7 resource managers; every model of every
+``spec/kernel/*.cow`` found at run time. minicheck runs the same RefCount sizes in the same
+run (``refcount_minicheck.py``), and the table prints our distinct-states rate over
+minicheck's. Each run is also written to ``bench/history/DATE-COMMIT.json``.
+
+Never part of ``make test``: performance is measured here, never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_BENCH = ROOT.parent / "shared" / "bench"
+HISTORY = ROOT / "bench" / "history"
+
+#: RefCount's exact counts (../shared/bench/README.md): N -> (distinct, total, depth).
+REFCOUNT_EXPECTED: dict[int, tuple[int, int | None, int | None]] = {
+    2: (253, 2443, 5),
+    3: (3634, 48664, 7),
+    4: (43369, 709117, 9),
+    5: (398476, 7532116, 10),
+    6: (2715541, 57087271, None),
+    7: (14052718, None, None),
+}
+
+
+@dataclass
+class Case:
+    """One model and size of the suite."""
+
+    group: str
+    size: str
+    spec: str
+    model: str | None = None
+    defines: dict[str, str] = field(default_factory=dict)
+    expected: tuple[int, int | None, int | None] | None = None
+    minicheck_n: int | None = None
+
+
+@dataclass
+class Row:
+    """What one case measured; ``None`` where a run did not produce the figure."""
+
+    group: str
+    size: str
+    backend: str = ""
+    distinct: int = 0
+    total: int = 0
+    depth: int = 0
+    search_s: float = 0.0
+    wall_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    store_bytes: int | None = None
+    rss_bytes_per_state: float | None = None
+    exit_code: int | None = None
+    counts_ok: bool | None = None
+    error: str = ""
+    minicheck_s: float | None = None
+    minicheck_wall_s: float | None = None
+    minicheck_distinct: int | None = None
+
+    @property
+    def states_per_s(self) -> float:
+        return self.distinct / self.search_s if self.search_s > 0 else 0.0
+
+    @property
+    def transitions_per_s(self) -> float:
+        return self.total / self.search_s if self.search_s > 0 else 0.0
+
+    @property
+    def bytes_per_state(self) -> float | None:
+        if self.store_bytes is not None and self.distinct:
+            return self.store_bytes / self.distinct
+        return self.rss_bytes_per_state
+
+    @property
+    def minicheck_ratio(self) -> float | None:
+        """Our distinct states/s over minicheck's, both timed inside the search."""
+        if not self.minicheck_s or not self.search_s or not self.minicheck_distinct:
+            return None
+        return self.states_per_s / (self.minicheck_distinct / self.minicheck_s)
+
+
+def suite(big: bool, only: str | None) -> list[Case]:
+    cases: list[Case] = []
+    refcount = ROOT / "spec" / "examples" / "refcount.cow"
+    for n in range(2, 8 if big else 7):
+        cases.append(Case("RefCount", f"N={n}", str(refcount), None, {"N": str(n)},
+                          REFCOUNT_EXPECTED[n], n))
+    twophase = ROOT / "spec" / "examples" / "twophase.cow"
+    for n in range(3, 8):
+        rms = "{" + ",".join(f"r{i}" for i in range(1, n + 1)) + "}"
+        cases.append(Case("TwoPhase", f"RM={n}", str(twophase), None, {"RM": rms}))
+    for spec in sorted((ROOT / "spec" / "kernel").glob("*.cow")):
+        for model in _model_names(spec):
+            cases.append(Case(f"kernel/{spec.stem}", model or "default", str(spec), model))
+    if only:
+        pattern = re.compile(only)
+        cases = [c for c in cases if pattern.search(f"{c.group} {c.size}")]
+    return cases
+
+
+def _model_names(spec: Path) -> list[str | None]:
+    """A kernel spec's named models, or its defaults; a spec that does not load (it may be
+    half-written by someone else right now) still gets a row, which reports the error."""
+    from pyspec.errors import SpecError
+    from pyspec.loader import load_spec
+
+    try:
+        names = load_spec(str(spec)).model_names
+    except SpecError:
+        return [None]
+    return list(names) or [None]
+
+
+# ---- one case, in a child process ------------------------------------------------------
+
+
+def run_one(case: dict, backend: str, workers: int) -> dict:
+    """Check one case in this process; returns the figures as plain data."""
+    from explorer.cli_common import default_max_memory_mb
+    from explorer.run import run_model
+    from explorer.search import Options
+    from pyspec.loader import load_spec
+
+    model = load_spec(case["spec"]).instantiate(case["model"], case["defines"])
+    options = Options(max_memory_mb=default_max_memory_mb(), backend=backend, workers=workers)
+    rss_before = _rss_bytes()
+    result = run_model(model, options)
+    stats = result.stats
+    distinct = stats.distinct_states
+    return {
+        "backend": stats.backend,
+        "distinct": distinct,
+        "total": stats.total_states,
+        "depth": stats.depth,
+        "search_s": stats.elapsed_s,
+        "store_bytes": stats.store_bytes,
+        "rss_bytes_per_state": _growth_per_state(rss_before, distinct),
+        "exit_code": result.exit_code,
+    }
+
+
+#: Below this many states the resident-memory growth says nothing about a state's cost.
+MIN_STATES_FOR_RSS = 10_000
+
+
+def _growth_per_state(rss_before: int, distinct: int) -> float | None:
+    """Peak resident memory gained during the search, per distinct state: the cost of a
+    state for engines that do not account for their store themselves."""
+    grown = _peak_rss_bytes() - rss_before
+    return grown / distinct if distinct >= MIN_STATES_FOR_RSS and grown > 0 else None
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _run_child(argv: list[str]) -> tuple[int, str, str, float, float]:
+    """Run a command; returns (exit status, stdout, stderr, wall seconds, peak RSS in MB).
+
+    The child is reaped with ``os.wait4``, whose rusage is that child's alone."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    err_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()))
+    reader.start()
+    out = proc.stdout.read()
+    reader.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - t0
+    err = b"".join(err_chunks).decode()
+    return proc.returncode, out.decode(), err, wall, usage.ru_maxrss / 1024
+
+
+def measure(case: Case, backend: str, workers: int, minicheck: bool) -> Row:
+    row = Row(case.group, case.size)
+    payload = json.dumps(asdict(case))
+    argv = [sys.executable, "-m", "explorer.bench", "--run-one", payload,
+            "--backend", backend, "--workers", str(workers)]
+    status, out, err, wall, peak = _run_child(argv)
+    row.wall_s, row.peak_rss_mb = wall, peak
+    if status != 0 or not out.strip():
+        row.error = (err.strip().splitlines() or [f"exit status {status}"])[-1]
+    else:
+        figures = json.loads(out.strip().splitlines()[-1])
+        for key, value in figures.items():
+            setattr(row, key, value)
+        if case.expected is not None:
+            distinct, total, depth = case.expected
+            row.counts_ok = (row.distinct == distinct and total in (None, row.total)
+                             and depth in (None, row.depth))
+    if minicheck and case.minicheck_n is not None:
+        script = SHARED_BENCH / "refcount_minicheck.py"
+        status, out, err, wall, _ = _run_child([sys.executable, str(script),
+                                                str(case.minicheck_n)])
+        found = re.search(r"(\d+) distinct states.* ([\d.]+)s in check_safety", out)
+        if status == 0 and found:
+            row.minicheck_distinct = int(found.group(1))
+            row.minicheck_s = float(found.group(2))
+            row.minicheck_wall_s = wall
+        else:
+            row.error = row.error or f"minicheck: {(err or out).strip()[-200:]}"
+    return row
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+_COLUMNS = ("model", "size", "backend", "distinct", "total", "depth", "search s", "wall s",
+            "states/s", "trans/s", "peak MB", "B/state", "mc s", "x mc")
+
+
+def _cells(row: Row) -> list[str]:
+    def num(x: float | None, fmt: str) -> str:
+        return "-" if x is None else format(x, fmt)
+
+    flag = {True: "", False: " !", None: ""}[row.counts_ok]
+    return [row.group, row.size, row.backend or "-", f"{row.distinct:,}{flag}", f"{row.total:,}",
+            str(row.depth), f"{row.search_s:.2f}", f"{row.wall_s:.2f}",
+            f"{row.states_per_s:,.0f}", f"{row.transitions_per_s:,.0f}",
+            f"{row.peak_rss_mb:,.0f}", num(row.bytes_per_state, ".1f"),
+            num(row.minicheck_s, ".2f"), num(row.minicheck_ratio, ".1f")]
+
+
+def table(rows: list[Row]) -> str:
+    cells = [list(_COLUMNS)] + [_cells(r) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(_COLUMNS))]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append("  ".join(x.ljust(w) if i < 3 else x.rjust(w)
+                               for i, (x, w) in enumerate(zip(c, widths))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        if r.error:
+            lines.append(f"{r.group} {r.size}: {r.error}")
+        if r.counts_ok is False:
+            lines.append(f"{r.group} {r.size}: counts differ from ../shared/bench/README.md")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, object]:
+    import numpy
+
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "machine": platform.machine(),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def write_history(info: dict[str, object], rows: list[Row], args: argparse.Namespace) -> Path:
+    HISTORY.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H%M%S")
+    path = HISTORY / f"{stamp}-{info['commit'] or 'nogit'}.json"
+    data = {
+        "machine": info,
+        "options": {"backend": args.backend, "workers": args.workers, "big": args.big},
+        "rows": [asdict(r) | {"states_per_s": r.states_per_s,
+                              "transitions_per_s": r.transitions_per_s,
+                              "bytes_per_state": r.bytes_per_state,
+                              "minicheck_ratio": r.minicheck_ratio} for r in rows],
+    }
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--big", action="store_true", help="also RefCount N=7 (14M states)")
+    p.add_argument("--only", metavar="REGEX", help="only cases whose 'group size' matches")
+    p.add_argument("--backend", default="auto", help="engine backend (default auto)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--no-minicheck", action="store_true", help="skip the minicheck runs")
+    p.add_argument("--no-history", action="store_true", help="do not write bench/history/")
+    p.add_argument("--run-one", metavar="JSON", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.run_one:
+        print(json.dumps(run_one(json.loads(args.run_one), args.backend, args.workers)))
+        return 0
+    info = machine()
+    print(f"nproc {info['nproc']}, Python {info['python']}, numpy {info['numpy']}, "
+          f"{info['machine']}, commit {info['commit']}{' (dirty)' if info['dirty'] else ''}")
+    print(f"backend {args.backend}, workers {args.workers}; times in seconds; "
+          "x mc = our distinct states/s over minicheck's", flush=True)
+    rows = []
+    for case in suite(args.big, args.only):
+        rows.append(measure(case, args.backend, args.workers, not args.no_minicheck))
+        print(f"  {case.group} {case.size}: {rows[-1].search_s:.2f} s", file=sys.stderr,
+              flush=True)
+    print(table(rows))
+    if not args.no_history:
+        print(f"written {write_history(info, rows, args).relative_to(ROOT)}")
+    bad = any(r.error or r.counts_ok is False for r in rows)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
