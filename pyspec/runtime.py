@@ -157,34 +157,46 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
         return max(s)
 
     def _deep(v: object, t: TypeDesc, k: int) -> object:
-        _validate(v, t, pos[k])
+        bad = _out_of_range(v, t)
+        if bad is not None:
+            x, lo, hi = bad
+            raise EvalError(f"value {x} is outside its declared range {lo}..{hi}", pos[k])
         return v
 
     return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep}
 
 
-def _validate(v: object, t: TypeDesc, where: SourcePos) -> None:
-    """Every integer inside ``v`` lies in its declared range."""
+def _out_of_range(v: object, t: TypeDesc) -> tuple | None:
+    """``(value, lo, hi)`` for the first integer inside ``v`` outside its declared range,
+    else None. Called on every composite value a spec stores, so it builds nothing unless
+    something is wrong."""
     kind = t[0]
     if kind == "int":
         if t[1] is not None and not t[1] <= v <= t[2]:  # type: ignore[operator]
-            raise EvalError(f"value {v} is outside its declared range {t[1]}..{t[2]}", where)
+            return (v, t[1], t[2])
     elif kind == "rec":
         for (_, ft), x in zip(t[2], v):  # type: ignore[call-overload]
-            _validate(x, ft, where)
+            bad = _out_of_range(x, ft)
+            if bad is not None:
+                return bad
     elif kind == "union":
         for (_, ft), x in zip(t[2][v[0]][1], v[1:]):  # type: ignore[index]
-            _validate(x, ft, where)
-    elif kind == "map":
+            bad = _out_of_range(x, ft)
+            if bad is not None:
+                return bad
+    elif kind in ("map", "set"):
+        et = t[2] if kind == "map" else t[1]
         for x in v:  # type: ignore[attr-defined]
-            _validate(x, t[2], where)
-    elif kind == "set":
-        for x in v:  # type: ignore[attr-defined]
-            _validate(x, t[1], where)
+            bad = _out_of_range(x, et)
+            if bad is not None:
+                return bad
     elif kind == "tup":
         for x, it in zip(v, t[1]):  # type: ignore[call-overload]
-            _validate(x, it, where)
+            bad = _out_of_range(x, it)
+            if bad is not None:
+                return bad
+    return None
 
 
 SAFE_BUILTINS = {
