@@ -11,15 +11,17 @@ put Python of its own into the output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
+from pyspec.analysis import hoist_guards, walk
 from pyspec.checker import Checked
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache
 from pyspec.model import SourcePos, Tag
-from pyspec.runtime import SAFE_BUILTINS, make_helpers
+from pyspec.runtime import SAFE_BUILTINS, describe, make_helpers
 from pyspec.runtime import domain as type_domain
 from pyspec.types import (
     MVT,
@@ -36,6 +38,7 @@ from pyspec.types import (
     UnionT,
 )
 from pyspec.unparse import unparse, unparse_lvalue
+from pyspec.values import render
 
 
 @dataclass
@@ -131,7 +134,9 @@ class Compiler:
         self._assigned: set[str] = set()
         self._primes_are_draft = False
         self._init_mode = False
-        self._fail: list[str] = []
+        self._fail: list[str | None] = []
+        #: Locals whose value is known here: unrolled parameters and binders (literals).
+        self._static: dict[str, str] = {}
 
     # ---- positions and output ------------------------------------------------------
     def posid(self, pos: SourcePos | None) -> int:
@@ -318,7 +323,7 @@ class Compiler:
             ref = self.c.names[e]
             kind = ref[0]
             if kind == "local":
-                return _py_name("l", e.name)
+                return self._static.get(e.name) or _py_name("l", e.name)
             if kind == "var":
                 return _py_name("v", e.name)
             if kind == "const":
@@ -367,9 +372,7 @@ class Compiler:
             cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
             return f"frozenset({self.expr(e.expr)} {self.fors(e.binders)}{cond})"
         if isinstance(e, A.MapComp):
-            key_t = self.t(e).key  # type: ignore[union-attr]
-            name = _py_name("l", e.binder.name)
-            return f"tuple({self.expr(e.expr)} for {name} in {self.domain_src(key_t)})"
+            return self.map_comp(e, None)
         if isinstance(e, A.IfExpr):
             out = self.expr(e.orelse)
             for cond, value in reversed(e.branches):
@@ -378,6 +381,13 @@ class Compiler:
         if isinstance(e, A.MatchExpr):
             return self.match_expr(e)
         if isinstance(e, A.Quant):
+            terms = self.unrolled([(b.name, self.static_values(b.domain)) for b in e.binders],
+                                  lambda: self.expr(e.body))
+            if terms is not None:
+                if not terms:
+                    return {"forall": "True", "exists": "False", "sum": "0"}[e.kind]
+                op = {"forall": " and ", "exists": " or ", "sum": " + "}[e.kind]
+                return "(" + op.join(terms) + ")"
             body = self.expr(e.body)
             fn = {"forall": "all", "exists": "any", "sum": "sum"}[e.kind]
             return f"{fn}({body} {self.fors(e.binders)})"
@@ -405,9 +415,87 @@ class Compiler:
         if isinstance(e, A.WithKey):
             mt = self.t(e.operand)
             assert isinstance(mt, MapT)
-            return (f"_set({self.expr(e.operand)}, {self.key_src(mt, e.key)}, "
-                    f"{self.checked(e.value, mt.value)})")
+            return self.tuple_set(self.expr(e.operand), self.key_src(mt, e.key),
+                                  self.length(mt), self.checked(e.value, mt.value))
         raise AssertionError(e)  # pragma: no cover
+
+    # ---- straight-line code: unrolled static domains ------------------------------
+    def static_values(self, domain: A.Expr) -> list[str] | None:
+        """The values of a binder's domain as literals, when the domain is a small finite
+        type of plain values (bool, a range, an enum, model values); else None."""
+        if isinstance(domain, A.Name):
+            ref = self.c.names.get(domain, ("",))
+            if ref[0] == "typeset":
+                return self.type_values(ref[1])
+            if ref[0] == "const" and domain.name in self.sym.mv_sets:
+                return self.type_values(MVT(domain.name))
+        return None
+
+    def type_values(self, t: Type) -> list[str] | None:
+        """Every value of a small type of plain values, as literals in iteration order."""
+        if not isinstance(t, (BoolT, IntT, EnumT, MVT)) or isinstance(t, IntT) and not t.bounded:
+            return None
+        values = type_domain(self.desc(t))
+        if len(values) > UNROLL_DOMAIN:
+            return None
+        return [f"({v!r})" if isinstance(v, int) and v < 0 else repr(v) for v in values]
+
+    def unrolled(self, binders: list[tuple[str, list[str] | None]],
+                 body: Callable[[], str]) -> list[str] | None:
+        """``body`` compiled once per combination of the binders' static values (``None``:
+        not static), in iteration order; None when the result would be too large."""
+        out: list[str] = []
+
+        def go(i: int) -> bool:
+            if i == len(binders):
+                out.append(body())
+                return len(out) <= UNROLL_TERMS
+            name, values = binders[i]
+            if values is None:
+                return False
+            for v in values:
+                self._static[name] = v
+                ok = go(i + 1)
+                del self._static[name]
+                if not ok:
+                    return False
+            return True
+
+        if not go(0) or sum(map(len, out)) > UNROLL_CHARS:
+            return None
+        return out
+
+    def map_comp(self, e: A.MapComp, value_t: Type | None) -> str:
+        """``[k in K -> e]`` as a tuple over K; each value range-checked for a slot of
+        ``value_t`` (None: unchecked)."""
+        key_t = self.t(e).key  # type: ignore[union-attr]
+
+        def value() -> str:
+            return self.expr(e.expr) if value_t is None else self.checked(e.expr, value_t)
+
+        items = self.unrolled([(e.binder.name, self.type_values(key_t))], value)
+        if items is not None:
+            return "(" + "".join(f"{i}, " for i in items).rstrip() + ")"
+        name = _py_name("l", e.binder.name)
+        return f"tuple({value()} for {name} in {self.domain_src(key_t)})"
+
+    def length(self, t: Type) -> int:
+        """How many items the tuple of a map, record or tuple value has."""
+        if isinstance(t, MapT):
+            return len(type_domain(self.desc(t.key)))
+        if isinstance(t, RecT):
+            return len(self.sym.record_fields[t.name])
+        assert isinstance(t, TupT)
+        return len(t.items)
+
+    def tuple_set(self, base: str, index: str, length: int, value: str) -> str:
+        """``base`` with item ``index`` replaced: built item by item when the index is
+        known here, which is several times faster than slicing."""
+        k = _int_literal(index)
+        if k is not None and 0 <= k < length <= UNROLL_DOMAIN and _simple_ref(base):
+            items = [value if i == k else f"{base}[{i}]" for i in range(length)]
+            return "(" + "".join(f"{i}, " for i in items).rstrip() + ")"
+        return f"_set({base}, {index}, {value})"
 
     def fors(self, binders: list[A.Binder]) -> str:
         return " ".join(f"for {_py_name('l', b.name)} in {self.iter_src(b.domain, False)}"
@@ -485,11 +573,12 @@ class Compiler:
         """The tuple index of a map key."""
         src = self.expr(key)
         kt = mt.key
+        known = _int_literal(src)
         if isinstance(kt, IntT):
             lo, hi = self.bounds(kt)
             vt = self.t(key)
-            if isinstance(key, A.Int) and lo <= key.value <= hi:
-                return repr(key.value - lo)
+            if known is not None and lo <= known <= hi:
+                return repr(known - lo)
             if isinstance(vt, IntT) and vt.bounded:
                 vlo, vhi = self.bounds(vt)
                 if lo <= vlo and vhi <= hi:
@@ -516,7 +605,8 @@ class Compiler:
         if ref[0] == "record":
             assert isinstance(t, RecT)
             ftype = self.sym.record_fields[t.name][ref[1]][1]
-            return f"_set({operand}, {ref[1]}, {self.checked(value, ftype)})"
+            return self.tuple_set(operand, str(ref[1]), self.length(t),
+                                  self.checked(value, ftype))
         assert isinstance(t, UnionT)
         ftype = self.union_field_type(t, name)
         where, names = self.union_field_table(ref[1], ref[2])
@@ -595,6 +685,8 @@ class Compiler:
 
     def checked(self, e: A.Expr, target: Type) -> str:
         """``e`` compiled for a slot of type ``target``, with a range check if needed."""
+        if isinstance(e, A.MapComp) and isinstance(target, MapT):
+            return self.map_comp(e, target.value)
         src = self.expr(e)
         if isinstance(target, IntT) and target.bounded and isinstance(e, A.Int):
             lo, hi = self.bounds(target)
@@ -615,7 +707,20 @@ class Compiler:
             rest = stmts[i + 1:]
             if isinstance(st, A.Requires):
                 self.comment(st.pos, f"requires {unparse(st.cond)}")
-                self.emit(f"if not {self.expr(st.cond)}:", st.pos)
+                cond = self.expr(st.cond)
+                truth = _static_truth(cond)
+                if truth is False:
+                    self.emit("pass  # never enabled here", st.pos)
+                    return
+                if truth:
+                    continue
+                if self._fail[-1] is None:
+                    # Straight-line code has no loop to leave: the rest nests in an if.
+                    self.emit(f"if {cond}:", st.pos)
+                    with self.indented():
+                        self.block(rest, tail)
+                    return
+                self.emit(f"if not {cond}:", st.pos)
                 with self.indented():
                     self.emit(self._fail[-1], st.pos)
             elif isinstance(st, A.Let):
@@ -747,7 +852,8 @@ class Compiler:
             return
         # Point update: rebuild the path from the inside out. Keys are evaluated once.
         reads = [target]
-        steps: list[tuple[str, object]] = []  # (index source or "union", accessor)
+        # (index source or "union", accessor, length of the tuple indexed)
+        steps: list[tuple[str, object, int]] = []
         t: Type = var_t
         for acc in lv.path:
             if isinstance(acc, A.IndexAcc):
@@ -757,33 +863,33 @@ class Compiler:
                         tmp = self.tmp("i")
                         self.emit(f"{tmp} = {key}", acc.pos)
                         key = tmp
-                    steps.append((key, acc))
+                    steps.append((key, acc, self.length(t)))
                     reads.append(f"{reads[-1]}[{key}]")
                     t = t.value
                 else:
                     assert isinstance(t, TupT) and isinstance(acc.key, A.Int)
-                    steps.append((str(acc.key.value), acc))
+                    steps.append((str(acc.key.value), acc, self.length(t)))
                     reads.append(f"{reads[-1]}[{acc.key.value}]")
                     t = t.items[acc.key.value]
             else:
                 ref = self.c.fields[acc]
                 if ref[0] == "record":
-                    steps.append((str(ref[1]), acc))
+                    steps.append((str(ref[1]), acc, self.length(t)))
                     reads.append(f"{reads[-1]}[{ref[1]}]")
                     t = s.record_fields[t.name][ref[1]][1]  # type: ignore[union-attr]
                 else:
-                    steps.append(("union", acc))
+                    steps.append(("union", acc, 0))
                     reads.append(self.field_read(reads[-1], acc, acc.name, acc.pos))
                     t = self.union_field_type(t, acc.name)  # type: ignore[arg-type]
         value = self.checked(st.value, t)
-        for (key, acc), base in zip(reversed(steps), reversed(reads[:-1])):
+        for (key, acc, length), base in zip(reversed(steps), reversed(reads[:-1])):
             if key == "union":
                 ref = self.c.fields[acc]
                 where, names = self.union_field_table(ref[1], ref[2])
                 value = (f"_uset({base}, {where}, {names}, {acc.name!r}, {value}, "  # type: ignore
                          f"{self.posid(acc.pos)})")  # type: ignore[union-attr]
             else:
-                value = f"_set({base}, {key}, {value})"
+                value = self.tuple_set(base, key, length, value)
         self.emit(f"{target} = {value}", st.pos)
 
     # ---- whole module --------------------------------------------------------------
@@ -843,18 +949,10 @@ class Compiler:
             state_params = [_py_name("v", v) for v in s.vars]
             self.emit(f"def {fn}({', '.join(state_params + ['out'])}):", d.pos)
             with self.indented():
-                params = s.action_params[name]
-                for pname, ptype in params:
-                    self.emit(f"for {_py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
-                    self._indent += 1
-                for v in s.vars:
-                    if v in assigned:
-                        self.emit(f"{_py_name('n', v)} = {_py_name('v', v)}")
-                self._fail = ["continue" if params else "return"]
-                ptuple = "(" + "".join(f"{_py_name('l', p)}, " for p, _ in params).rstrip(" ") + ")"
-                self.block(d.body.stmts, lambda i=index, pt=ptuple, a=assigned: self.emit(
-                    f"out.append(({i}, {pt}, {self.state_tuple(a, False)}))"))
-                self._indent -= len(params)
+                start = len(self.lines)
+                self.action_body(index, d)
+                if len(self.lines) == start:
+                    self.emit("pass", d.pos)
             self._primes_are_draft = False
         self.emit("")
         self.emit("def successors(s):")
@@ -866,6 +964,72 @@ class Compiler:
                 self.emit(f"{fn}({args})")
             self.emit("return out")
         return funcs
+
+    def action_body(self, index: int, d: A.ActionDecl) -> None:
+        """Every binding of the parameters, each leading guard conjunct tested as soon as
+        the parameters it reads are bound. Small parameter domains are unrolled into
+        straight-line code (parameters become literals, map indices constants, guards
+        nested ``if``s); larger ones stay loops that ``continue`` on a failed guard."""
+        params = self.sym.action_params[d.name]
+        guards, body = hoist_guards(d.body.stmts, [p for p, _ in params], self.c)
+        values = [self.type_values(t) for _, t in params]
+        count = 1
+        for v in values:
+            count *= len(v) if v is not None else UNROLL_BINDINGS + 1
+        nesting = len(params) + sum(isinstance(n, A.Requires) for n in walk(d.body))
+        unroll = count <= UNROLL_BINDINGS and nesting <= UNROLL_NESTING
+        assigned = self._assigned
+
+        def tail() -> None:
+            names = [self._static.get(p) or _py_name("l", p) for p, _ in params]
+            ptuple = "(" + "".join(f"{n}, " for n in names).rstrip(" ") + ")"
+            self.emit(f"out.append(({index}, {ptuple}, {self.state_tuple(assigned, False)}))")
+
+        def bind(i: int) -> None:
+            opened = 0
+            for level, cond, st in guards:
+                if level != i - 1:
+                    continue
+                self.comment(st.pos, f"requires {unparse(st.cond)}")
+                src = self.expr(cond)
+                truth = _static_truth(src)
+                if truth is False:
+                    self.emit("pass  # never enabled here", st.pos)
+                    self._indent -= opened
+                    return
+                if truth:
+                    continue
+                if unroll:
+                    self.emit(f"if {src}:", st.pos)
+                    self._indent += 1
+                    opened += 1
+                else:
+                    self.emit(f"if not {src}:", st.pos)
+                    with self.indented():
+                        self.emit("continue" if i else "return", st.pos)
+            if i == len(params):
+                for v in self.sym.vars:
+                    if v in assigned:
+                        self.emit(f"{_py_name('n', v)} = {_py_name('v', v)}")
+                self._fail = [None if unroll else "continue" if params else "return"]
+                self.block(body, tail)
+            elif unroll:
+                pname, ptype = params[i]
+                shown = type_domain(self.desc(ptype))
+                for v, value in zip(values[i], shown):  # type: ignore[arg-type]
+                    self.emit(f"# {pname} = {render(describe(value, self.desc(ptype)))}")
+                    self._last_comment = None
+                    self._static[pname] = v
+                    bind(i + 1)
+                del self._static[pname]
+            else:
+                pname, ptype = params[i]
+                self.emit(f"for {_py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
+                with self.indented():
+                    bind(i + 1)
+            self._indent -= opened
+
+        bind(0)
 
     def gen_checks(self) -> None:
         s = self.sym
@@ -1006,8 +1170,6 @@ class Compiler:
         self.emit(")")
 
     def described_constants(self) -> dict[str, object]:
-        from pyspec.runtime import describe
-
         out: dict[str, object] = {}
         for name, value in self.const_values.items():
             t = self.sym.const_types[name]
@@ -1110,6 +1272,47 @@ def _assigned_vars(block: A.Block) -> set[str]:
 
 def _simple(src: str) -> bool:
     return src.replace("_", "a").isalnum()
+
+
+#: Unrolling limits: a domain of at most this many values is unrolled ...
+UNROLL_DOMAIN = 16
+#: ... into at most this many copies of the body ...
+UNROLL_TERMS = 64
+#: ... of at most this many characters in all (else the loop stays a loop).
+UNROLL_CHARS = 6000
+#: An action's parameter bindings are unrolled when there are at most this many ...
+UNROLL_BINDINGS = 64
+#: ... and its guards would nest at most this deep (Python allows 100 indents).
+UNROLL_NESTING = 40
+_LITERAL_CONDITION = re.compile(r"[\d\s()=!<>+*%/-]+|(\(|\s|not|and|or|True|False|\))+")
+
+
+def _static_truth(src: str) -> bool | None:
+    """The value of a condition made of literals only (``(1 != 2)``), else None; such
+    guards come from unrolled parameters and are decided at compile time."""
+    if not _LITERAL_CONDITION.fullmatch(src) or "**" in src:
+        return None
+    try:
+        value = eval(src, {"__builtins__": {}})  # noqa: S307 - digits and operators only
+    except Exception:  # noqa: BLE001 - e.g. division by zero: leave it to run time
+        return None
+    return value if isinstance(value, bool) else None
+
+_INT_LITERAL = re.compile(r"\(?(-?\d+)\)?\Z")
+_SIMPLE_REF = re.compile(r"[A-Za-z_]\w*(\[[\w -]+\])*\Z")
+
+
+def _int_literal(src: str) -> int | None:
+    """The value of a literal index (``3``, ``(-1)``, ``True``), else None."""
+    if src in ("True", "False"):
+        return int(src == "True")
+    m = _INT_LITERAL.match(src)
+    return int(m.group(1)) if m else None
+
+
+def _simple_ref(src: str) -> bool:
+    """A name with plain subscripts, cheap enough to read once per item."""
+    return _SIMPLE_REF.match(src) is not None
 
 
 def _tags(annotations: list[A.Annotation]) -> tuple[Tag, ...]:
