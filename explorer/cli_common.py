@@ -10,12 +10,14 @@ from typing import Protocol
 
 import networkx as nx
 
+from explorer.backends import BACKENDS
 from explorer.graph import ViewRecorder
 from explorer.judge import EXIT_LIMIT
 from explorer.pymodel import PythonSpec
 from explorer.search import Options, Progress
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model
+from pyspec.vectorize import instantiate
 
 
 class SpecLike(Protocol):
@@ -95,6 +97,18 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="stop when the process uses more than MB megabytes (default: 75%% of RAM)",
     )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="the engine: scalar (one state at a time), numpy (a BFS level at a time as array "
+        "code), auto (numpy for large specs it supports; the default)",
+    )
+    p.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help="store 64-bit fingerprints instead of whole states; traces are replayed",
+    )
 
 
 #: The largest state graph drawn; FizzBee stops at 250, a page of SVG holds about this many.
@@ -135,6 +149,8 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
         timeout_s=args.timeout,
         max_memory_mb=args.max_memory or default_max_memory_mb(),
         progress=print_progress if sys.stderr.isatty() else None,
+        backend=getattr(args, "backend", "auto"),
+        fingerprint=getattr(args, "fingerprint", False),
     )
 
 
@@ -153,7 +169,7 @@ def models_of(
 ) -> list[Model]:
     """``--all-models``: every named model (the spec's defaults when it names none)."""
     names: list[str | None] = list(spec.model_names) if every else [name]
-    return [spec.instantiate(n, defines) for n in names or [None]]
+    return [instantiate(spec, n, defines) for n in names or [None]]
 
 
 class CommandError(Exception):

@@ -160,6 +160,9 @@ class Result:
     error: EvalFailure | None = None
     scenarios: list[ScenarioResult] = field(default_factory=list)
     exit_code: int = 0
+    #: How the search ran, when that is worth saying: the backend's fallback and why,
+    #: symmetry and what it does to the properties checked.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:

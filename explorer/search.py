@@ -82,6 +82,8 @@ class Options:
     backend: str = "auto"
     #: Worker processes, each owning a share of the fingerprint space (numpy backend).
     workers: int = 1
+    #: Store 64-bit fingerprints instead of whole states (traces are replayed).
+    fingerprint: bool = False
 
 
 #: Dequeued states between two looks at the clock; every tenth look also reads the RSS.
@@ -107,8 +109,15 @@ def _opposite(bad: Verdict) -> Verdict:
 
 def check(model: Model, options: Options | None = None) -> Result:
     """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
+    from explorer.backends import run_search
+
     validate_expectations(model)
-    return _Search(model, options or Options()).run()
+    return run_search(model, options or Options())
+
+
+def check_scalar(model: Model, options: Options) -> Result:
+    """The scalar engine: one state at a time, every state stored whole."""
+    return _Search(model, options).run()
 
 
 def validate_expectations(model: Model) -> None:
@@ -173,6 +182,9 @@ class _Search:
         self.constraints = [c.fn for c in model.constraints]
         self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.t0 = 0.0
+        self.backend = "scalar"
+        #: What the user should know about how the search ran (a fallback, a warning).
+        self.notes: list[str] = []
 
     def run(self) -> Result:
         self.t0 = time.monotonic()
@@ -214,8 +226,12 @@ class _Search:
                 self.live_reach = [x for x in self.live_reach if x[0] != k]
         return stop
 
+    def _stored(self) -> int:
+        """Distinct states stored so far."""
+        return len(self.states)
+
     def _full(self) -> bool:
-        if len(self.states) >= self.cap:
+        if self._stored() >= self.cap:
             self.stopped = "max_states"
             return True
         return False
@@ -272,9 +288,8 @@ class _Search:
         return last_progress
 
     def _progress(self, now: float) -> Progress:
-        return Progress(
-            len(self.states), self.total, self.level, len(self.states) - self.head, now - self.t0
-        )
+        stored = self._stored()
+        return Progress(stored, self.total, self.level, stored - self.head, now - self.t0)
 
     def _explore(self) -> None:
         """The hot loop: locals only, no per-successor objects, one frame."""
@@ -377,28 +392,37 @@ class _Search:
     # -- the result ------------------------------------------------------------------
 
     def _depth(self) -> int:
-        if not self.states:
+        stored = self._stored()
+        if not stored:
             return 0
-        return self.level + (1 if len(self.states) > self.level_end else 0)
+        return self.level + (1 if stored > self.level_end else 0)
 
     def _trace(self, anchor: _Anchor | None) -> Trace | None:
         if anchor is None:
             return None
         sid, tail = anchor
+        return describe_trace(self.model, self._path(sid) + tail)
+
+    def _chain(self, sid: int) -> list[int]:
+        """Stored state ids from an initial state to ``sid``."""
         chain: list[int] = []
         while sid >= 0:
             chain.append(sid)
-            sid = self.parent[sid]
+            sid = int(self.parent[sid])
+        return chain[::-1]
+
+    def _path(self, sid: int) -> list[RawStep]:
+        """The transitions from an initial state to stored state ``sid``, asking each
+        parent for its successors again."""
         raw: list[RawStep] = []
-        for n in reversed(chain):
+        for n in self._chain(sid):
             p = self.parent[n]
             if p < 0:
                 raw.append((None, (), self.states[n]))
             else:
                 a, params, t = self.model.successors(self.states[p])[self.via[n]]
                 raw.append((a, params, t))
-        raw.extend(tail)
-        return describe_trace(self.model, raw)
+        return raw
 
     def _verdicts(self) -> list[PropertyVerdict]:
         m = self.model
@@ -451,12 +475,15 @@ class _Search:
 
     def _result(self, elapsed: float) -> Result:
         m = self.model
+        stored = self._stored()
         stats = Stats(
-            distinct_states=len(self.states),
+            distinct_states=stored,
             total_states=self.total,
             depth=self._depth(),
             elapsed_s=elapsed,
-            queue=len(self.states) - self.head,
+            queue=stored - self.head,
+            backend=self.backend,
+            store_bytes=self._store_bytes(),
         )
         error: EvalFailure | None = None
         properties: list[PropertyVerdict] = []
@@ -478,7 +505,12 @@ class _Search:
             properties=properties,
             coverage=self._coverage(),
             error=error,
+            notes=list(self.notes),
         )
+
+    def _store_bytes(self) -> int | None:
+        """What the store of seen states takes, when the engine can tell."""
+        return None
 
     def _failure(self, exc: BaseException, anchor: _Anchor | None) -> EvalFailure:
         info = self.model.explain_error(exc)

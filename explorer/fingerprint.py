@@ -1,0 +1,141 @@
+"""Seen states as sorted arrays of 64-bit keys, fingerprints, and their collision odds.
+
+A level-at-a-time search asks "which of these candidate keys are new?" for a whole batch
+at once. Keys are either packed states (when a state fits in one 63-bit word: exact, no
+collision possible) or 64-bit fingerprints of the packed words. They live in two sorted
+arrays: ``old`` (every earlier level) and ``level`` (this level's, merged in after each
+batch); a batch's distinct keys, sorted, are looked up with one ``searchsorted`` per array,
+and ``level`` is merged into ``old`` once per level. That is 8 bytes per stored state and
+no re-sort of everything per level.
+
+With several words per state and no ``--fingerprint``, the words themselves are kept beside
+the keys and compared, so the search stays exact: two distinct states with one fingerprint
+raise :class:`Collision` and the explorer reruns on the scalar engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+U64 = np.uint64
+_SEED = U64(0x9E3779B97F4A7C15)
+_M1 = U64(0xBF58476D1CE4E5B9)
+_M2 = U64(0x94D049BB133111EB)
+
+
+class Collision(Exception):
+    """Two distinct states have the same 64-bit fingerprint (exact mode only)."""
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit moves every output bit."""
+    x = x ^ (x >> U64(30))
+    x = x * _M1
+    x = x ^ (x >> U64(27))
+    x = x * _M2
+    return x ^ (x >> U64(31))
+
+
+def fingerprint(words: Sequence[np.ndarray]) -> np.ndarray:
+    """The 64-bit fingerprint of each packed state (one array per word)."""
+    h = np.full(len(words[0]), _SEED, dtype=U64)
+    for w in words:
+        h = _mix(h ^ w) + _SEED
+    return h
+
+
+def collision_probability(distinct: int, generated: int) -> float:
+    """TLC's "calculated (optimistic)" probability that some state was missed because its
+    fingerprint equalled another's: n * (m - n) / 2^64 for n distinct states among m
+    generated."""
+    return distinct * max(generated - distinct, 0) / 2.0**64
+
+
+def first_occurrences(keys: np.ndarray, key_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the position of each one's first occurrence.
+
+    When key and position fit one word together, one plain sort of ``key << b | position``
+    does it (several times faster than a stable argsort); otherwise an argsort, and the
+    smallest position of each run of equal keys."""
+    n = len(keys)
+    if n == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    b = max((n - 1).bit_length(), 1)
+    if key_bits + b <= 64:
+        packed = np.sort((keys << U64(b)) | np.arange(n, dtype=U64))
+        k = packed >> U64(b)
+        starts = np.empty(n, dtype=bool)
+        starts[0] = True
+        np.not_equal(k[1:], k[:-1], out=starts[1:])
+        return k[starts], (packed[starts] & U64((1 << b) - 1)).astype(np.int64)
+    order = np.argsort(keys)
+    ks = keys[order]
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=starts[1:])
+    first = np.minimum.reduceat(order, np.flatnonzero(starts))
+    return ks[starts], first.astype(np.int64)
+
+
+def _member(sorted_keys: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted ``probe``: whether each is in ``sorted_keys``, and where."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(probe), dtype=bool), np.zeros(len(probe), dtype=np.int64)
+    pos = np.searchsorted(sorted_keys, probe)
+    at = np.minimum(pos, len(sorted_keys) - 1)
+    return sorted_keys[at] == probe, at
+
+
+class SeenSet:
+    """The keys of every stored state; ``words`` > 0 also keeps each state's packed words
+    (exact mode with fingerprints as keys)."""
+
+    def __init__(self, words: int = 0) -> None:
+        self.words = words
+        self.old = np.zeros(0, dtype=U64)
+        self.level = np.zeros(0, dtype=U64)
+        self.old_words = np.zeros((0, words), dtype=U64)
+        self.level_words = np.zeros((0, words), dtype=U64)
+
+    def __len__(self) -> int:
+        return len(self.old) + len(self.level)
+
+    @property
+    def nbytes(self) -> int:
+        return (self.old.nbytes + self.level.nbytes + self.old_words.nbytes
+                + self.level_words.nbytes)
+
+    def contains(self, keys: np.ndarray, words: np.ndarray | None = None) -> np.ndarray:
+        """Which of ``keys`` (sorted, distinct) are stored; ``words`` (one row per key)
+        are checked against the stored words in exact mode."""
+        found = np.zeros(len(keys), dtype=bool)
+        for stored, stored_words in ((self.old, self.old_words),
+                                     (self.level, self.level_words)):
+            hit, at = _member(stored, keys)
+            if self.words and words is not None and hit.any():
+                if not np.array_equal(stored_words[at[hit]], words[hit]):
+                    raise Collision("two distinct states with one 64-bit fingerprint")
+            found |= hit
+        return found
+
+    def add(self, keys: np.ndarray, words: np.ndarray | None = None) -> None:
+        """Store new keys (distinct, none stored yet, in any order)."""
+        order = np.argsort(keys)
+        ks = keys[order]
+        at = np.searchsorted(self.level, ks)
+        self.level = np.insert(self.level, at, ks)
+        if self.words:
+            assert words is not None
+            self.level_words = np.insert(self.level_words, at, words[order], axis=0)
+
+    def end_level(self) -> None:
+        """Merge this level's keys into the old ones."""
+        if len(self.level):
+            at = np.searchsorted(self.old, self.level)
+            self.old = np.insert(self.old, at, self.level)
+            if self.words:
+                self.old_words = np.insert(self.old_words, at, self.level_words, axis=0)
+        self.level = np.zeros(0, dtype=U64)
+        self.level_words = np.zeros((0, self.words), dtype=U64)

@@ -1,0 +1,1169 @@
+"""Checked spec plus one model's constants to array code: a whole batch of states at once.
+
+The scalar compiler (:mod:`pyspec.compiler`) turns an action into loops over its parameters
+that build one successor tuple at a time. This one turns it into the same loops, run once
+per *batch*: every state variable is a numpy array with one entry per state (maps,
+records and tuples are Python tuples of such values, see :mod:`pyspec.array_runtime`),
+parameters and binders stay plain Python values (so ``pt[p][v]`` is Python indexing into
+a tuple of arrays), ``requires`` narrows a boolean mask of the rows still on the path,
+``if`` either splits the path (when a branch has guards or choices) or becomes a
+conditional update, and a successful path ends in ``emit(action, mask, drafts)``. Paths
+are taken in exactly the order the scalar code takes them, so each state's successors come
+out in the scalar code's order: the explorer can replay any of them with the scalar model.
+
+Constructs without an array form raise :class:`Unsupported` at compile time, with a reason
+the explorer reports when it falls back to the scalar engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from pyspec import array_runtime
+from pyspec import ast as A
+from pyspec.analysis import hoist_guards, walk
+from pyspec.compiler import Compiler, _assigned_vars, _forks, _py_name
+from pyspec.errors import ModelConfigError
+from pyspec.layout import PART_BITS, Layout, LayoutError, size
+from pyspec.model import Model
+from pyspec.runtime import domain, make_helpers
+from pyspec.types import (
+    MVT,
+    BoolT,
+    EnumT,
+    IntT,
+    MapT,
+    RecT,
+    SetT,
+    TupT,
+    Type,
+    UnionT,
+)
+from pyspec.unparse import unparse, unparse_lvalue
+
+
+class Unsupported(Exception):
+    """The spec uses something the array backend cannot run; the message says what."""
+
+
+@dataclass
+class ArrayProgram:
+    """A model's array code: what :mod:`explorer.backend_numpy` runs."""
+
+    layout: Layout
+    #: One function per action, ``fn(*state, emit)``.
+    actions: tuple[Callable, ...]
+    #: Per invariant, reachable and constraint of the model (in its order): ``fn(*state,
+    #: mask)`` -> a boolean batch value.
+    invariants: tuple[Callable, ...]
+    reachables: tuple[Callable, ...]
+    constraints: tuple[Callable, ...]
+    #: Per action property: ``fn(*state, *next_state, mask)``.
+    properties: tuple[Callable, ...]
+    source: str
+
+
+_PROGRAMS: WeakKeyDictionary[Model, Callable[[], ArrayProgram]] = WeakKeyDictionary()
+
+
+def instantiate(spec: object, model: str | None = None,
+                defines: dict[str, str] | None = None) -> Model:
+    """``spec.instantiate(model, defines)``, remembering how to build the model's array
+    code when a search asks for it (:func:`program_of`)."""
+    instance = spec.instantiate(model, defines)  # type: ignore[attr-defined]
+    if hasattr(spec, "checked"):  # a spec file, not a hand-written Python model
+        _PROGRAMS[instance] = lambda: compile_arrays(spec, model, defines or {})
+    return instance
+
+
+def program_of(model: Model) -> ArrayProgram:
+    """The array code of a model made by :func:`instantiate`; raises :class:`Unsupported`
+    for any other model, or a spec the array code cannot express."""
+    build = _PROGRAMS.get(model)
+    if build is None:
+        raise Unsupported("the model does not come from a spec file (only compiled specs "
+                          "have array code)")
+    program = build()
+    _PROGRAMS[model] = lambda: program
+    return program
+
+
+def compile_arrays(spec: object, model: str | None, defines: dict[str, str]) -> ArrayProgram:
+    name, overrides = spec.overrides(model, defines)  # type: ignore[attr-defined]
+    compiler = ArrayCompiler(spec.checked, name, overrides, spec.sources)  # type: ignore
+    try:
+        return compiler.program()
+    except RecursionError:
+        raise Unsupported("the spec nests too deeply for array code") from None
+
+
+#: Helpers generated code may call (and nothing else).
+_RUNTIME_NAMES = [n for n in dir(array_runtime) if not n.startswith("_")]
+
+
+def _finite(t: Type, sym: object) -> bool:
+    """Whether every value of ``t`` can be packed (a finite domain, no nested sets)."""
+    if isinstance(t, (BoolT, EnumT, MVT)):
+        return True
+    if isinstance(t, IntT):
+        return t.bounded
+    if isinstance(t, RecT):
+        return all(_finite(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
+    if isinstance(t, UnionT):
+        return all(_finite(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
+                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
+    if isinstance(t, TupT):
+        return all(_finite(i, sym) for i in t.items)
+    if isinstance(t, MapT):
+        return _finite(t.key, sym) and _finite(t.value, sym)
+    if isinstance(t, SetT):
+        return _finite(t.elem, sym) and not _has_set(t.elem, sym)
+    return False
+
+
+def _has_set(t: Type, sym: object) -> bool:
+    if isinstance(t, SetT):
+        return True
+    if isinstance(t, RecT):
+        return any(_has_set(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
+    if isinstance(t, UnionT):
+        return any(_has_set(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
+                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
+    if isinstance(t, TupT):
+        return any(_has_set(i, sym) for i in t.items)
+    if isinstance(t, MapT):
+        return _has_set(t.value, sym)
+    return False
+
+
+class ArrayCompiler(Compiler):
+    """Compiles one instance of a checked spec to array code (see the module doc)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.anames: dict[str, object] = {}
+        self._table_ids: dict[tuple[str, object], str] = {}
+        self._partial: dict[int, bool] = {}
+        self._ctx = "True"
+        self._next_state = False
+        self._masks = 0
+
+    # ---- tables and names ----------------------------------------------------------
+    def table(self, prefix: str, value: object, key: object = None) -> str:
+        """A module-level name bound to ``value`` (a descriptor, a domain, a constant)."""
+        k = (prefix, repr(value) if key is None else key)
+        if k not in self._table_ids:
+            name = f"{prefix}{len(self._table_ids)}"
+            self._table_ids[k] = name
+            self.anames[name] = value
+        return self._table_ids[k]
+
+    def mask_name(self) -> str:
+        self._masks += 1
+        return f"_m{self._masks}"
+
+    def adesc(self, t: Type) -> str:
+        """A runtime type descriptor, as a table name."""
+        return self.table("T", self.desc(t))
+
+    def finite(self, t: Type) -> bool:
+        return _finite(t, self.sym)
+
+    def require_finite(self, t: Type, what: str) -> None:
+        if not self.finite(t):
+            raise Unsupported(f"{what} of type {t} has no finite domain for array code")
+
+    # ---- analysis --------------------------------------------------------------------
+    def partial(self, e: object) -> bool:
+        """Whether evaluating ``e`` can fail in some row (then ``and``, ``or``, ``if``
+        and quantifiers evaluate it only in the rows where the scalar code would)."""
+        key = id(e)
+        if key in self._partial:
+            return self._partial[key]
+        self._partial[key] = False
+        out = any(self._partial_node(n) for n in walk(e))
+        self._partial[key] = out
+        return out
+
+    def _partial_node(self, n: object) -> bool:
+        if isinstance(n, A.BinOp):
+            return n.op in ("/", "%", "*")
+        if isinstance(n, A.Index):
+            t = self.t(n.operand)
+            return isinstance(t, MapT) and not self.key_in_domain(t, n.key)
+        if isinstance(n, A.Field):
+            return self.c.fields.get(n, ("",))[0] == "union"
+        if isinstance(n, (A.WithKey, A.WithFields, A.SetLit, A.SetMap, A.SetFilter,
+                          A.RangeExpr)):
+            return True
+        if isinstance(n, A.Call):
+            ref = self.c.calls[n]
+            if ref[0] == "builtin":
+                return ref[1] in ("min", "max")
+            if ref[0] == "def":
+                return self.partial(self.sym.defs[ref[1]].body)
+            return True
+        return False
+
+    def key_in_domain(self, mt: MapT, key: A.Expr) -> bool:
+        kt = mt.key
+        if not isinstance(kt, IntT):
+            return True
+        lo, hi = self.bounds(kt)
+        if isinstance(key, A.Int):
+            return lo <= key.value <= hi
+        vt = self.t(key)
+        if isinstance(vt, IntT) and vt.bounded:
+            vlo, vhi = self.bounds(vt)
+            return lo <= vlo and vhi <= hi
+        return False
+
+    def key_lo(self, mt: MapT) -> int:
+        return self.bounds(mt.key)[0] if isinstance(mt.key, IntT) else 0
+
+    # ---- expressions -----------------------------------------------------------------
+    def lazy(self, e: A.Expr, m: str) -> str:
+        """``e`` as a function of a mask: what lazy helpers call on their rows."""
+        mm = self.mask_name()
+        return f"(lambda {mm}: {self.aexpr(e, mm)})"
+
+    def aexpr(self, e: A.Expr, m: str) -> str:
+        """``e`` as array code evaluated in the rows of mask ``m``."""
+        if isinstance(self.t(e), SetT):
+            return self.aset(e, self.set_domain(e, None), m)
+        return self.araw(e, m)
+
+    def araw(self, e: A.Expr, m: str) -> str:  # noqa: C901 - one case per construct
+        """``e`` as array code; a set as whatever its own representation is."""
+        if isinstance(e, (A.Int, A.Bool)):
+            return self.expr(e)
+        if isinstance(e, A.Str):
+            raise Unsupported("strings exist only in views, which array code does not run")
+        if isinstance(e, A.Name):
+            return self.name(e, m)
+        if isinstance(e, A.Primed):
+            if self._next_state or not self._primes_are_draft or e.name in self._assigned:
+                return _py_name("n", e.name)
+            return _py_name("v", e.name)
+        if isinstance(e, A.Call):
+            return self.acall(e, m)
+        if isinstance(e, A.TupleLit):
+            items = [self.aexpr(i, m) for i in e.items]
+            return "(" + "".join(f"{i}, " for i in items) + ")"
+        if isinstance(e, A.MapComp):
+            return self.map_comp_array(e, None, m)
+        if isinstance(e, A.IfExpr):
+            out = self.aexpr(e.orelse, m) if not self.partial(e) else None
+            if out is not None:
+                for cond, value in reversed(e.branches):
+                    out = f"where({self.aexpr(cond, m)}, {self.aexpr(value, m)}, {out})"
+                return out
+            return self.if_chain(e.branches, e.orelse, m)
+        if isinstance(e, A.MatchExpr):
+            return self.match_expr_array(e, m)
+        if isinstance(e, A.Quant):
+            return self.quant(e, m)
+        if isinstance(e, A.BinOp):
+            return self.abinop(e, m)
+        if isinstance(e, A.Not):
+            return f"neg({self.aexpr(e.operand, m)})"
+        if isinstance(e, A.Neg):
+            return f"(-{self.aexpr(e.operand, m)})"
+        if isinstance(e, A.Is):
+            return f"({self.aexpr(e.operand, m)}.tag == {_py_name('t', e.variant)})"
+        if isinstance(e, A.Field):
+            return self.afield(self.aexpr(e.operand, m), e, m)
+        if isinstance(e, A.Index):
+            ot = self.t(e.operand)
+            if isinstance(ot, TupT):
+                return f"{self.aexpr(e.operand, m)}[{e.key.value}]"  # type: ignore[union-attr]
+            assert isinstance(ot, MapT)
+            return (f"get({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                    f"{self.key_lo(ot)}, {m})")
+        if isinstance(e, A.WithFields):
+            out = self.aexpr(e.operand, m)
+            for fname, value, _ in e.updates:
+                out = self.field_update(out, (e, fname), self.t(e.operand), fname,
+                                        self.achecked(value, self.field_type(
+                                            self.t(e.operand), (e, fname)), m), m, "True")
+            return out
+        if isinstance(e, A.WithKey):
+            mt = self.t(e.operand)
+            assert isinstance(mt, MapT)
+            return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                    f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m}, True)")
+        raise Unsupported(f"{type(e).__name__} expressions")
+
+    def name(self, e: A.Name, m: str) -> str:
+        ref = self.c.names[e]
+        kind = ref[0]
+        if kind == "local":
+            return _py_name("l", e.name)
+        if kind == "var":
+            return _py_name("v", e.name)
+        if kind == "const":
+            t = self.sym.const_types[e.name]
+            return self.table("C", self.static_value(self.const_values[e.name], t), e.name)
+        if kind == "mv":
+            self.expr(e)  # the model-value checks of the scalar compiler
+            return str(self.mv_index[ref[2]])
+        if kind == "enum":
+            return _py_name("e", e.name)
+        if kind == "variant":
+            t = UnionT(ref[1])
+            tag = [v.name for v in self.sym.unions[ref[1]].variants].index(ref[2])
+            return self.table("C", array_runtime.make_union(tag, (), self.desc(t)),
+                              ("variant", ref[2]))
+        if kind == "def":
+            return self.adef_call(e.name, [], m)
+        raise Unsupported(f"the name {e.name} as a value")
+
+    def static_value(self, v: object, t: Type) -> object:
+        """A scalar-world constant in the array world."""
+        if isinstance(t, SetT) and not self.finite(t):
+            return v  # a set of plain values known now: stays a frozenset
+        if not self.finite(t):
+            if isinstance(t, IntT):
+                return v
+            raise Unsupported(f"a constant of type {t}")
+        return array_runtime.from_scalar(v, self.desc(t))
+
+    def achecked(self, e: A.Expr, target: Type, m: str) -> str:
+        """``e`` for a slot of type ``target``, range-checked in the rows of ``m``."""
+        if isinstance(target, SetT):
+            return self.aset(e, self.elem_desc(target), m)
+        if isinstance(e, A.MapComp) and isinstance(target, MapT):
+            return self.map_comp_array(e, target.value, m)
+        src = self.aexpr(e, m)
+        if isinstance(target, IntT) and target.bounded and isinstance(e, A.Int):
+            lo, hi = self.bounds(target)
+            if lo <= e.value <= hi:
+                return src
+        if not self.needs_check(target, self.t(e)):
+            return src
+        if isinstance(target, IntT):
+            lo, hi = self.bounds(target)
+            return f"checked({src}, {lo}, {hi}, {m})"
+        if _has_set(target, self.sym):
+            raise Unsupported(f"a range check of a {target} value")
+        return f"deep_checked({src}, {self.adesc(target)}, {m})"
+
+    def map_comp_array(self, e: A.MapComp, value_t: Type | None, m: str) -> str:
+        key_t = self.t(e).key  # type: ignore[union-attr]
+        self.require_finite(key_t, "a map key")
+        keys = self.table("D", tuple(array_runtime.from_scalar(k, self.desc(key_t))
+                                     for k in self.domain_values(key_t)))
+        name = _py_name("l", e.binder.name)
+        value = self.aexpr(e.expr, m) if value_t is None else self.achecked(e.expr, value_t, m)
+        return f"tuple({value} for {name} in {keys})"
+
+    def domain_values(self, t: Type) -> tuple:
+        return domain(self.desc(t))
+
+    def if_chain(self, branches: list[tuple[A.Expr, A.Expr]], orelse: A.Expr, m: str) -> str:
+        cond, value = branches[0]
+        rest = (self.lazy(orelse, m) if len(branches) == 1 else
+                self._lazy_src(lambda mm: self.if_chain(branches[1:], orelse, mm)))
+        return f"if_lazy({self.aexpr(cond, m)}, {self.lazy(value, m)}, {rest}, {m})"
+
+    def _lazy_src(self, body: Callable[[str], str]) -> str:
+        mm = self.mask_name()
+        return f"(lambda {mm}: {body(mm)})"
+
+    def match_expr_array(self, e: A.MatchExpr, m: str) -> str:
+        subject = self.mask_name().replace("_m", "_s")
+        chain = self.match_chain(e.arms, subject, self.t(e.subject), m)
+        return f"(lambda {subject}: {chain})({self.aexpr(e.subject, m)})"
+
+    def match_chain(self, arms: list, subject: str, st: Type, m: str) -> str:
+        pats, value = arms[0]
+        cond = self.pattern_cond(pats, subject, st)
+        body = self.bound_value(pats, subject, value)
+        if cond is None or len(arms) == 1:
+            return body(m)
+        return (f"if_lazy({cond}, {self._lazy_src(body)}, "
+                f"{self._lazy_src(lambda mm: self.match_chain(arms[1:], subject, st, mm))}, "
+                f"{m})")
+
+    def bound_value(self, pats: list[A.Pattern], subject: str,
+                    value: A.Expr) -> Callable[[str], str]:
+        binds = self.pattern_binds_array(pats, subject)
+
+        def body(mm: str) -> str:
+            src = self.aexpr(value, mm)
+            if binds:
+                names, values = zip(*binds)
+                return f"(lambda {', '.join(names)}: {src})({', '.join(values)})"
+            return src
+
+        return body
+
+    def pattern_cond(self, pats: list[A.Pattern], subject: str, st: Type) -> str | None:
+        tests = []
+        for p in pats:
+            ref = self.c.patterns.get(p, ("wild",))
+            if ref[0] == "wild":
+                return None
+            if ref[0] == "enum":
+                tests.append(f"({subject} == {_py_name('e', ref[2])})")
+            else:
+                tests.append(f"({subject}.tag == {_py_name('t', ref[2])})")
+        out = tests[0]
+        for t in tests[1:]:
+            out = f"either({out}, {t})"
+        return out
+
+    def pattern_binds_array(self, pats: list[A.Pattern], subject: str) -> list[tuple[str, str]]:
+        if len(pats) != 1 or pats[0].args is None:
+            return []
+        tag = _py_name("t", pats[0].ctor)  # type: ignore[arg-type]
+        return [(_py_name("l", a), f"{subject}.f[{tag}][{i}]")
+                for i, a in enumerate(pats[0].args) if a is not None]
+
+    def quant(self, e: A.Quant, m: str) -> str:
+        fn = {"forall": "q_forall", "exists": "q_exists", "sum": "q_sum"}[e.kind]
+
+        def level(i: int, mm: str) -> str:
+            if i == len(e.binders):
+                return self.aexpr(e.body, mm)
+            b = e.binders[i]
+            inner = self.mask_name()
+            name = _py_name("l", b.name)
+            return (f"{fn}({mm}, {self.members(b.domain, mm)}, lambda {inner}, {name}: "
+                    f"{level(i + 1, inner)})")
+
+        return level(0, m)
+
+    def abinop(self, e: A.BinOp, m: str) -> str:  # noqa: C901 - one case per operator
+        op = e.op
+        lt, rt = self.t(e.left), self.t(e.right)
+        if op in ("and", "or", "implies"):
+            left = self.aexpr(e.left, m)
+            if op == "implies":
+                left = f"neg({left})"
+            if self.partial(e.right):
+                fn = "and_lazy" if op == "and" else "or_lazy"
+                return f"{fn}({left}, {self.lazy(e.right, m)}, {m})"
+            fn = "both" if op == "and" else "either"
+            return f"{fn}({left}, {self.aexpr(e.right, m)})"
+        if op in ("in", "not in"):
+            out = self.membership(e.left, e.right, m)
+            return f"neg({out})" if op == "not in" else out
+        if isinstance(lt, SetT) or isinstance(rt, SetT):
+            d = self.set_domain(e.left, None) or self.set_domain(e.right, None)
+            if d is None:
+                raise Unsupported(f"'{op}' on sets of unbounded integers")
+            a, b = self.aset(e.left, d, m), self.aset(e.right, d, m)
+            if op == "==":
+                return f"equal({a}, {b}, {self.table('T', ('set', d))})"
+            if op == "!=":
+                return f"neg(equal({a}, {b}, {self.table('T', ('set', d))}))"
+            if op == "subset":
+                return f"set_subset({a}, {b})"
+            raise Unsupported(f"'{op}' on sets outside a set expression")
+        left, right = self.aexpr(e.left, m), self.aexpr(e.right, m)
+        if op in ("==", "!="):
+            if isinstance(lt, (RecT, UnionT, TupT, MapT)):
+                out = f"equal({left}, {right}, {self.adesc(lt)})"
+                return out if op == "==" else f"neg({out})"
+            return f"({left} {op} {right})"
+        if op in ("<", "<=", ">", ">="):
+            return f"({left} {op} {right})"
+        if op in ("+", "-"):
+            return f"({left} {op} {right})"
+        if op == "*":
+            return f"mul({left}, {right})"
+        if op == "/":
+            return f"div({left}, {right}, {m})"
+        if op == "%":
+            return f"mod({left}, {right}, {m})"
+        raise Unsupported(f"the operator {op}")
+
+    def acall(self, e: A.Call, m: str) -> str:
+        ref = self.c.calls[e]
+        s = self.sym
+        if ref[0] == "builtin":
+            arg = e.args[0].value
+            if ref[1] == "abs":
+                return f"absval({self.aexpr(arg, m)})"
+            d = self.set_domain(arg, None)
+            if d is None:
+                raise Unsupported(f"{ref[1]} of a set of unbounded integers")
+            src = self.aset(arg, d, m)
+            if ref[1] == "card":
+                return f"set_card({src})"
+            extreme = f"set_extreme({src}, {size(d)}, {ref[1] == 'max'}, {m})"
+            return f"value({extreme}, {self.table('T', d)})"
+        if ref[0] == "def":
+            return self.adef_call(ref[1], [a.value for a in e.args], m)
+        if ref[0] == "record":
+            fields = s.record_fields[ref[1]]
+        else:
+            fields = s.variant_fields[ref[2]]
+        by_name = {a.name: a.value for a in e.args} if e.args and e.args[0].name else None
+        values = []
+        for i, (fname, ftype) in enumerate(fields):
+            value = by_name[fname] if by_name is not None else e.args[i].value
+            values.append(self.achecked(value, ftype, m))
+        tup = "(" + "".join(f"{v}, " for v in values) + ")"
+        if ref[0] == "record":
+            return tup
+        tag = [v.name for v in s.unions[ref[1]].variants].index(ref[2])
+        return f"make_union({tag}, {tup}, {self.adesc(UnionT(ref[1]))})"
+
+    def adef_call(self, name: str, args: list[A.Expr], m: str) -> str:
+        s = self.sym
+        d = s.defs[name]
+        reads = sorted(s.def_reads.get(name, ()))
+        if d.params is None and not reads:
+            value = self.const_def(name)
+            return self.table("K", self.static_value(value, s.def_types[name]), name)
+        parts = [_py_name("v", v) for v in reads] + [m] + [self.aexpr(a, m) for a in args]
+        return f"{_py_name('d', name)}({', '.join(parts)})"
+
+    # ---- union fields ----------------------------------------------------------------
+    def union_where(self, ref: tuple) -> str:
+        tags = {v.name: i for i, v in enumerate(self.sym.unions[ref[1]].variants)}
+        return self.table("F", {tags[v]: i for v, i in sorted(ref[2].items(),
+                                                                 key=lambda kv: tags[kv[0]])})
+
+    def afield(self, operand: str, node: object, m: str) -> str:
+        ref = self.c.fields[node]
+        if ref[0] == "record":
+            return f"{operand}[{ref[1]}]"
+        return f"union_field({operand}, {self.union_where(ref)}, {m})"
+
+    def field_type(self, t: Type, node: object) -> Type:
+        """The type of a field that ``node`` (a field access or update) names in ``t``."""
+        ref = self.c.fields[node]
+        if ref[0] == "record":
+            return self.sym.record_fields[t.name][ref[1]][1]  # type: ignore[union-attr]
+        name = node[1] if isinstance(node, tuple) else node.name  # type: ignore[attr-defined]
+        assert isinstance(t, UnionT)
+        return self.union_field_type(t, name)
+
+    def field_update(self, base: str, node: object, t: Type, fname: str, value: str, m: str,
+                     ctx: str) -> str:
+        ref = self.c.fields[node]
+        if ref[0] == "record":
+            i = ref[1]
+            return f"({base}[:{i}] + ({value},) + {base}[{i + 1}:])"
+        return f"union_set({base}, {self.union_where(ref)}, {value}, {m}, {ctx})"
+
+    # ---- sets --------------------------------------------------------------------------
+    def elem_desc(self, t: SetT) -> tuple:
+        if not self.finite(t.elem):
+            raise Unsupported(f"a set variable of {t.elem} values")
+        if _has_set(t.elem, self.sym):
+            raise Unsupported("sets of sets")
+        return self.desc(t.elem)
+
+    def set_domain(self, e: A.Expr, expected: tuple | None) -> tuple | None:
+        """The element type a set expression's bitmask ranges over: its own type's when
+        that is finite, else the context's."""
+        t = self.t(e)
+        if isinstance(t, SetT) and self.finite(t.elem) and not _has_set(t.elem, self.sym):
+            return self.desc(t.elem)
+        return expected
+
+    def static_set(self, e: A.Expr) -> frozenset | None:
+        """The value of a set expression that depends on nothing but constants."""
+        if any(isinstance(n, A.Primed) or isinstance(n, A.Name) and self.c.names.get(
+                n, ("",))[0] in ("var", "local") for n in walk(e)):
+            return None
+        value = self.evaluate(e)
+        return value if isinstance(value, frozenset) else None
+
+    def aset(self, e: A.Expr, d: tuple | None, m: str) -> str:  # noqa: C901
+        """Set expression ``e`` as a bitmask tuple over element type ``d``."""
+        if d is None:
+            fixed = self.static_set(e)
+            if fixed is None:
+                raise Unsupported(f"the set {unparse(e)} of unbounded integers")
+            return self.table("S", fixed)
+        n = size(d)
+        own = self.set_domain(e, None)
+        if own is not None and own != d:
+            return self.rebase(self.aset(e, own, m), own, d, m)
+        dt = self.table("T", d)
+        if isinstance(e, A.Name):
+            ref = self.c.names[e]
+            if ref[0] == "typeset" or ref[0] == "const" and e.name in self.sym.mv_sets:
+                return f"set_full({n})"
+            if ref[0] in ("var", "local"):
+                return self.name(e, m)
+            if ref[0] == "const":
+                t = self.sym.const_types[e.name]
+                if self.finite(t):
+                    return self.name(e, m)
+                return self.table("C", self.static_bits(self.const_values[e.name], d),
+                                  ("bits", e.name, d))
+            if ref[0] == "def":
+                return self.adef_call(e.name, [], m)
+            raise Unsupported(f"the set {e.name}")
+        if isinstance(e, A.SetLit):
+            out = repr(tuple(0 for _ in range(self.nparts(n))))
+            for item in e.items:
+                out = f"set_union({out}, set_bit({self.elem_index(item, d, m)}, {n}))"
+            return out
+        if isinstance(e, A.SetFilter):
+            b = e.binder
+            cond = self.mask_name()
+            return (f"s_filter({m}, {self.members(b.domain, m, d)}, lambda {cond}, "
+                    f"{_py_name('l', b.name)}: {self.aexpr(e.cond, cond)}, {n})")
+        if isinstance(e, A.SetMap):
+            return self.set_map(e, d, m)
+        if isinstance(e, A.RangeExpr):
+            if d[0] != "int":
+                raise Unsupported("a range as a set of non-integers")
+            return (f"s_range({self.aexpr(e.lo, m)}, {self.aexpr(e.hi, m)}, {d[1]}, {n}, "
+                    f"{m})")
+        if isinstance(e, A.BinOp) and e.op in ("|", "&", "-"):
+            fn = {"|": "set_union", "&": "set_inter", "-": "set_diff"}[e.op]
+            return f"{fn}({self.aset(e.left, d, m)}, {self.aset(e.right, d, m)})"
+        if isinstance(e, A.Call):
+            ref = self.c.calls[e]
+            if ref[0] == "def":
+                return self.adef_call(ref[1], [a.value for a in e.args], m)
+        if isinstance(e, A.IfExpr):
+            out = self.aset(e.orelse, d, m)
+            for c, v in reversed(e.branches):
+                out = (f"if_lazy({self.aexpr(c, m)}, "
+                       f"{self._lazy_src(lambda mm, v=v: self.aset(v, d, mm))}, "
+                       f"(lambda _u: {out}), {m})")
+            return out
+        if isinstance(e, (A.Primed, A.Index, A.Field, A.MatchExpr)):
+            return self.araw(e, m)
+        raise Unsupported(f"the set expression {unparse(e)} ({dt})")
+
+    def nparts(self, n: int) -> int:
+        return max(1, -(-n // PART_BITS))
+
+    def static_bits(self, values: frozenset, d: tuple) -> tuple:
+        """A constant set of plain values as a bitmask over ``d``."""
+        elems = self.domain_desc_values(d)
+        mask = 0
+        for v in values:
+            if v not in elems:
+                raise Unsupported(f"the constant element {v} is outside {d}")
+            mask |= 1 << elems.index(v)
+        return tuple(mask >> (j * PART_BITS) & ((1 << PART_BITS) - 1)
+                     for j in range(self.nparts(len(elems))))
+
+    def domain_desc_values(self, d: tuple) -> list:
+        return list(domain(d))
+
+    def rebase(self, src: str, own: tuple, d: tuple, m: str) -> str:
+        if own[0] != "int" or d[0] != "int":
+            raise Unsupported(f"a set of {own} used as a set of {d}")
+        return f"s_rebase({src}, {own[1]}, {size(own)}, {d[1]}, {size(d)}, {m})"
+
+    def elem_index(self, item: A.Expr, d: tuple, m: str) -> str:
+        """The index of an element in domain ``d``, checked to lie in it."""
+        if d[0] == "int":
+            return f"s_index({self.aexpr(item, m)}, {d[1]}, {size(d)}, {m})"
+        return f"index({self.aexpr(item, m)}, {self.table('T', d)})"
+
+    def set_map(self, e: A.SetMap, d: tuple, m: str) -> str:
+        n = size(d)
+
+        def level(i: int, mm: str) -> str:
+            if i == len(e.binders):
+                if e.cond is None:
+                    return f"set_bit({self.elem_index(e.expr, d, mm)}, {n})"
+                inner = self.mask_name()
+                return (f"s_when({self.aexpr(e.cond, mm)}, lambda {inner}: "
+                        f"set_bit({self.elem_index(e.expr, d, inner)}, {n}), {mm}, {n})")
+            b = e.binders[i]
+            inner = self.mask_name()
+            return (f"s_gather({mm}, {self.members(b.domain, mm)}, lambda {inner}, "
+                    f"{_py_name('l', b.name)}: {level(i + 1, inner)}, {n})")
+
+        return level(0, m)
+
+    def membership(self, x: A.Expr, s: A.Expr, m: str) -> str:
+        if isinstance(s, A.RangeExpr):
+            v = self.aexpr(x, m)
+            return f"both(({self.aexpr(s.lo, m)} <= {v}), ({v} <= {self.aexpr(s.hi, m)}))"
+        if isinstance(s, A.SetLit) and all(isinstance(self.t(i), (IntT, EnumT, MVT, BoolT))
+                                           for i in s.items):
+            v = self.aexpr(x, m)
+            out = "False"
+            for item in s.items:
+                out = f"either({out}, ({v} == {self.aexpr(item, m)}))"
+            return out
+        d = self.set_domain(s, None)
+        if d is None:
+            fixed = self.static_set(s)
+            if fixed is None or not all(isinstance(v, int) for v in fixed):
+                raise Unsupported(f"membership in {unparse(s)}")
+            return f"in_values({self.aexpr(x, m)}, {self.table('V', tuple(sorted(fixed)))})"
+        if d[0] == "int":
+            idx = f"s_offset({self.aexpr(x, m)}, {d[1]}, {size(d)})"
+            return f"s_member_or_out({self.aset(s, d, m)}, {idx})"
+        return f"set_member({self.aset(s, d, m)}, index({self.aexpr(x, m)}, " \
+               f"{self.table('T', d)}))"
+
+    def members(self, domain: A.Expr, m: str, want: tuple | None = None) -> str:
+        """An iterable of ``(value, membership, index)`` over a binder's domain, in the
+        domain's order (the scalar code's order for picks and for loops)."""
+        t = self.t(domain)
+        if isinstance(domain, A.Name):
+            ref = self.c.names.get(domain, ("",))
+            if ref[0] == "typeset" or ref[0] == "const" and domain.name in self.sym.mv_sets:
+                elem = t.elem if isinstance(t, SetT) else None
+                if elem is None or not self.finite(elem):
+                    raise Unsupported(f"iterating over {domain.name}")
+                return self.all_members(elem)
+        if isinstance(domain, A.RangeExpr):
+            lo, hi = self.static_int(domain.lo), self.static_int(domain.hi)
+            if lo is not None and hi is not None:
+                base = want[1] if want is not None and want[0] == "int" else lo
+                return self.table("R", tuple((v, True, v - base) for v in range(lo, hi + 1)))
+            span = self.int_span(domain.lo, domain.hi)
+            if span is None:
+                raise Unsupported(f"a range {unparse(domain)} with bounds of no known range")
+            base = want[1] if want is not None and want[0] == "int" else span[0]
+            return (f"range_members({self.aexpr(domain.lo, m)}, {self.aexpr(domain.hi, m)}, "
+                    f"{span[0]}, {span[1]}, {base})")
+        d = self.set_domain(domain, None)
+        if d is None:
+            fixed = self.static_set(domain)
+            if fixed is None:
+                raise Unsupported(f"iterating over {unparse(domain)}")
+            values = sorted(fixed)
+            base = want[1] if want is not None and want[0] == "int" else values[0] if values else 0
+            return self.table("R", tuple((v, True, v - base) for v in values))
+        values = self.table("D", tuple(array_runtime.from_scalar(v, d)
+                                       for v in self.domain_desc_values(d)))
+        return f"set_items({self.aset(domain, d, m)}, {values})"
+
+    def all_members(self, elem: Type) -> str:
+        d = self.desc(elem)
+        return self.table("R", tuple((array_runtime.from_scalar(v, d), True, i)
+                                     for i, v in enumerate(self.domain_desc_values(d))))
+
+    def static_int(self, e: A.Expr) -> int | None:
+        if any(isinstance(n, A.Primed) or isinstance(n, A.Name) and self.c.names.get(
+                n, ("",))[0] in ("var", "local") for n in walk(e)):
+            return None
+        value = self.evaluate(e)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def int_span(self, lo: A.Expr, hi: A.Expr) -> tuple[int, int] | None:
+        """The smallest and largest values two bounds can take, from their types."""
+        spans = []
+        for b in (lo, hi):
+            fixed = self.static_int(b)
+            if fixed is not None:
+                spans.append((fixed, fixed))
+                continue
+            t = self.t(b)
+            if not (isinstance(t, IntT) and t.bounded):
+                return None
+            spans.append(self.bounds(t))
+        return spans[0][0], spans[1][1]
+
+    # ---- statements ------------------------------------------------------------------
+    def ablock(self, stmts: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
+        """Statements on a path whose rows are mask ``m``; ``tail(mask)`` ends it."""
+        for i, st in enumerate(stmts):
+            rest = stmts[i + 1:]
+            if isinstance(st, A.Requires):
+                self.comment(st.pos, f"requires {unparse(st.cond)}")
+                mm = self.mask_name()
+                self.emit(f"{mm} = req({m}, {self.aexpr(st.cond, m)})", st.pos)
+                self.emit(f"if {mm} is None:", st.pos)
+                with self.indented():
+                    self.emit(self._fail[-1], st.pos)  # type: ignore[arg-type]
+                m = mm
+            elif isinstance(st, A.Let):
+                self.emit(f"{_py_name('l', st.name)} = {self.aexpr(st.value, self.eff(m))}",
+                          st.pos)
+            elif isinstance(st, A.Assign):
+                self.aassign(st, m)
+            elif isinstance(st, A.Skip):
+                continue
+            elif isinstance(st, A.For):
+                self.afor(st, m)
+            elif isinstance(st, A.Pick):
+                self.apick(st, rest, m, tail)
+                return
+            elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
+                if not _forks(st):
+                    self.conditional(st, m)
+                    continue
+                if not rest:
+                    self.split(st, m, tail)
+                    return
+                k = self.tmp("k")
+                drafts = self.drafts()
+                km = self.mask_name()
+                self.emit(f"def {k}({', '.join(drafts + [km])}):", st.pos)
+                with self.indented():
+                    self._fail.append("return")
+                    self.ablock(rest, km, tail)
+                    self._fail.pop()
+                    self.emit("pass", st.pos)
+                self.split(st, m, lambda mm, k=k, drafts=drafts: self.emit(
+                    f"{k}({', '.join(drafts + [mm])})"))
+                return
+            else:
+                raise Unsupported(f"{type(st).__name__} statements")
+        tail(m)
+
+    def eff(self, m: str) -> str:
+        """The rows where code under the current ``if`` branch really runs."""
+        return m if self._ctx == "True" else f"both({m}, {self._ctx})"
+
+    def aassign(self, st: A.Assign, m: str) -> None:
+        lv = st.target
+        var_t = self.sym.var_types[lv.var]
+        target = _py_name("n", lv.var)
+        self.comment(st.pos, f"{unparse_lvalue(lv)} = {unparse(st.value)}")
+        em = self.eff(m)
+        if not lv.path:
+            value = self.achecked(st.value, var_t, em)
+        else:
+            reads = [target]
+            steps: list[tuple[str, object, Type]] = []
+            t: Type = var_t
+            for acc in lv.path:
+                if isinstance(acc, A.IndexAcc):
+                    if isinstance(t, MapT):
+                        key = self.tmp("i")
+                        self.emit(f"{key} = {self.aexpr(acc.key, em)}", acc.pos)
+                        steps.append((key, acc, t))
+                        reads.append(f"get({reads[-1]}, {key}, {self.key_lo(t)}, {em})")
+                        t = t.value
+                    else:
+                        assert isinstance(t, TupT) and isinstance(acc.key, A.Int)
+                        steps.append((str(acc.key.value), acc, t))
+                        reads.append(f"{reads[-1]}[{acc.key.value}]")
+                        t = t.items[acc.key.value]
+                else:
+                    steps.append(("field", acc, t))
+                    reads.append(self.afield(reads[-1], acc, em))
+                    t = self.field_type(t, acc)
+            value = self.achecked(st.value, t, em)
+            for (key, acc, ct), base in zip(reversed(steps), reversed(reads[:-1])):
+                if key == "field":
+                    value = self.field_update(base, acc, ct, acc.name, value, em,  # type: ignore
+                                              "True")
+                elif isinstance(ct, MapT):
+                    value = f"put({base}, {key}, {value}, {self.key_lo(ct)}, {em}, True)"
+                else:
+                    i = int(key)
+                    value = f"({base}[:{i}] + ({value},) + {base}[{i + 1}:])"
+        if self._ctx != "True":
+            value = f"where({self._ctx}, {value}, {target})"
+        self.emit(f"{target} = {value}", st.pos)
+
+    def afor(self, st: A.For, m: str) -> None:
+        self.comment(st.pos, f"for {st.binder.name} in {unparse(st.binder.domain)}")
+        member = self.tmp("c")
+        self.emit(f"for {_py_name('l', st.binder.name)}, {member}, _ in "
+                  f"{self.members(st.binder.domain, self.eff(m))}:", st.pos)
+        with self.indented(), self.context(member):
+            start = len(self.lines)
+            self.ablock(st.body.stmts, m, lambda _: None)
+            if len(self.lines) == start:
+                self.emit("pass", st.pos)
+
+    @contextmanager
+    def context(self, cond: str) -> Iterator[None]:
+        """Statements inside that only run in the rows where ``cond`` holds."""
+        saved = self._ctx
+        name = self.tmp("x")
+        self.emit(f"{name} = both({saved}, {cond})")
+        self._ctx = name
+        try:
+            yield
+        finally:
+            self._ctx = saved
+
+    def drafts(self) -> list[str]:
+        return [_py_name("n", v) for v in self.sym.vars if v in self._assigned]
+
+    def apick(self, st: A.Pick, rest: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
+        b = st.binder
+        self.comment(st.pos, f"pick {b.name} in {unparse(b.domain)}")
+        drafts = self.drafts()
+        saved = self.tmp("s")
+        if drafts:
+            self.emit(f"{saved} = ({', '.join(drafts)},)", st.pos)
+        member = self.tmp("c")
+        self.emit(f"for {_py_name('l', b.name)}, {member}, _ in {self.members(b.domain, m)}:",
+                  st.pos)
+        with self.indented():
+            if drafts:
+                self.emit(f"{', '.join(drafts)}, = {saved}", st.pos)
+            mm = self.mask_name()
+            self.emit(f"{mm} = req({m}, {member})", st.pos)
+            self.emit(f"if {mm} is None:", st.pos)
+            with self.indented():
+                self.emit("continue", st.pos)
+            if st.cond is not None:
+                mc = self.mask_name()
+                self.emit(f"{mc} = req({mm}, {self.aexpr(st.cond, mm)})", st.pos)
+                self.emit(f"if {mc} is None:", st.pos)
+                with self.indented():
+                    self.emit("continue", st.pos)
+                mm = mc
+            self._fail.append("continue")
+            self.ablock(rest, mm, tail)
+            self._fail.pop()
+
+    def branch_conds(self, st: A.IfStmt | A.MatchStmt, m: str) -> list[tuple[str, A.Block,
+                                                                                 list]]:
+        """Per branch: a name bound to the rows taking it, its block and its pattern
+        bindings. Later conditions are evaluated only where earlier ones fail."""
+        out: list[tuple[str, A.Block, list]] = []
+        rest = self.tmp("r")
+        self.emit(f"{rest} = {self.eff(m)}")
+        if isinstance(st, A.IfStmt):
+            for cond, body in st.branches:
+                self.comment(cond.pos, f"if {unparse(cond)}")
+                c = self.tmp("c")
+                self.emit(f"{c} = {self.aexpr(cond, rest)}", cond.pos)
+                taken = self.tmp("b")
+                self.emit(f"{taken} = both({rest}, {c})", cond.pos)
+                self.emit(f"{rest} = both({rest}, neg({c}))", cond.pos)
+                out.append((taken, body, []))
+            if st.orelse is not None:
+                out.append((rest, st.orelse, []))
+            else:
+                out.append((rest, A.Block([], st.pos), []))
+            return out
+        subject = self.tmp("s")
+        self.comment(st.pos, f"match {unparse(st.subject)}")
+        self.emit(f"{subject} = {self.aexpr(st.subject, rest)}", st.pos)
+        st_t = self.t(st.subject)
+        for pats, body in st.arms:
+            cond = self.pattern_cond(pats, subject, st_t)
+            binds = self.pattern_binds_array(pats, subject)
+            if cond is None:
+                out.append((rest, body, binds))
+                return out
+            taken = self.tmp("b")
+            self.emit(f"{taken} = both({rest}, {cond})", pats[0].pos)
+            self.emit(f"{rest} = both({rest}, neg({cond}))", pats[0].pos)
+            out.append((taken, body, binds))
+        return out
+
+    def conditional(self, st: A.IfStmt | A.MatchStmt | A.Either, m: str) -> None:
+        """A branching statement with no guard or choice inside: every branch runs, its
+        updates kept only in its own rows."""
+        if isinstance(st, A.Either):
+            raise Unsupported("either without requires")  # _forks: always a fork
+        for taken, body, binds in self.branch_conds(st, m):
+            self.emit(f"if rows({taken}):")
+            with self.indented():
+                for name, value in binds:
+                    self.emit(f"{name} = {value}")
+                saved = self._ctx
+                self._ctx = taken
+                start = len(self.lines)
+                self.ablock(body.stmts, m, lambda _: None)
+                self._ctx = saved
+                if len(self.lines) == start:
+                    self.emit("pass")
+
+    def split(self, st: A.IfStmt | A.MatchStmt | A.Either, m: str,
+              tail: Callable[[str], None]) -> None:
+        """A branching statement whose branches are separate paths."""
+        drafts = self.drafts()
+        saved = self.tmp("s")
+        if drafts:
+            self.emit(f"{saved} = ({', '.join(drafts)},)", st.pos)
+        if isinstance(st, A.Either):
+            for n, body in enumerate(st.branches):
+                self.comment(body.pos, "either" if n == 0 else "or")
+                self.emit("for _ in (0,):", body.pos)
+                with self.indented():
+                    if drafts:
+                        self.emit(f"{', '.join(drafts)}, = {saved}", body.pos)
+                    self._fail.append("break")
+                    self.ablock(body.stmts, m, tail)
+                    self._fail.pop()
+                    self.emit("pass", body.pos)
+            return
+        if self._ctx != "True":
+            raise Unsupported("a guarded branch inside a conditional branch")
+        for taken, body, binds in self.branch_conds(st, m):
+            mm = self.mask_name()
+            self.emit(f"{mm} = req({m}, {taken})")
+            self.emit(f"for _ in (0,) if {mm} is not None else ():")
+            with self.indented():
+                if drafts:
+                    self.emit(f"{', '.join(drafts)}, = {saved}")
+                for name, value in binds:
+                    self.emit(f"{name} = {value}")
+                self._fail.append("break")
+                self.ablock(body.stmts, mm, tail)
+                self._fail.pop()
+                self.emit("pass")
+
+    # ---- whole program -------------------------------------------------------------
+    def gen_adefs(self) -> None:
+        s = self.sym
+        for name, d in s.defs.items():
+            reads = sorted(s.def_reads.get(name, ()))
+            if d.params is None and not reads:
+                continue
+            params = ([_py_name("v", v) for v in reads] + ["_m"] +
+                      [_py_name("l", p.name) for p in d.params or []])
+            body = self.def_body(name, d)
+            self.emit("")
+            self.comment(d.pos, f"def {name}")
+            self.emit(f"def {_py_name('d', name)}({', '.join(params)}):", d.pos)
+            with self.indented():
+                self.emit(f"return {body}", d.body.pos)
+
+    def def_body(self, name: str, d: A.DefDecl) -> str:
+        t = self.sym.def_types[name]
+        if isinstance(t, SetT):
+            dom = self.set_domain(d.body, None)
+            if dom is None:
+                raise Unsupported(f"def {name} returns a set of unbounded integers")
+            return self.aset(d.body, dom, "_m")
+        return self.aexpr(d.body, "_m")
+
+    def gen_aactions(self) -> list[str]:
+        s = self.sym
+        names = []
+        for index, (name, d) in enumerate(s.actions.items()):
+            fn = _py_name("a", name)
+            names.append(fn)
+            self._assigned = _assigned_vars(d.body)
+            self._primes_are_draft = True
+            self.emit("")
+            self.comment(d.pos, f"action {name}")
+            self.emit(f"def {fn}({', '.join([_py_name('v', v) for v in s.vars] + ['emit'])}):",
+                      d.pos)
+            with self.indented():
+                self.aaction_body(index, d)
+                self.emit("pass", d.pos)
+            self._primes_are_draft = False
+        return names
+
+    def aaction_body(self, index: int, d: A.ActionDecl) -> None:
+        params = self.sym.action_params[d.name]
+        for _, t in params:
+            self.require_finite(t, "an action parameter")
+        guards, body = hoist_guards(d.body.stmts, [p for p, _ in params], self.c)
+        assigned = self._assigned
+
+        def tail(mm: str) -> None:
+            drafts = ", ".join(f"{i}: {_py_name('n', v)}" for i, v in enumerate(self.sym.vars)
+                               if v in assigned)
+            self.emit(f"emit({index}, {mm}, {{{drafts}}})")
+
+        def bind(i: int, m: str) -> None:
+            for level, cond, st in guards:
+                if level != i - 1:
+                    continue
+                self.comment(st.pos, f"requires {unparse(st.cond)}")
+                mm = self.mask_name()
+                self.emit(f"{mm} = req({m}, {self.aexpr(cond, m)})", st.pos)
+                self.emit(f"if {mm} is None:", st.pos)
+                with self.indented():
+                    self.emit("continue" if i else "return", st.pos)
+                m = mm
+            if i == len(params):
+                for v in self.sym.vars:
+                    if v in assigned:
+                        self.emit(f"{_py_name('n', v)} = {_py_name('v', v)}")
+                self._fail = ["continue" if params else "return"]
+                self.ablock(body, m, tail)
+                return
+            pname, ptype = params[i]
+            values = self.table("D", tuple(array_runtime.from_scalar(v, self.desc(ptype))
+                                           for v in self.domain_values(ptype)))
+            self.emit(f"for {_py_name('l', pname)} in {values}:", d.pos)
+            with self.indented():
+                bind(i + 1, m)
+
+        bind(0, "True")
+
+    def gen_achecks(self) -> dict[str, list[str]]:
+        s = self.sym
+        out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
+                                     "constraint": []}
+        for name, c in s.checks.items():
+            self.emit("")
+            self.comment(c.pos, f"{c.kind} {name}")
+            state = [_py_name("v", v) for v in s.vars]
+            if c.kind == "property":
+                fn = _py_name("p", name)
+                self._next_state = True
+                args = state + [_py_name("n", v) for v in s.vars] + ["_m"]
+            else:
+                fn = _py_name("i", name)
+                args = state + ["_m"]
+            self.emit(f"def {fn}({', '.join(args)}):", c.pos)
+            with self.indented():
+                self.emit(f"return {self.aexpr(c.body, '_m')}", c.body.pos)
+            self._next_state = False
+            out[c.kind].append(fn)
+        return out
+
+    def program(self) -> ArrayProgram:
+        self.ns.update(make_helpers(self.positions))
+        self.build_constants()
+        var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)
+        for v in self.sym.vars:
+            self.require_finite(self.sym.var_types[v], f"variable {v}")
+        try:
+            layout = Layout(var_types)
+        except LayoutError as exc:
+            raise Unsupported(str(exc)) from None
+        self.gen_adefs()
+        actions = self.gen_aactions()
+        checks = self.gen_achecks()
+        code, self.lines = self.lines, []
+        self.srcmap = []
+        self.emit(f"# Array code of model {self.model_name}.")
+        for name, value in self.anames.items():
+            text = repr(value)
+            self.emit(f"# {name} = {text if len(text) < 100 else text[:97] + '...'}")
+        for name, members in self.mv_members.items():
+            self.emit(f"# {name}: " + ", ".join(f"{m} = {i}" for i, m in enumerate(members)))
+        source = "\n".join(self.lines + code) + "\n"
+        ns: dict[str, object] = {"__builtins__": {"tuple": tuple, "range": range,
+                                                  "len": len, "True": True, "False": False,
+                                                  "None": None}}
+        ns.update({n: getattr(array_runtime, n) for n in _RUNTIME_NAMES})
+        ns.update(self.anames)
+        for name, _, _ in self._tables:
+            if name.startswith(("e_", "t_")):  # enum constants and union tags: ints
+                ns[name] = self.ns[name]
+        try:
+            exec(compile(source, f"<array code of {self.model_name}>", "exec"), ns)  # noqa: S102
+        except SyntaxError as exc:
+            raise Unsupported(f"array code does not compile: {exc}") from None
+        return ArrayProgram(
+            layout=layout,
+            actions=tuple(ns[n] for n in actions),  # type: ignore[misc]
+            invariants=tuple(ns[n] for n in checks["invariant"]),  # type: ignore[misc]
+            reachables=tuple(ns[n] for n in checks["reachable"]),  # type: ignore[misc]
+            constraints=tuple(ns[n] for n in checks["constraint"]),  # type: ignore[misc]
+            properties=tuple(ns[n] for n in checks["property"]),  # type: ignore[misc]
+            source=source,
+        )
+
+
+def check_supported(model: Model) -> str | None:
+    """Why the model cannot run as arrays, or None when it can."""
+    try:
+        program_of(model)
+    except Unsupported as exc:
+        return str(exc)
+    except ModelConfigError as exc:
+        return str(exc)
+    return None
+
+
