@@ -1116,7 +1116,10 @@ class _Checker:
 
     def check_models(self) -> None:
         s = self.sym
-        props = {n for n, c in s.checks.items() if c.kind in ("invariant", "property")}
+        # A model may expect a reachable witness to be "violated", i.e. unreachable (a
+        # kernel version without that path); the explorer judges it so.
+        props = {n for n, c in s.checks.items()
+                 if c.kind in ("invariant", "property", "reachable")}
         for name, m in s.models.items():
             if m.extends is not None and m.extends not in s.models:
                 self.err("E404", f"model '{name}' extends unknown model '{m.extends}'", m.pos)
@@ -1141,7 +1144,8 @@ class _Checker:
                 self.check_override(c.name, c.value)
             for pname, pos in m.expect_violated + m.expect_holds:
                 if pname not in props:
-                    self.err("E403", f"'{pname}' is not an invariant or action property", pos)
+                    self.err("E403", f"'{pname}' is not an invariant, action property or "
+                             "reachable witness", pos)
 
     def check_override(self, name: str, value: A.Expr) -> None:
         """A model's or the command line's value for a constant: same type, constant."""
