@@ -34,7 +34,7 @@ from explorer.fingerprint import (
 )
 from explorer.result import Result
 from explorer.search import Options, RawStep, _Search
-from pyspec.array_runtime import ArrayEvalError, decode, successor_words
+from pyspec.array_runtime import ArrayEvalError, decode, new_batch, successor_words
 from pyspec.model import Model
 from pyspec.vectorize import ArrayProgram
 
@@ -214,6 +214,7 @@ class NumpySearch(_Search):
         """Every successor of one batch of stored states (ids ``base``...); returns how
         many there were, or None when the search stops in the batch."""
         n = len(words[0])
+        new_batch()
         state = decode(tuple(words), self.layout)
         batch = _Batch()
         props = [self.program.properties[k] for k, _ in self.live_props]

@@ -238,40 +238,69 @@ def deep_checked(v: object, t: TypeDesc, m: object) -> object:
 # ---- maps --------------------------------------------------------------------------
 
 
-def get(coll: tuple, key: object, lo: int, m: object) -> object:
-    """``coll[key]`` for a map whose keys start at ``lo``: Python indexing when the key is
-    the same in every row, a per-row choice otherwise."""
+#: Gathers already made in this batch: ``(map, key, lo, path)`` by identity -> (map, key,
+#: result, rows whose key is outside the map). Specs read ``page[f]`` many times over.
+_GATHERED: dict[tuple[int, int, int, tuple[int, ...]], tuple] = {}
+
+
+def new_batch() -> None:
+    """Forget the gathers of the previous batch (its values are gone)."""
+    _GATHERED.clear()
+
+
+def get(coll: tuple, key: object, lo: int, m: object, path: tuple[int, ...] = ()) -> object:
+    """``coll[key]`` (then the items ``path`` of it) for a map whose keys start at ``lo``:
+    Python indexing when the key is the same in every row, a per-row choice otherwise,
+    of only the items asked for."""
     n = len(coll)
     if not is_array(key):
         i = int(key) - lo  # type: ignore[call-overload]
-        if 0 <= i < n:
-            return coll[i]
-        fail_if(True, m)
-        return coll[0]
+        if not 0 <= i < n:
+            fail_if(True, m)
+            i = 0
+        return at(coll[i], path)
+    ck = (id(coll), id(key), lo, path)
+    hit = _GATHERED.get(ck)
+    if hit is not None and hit[0] is coll and hit[1] is key:
+        if hit[3] is not None:
+            fail_if(hit[3], m)
+        return hit[2]
     idx = key.astype(I64) - lo if key.dtype == bool else key - lo  # type: ignore[union-attr]
     bad = (idx < 0) | (idx >= n)
     if bad.any():
         fail_if(bad, m)
         idx = np.where(bad, 0, idx)
-    return choose(idx, list(coll))
+    else:
+        bad = None
+    out = choose([idx == i for i in range(n)], [at(c, path) for c in coll])
+    _GATHERED[ck] = (coll, key, out, bad)
+    return out
 
 
-def choose(idx: np.ndarray, options: list) -> object:
-    """Per row, ``options[idx]``, whatever the options' shape."""
+def at(v: object, path: tuple[int, ...]) -> object:
+    """Item ``path`` of a nested tuple."""
+    for i in path:
+        v = v[i]  # type: ignore[index]
+    return v
+
+
+def choose(rows_of: list[np.ndarray], options: list) -> object:
+    """Per row, the option whose ``rows_of`` mask holds (exactly one does), whatever the
+    options' shape."""
     first = options[0]
     if all(o is first for o in options):
         return first
     if isinstance(first, tuple):
-        return tuple(choose(idx, [o[j] for o in options]) for j in range(len(first)))
+        return tuple(choose(rows_of, [o[j] for o in options]) for j in range(len(first)))
     if isinstance(first, U):
-        return U(choose(idx, [o.tag for o in options]),
-                 tuple(tuple(choose(idx, [o.f[v][j] for o in options])
+        return U(choose(rows_of, [o.tag for o in options]),
+                 tuple(tuple(choose(rows_of, [o.f[v][j] for o in options])
                              for j in range(len(first.f[v])))
                        for v in range(len(first.f))))
-    if len(options) <= 32:
-        return np.choose(idx, options)
-    stacked = np.stack(np.broadcast_arrays(*options))
-    return np.take_along_axis(stacked, idx[None, :], 0)[0]
+    out = options[-1]
+    for c, o in zip(reversed(rows_of[:-1]), reversed(options[:-1])):
+        out = o if o is out else np.where(c, o, out)
+    return out
 
 
 def put(coll: tuple, key: object, value: object, lo: int, m: object, ctx: object) -> tuple:
@@ -544,12 +573,16 @@ def set_extreme(s: tuple, n: int, highest: bool, m: object) -> object:
 
 
 def set_members(s: tuple, n: int) -> Iterator[tuple[int, object]]:
-    """Every element index of the domain with its membership, skipping the elements no
-    row holds."""
-    for i in range(n):
-        c = set_member(s, i)
-        if c is not False and (c is True or c.any()):  # type: ignore[union-attr]
-            yield i, c
+    """Every element index some row holds, with its membership."""
+    for j, part in enumerate(s):
+        present = int(np.bitwise_or.reduce(part)) if is_array(part) else part
+        while present:
+            low = present & -present
+            b = low.bit_length() - 1
+            present ^= low
+            i = j * PART_BITS + b
+            if i < n:
+                yield i, ((part >> b) & 1) != 0 if is_array(part) else True
 
 
 def set_where(c: object, bits: tuple) -> tuple:
@@ -777,6 +810,11 @@ def successor_words(layout: Layout, state: tuple, base: tuple[np.ndarray, ...],
         change = np.asarray(index(new, leaf.desc), dtype=I64) - index(old, leaf.desc)
         out[leaf.word] = out[leaf.word] + (change.astype(U64) << U64(leaf.shift))
     return out
+
+
+def rec_set(r: tuple, i: int, v: object) -> tuple:
+    """Record ``r`` with field ``i`` replaced."""
+    return r[:i] + (v,) + r[i + 1:]
 
 
 def restrict(v: object, rows: np.ndarray) -> object:

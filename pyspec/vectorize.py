@@ -256,7 +256,9 @@ class ArrayCompiler(Compiler):
         if isinstance(e, A.MapComp):
             return self.map_comp_array(e, None, m)
         if isinstance(e, A.IfExpr):
-            out = self.aexpr(e.orelse, m) if not self.partial(e) else None
+            trivial = all(isinstance(v, (A.Int, A.Bool, A.Name))
+                          for v in [e.orelse, *(v for _, v in e.branches)])
+            out = self.aexpr(e.orelse, m) if trivial and not self.partial(e) else None
             if out is not None:
                 for cond, value in reversed(e.branches):
                     out = f"where({self.aexpr(cond, m)}, {self.aexpr(value, m)}, {out})"
@@ -274,6 +276,12 @@ class ArrayCompiler(Compiler):
             return f"(-{self.aexpr(e.operand, m)})"
         if isinstance(e, A.Is):
             return f"({self.aexpr(e.operand, m)}.tag == {_py_name('t', e.variant)})"
+        gathered = self.gather_path(e)
+        if gathered is not None:
+            index, path = gathered
+            mt = self.t(index.operand)
+            return (f"get({self.aexpr(index.operand, m)}, {self.aexpr(index.key, m)}, "
+                    f"{self.key_lo(mt)}, {m}, {tuple(path)!r})")  # type: ignore[arg-type]
         if isinstance(e, A.Field):
             return self.afield(self.aexpr(e.operand, m), e, m)
         if isinstance(e, A.Index):
@@ -296,6 +304,23 @@ class ArrayCompiler(Compiler):
             return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
                     f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m}, True)")
         raise Unsupported(f"{type(e).__name__} expressions")
+
+    def gather_path(self, e: A.Expr) -> tuple[A.Index, list[int]] | None:
+        """``m[k].f[0]``: a map read followed by record fields and tuple items, which
+        gathers only the items read (``get(m, k, lo, mask, path)``)."""
+        path: list[int] = []
+        while True:
+            if isinstance(e, A.Field) and self.c.fields[e][0] == "record":
+                path.append(self.c.fields[e][1])
+                e = e.operand
+            elif isinstance(e, A.Index) and isinstance(self.t(e.operand), TupT):
+                path.append(e.key.value)  # type: ignore[union-attr]
+                e = e.operand
+            else:
+                break
+        if path and isinstance(e, A.Index) and isinstance(self.t(e.operand), MapT):
+            return e, path[::-1]
+        return None
 
     def name(self, e: A.Name, m: str) -> str:
         ref = self.c.names[e]
@@ -373,27 +398,30 @@ class ArrayCompiler(Compiler):
         mm = self.mask_name()
         return f"(lambda {mm}: {body(mm)})"
 
-    def match_expr_array(self, e: A.MatchExpr, m: str) -> str:
+    def match_expr_array(self, e: A.MatchExpr, m: str,
+                         arm: Callable[[A.Expr, str], str] | None = None) -> str:
+        """A match expression; ``arm(value, mask)`` compiles an arm's value (default:
+        :meth:`aexpr`)."""
         subject = self.mask_name().replace("_m", "_s")
-        chain = self.match_chain(e.arms, subject, self.t(e.subject), m)
+        chain = self.match_chain(e.arms, subject, self.t(e.subject), m, arm or self.aexpr)
         return f"(lambda {subject}: {chain})({self.aexpr(e.subject, m)})"
 
-    def match_chain(self, arms: list, subject: str, st: Type, m: str) -> str:
+    def match_chain(self, arms: list, subject: str, st: Type, m: str,
+                    arm: Callable[[A.Expr, str], str]) -> str:
         pats, value = arms[0]
         cond = self.pattern_cond(pats, subject, st)
-        body = self.bound_value(pats, subject, value)
+        body = self.bound_value(pats, subject, value, arm)
         if cond is None or len(arms) == 1:
             return body(m)
-        return (f"if_lazy({cond}, {self._lazy_src(body)}, "
-                f"{self._lazy_src(lambda mm: self.match_chain(arms[1:], subject, st, mm))}, "
-                f"{m})")
+        rest = self._lazy_src(lambda mm: self.match_chain(arms[1:], subject, st, mm, arm))
+        return f"if_lazy({cond}, {self._lazy_src(body)}, {rest}, {m})"
 
-    def bound_value(self, pats: list[A.Pattern], subject: str,
-                    value: A.Expr) -> Callable[[str], str]:
+    def bound_value(self, pats: list[A.Pattern], subject: str, value: A.Expr,
+                    arm: Callable[[A.Expr, str], str]) -> Callable[[str], str]:
         binds = self.pattern_binds_array(pats, subject)
 
         def body(mm: str) -> str:
-            src = self.aexpr(value, mm)
+            src = arm(value, mm)
             if binds:
                 names, values = zip(*binds)
                 return f"(lambda {', '.join(names)}: {src})({', '.join(values)})"
@@ -521,7 +549,9 @@ class ArrayCompiler(Compiler):
         if d.params is None and not reads:
             value = self.const_def(name)
             return self.table("K", self.static_value(value, s.def_types[name]), name)
-        parts = [_py_name("v", v) for v in reads] + [m] + [self.aexpr(a, m) for a in args]
+        params = s.def_params.get(name, [])
+        values = [self.achecked(a, t, m) for a, (_, t) in zip(args, params)]
+        parts = [_py_name("v", v) for v in reads] + [m] + values
         return f"{_py_name('d', name)}({', '.join(parts)})"
 
     # ---- union fields ----------------------------------------------------------------
@@ -549,8 +579,7 @@ class ArrayCompiler(Compiler):
                      ctx: str) -> str:
         ref = self.c.fields[node]
         if ref[0] == "record":
-            i = ref[1]
-            return f"({base}[:{i}] + ({value},) + {base}[{i + 1}:])"
+            return f"rec_set({base}, {ref[1]}, {value})"
         return f"union_set({base}, {self.union_where(ref)}, {value}, {m}, {ctx})"
 
     # ---- sets --------------------------------------------------------------------------
@@ -635,7 +664,9 @@ class ArrayCompiler(Compiler):
                        f"{self._lazy_src(lambda mm, v=v: self.aset(v, d, mm))}, "
                        f"(lambda _u: {out}), {m})")
             return out
-        if isinstance(e, (A.Primed, A.Index, A.Field, A.MatchExpr)):
+        if isinstance(e, A.MatchExpr):
+            return self.match_expr_array(e, m, lambda v, mm: self.aset(v, d, mm))
+        if isinstance(e, (A.Primed, A.Index, A.Field)):
             return self.araw(e, m)
         raise Unsupported(f"the set expression {unparse(e)} ({dt})")
 
@@ -856,8 +887,7 @@ class ArrayCompiler(Compiler):
                 elif isinstance(ct, MapT):
                     value = f"put({base}, {key}, {value}, {self.key_lo(ct)}, {em}, True)"
                 else:
-                    i = int(key)
-                    value = f"({base}[:{i}] + ({value},) + {base}[{i + 1}:])"
+                    value = f"rec_set({base}, {key}, {value})"
         if self._ctx != "True":
             value = f"where({self._ctx}, {value}, {target})"
         self.emit(f"{target} = {value}", st.pos)
