@@ -148,15 +148,20 @@ def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
             style="rounded,filled" if data["initial"] else "rounded",
             fillcolor=INITIAL_FILL if data["initial"] else "white",
         )
-    for src, dst, action, data in sorted(graph.edges(keys=True, data=True)):
-        colour = RED if data["into_violation"] else "black"
+    # One drawn edge per pair of labels, listing its actions: a kernel lifecycle has a
+    # dozen actions between two labels, and one arrow each would hide the shape.
+    edges = sorted(graph.edges(keys=True, data=True))
+    for (src, dst), group in groupby(edges, key=lambda e: (e[0], e[1])):
+        items = list(group)
+        bad = any(data["into_violation"] for *_, data in items)
+        colour = RED if bad else "black"
         g.edge(
             _node_id(src, order),
             _node_id(dst, order),
-            label=f"{action} ({data['count']})",
+            label="\\n".join(f"{action} ({data['count']})" for _, _, action, data in items),
             color=colour,
             fontcolor=colour,
-            penwidth="2" if data["into_violation"] else "1",
+            penwidth="2" if bad else "1",
         )
     return g
 
@@ -192,16 +197,22 @@ def compare_diagram(
             fontcolor=colour,
         )
     edges_a, edges_b = set(a.edges(keys=True)), set(b.edges(keys=True))
-    for src, dst, action in sorted(edges_a | edges_b):
-        both = (src, dst, action) in edges_a and (src, dst, action) in edges_b
-        colour = "black" if both else COMPARE_COLORS[0 if (src, dst, action) in edges_a else 1]
+
+    def side(edge: tuple[str, str, str]) -> int:
+        """0: both models, 1: only the first, 2: only the second."""
+        return 0 if edge in edges_a and edge in edges_b else (1 if edge in edges_a else 2)
+
+    # One drawn edge per pair of labels and side, listing its actions.
+    edges = sorted(edges_a | edges_b, key=lambda e: (e[0], e[1], side(e), e[2]))
+    for (src, dst, where), group in groupby(edges, key=lambda e: (e[0], e[1], side(e))):
+        colour = "black" if where == 0 else COMPARE_COLORS[where - 1]
         g.edge(
             _node_id(src, order),
             _node_id(dst, order),
-            label=action,
+            label="\\n".join(action for _, _, action in group),
             color=colour,
             fontcolor=colour,
-            style="solid" if both else "bold",
+            style="solid" if where == 0 else "bold",
         )
     return g
 
