@@ -25,13 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer.fingerprint import (
-    Collision,
-    SeenSet,
-    collision_probability,
-    fingerprint,
-    first_occurrences,
-)
+from explorer.fingerprint import Collision, SeenSet, fingerprint, first_occurrences
 from explorer.result import Result
 from explorer.search import Options, RawStep, _Search
 from pyspec.array_runtime import ArrayEvalError, decode, new_batch, successor_words
@@ -102,6 +96,10 @@ class NumpySearch(_Search):
         self.layout = program.layout
         self.backend = "numpy"
         self.words = self.layout.words
+        self.fingerprints = options.fingerprint and self.words > 1
+        if options.fingerprint and self.words == 1:
+            self.notes.append(f"a state packs into {self.layout.bits} bits: seen states are "
+                              "stored exactly, 8 bytes each, with no fingerprint")
         self.exact_words = self.words > 1 and not options.fingerprint
         self.seen = SeenSet(self.words if self.exact_words else 0)
         self.key_bits = self.layout.bits if self.words == 1 else 64
@@ -156,12 +154,7 @@ class NumpySearch(_Search):
             self.stopped = "max_memory"
         if self.stopped is None and self.cut_by_depth:
             self.stopped = "max_depth"
-        result = self._result(time.monotonic() - self.t0)
-        if self.words > 1 and self.options.fingerprint:
-            p = collision_probability(result.stats.distinct_states, result.stats.total_states)
-            result.notes.append(f"fingerprints: 64-bit; probability of a collision: "
-                                f"calculated (optimistic): {p:.2g}")
-        return result
+        return self._result(time.monotonic() - self.t0)
 
     def _initial(self) -> bool:
         inits = list(self.model.initial_states())

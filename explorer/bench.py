@@ -71,6 +71,7 @@ class Row:
     exit_code: int | None = None
     counts_ok: bool | None = None
     error: str = ""
+    notes: list[str] = field(default_factory=list)
     minicheck_s: float | None = None
     minicheck_wall_s: float | None = None
     minicheck_distinct: int | None = None
@@ -138,8 +139,9 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
     from explorer.run import run_model
     from explorer.search import Options
     from pyspec.loader import load_spec
+    from pyspec.vectorize import instantiate
 
-    model = load_spec(case["spec"]).instantiate(case["model"], case["defines"])
+    model = instantiate(load_spec(case["spec"]), case["model"], case["defines"])
     options = Options(max_memory_mb=default_max_memory_mb(), backend=backend, workers=workers)
     rss_before = _rss_bytes()
     result = run_model(model, options)
@@ -154,6 +156,7 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
         "store_bytes": stats.store_bytes,
         "rss_bytes_per_state": _growth_per_state(rss_before, distinct),
         "exit_code": result.exit_code,
+        "notes": result.notes,
     }
 
 
@@ -259,6 +262,8 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         if r.error:
             lines.append(f"{r.group} {r.size}: {r.error}")
+        for note in r.notes:
+            lines.append(f"{r.group} {r.size}: {note}")
         if r.counts_ok is False:
             lines.append(f"{r.group} {r.size}: counts differ from ../shared/bench/README.md")
     return "\n".join(lines)

@@ -142,6 +142,14 @@ def result_json(r: Result) -> dict:
         "coverage": _coverage(r.coverage),
         "error": _error(r.error),
         "exit_code": r.exit_code,
+        "engine": {
+            "backend": r.stats.backend,
+            "store_bytes": r.stats.store_bytes,
+            "seen_by": r.stats.seen_by,
+            "collision_probability": r.stats.collision_probability,
+            "symmetry": list(r.stats.symmetry),
+        },
+        "notes": list(r.notes),
     }
 
 

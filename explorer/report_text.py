@@ -46,6 +46,24 @@ def stats_line(s: Stats) -> str:
     )
 
 
+def engine_lines(result: Result) -> list[str]:
+    """How the search ran, when it is not the plain scalar engine or there is a note."""
+    s = result.stats
+    out = []
+    if s.backend != "scalar":
+        per = f", {s.store_bytes / s.distinct_states:.1f} bytes per stored state" \
+            if s.store_bytes and s.distinct_states else ""
+        out.append(f"engine:      {s.backend} (a BFS level at a time){per}")
+    if s.seen_by == "fingerprint":
+        p = s.collision_probability or 0.0
+        out.append(f"fingerprints: 64-bit; probability of a collision, calculated (optimistic): "
+                   f"{p:.2g}")
+    if s.symmetry:
+        out.append(f"symmetry:    {', '.join(s.symmetry)} (distinct states are orbits)")
+    out.extend(f"note:        {n}" for n in result.notes)
+    return out
+
+
 def render_result(result: Result, full: bool = False, show_coverage: bool = False) -> str:
     """The whole report of one model: summary, verdicts, then every failure's trace."""
     sources = SourceCache()
@@ -54,6 +72,7 @@ def render_result(result: Result, full: bool = False, show_coverage: bool = Fals
         consts = ", ".join(f"{k} = {render(v)}" for k, v in result.constants.items())
         out.append(f"constants:   {consts}")
     out.append(f"states:      {stats_line(result.stats)}")
+    out.extend(engine_lines(result))
     if result.stopped:
         queue = result.stats.queue
         left = f" ({_count(queue, 'state')} left unexplored)" if queue else ""

@@ -109,6 +109,14 @@ class Stats:
     backend: str = "scalar"
     #: Bytes the engine's store of seen states and parent links takes, when it knows.
     store_bytes: int | None = None
+    #: What identifies a seen state: ``state`` (the state itself, or its packed words) or
+    #: ``fingerprint`` (a 64-bit hash of it, TLC's way).
+    seen_by: str = "state"
+    #: With fingerprints, TLC's optimistic estimate of the probability that two distinct
+    #: states had one fingerprint (so that one of them was wrongly taken as seen).
+    collision_probability: float | None = None
+    #: The sets of model values the search permuted (symmetry reduction).
+    symmetry: tuple[str, ...] = ()
 
     @property
     def states_per_s(self) -> float:

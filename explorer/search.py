@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from explorer.fingerprint import collision_probability
 from explorer.result import (
     ActionCoverage,
     Coverage,
@@ -185,6 +186,11 @@ class _Search:
         self.backend = "scalar"
         #: What the user should know about how the search ran (a fallback, a warning).
         self.notes: list[str] = []
+        #: Seen states by 64-bit fingerprint (``hash``): a state is kept only until it
+        #: is explored, and traces are replayed.
+        self.fingerprints = options.fingerprint
+        if self.fingerprints and options.observer is not None:
+            raise ModelConfigError("--fingerprint keeps no states for diagrams to draw")
 
     def run(self) -> Result:
         self.t0 = time.monotonic()
@@ -238,7 +244,7 @@ class _Search:
 
     def _store(self, t: State, parent: int, via: int) -> int:
         tid = len(self.states)
-        self.ids[t] = tid
+        self.ids[hash(t) if self.fingerprints else t] = tid
         self.states.append(t)
         self.parent.append(parent)
         self.via.append(via)
@@ -256,7 +262,7 @@ class _Search:
         try:
             for i, t in enumerate(inits):
                 self.total += 1
-                if t in self.ids:
+                if (hash(t) if self.fingerprints else t) in self.ids:
                     continue
                 if self._check_new(-1, None, (), t):
                     return False
@@ -304,6 +310,7 @@ class _Search:
         observer = self.options.observer
         max_depth = self.options.max_depth
         cap = self.cap
+        fingerprints = self.fingerprints
         stamp = [-1] * len(enabled)
         gstamp = [-1] * len(group_enabled)
         next_poll = POLL_EVERY
@@ -322,6 +329,8 @@ class _Search:
                     return
             s = states[sid]
             self.head = sid + 1
+            if fingerprints:
+                states[sid] = None
             try:
                 succs = successors(s)
             except Exception as exc:
@@ -354,9 +363,10 @@ class _Search:
                         props = self.live_props
                         if stop:
                             break
-                    if t in ids:
+                    k = hash(t) if fingerprints else t
+                    if k in ids:
                         if observer is not None:
-                            observer.edge(sid, s, a, params, ids[t], t)
+                            observer.edge(sid, s, a, params, ids[k], t)
                         continue
                     tid = -1
                     if beyond:
@@ -369,7 +379,7 @@ class _Search:
                         break
                     else:
                         tid = len(states)
-                        ids[t] = tid
+                        ids[k] = tid
                         add_state(t)
                         add_parent(sid)
                         add_via(pos)
@@ -415,13 +425,17 @@ class _Search:
         """The transitions from an initial state to stored state ``sid``, asking each
         parent for its successors again."""
         raw: list[RawStep] = []
+        state = None
         for n in self._chain(sid):
             p = self.parent[n]
             if p < 0:
-                raw.append((None, (), self.states[n]))
+                state = self.states[n]
+                if state is None:  # explored, and forgotten: fingerprints
+                    state = list(self.model.initial_states())[self.via[n]]
+                raw.append((None, (), state))
             else:
-                a, params, t = self.model.successors(self.states[p])[self.via[n]]
-                raw.append((a, params, t))
+                a, params, state = self.model.successors(state)[self.via[n]]
+                raw.append((a, params, state))
         return raw
 
     def _verdicts(self) -> list[PropertyVerdict]:
@@ -484,6 +498,9 @@ class _Search:
             queue=stored - self.head,
             backend=self.backend,
             store_bytes=self._store_bytes(),
+            seen_by="fingerprint" if self.fingerprints else "state",
+            collision_probability=collision_probability(stored, self.total)
+            if self.fingerprints else None,
         )
         error: EvalFailure | None = None
         properties: list[PropertyVerdict] = []
