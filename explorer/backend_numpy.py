@@ -111,6 +111,7 @@ class NumpySearch(_Search):
         #: The id of the frontier's first state.
         self.level_start = 0
 
+
     # -- store ----------------------------------------------------------------------
 
     def _stored(self) -> int:
@@ -127,19 +128,8 @@ class NumpySearch(_Search):
             sid = -1 if p == _NONE else p
         return chain[::-1]
 
-    def _path(self, sid: int) -> list[RawStep]:
-        """Replays the scalar model from the initial state along stored positions."""
-        raw: list[RawStep] = []
-        state = None
-        for n in self._chain(sid):
-            via = self.vias[n]
-            if self.parents[n] == _NONE:
-                state = list(self.model.initial_states())[via]
-                raw.append((None, (), state))
-            else:
-                a, params, state = self.model.successors(state)[via]
-                raw.append((a, params, state))
-        return raw
+    def _via(self, sid: int) -> int:
+        return self.vias[sid]
 
     # -- the search -------------------------------------------------------------------
 
@@ -252,6 +242,8 @@ class NumpySearch(_Search):
         rows, acts = rows[order], acts[order]
         words = [np.concatenate([ws[w] for ws in batch.words])[order]
                  for w in range(self.words)]
+        if self.symmetry is not None:
+            words = self.symmetry.canonical_words(words)
         m = len(rows)
         counts = np.bincount(rows, minlength=nrows)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))

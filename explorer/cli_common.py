@@ -109,6 +109,17 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="store 64-bit fingerprints instead of whole states; traces are replayed",
     )
+    sym = p.add_mutually_exclusive_group()
+    sym.add_argument(
+        "--symmetry",
+        dest="symmetry",
+        action="store_true",
+        default=None,
+        help="symmetry reduction over the model's symmetric sets (the default when it has some)",
+    )
+    sym.add_argument(
+        "--no-symmetry", dest="symmetry", action="store_false", help="no symmetry reduction"
+    )
 
 
 #: The largest state graph drawn; FizzBee stops at 250, a page of SVG holds about this many.
@@ -151,6 +162,7 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
         progress=print_progress if sys.stderr.isatty() else None,
         backend=getattr(args, "backend", "auto"),
         fingerprint=getattr(args, "fingerprint", False),
+        symmetry=getattr(args, "symmetry", None),
     )
 
 

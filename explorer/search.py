@@ -38,6 +38,7 @@ from explorer.result import (
 from explorer.traces import RawStep, describe_trace
 from pyspec.errors import ModelConfigError
 from pyspec.model import ActionInfo, Check, Model, State
+from pyspec.symmetry import Symmetry, symmetric_sets
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class Options:
     workers: int = 1
     #: Store 64-bit fingerprints instead of whole states (traces are replayed).
     fingerprint: bool = False
+    #: Symmetry reduction over the model's ``symmetric`` sets: None = when it declares
+    #: some (TLC's rule: on when configured), False = off.
+    symmetry: bool | None = None
 
 
 #: Dequeued states between two looks at the clock; every tenth look also reads the RSS.
@@ -131,6 +135,18 @@ def validate_expectations(model: Model) -> None:
             f"model {model.name!r} expects unknown properties to be violated: "
             + ", ".join(unknown)
         )
+
+
+def symmetry_notes(model: Model, sets: tuple[str, ...]) -> list[str]:
+    """What symmetry reduction does here, and where the spec does not mix with it."""
+    from pyspec import symmetry
+    from pyspec.vectorize import spec_of
+
+    notes = [f"symmetry reduction over {', '.join(sets)}: distinct states are orbits"]
+    spec = spec_of(model)
+    if spec is not None:
+        notes.extend(symmetry.warnings(spec.checked, sets))  # type: ignore[attr-defined]
+    return notes
 
 
 def rss_mb() -> float:
@@ -191,6 +207,17 @@ class _Search:
         self.fingerprints = options.fingerprint
         if self.fingerprints and options.observer is not None:
             raise ModelConfigError("--fingerprint keeps no states for diagrams to draw")
+        #: Symmetric sets permuted; states are stored canonical (:mod:`pyspec.symmetry`).
+        self.symmetry: Symmetry | None = None
+        sets = symmetric_sets(model, options.symmetry)
+        if sets and options.observer is not None:
+            self.notes.append("symmetry reduction is off: diagrams draw every state")
+        elif sets:
+            try:
+                self.symmetry = Symmetry(model.var_types, sets)  # type: ignore[attr-defined]
+            except ValueError as exc:
+                raise ModelConfigError(f"symmetry reduction cannot rename {exc}") from None
+            self.notes.extend(symmetry_notes(model, tuple(sorted(sets))))
 
     def run(self) -> Result:
         self.t0 = time.monotonic()
@@ -262,7 +289,8 @@ class _Search:
         try:
             for i, t in enumerate(inits):
                 self.total += 1
-                if (hash(t) if self.fingerprints else t) in self.ids:
+                c = t if self.symmetry is None else self.symmetry.canonical(t)
+                if (hash(c) if self.fingerprints else c) in self.ids:
                     continue
                 if self._check_new(-1, None, (), t):
                     return False
@@ -270,7 +298,7 @@ class _Search:
                     continue
                 if self._full():
                     return False
-                tid = self._store(t, -1, i)
+                tid = self._store(c, -1, i)
                 if observer is not None:
                     observer.state(tid, t, 1)
         except Exception as exc:
@@ -311,6 +339,7 @@ class _Search:
         max_depth = self.options.max_depth
         cap = self.cap
         fingerprints = self.fingerprints
+        canonical = None if self.symmetry is None else self.symmetry.canonical
         stamp = [-1] * len(enabled)
         gstamp = [-1] * len(group_enabled)
         next_poll = POLL_EVERY
@@ -363,7 +392,8 @@ class _Search:
                         props = self.live_props
                         if stop:
                             break
-                    k = hash(t) if fingerprints else t
+                    c = t if canonical is None else canonical(t)
+                    k = hash(c) if fingerprints else c
                     if k in ids:
                         if observer is not None:
                             observer.edge(sid, s, a, params, ids[k], t)
@@ -380,7 +410,7 @@ class _Search:
                     else:
                         tid = len(states)
                         ids[k] = tid
-                        add_state(t)
+                        add_state(c)
                         add_parent(sid)
                         add_via(pos)
                         new[a] += 1
@@ -411,7 +441,26 @@ class _Search:
         if anchor is None:
             return None
         sid, tail = anchor
-        return describe_trace(self.model, self._path(sid) + tail)
+        raw = self._path(sid) + tail
+        return describe_trace(self.model, raw if self.symmetry is None else self._genuine(raw))
+
+    def _genuine(self, raw: list[RawStep]) -> list[RawStep]:
+        """Transitions taken from canonical states, turned into one behaviour from the
+        first state: at each step the first successor of the state reached so far that is
+        the same action to the same orbit."""
+        assert self.symmetry is not None
+        canonical = self.symmetry.canonical
+        out = raw[:1]
+        state = raw[0][2]
+        for a, _, t in raw[1:]:
+            target = canonical(t)
+            step = next(((b, p, u) for b, p, u in self.model.successors(state)
+                         if b == a and canonical(u) == target), None)
+            if step is None:  # the spec is not symmetric: show what was explored
+                return raw
+            out.append(step)
+            state = step[2]
+        return out
 
     def _chain(self, sid: int) -> list[int]:
         """Stored state ids from an initial state to ``sid``."""
@@ -421,20 +470,24 @@ class _Search:
             sid = int(self.parent[sid])
         return chain[::-1]
 
+    def _via(self, sid: int) -> int:
+        """Where stored state ``sid`` sits in its parent's successors (for an initial state:
+        in the initial states)."""
+        return self.via[sid]
+
     def _path(self, sid: int) -> list[RawStep]:
-        """The transitions from an initial state to stored state ``sid``, asking each
-        parent for its successors again."""
+        """The transitions from an initial state to stored state ``sid``, replayed: each
+        state is a parent's successor at a stored position (parents canonical under
+        symmetry, as they were explored)."""
         raw: list[RawStep] = []
         state = None
         for n in self._chain(sid):
-            p = self.parent[n]
-            if p < 0:
-                state = self.states[n]
-                if state is None:  # explored, and forgotten: fingerprints
-                    state = list(self.model.initial_states())[self.via[n]]
+            if state is None:
+                state = list(self.model.initial_states())[self._via(n)]
                 raw.append((None, (), state))
             else:
-                a, params, state = self.model.successors(state)[self.via[n]]
+                parent = state if self.symmetry is None else self.symmetry.canonical(state)
+                a, params, state = self.model.successors(parent)[self._via(n)]
                 raw.append((a, params, state))
         return raw
 
@@ -499,6 +552,7 @@ class _Search:
             backend=self.backend,
             store_bytes=self._store_bytes(),
             seen_by="fingerprint" if self.fingerprints else "state",
+            symmetry=self.symmetry.sets if self.symmetry is not None else (),
             collision_probability=collision_probability(stored, self.total)
             if self.fingerprints else None,
         )
