@@ -1,12 +1,18 @@
 """Which engine runs a search: ``--backend scalar``, ``numpy`` or ``auto``.
 
-``auto`` runs the array engine (:mod:`explorer.backend_numpy`) on specs whose state space
-is large enough for it to pay off and that its compiler supports, and the scalar engine
-otherwise, saying why in the result's notes when a large spec falls back. The scalar
-engine always runs searches that record diagrams (an observer sees every state).
+``auto`` runs the array engine (:mod:`explorer.backend_numpy`) on large searches of specs
+its compiler supports, and the scalar engine otherwise, saying why in the result's notes
+when a large spec falls back. Large means: a state type of at least ``AUTO_MIN_STATES``
+values, and a search that does not end within ``AUTO_PROBE_STATES`` states on the scalar
+engine (which costs the array engine a fixed time per BFS level, and kernel models have
+vast state types and few reachable states). Both engines give the same answers; the
+choice only changes the time. The scalar engine always runs searches that record
+diagrams (an observer sees every state).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from explorer.result import Result
 from explorer.search import Options, check_scalar
@@ -19,6 +25,8 @@ BACKENDS = ("auto", "scalar", "numpy")
 #: ``auto`` picks the array engine when the state type has at least this many values:
 #: below it, a search is over in a blink either way.
 AUTO_MIN_STATES = 2**17
+#: ... and when the scalar engine does not finish within this many states.
+AUTO_PROBE_STATES = 5_000
 
 
 def run_search(model: Model, options: Options) -> Result:
@@ -29,10 +37,32 @@ def run_search(model: Model, options: Options) -> Result:
     else:
         from explorer.backend_numpy import check_numpy
 
-        result = check_numpy(model, program, options)
+        probe = _probe(model, options)
+        if probe is not None and (probe.stopped != "max_states" or _capped(options)):
+            result = probe
+        else:
+            result = check_numpy(model, program, options)
+            if probe is not None:  # the probe's time was spent on this search too
+                result.stats = replace(result.stats, elapsed_s=result.stats.elapsed_s
+                                       + probe.stats.elapsed_s)
     if note:
         result.notes.insert(0, note)
     return result
+
+
+def _probe(model: Model, options: Options) -> Result | None:
+    """``auto``: the scalar engine's search cut at a few thousand states (None for an
+    explicit backend); when it ended before the cut, it is the answer."""
+    if options.backend != "auto":
+        return None
+    if _capped(options):
+        return check_scalar(model, options)
+    return check_scalar(model, replace(options, max_states=AUTO_PROBE_STATES, progress=None))
+
+
+def _capped(options: Options) -> bool:
+    """The user's own state limit is within the probe's."""
+    return options.max_states is not None and options.max_states <= AUTO_PROBE_STATES
 
 
 def choose(model: Model, options: Options) -> tuple[ArrayProgram | None, str | None]:
