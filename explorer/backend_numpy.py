@@ -297,7 +297,7 @@ class NumpySearch(_Search):
         self.total += cut
         if not initial:
             self.head = base + rows_done
-            self._cover(rows[:cut], acts[:cut])
+            self._cover(rows[:cut], acts[:cut], nrows)
             self._count_new(acts[stored])
         parents = (np.full(len(stored), _NONE, dtype=np.int64) if initial
                    else rows[stored] + base)
@@ -373,22 +373,25 @@ class NumpySearch(_Search):
         for a in range(len(self.new)):
             self.new[a] += int(per[a])
 
-    def _cover(self, rows: np.ndarray, acts: np.ndarray) -> None:
-        """Coverage of the transitions a batch really took."""
-        n_actions = len(self.enabled)
+    def _cover(self, rows: np.ndarray, acts: np.ndarray, nrows: int) -> None:
+        """Coverage of the transitions a batch really took: per action (and per kernel
+        function), the parents it fired from."""
         if not len(rows):
             return
+        n_actions = len(self.enabled)
         fired = np.bincount(acts.astype(np.int64), minlength=n_actions)
-        pairs = np.unique(rows.astype(np.int64) * n_actions + acts)
-        enabled = np.bincount(pairs % n_actions, minlength=n_actions)
+        took = np.zeros((nrows, n_actions), dtype=bool)
+        took[rows, acts] = True
+        enabled = took.sum(axis=0)
         for a in range(n_actions):
             self.fired[a] += int(fired[a])
             self.enabled[a] += int(enabled[a])
         if self.kernels:
-            groups = np.asarray(self.group_of)[pairs % n_actions]
-            has = groups >= 0
-            gp = np.unique((pairs[has] // n_actions) * len(self.kernels) + groups[has])
-            per = np.bincount(gp % len(self.kernels), minlength=len(self.kernels))
+            member = np.zeros((n_actions, len(self.kernels)), dtype=bool)
+            for a, g in enumerate(self.group_of):
+                if g >= 0:
+                    member[a, g] = True
+            per = (took.astype(np.int32) @ member.astype(np.int32) > 0).sum(axis=0)
             for g in range(len(self.kernels)):
                 self.group_enabled[g] += int(per[g])
 
