@@ -87,6 +87,18 @@ class _Batch:
     violations: list[list[np.ndarray | None]] = field(default_factory=list)
 
 
+@dataclass
+class _Arranged:
+    """One batch's transitions in the scalar engine's order."""
+
+    rows: np.ndarray
+    acts: np.ndarray
+    words: list[np.ndarray]
+    keys: np.ndarray
+    via: np.ndarray
+    events: list[_Event]
+
+
 class NumpySearch(_Search):
     """Breadth-first search a level at a time; see the module doc."""
 
@@ -229,26 +241,22 @@ class NumpySearch(_Search):
         go_on = self._absorb(batch, n, base, initial=False, beyond=beyond)
         return None if not go_on else sum(len(r) for r in batch.rows)
 
-    def _absorb(self, batch: _Batch, nrows: int, base: int, initial: bool,
-                beyond: bool = False) -> bool:
-        """Count, check and store one batch's transitions in the scalar engine's order;
-        False when the search stops in it. ``base`` is the id of the batch's first row
-        (for the initial states, which have no parents: 0)."""
+    def _arrange(self, batch: _Batch, nrows: int, initial: bool) -> _Arranged:
+        """A batch's transitions in the scalar engine's order (per parent, in action
+        order, then each action's own order), their keys, and the deadlocks and property
+        violations among them."""
         rows = np.concatenate(batch.rows)
         acts = np.concatenate([np.full(len(r), a, dtype=np.int16)
                                for r, a in zip(batch.rows, batch.actions)])
-        # Per parent, in action order, then each action's own order: the scalar order.
         order = np.argsort(rows.astype(np.uint16), kind="stable")
         rows, acts = rows[order], acts[order]
         words = [np.concatenate([ws[w] for ws in batch.words])[order]
                  for w in range(self.words)]
         if self.symmetry is not None:
             words = self.symmetry.canonical_words(words)
-        m = len(rows)
         counts = np.bincount(rows, minlength=nrows)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        via = np.arange(m) - starts[rows]
-
+        via = np.arange(len(rows)) - starts[rows]
         events: list[_Event] = []
         if not initial and self.check_deadlock:
             dead = np.flatnonzero(counts == 0)
@@ -262,6 +270,17 @@ class NumpySearch(_Search):
             if len(hits):
                 events.append((int(hits[0]), _RANK["property"], "property", pk, int(hits[0])))
         keys = words[0] if self.words == 1 else fingerprint(words)
+        return _Arranged(rows, acts, words, keys, via, events)
+
+    def _absorb(self, batch: _Batch, nrows: int, base: int, initial: bool,
+                beyond: bool = False) -> bool:
+        """Count, check and store one batch's transitions in the scalar engine's order;
+        False when the search stops in it. ``base`` is the id of the batch's first row
+        (for the initial states, which have no parents: 0)."""
+        arranged = self._arrange(batch, nrows, initial)
+        rows, acts, words, keys = arranged.rows, arranged.acts, arranged.words, arranged.keys
+        via, events = arranged.via, arranged.events
+        m = len(rows)
         new_pos = np.zeros(0, dtype=np.int64)
         storable = np.zeros(0, dtype=bool)
         if beyond:
