@@ -37,6 +37,11 @@ U64 = np.uint64
 MAX_BATCH_ROWS = 65_535
 #: Successors a batch aims at, so that its arrays stay in the CPU caches.
 BATCH_SUCCESSORS = 600_000
+def batch_rows(rows: int, successors: int) -> int:
+    """The next batch's size, from the last one's successors per row."""
+    return max(256, min(MAX_BATCH_ROWS, BATCH_SUCCESSORS * rows // max(successors, 1)))
+
+
 #: The parent link of an initial state.
 _NONE = np.iinfo(np.uint32).max
 #: What happens first at one transition: the parent's deadlock (before any of its
@@ -197,8 +202,7 @@ class NumpySearch(_Search):
                 successors = self._expand([w[start:end] for w in self.frontier], base + start)
                 if successors is None:
                     return
-                rows = max(256, min(MAX_BATCH_ROWS,
-                                    BATCH_SUCCESSORS * (end - start) // max(successors, 1)))
+                rows = batch_rows(end - start, successors)
                 start = end
             self._next_level()
             if len(self.frontier[0]):

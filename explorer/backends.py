@@ -40,6 +40,10 @@ def run_search(model: Model, options: Options) -> Result:
         probe = _probe(model, options)
         if probe is not None and (probe.stopped != "max_states" or _capped(options)):
             result = probe
+        elif options.workers > 1:
+            from explorer.parallel import check_parallel
+
+            result = check_parallel(model, program, options)
         else:
             result = check_numpy(model, program, options)
             if probe is not None:  # the probe's time was spent on this search too

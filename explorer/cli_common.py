@@ -109,6 +109,14 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="store 64-bit fingerprints instead of whole states; traces are replayed",
     )
+    p.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="worker processes for the numpy backend, each owning a share of the states "
+        "(default 1)",
+    )
     sym = p.add_mutually_exclusive_group()
     sym.add_argument(
         "--symmetry",
@@ -163,6 +171,7 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
         backend=getattr(args, "backend", "auto"),
         fingerprint=getattr(args, "fingerprint", False),
         symmetry=getattr(args, "symmetry", None),
+        workers=getattr(args, "workers", 1),
     )
 
 

@@ -243,9 +243,36 @@ def deep_checked(v: object, t: TypeDesc, m: object) -> object:
 _GATHERED: dict[tuple[int, int, int, tuple[int, ...]], tuple] = {}
 
 
+#: Results of definitions already evaluated in this batch for the same plain arguments.
+_MEMO: dict[tuple, tuple] = {}
+
+
 def new_batch() -> None:
-    """Forget the gathers of the previous batch (its values are gone)."""
+    """Forget the gathers and definition results of the previous batch."""
     _GATHERED.clear()
+    _MEMO.clear()
+
+
+def memo(fn: Callable, nvars: int) -> Callable:
+    """A definition that cannot fail, evaluated once per batch for each combination of
+    plain arguments (``Cnt(p, k)`` inside every binding of another parameter). Its
+    first ``nvars`` arguments are state variables, then the mask, then its parameters.
+    The one evaluation is over every row (a definition that cannot fail may), so that
+    its result holds whatever rows a later call asks about."""
+
+    def cached(*args: object) -> object:
+        params = args[nvars + 1:]
+        if any(is_array(p) or not isinstance(p, (int, bool)) for p in params):
+            return fn(*args)
+        key = (fn, tuple(id(v) for v in args[:nvars]), params)
+        hit = _MEMO.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], args[:nvars])):
+            return hit[1]
+        out = fn(*args[:nvars], True, *params)
+        _MEMO[key] = (args[:nvars], out)
+        return out
+
+    return cached
 
 
 def get(coll: tuple, key: object, lo: int, m: object, path: tuple[int, ...] = ()) -> object:

@@ -1063,6 +1063,8 @@ class ArrayCompiler(Compiler):
             self.emit(f"def {_py_name('d', name)}({', '.join(params)}):", d.pos)
             with self.indented():
                 self.emit(f"return {body}", d.body.pos)
+            if d.params and not self.partial(d.body):
+                self.emit(f"{_py_name('d', name)} = memo({_py_name('d', name)}, {len(reads)})")
 
     def def_body(self, name: str, d: A.DefDecl) -> str:
         t = self.sym.def_types[name]

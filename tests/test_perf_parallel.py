@@ -1,0 +1,65 @@
+"""``--workers N``: the counts, depth and verdicts of one worker; shortest traces that are
+behaviours of the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from explorer.result import Result
+from explorer.search import Options, check
+from pyspec.loader import load_spec
+from pyspec.vectorize import instantiate
+from tests.pyspec_testing import write
+from tests.test_perf_backends import CONSTRUCTS, EXAMPLES
+from tests.test_perf_fingerprint import WIDE
+from tests.test_perf_symmetry import LOCK, genuine
+
+
+def facts(r: Result) -> dict:
+    """What several workers must share with one (not which shortest trace they show)."""
+    return {
+        "counts": (r.stats.distinct_states, r.stats.total_states, r.stats.depth, r.stopped),
+        "verdicts": [(p.name, p.verdict, len(p.trace.steps) if p.trace else None)
+                     for p in r.properties],
+        "coverage": [(a.name, a.enabled, a.fired) for a in r.coverage.actions],
+        "new": sum(a.new for a in r.coverage.actions),
+    }
+
+
+def compare(spec: object, workers: int, **options: object) -> tuple[Result, Result]:
+    one = check(instantiate(spec), Options(backend="numpy", **options))
+    many = check(instantiate(spec), Options(backend="numpy", workers=workers, **options))
+    assert facts(many) == facts(one)
+    assert many.stats.backend == "numpy" and not many.notes or "symmetry" in many.notes[0]
+    return one, many
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_with_two_workers(path: Path) -> None:
+    _, many = compare(load_spec(str(path)), 2, keep_going=True)
+    genuine(instantiate(load_spec(str(path))), many)
+
+
+@pytest.mark.parametrize("text", [LOCK, WIDE, "module M\n" + CONSTRUCTS["sets_and_comprehensions"]],
+                         ids=["symmetry", "two-words", "sets"])
+def test_three_workers(tmp_path: Path, text: str) -> None:
+    spec = load_spec(str(write(tmp_path, text)))
+    _, many = compare(spec, 3, keep_going=True)
+    genuine(instantiate(spec), many)
+
+
+def test_refcount_counts_and_first_violation(tmp_path: Path) -> None:
+    spec = load_spec(str(ROOT_REFCOUNT))
+    one, many = compare(spec, 2)
+    assert (many.stats.distinct_states, many.stats.total_states) == (3634, 48664)
+    diehard = load_spec(str(ROOT_REFCOUNT.parent / "diehard.cow"))
+    # Stopping at the first violation: the same shortest trace length.
+    one = check(instantiate(diehard), Options(backend="numpy", keep_going=False))
+    many = check(instantiate(diehard), Options(backend="numpy", workers=2, keep_going=False))
+    lengths = [[len(p.trace.steps) for p in r.properties if p.trace] for r in (one, many)]
+    assert lengths[0] == lengths[1] == [7]
+
+
+ROOT_REFCOUNT = Path(__file__).resolve().parent.parent / "spec" / "examples" / "refcount.cow"
