@@ -6,8 +6,8 @@ when a large spec falls back. Large means: a state type of at least ``AUTO_MIN_S
 values, and a search that does not end within ``AUTO_PROBE_STATES`` states on the scalar
 engine (which costs the array engine a fixed time per BFS level, and kernel models have
 vast state types and few reachable states). Both engines give the same answers; the
-choice only changes the time. The scalar engine always runs searches that record
-diagrams (an observer sees every state).
+choice only changes the time. The scalar engine always runs scenarios and searches that
+record diagrams (an observer sees every state).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from explorer.result import Result
+from explorer.scenario import ScenarioModel
 from explorer.search import Options, check_scalar
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
@@ -74,8 +75,8 @@ def choose(model: Model, options: Options) -> tuple[ArrayProgram | None, str | N
     wanted = options.backend
     if wanted not in BACKENDS:
         raise ModelConfigError(f"unknown backend {wanted!r} (one of {', '.join(BACKENDS)})")
-    if wanted == "scalar":
-        return None, None
+    if wanted == "scalar" or isinstance(model, ScenarioModel):
+        return None, None  # scenarios: litmus tests of a few states, on the scalar engine
     if options.observer is not None:
         if wanted == "numpy":
             raise ModelConfigError("--backend numpy cannot record diagrams (every state is "

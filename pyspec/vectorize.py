@@ -135,6 +135,22 @@ def _finite(t: Type, sym: object) -> bool:
     return False
 
 
+def _nested_set(t: Type, sym: object) -> bool:
+    """Whether ``t`` holds a set whose elements hold a set."""
+    if isinstance(t, SetT):
+        return _has_set(t.elem, sym) or _nested_set(t.elem, sym)
+    if isinstance(t, MapT):
+        return _nested_set(t.value, sym)
+    if isinstance(t, TupT):
+        return any(_nested_set(i, sym) for i in t.items)
+    if isinstance(t, RecT):
+        return any(_nested_set(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
+    if isinstance(t, UnionT):
+        return any(_nested_set(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
+                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
+    return False
+
+
 def _has_set(t: Type, sym: object) -> bool:
     if isinstance(t, SetT):
         return True
@@ -185,6 +201,8 @@ class ArrayCompiler(Compiler):
 
     def require_finite(self, t: Type, what: str) -> None:
         if not self.finite(t):
+            if _nested_set(t, self.sym):
+                raise Unsupported(f"{what} of type {t}: sets of sets")
             raise Unsupported(f"{what} of type {t} has no finite domain for array code")
 
     # ---- analysis --------------------------------------------------------------------
