@@ -1,0 +1,319 @@
+"""The kernel model (spec/kernel/*.cow): every model of every spec is judged as the
+kernel history says, the litmus scenarios behave per model, the known bugs show up as
+counterexamples of the expected shape, every action fires in linux-5.19, and the
+witnesses of the interesting paths are reached.
+
+Every model of every spec is checked once (two worker processes, about 40 s) and the
+results are shared by the tests below.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from explorer.cli_common import load
+from explorer.result import Result, Trace
+from explorer.run import run_model
+from explorer.search import Options
+from pyspec.values import Variant, render
+from pyspec.vectorize import instantiate
+
+KERNEL = Path(__file__).resolve().parents[1] / "spec" / "kernel"
+SPECS = ("cow", "hugetlb", "thp", "gupfast")
+VERSIONS = ("linux-5.7", "linux-5.8", "linux-5.17", "linux-5.18", "linux-5.19")
+#: The patches of the series that change behaviour, hence have a model switched off.
+SWITCHED = (1, 2, 9, 12, 13, 15, 16)
+MODELS = VERSIONS + tuple(f"linux-5.19-without-patch-{n}" for n in SWITCHED) + (
+    "linux-5.19-without-swp-exclusive",)
+
+#: The scenarios the live runner binds to (explorer/kernelrun/bindings), per spec.
+BOUND = {
+    "cow": ("VmspliceAfterFork", "VmspliceAfterForkSwap", "VmspliceBeforeFork",
+            "VmspliceBeforeForkSwap", "RoPinForkWrite", "RoPinForkWriteSwap", "RwPinFork",
+            "RwPinWrprotectWrite", "RwPinSwapoutWrite", "RoPinZeropage", "VfioSwapRace"),
+    "thp": ("VmspliceAfterForkThp", "VmspliceBeforeForkThp", "RoPinForkWriteThp",
+            "RwPinForkThp", "RwPinWrprotectWriteThp", "RwPinSwapoutWriteThp",
+            "RoPinZeropageThp"),
+    "hugetlb": ("VmspliceAfterForkHugetlb", "VmspliceBeforeForkHugetlb",
+                "RoPinForkWriteHugetlb", "RwPinForkHugetlb", "RwPinWrprotectWriteHugetlb"),
+    "gupfast": (),
+}
+
+
+def _check(job: tuple[str, str]) -> tuple[str, str, Result]:
+    spec, model = job
+    result = run_model(instantiate(load(str(KERNEL / f"{spec}.cow")), model, {}),
+                       Options(keep_going=True))
+    return spec, model, result
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[tuple[str, str], Result]:
+    jobs = [(spec, model) for spec in SPECS for model in MODELS]
+    with ProcessPoolExecutor(2) as pool:
+        return {(s, m): r for s, m, r in pool.map(_check, jobs)}
+
+
+def _labels(trace: Trace) -> list[str]:
+    return [step.label for step in trace.steps[1:]]
+
+
+def _trace(results: dict, spec: str, model: str, prop: str) -> Trace:
+    p = next(p for p in results[(spec, model)].properties if p.name == prop)
+    assert p.verdict == "violated" and p.trace is not None, (spec, model, prop)
+    return p.trace
+
+
+def _entry(state: dict, proc: str) -> Variant:
+    """pte[proc][A0] of a described state."""
+    row = dict(state["pte"].items)[proc]
+    return dict(row.items)["A0"]
+
+
+def _index(labels: list[str], pattern: str, after: int = -1) -> int:
+    """The first step after `after` whose label matches `pattern` (fails if none)."""
+    for i, label in enumerate(labels):
+        if i > after and re.fullmatch(pattern, label):
+            return i
+    raise AssertionError(f"no step {pattern!r} after step {after} in {labels}")
+
+
+# ---- the models -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_every_spec_defines_the_same_models(spec: str) -> None:
+    assert tuple(load(str(KERNEL / f"{spec}.cow")).model_names) == MODELS
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_every_model_is_judged_as_the_kernel_history_says(results: dict, spec: str) -> None:
+    """A historical bug that stops being found fails here as much as a new one."""
+    for model in MODELS:
+        r = results[(spec, model)]
+        assert r.complete and r.error is None, (spec, model, r.stopped)
+        wrong = [f"{p.name}: {p.verdict}, expected {p.expected}" for p in r.properties
+                 if p.judgement != "pass"]
+        wrong += [f"scenario {s.name}: {s.reason}" for s in r.scenarios if s.judgement != "pass"]
+        assert not wrong, (spec, model, wrong)
+        assert r.exit_code == 0, (spec, model)
+
+
+def test_linux_5_19_keeps_exactly_the_gaps_the_series_leaves(results: dict) -> None:
+    bad = {spec: {p.name for p in results[(spec, "linux-5.19")].properties
+                  if p.verdict in ("violated", "unreachable")} for spec in SPECS}
+    assert bad["cow"] == {"PinCoherent", "GetCoherent", "GetDmaIsolation"}
+    assert bad["thp"] == {"PinCoherent", "GetCoherent", "GetDmaIsolation"}
+    assert bad["hugetlb"] == {"Isolation", "GetCoherent", "GetDmaIsolation"}
+    assert bad["gupfast"] == {"PinnedInForkWindow"}
+    for spec in ("cow", "thp", "hugetlb"):
+        verdicts = {p.name: p.verdict for p in results[(spec, "linux-5.19")].properties}
+        for prop in ("AnonPinCoherent", "IsolationMappedOrPinned", "DmaIsolation",
+                     "PinnedImpliesExclusive", "WritableImpliesExclusive"):
+            assert verdicts.get(prop, "holds") == "holds", (spec, prop)
+
+
+def _broken(results: dict, spec: str, model: str) -> set[str]:
+    return {p.name for p in results[(spec, model)].properties
+            if p.verdict in ("violated", "unreachable")}
+
+
+@pytest.mark.parametrize(("patch", "spec", "newly"), [
+    (1, "cow", {"SwapCountAccounting"}),
+    (2, "gupfast", {"DmaIsolation", "PinnedImpliesExclusive", "PinnedPageNotShared"}),
+    (9, "cow", {"WritableImpliesExclusive", "PinnedImpliesExclusive", "DmaIsolation"}),
+    (9, "thp", {"WritableImpliesExclusive", "PinnedImpliesExclusive"}),
+    (12, "cow", {"AnonPinCoherent", "DmaIsolation", "PinnedStaysMapped",
+                 "ReadExclusiveMigrationEntry", "SwpBitRestoredExclusive"}),
+    (12, "thp", {"AnonPinCoherent", "SplitPassedExclusive"}),
+    (15, "cow", {"AnonPinCoherent", "PinnedImpliesExclusive", "UnshareCopied"}),
+    (15, "hugetlb", {"IsolationMappedOrPinned", "AnonPinCoherent"}),
+    (16, "thp", {"AnonPinCoherent", "PinnedImpliesExclusive", "UnshareCopied"}),
+])
+def test_switching_a_patch_off_breaks_what_it_fixes(results: dict, patch: int, spec: str,
+                                                    newly: set[str]) -> None:
+    base = _broken(results, spec, "linux-5.19")
+    ablated = _broken(results, spec, f"linux-5.19-without-patch-{patch}")
+    assert newly <= ablated - base
+
+
+def test_patch_13_changes_no_outcome(results: dict) -> None:
+    """An exclusive THP has one PMD mapping: stopping try_to_migrate() at once (13) or
+    letting the caller find the page still mapped ends the same."""
+    for spec in SPECS:
+        assert _broken(results, spec, "linux-5.19-without-patch-13") == \
+            _broken(results, spec, "linux-5.19")
+
+
+def test_without_the_swp_bit_o_direct_loses_its_page_across_swap(results: dict) -> None:
+    newly = _broken(results, "cow", "linux-5.19-without-swp-exclusive") - \
+        _broken(results, "cow", "linux-5.19")
+    assert newly == {"ExclusiveGetCoherent", "SwpBitRestoredExclusive", "ExclusiveSwapEntry"}
+
+
+# ---- the known bugs as counterexamples -----------------------------------------------------
+
+def test_5_7_isolation_is_cve_2020_29374(results: dict) -> None:
+    """fork, then a FOLL_GET of the shared page, then a write fault that reuses the page
+    the reference holds (its mapcount dropped to 1 when the referencing process's own
+    write moved it to a copy) and writes into it."""
+    trace = _trace(results, "cow", "linux-5.7", "Isolation")
+    labels = _labels(trace)
+    gup = _index(labels, r"Gup\(p=(\w), a=A0, k=GET, w=false\)", _index(labels, r"Fork"))
+    holder = re.match(r"Gup\(p=(\w)", labels[gup]).group(1)
+    last = len(labels) - 1
+    writer = re.fullmatch(r"Store\(p=(\w), a=A0\)", labels[last]).group(1)
+    assert writer != holder
+    before, after = trace.steps[last].state, trace.steps[last + 1].state
+    frame = _entry(before, writer)
+    assert frame.tag == "Present" and dict(frame.fields)["writable"] is False
+    reused = _entry(after, writer)
+    assert reused.tag == "Present" and dict(reused.fields) == {"frame": dict(frame.fields)["frame"],
+                                                               "writable": True}
+    ref = next(iter(after["refs"].items))
+    assert render(dict(ref.fields)["page"]) == f"Frame({dict(frame.fields)['frame']})"
+
+
+def test_5_8_isolation_is_vmsplice_before_fork(results: dict) -> None:
+    labels = _labels(_trace(results, "cow", "linux-5.8", "Isolation"))
+    gup = _index(labels, r"Gup\(p=P, a=A0, k=GET, w=false\)")
+    fork = _index(labels, r"Fork", gup)
+    _index(labels, r"Store\(p=C, a=A0\)", fork)
+
+
+def test_5_17_isolation_is_the_swap_variant(results: dict) -> None:
+    """The write fault on a swap entry reuses the page by mapcount + swapcount."""
+    labels = _labels(_trace(results, "cow", "linux-5.17", "Isolation"))
+    swap = _index(labels, r"PageOut\(p=P, a=A0\)")
+    swapin = _index(labels, r"Fault\(p=\w, a=A0, acc=WRITE\)", swap)
+    assert labels[-1].startswith("Store(")
+    assert swapin == len(labels) - 2
+    assert "Fork" in labels and any(label.startswith("Gup(") and "GET" in label for label in labels)
+
+
+def test_5_17_thp_isolation_reuses_the_thp_by_mapcount(results: dict) -> None:
+    labels = _labels(_trace(results, "thp", "linux-5.17", "Isolation"))
+    gup = _index(labels, r"Gup\(p=\w, a=A0, k=GET, w=false\)")
+    fork = _index(labels, r"Fork")
+    _index(labels, r"Store\(p=\w, a=A0\)", max(gup, fork))
+
+
+def test_5_19_hugetlb_still_leaks_through_vmsplice(results: dict) -> None:
+    labels = _labels(_trace(results, "hugetlb", "linux-5.19", "Isolation"))
+    fork = _index(labels, r"Fork")
+    gup = _index(labels, r"Gup\(p=\w, a=A0, k=GET, w=false\)", fork)
+    _index(labels, r"Store\(p=\w, a=A0\)", gup)
+
+
+def test_pin_losses_before_5_19(results: dict) -> None:
+    # 5.7 - 5.18: a R/O pin of the page shared after fork (no unsharing; 5.8's GUP
+    # breaks COW instead); the pinner's write copies the page (RoPinForkWrite).
+    for model in ("linux-5.7", "linux-5.17", "linux-5.18"):
+        labels = _labels(_trace(results, "cow", model, "AnonPinCoherent"))
+        assert labels[1:] == ["Fork", "Gup(p=P, a=A0, k=PIN, w=false)", "Store(p=P, a=A0)"]
+    # 5.8: the pin comes before fork; fork shares the page, the write copies it.
+    labels = _labels(_trace(results, "cow", "linux-5.8", "AnonPinCoherent"))
+    pin = _index(labels, r"Gup\(p=P.*k=PIN.*")
+    _index(labels, r"Store\(p=P, a=A0\)", _index(labels, r"Fork", pin))
+    # 5.7 and 5.19 alike: the R/O pin of the zeropage.
+    for model in ("linux-5.7", "linux-5.19"):
+        labels = _labels(_trace(results, "cow", model, "PinCoherent"))
+        assert labels == ["Fault(p=P, a=A0, acc=READ)", "Gup(p=P, a=A0, k=PIN, w=false)",
+                          "Store(p=P, a=A0)"]
+
+
+def test_dma_through_a_pin_reaches_the_child(results: dict) -> None:
+    labels = _labels(_trace(results, "cow", "linux-5.7", "DmaIsolation"))
+    assert labels[-2:] == ["Fork", "Dma(p=P, a=A0, k=PIN)"]
+    # 5.17: a migration entry hides the pinned page from fork's pin check (patch 12, II).
+    labels = _labels(_trace(results, "cow", "linux-5.17", "DmaIsolation"))
+    _index(labels, r"Dma\(p=P, a=A0, k=PIN\)",
+           _index(labels, r"Fork", _index(labels, r"MigrateStart\(p=P, a=A0\)")))
+
+
+def test_gup_fast_pins_inside_the_hugetlb_fork_window_before_patch_2(results: dict) -> None:
+    for model in ("linux-5.17", "linux-5.19-without-patch-2"):
+        trace = _trace(results, "gupfast", model, "PinnedPageNotShared")
+        assert trace.steps[0].state["vma_huge"] is True
+        labels = _labels(trace)
+        order = [_index(labels, s) for s in (r"FastSample\(w=\w+\)", r"ForkBegin", r"ForkCheck",
+                                             r"FastGrab", r"FastFinish", r"ForkFinish")]
+        assert order == sorted(order)
+
+
+def test_swap_count_leak_needs_arch_unmap_one_failure(results: dict) -> None:
+    labels = _labels(_trace(results, "cow", "linux-5.19-without-patch-1", "SwapCountAccounting"))
+    assert labels[-1] == "ArchUnmapFails(p=P, a=A0)"
+
+
+# ---- coverage and witnesses -------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_every_action_fires_in_linux_5_19(results: dict, spec: str) -> None:
+    assert results[(spec, "linux-5.19")].coverage.never_fired == []
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_witnesses_of_linux_5_19_are_reached(results: dict, spec: str) -> None:
+    witnesses = [p for p in results[(spec, "linux-5.19")].properties if p.kind == "reachable"]
+    assert witnesses
+    for p in witnesses:
+        assert p.verdict == p.expected, p.name
+        if p.verdict == "reachable":
+            assert p.trace is not None and len(p.trace.steps) > 1
+
+
+def test_the_paths_of_the_series_happen(results: dict) -> None:
+    reached = {p.name for spec in SPECS for p in results[(spec, "linux-5.19")].properties
+               if p.kind == "reachable" and p.verdict == "reachable"}
+    assert {"ForkCopiedPinnedPage", "UnshareCopied", "UnshareMarkedExclusive",
+            "SwpBitRestoredExclusive", "ReadExclusiveMigrationEntry", "PinnedPageInSwapCache",
+            "FalsePositivePin", "SplitPassedExclusive", "FastGupRetried"} <= reached
+
+
+# ---- scenarios and the live runner ---------------------------------------------------------
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_bound_scenarios_exist_and_name_their_binding(spec: str) -> None:
+    model = instantiate(load(str(KERNEL / f"{spec}.cow")), "linux-5.19", {})
+    bindings = {s.name: [t.args for t in s.tags if t.name == "binding"] for s in model.scenarios}
+    for name in BOUND[spec]:
+        assert bindings.get(name) == [(name,)], name
+
+
+def test_scenario_verdicts_across_versions(results: dict) -> None:
+    def violated(spec: str, model: str, scenario: str) -> set[str]:
+        sr = next(s for s in results[(spec, model)].scenarios if s.name == scenario)
+        assert sr.reached == len(sr.steps) or sr.violated
+        return set(sr.violated)
+
+    cve = {m: violated("cow", m, "VmspliceAfterFork") for m in VERSIONS}
+    assert cve == {"linux-5.7": {"Isolation"}, "linux-5.8": set(), "linux-5.17": set(),
+                   "linux-5.18": set(), "linux-5.19": set()}
+    assert violated("cow", "linux-5.17", "VmspliceAfterForkSwap") == {"Isolation"}
+    assert violated("thp", "linux-5.17", "VmspliceAfterForkThp") == {"Isolation"}
+    assert violated("hugetlb", "linux-5.19", "VmspliceAfterForkHugetlb") == {"Isolation"}
+    assert violated("cow", "linux-5.8", "VmspliceBeforeFork") == {"Isolation"}
+    wrprotect = {m: violated("cow", m, "RwPinWrprotectWrite") for m in VERSIONS}
+    assert wrprotect["linux-5.8"] == wrprotect["linux-5.19"] == set()
+    assert wrprotect["linux-5.17"] == wrprotect["linux-5.18"] == {"PinCoherent", "AnonPinCoherent"}
+    assert violated("cow", "linux-5.19", "VfioSwapRace") == set()
+    assert "PinnedStaysMapped" in violated("cow", "linux-5.18", "VfioSwapRace")
+    assert violated("cow", "linux-5.19", "RoPinZeropage") == {"PinCoherent"}
+
+
+def test_the_live_runner_gets_a_prediction_for_every_binding() -> None:
+    from explorer.kernelrun.bindings import BINDINGS
+    from explorer.kernelrun.predict import model_predictions
+
+    names = [b.model_scenario(kind) for b in BINDINGS for kind in b.kinds]
+    predicted = model_predictions(names)
+    assert set(predicted) == set(names)
+    leaks = {n for n, props in predicted.items() if props}
+    assert leaks == {"VmspliceAfterForkHugetlb", "VmspliceBeforeForkHugetlb", "RoPinZeropage",
+                     "RoPinZeropageThp"}
+    assert predicted["RoPinZeropage"] == {"PinCoherent"}
+    assert predicted["VmspliceBeforeForkHugetlb"] == {"Isolation"}
