@@ -20,7 +20,6 @@ exactly as it always does.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,19 +148,6 @@ class NumpySearch(_Search):
         return self.vias[sid]
 
     # -- the search -------------------------------------------------------------------
-
-    def run(self) -> Result:
-        self.t0 = time.monotonic()
-        try:
-            if self._initial():
-                self._explore()
-        except KeyboardInterrupt:
-            self.stopped = "interrupted"
-        except MemoryError:
-            self.stopped = "max_memory"
-        if self.stopped is None and self.cut_by_depth:
-            self.stopped = "max_depth"
-        return self._result(time.monotonic() - self.t0)
 
     def _initial(self) -> bool:
         inits = list(self.model.initial_states())

@@ -72,3 +72,15 @@ def hoist_guards(stmts: list[A.Stmt], params: list[str], checked: Checked
             guards.append((level, c, st))
         n += 1
     return guards, stmts[n:]
+
+
+def arm_tests(pats: list[A.Pattern], checked: Checked) -> list[tuple[str, str]] | None:
+    """What a match arm tests, per alternative: ``("enum", constant)`` or ``("variant",
+    name)``; None for a wildcard arm."""
+    tests = []
+    for p in pats:
+        ref = checked.patterns.get(p, ("wild",))
+        if ref[0] == "wild":
+            return None
+        tests.append((ref[0], ref[2]))
+    return tests

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
-from pyspec.analysis import hoist_guards, walk
+from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checker import Checked
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache
 from pyspec.model import SourcePos, Tag
@@ -642,16 +642,11 @@ class Compiler:
 
     def pattern_test(self, pats: list[A.Pattern], m: str, subject_t: Type) -> str | None:
         """The condition for an arm, or None for a wildcard arm."""
-        tests = []
-        for p in pats:
-            ref = self.c.patterns.get(p, ("wild",))
-            if ref[0] == "wild":
-                return None
-            if ref[0] == "enum":
-                tests.append(f"{m} == {_py_name('e', ref[2])}")
-            else:
-                tests.append(f"{m}[0] == {_py_name('t', ref[2])}")
-        return " or ".join(tests)
+        tests = arm_tests(pats, self.c)
+        if tests is None:
+            return None
+        return " or ".join(f"{m} == {_py_name('e', name)}" if kind == "enum"
+                           else f"{m}[0] == {_py_name('t', name)}" for kind, name in tests)
 
     def pattern_binds(self, pats: list[A.Pattern], m: str) -> list[tuple[str, str]]:
         if len(pats) != 1 or pats[0].args is None:

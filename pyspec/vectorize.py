@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 from pyspec import array_runtime
 from pyspec import ast as A
-from pyspec.analysis import hoist_guards, walk
+from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.compiler import Compiler, _assigned_vars, _forks, _py_name
 from pyspec.errors import ModelConfigError
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
@@ -115,55 +115,45 @@ def compile_arrays(spec: object, model: str | None, defines: dict[str, str]) -> 
 _RUNTIME_NAMES = [n for n in dir(array_runtime) if not n.startswith("_")]
 
 
+def _parts(t: Type, sym: object) -> list[Type]:
+    """The types a value of ``t`` is made of: fields, variant fields, items, map keys and
+    values, set elements."""
+    if isinstance(t, RecT):
+        return [ft for _, ft in sym.record_fields[t.name]]  # type: ignore[attr-defined]
+    if isinstance(t, UnionT):
+        return [ft for v in sym.unions[t.name].variants  # type: ignore[attr-defined]
+                for _, ft in sym.variant_fields[v.name]]  # type: ignore[attr-defined]
+    if isinstance(t, TupT):
+        return list(t.items)
+    if isinstance(t, MapT):
+        return [t.key, t.value]
+    if isinstance(t, SetT):
+        return [t.elem]
+    return []
+
+
 def _finite(t: Type, sym: object) -> bool:
     """Whether every value of ``t`` can be packed (a finite domain, no nested sets)."""
     if isinstance(t, (BoolT, EnumT, MVT)):
         return True
     if isinstance(t, IntT):
         return t.bounded
-    if isinstance(t, RecT):
-        return all(_finite(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
-    if isinstance(t, UnionT):
-        return all(_finite(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
-                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
-    if isinstance(t, TupT):
-        return all(_finite(i, sym) for i in t.items)
-    if isinstance(t, MapT):
-        return _finite(t.key, sym) and _finite(t.value, sym)
-    if isinstance(t, SetT):
-        return _finite(t.elem, sym) and not _has_set(t.elem, sym)
-    return False
+    if isinstance(t, SetT) and _has_set(t.elem, sym):
+        return False
+    return isinstance(t, (RecT, UnionT, TupT, MapT, SetT)) and all(
+        _finite(p, sym) for p in _parts(t, sym))
+
+
+def _has_set(t: Type, sym: object) -> bool:
+    """Whether a value of ``t`` holds a set."""
+    return isinstance(t, SetT) or any(_has_set(p, sym) for p in _parts(t, sym))
 
 
 def _nested_set(t: Type, sym: object) -> bool:
     """Whether ``t`` holds a set whose elements hold a set."""
-    if isinstance(t, SetT):
-        return _has_set(t.elem, sym) or _nested_set(t.elem, sym)
-    if isinstance(t, MapT):
-        return _nested_set(t.value, sym)
-    if isinstance(t, TupT):
-        return any(_nested_set(i, sym) for i in t.items)
-    if isinstance(t, RecT):
-        return any(_nested_set(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
-    if isinstance(t, UnionT):
-        return any(_nested_set(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
-                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
-    return False
-
-
-def _has_set(t: Type, sym: object) -> bool:
-    if isinstance(t, SetT):
+    if isinstance(t, SetT) and _has_set(t.elem, sym):
         return True
-    if isinstance(t, RecT):
-        return any(_has_set(ft, sym) for _, ft in sym.record_fields[t.name])  # type: ignore
-    if isinstance(t, UnionT):
-        return any(_has_set(ft, sym) for v in sym.unions[t.name].variants  # type: ignore
-                   for _, ft in sym.variant_fields[v.name])  # type: ignore[attr-defined]
-    if isinstance(t, TupT):
-        return any(_has_set(i, sym) for i in t.items)
-    if isinstance(t, MapT):
-        return _has_set(t.value, sym)
-    return False
+    return any(_nested_set(p, sym) for p in _parts(t, sym))
 
 
 class ArrayCompiler(Compiler):
@@ -432,17 +422,17 @@ class ArrayCompiler(Compiler):
         """A match expression; ``arm(value, mask)`` compiles an arm's value (default:
         :meth:`aexpr`)."""
         subject = self.mask_name().replace("_m", "_s")
-        chain = self.match_chain(e.arms, subject, self.t(e.subject), m, arm or self.aexpr)
+        chain = self.match_chain(e.arms, subject, m, arm or self.aexpr)
         return f"(lambda {subject}: {chain})({self.aexpr(e.subject, m)})"
 
-    def match_chain(self, arms: list, subject: str, st: Type, m: str,
+    def match_chain(self, arms: list, subject: str, m: str,
                     arm: Callable[[A.Expr, str], str]) -> str:
         pats, value = arms[0]
-        cond = self.pattern_cond(pats, subject, st)
+        cond = self.pattern_cond(pats, subject)
         body = self.bound_value(pats, subject, value, arm)
         if cond is None or len(arms) == 1:
             return body(m)
-        rest = self._lazy_src(lambda mm: self.match_chain(arms[1:], subject, st, mm, arm))
+        rest = self._lazy_src(lambda mm: self.match_chain(arms[1:], subject, mm, arm))
         return f"if_lazy({cond}, {self._lazy_src(body)}, {rest}, {m})"
 
     def bound_value(self, pats: list[A.Pattern], subject: str, value: A.Expr,
@@ -458,19 +448,16 @@ class ArrayCompiler(Compiler):
 
         return body
 
-    def pattern_cond(self, pats: list[A.Pattern], subject: str, st: Type) -> str | None:
-        tests = []
-        for p in pats:
-            ref = self.c.patterns.get(p, ("wild",))
-            if ref[0] == "wild":
-                return None
-            if ref[0] == "enum":
-                tests.append(f"({subject} == {_py_name('e', ref[2])})")
-            else:
-                tests.append(f"({subject}.tag == {_py_name('t', ref[2])})")
-        out = tests[0]
-        for t in tests[1:]:
-            out = f"either({out}, {t})"
+    def pattern_cond(self, pats: list[A.Pattern], subject: str) -> str | None:
+        """The rows taking an arm, or None for a wildcard arm."""
+        tests = arm_tests(pats, self.c)
+        if tests is None:
+            return None
+        conds = [f"({subject} == {_py_name('e', name)})" if kind == "enum"
+                 else f"({subject}.tag == {_py_name('t', name)})" for kind, name in tests]
+        out = conds[0]
+        for c in conds[1:]:
+            out = f"either({out}, {c})"
         return out
 
     def pattern_binds_array(self, pats: list[A.Pattern], subject: str) -> list[tuple[str, str]]:
@@ -1000,9 +987,8 @@ class ArrayCompiler(Compiler):
         subject = self.tmp("s")
         self.comment(st.pos, f"match {unparse(st.subject)}")
         self.emit(f"{subject} = {self.aexpr(st.subject, rest)}", st.pos)
-        st_t = self.t(st.subject)
         for pats, body in st.arms:
-            cond = self.pattern_cond(pats, subject, st_t)
+            cond = self.pattern_cond(pats, subject)
             binds = self.pattern_binds_array(pats, subject)
             if cond is None:
                 out.append((rest, body, binds))
