@@ -536,7 +536,6 @@ class Compiler:
 
     def call(self, e: A.Call) -> str:
         ref = self.c.calls[e]
-        s = self.sym
         if ref[0] == "builtin":
             arg = self.expr(e.args[0].value)
             if ref[1] == "card":
@@ -546,18 +545,20 @@ class Compiler:
             return f"_{ref[1]}({arg}, {self.posid(e.pos)})"
         if ref[0] == "def":
             return self.def_call(ref[1], [a.value for a in e.args])
-        if ref[0] == "record":
-            fields = s.record_fields[ref[1]]
-        else:
-            fields = s.variant_fields[ref[2]]
-        by_name = {a.name: a.value for a in e.args} if e.args and e.args[0].name else None
-        values = []
-        for i, (fname, ftype) in enumerate(fields):
-            value = by_name[fname] if by_name is not None else e.args[i].value
-            values.append(self.checked(value, ftype))
+        values = [self.checked(value, ftype) for value, ftype in self.field_args(e)]
         if ref[0] == "variant":
             values.insert(0, _py_name("t", ref[2]))
         return "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
+
+    def field_args(self, e: A.Call) -> list[tuple[A.Expr, Type]]:
+        """A record or variant constructor's arguments, in field order, with the field
+        types (arguments may be given by name or by position)."""
+        ref = self.c.calls[e]
+        fields = (self.sym.record_fields[ref[1]] if ref[0] == "record"
+                  else self.sym.variant_fields[ref[2]])
+        by_name = {a.name: a.value for a in e.args} if e.args and e.args[0].name else None
+        return [(by_name[fname] if by_name is not None else e.args[i].value, ftype)
+                for i, (fname, ftype) in enumerate(fields)]
 
     def def_call(self, name: str, args: list[A.Expr]) -> str:
         s = self.sym
@@ -678,22 +679,30 @@ class Compiler:
             return any(self.needs_check(t, v) for t, v in zip(target.items, items))
         return False
 
+    def range_check(self, e: A.Expr, target: Type) -> tuple[int, int] | bool:
+        """What storing ``e`` in a slot of type ``target`` must check: nothing (False),
+        an int's range ``(lo, hi)``, or every int inside a composite value (True)."""
+        if isinstance(target, IntT) and target.bounded and isinstance(e, A.Int):
+            lo, hi = self.bounds(target)
+            if lo <= e.value <= hi:
+                return False
+        if not self.needs_check(target, self.t(e)):
+            return False
+        return self.bounds(target) if isinstance(target, IntT) else True
+
     def checked(self, e: A.Expr, target: Type) -> str:
         """``e`` compiled for a slot of type ``target``, with a range check if needed."""
         if isinstance(e, A.MapComp) and isinstance(target, MapT):
             return self.map_comp(e, target.value)
         src = self.expr(e)
-        if isinstance(target, IntT) and target.bounded and isinstance(e, A.Int):
-            lo, hi = self.bounds(target)
-            if lo <= e.value <= hi:
-                return src
-        if not self.needs_check(target, self.t(e)):
+        check = self.range_check(e, target)
+        if check is False:
             return src
-        if isinstance(target, IntT):
-            lo, hi = self.bounds(target)
-            return f"_chk({src}, {lo}, {hi}, {self.posid(e.pos)})"
-        name = self.extra("T", repr(self.desc(target)))
-        return f"_deep({src}, {name}, {self.posid(e.pos)})"
+        if check is True:
+            name = self.extra("T", repr(self.desc(target)))
+            return f"_deep({src}, {name}, {self.posid(e.pos)})"
+        lo, hi = check
+        return f"_chk({src}, {lo}, {hi}, {self.posid(e.pos)})"
 
     # ---- statements ----------------------------------------------------------------
     def block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:

@@ -382,18 +382,15 @@ class ArrayCompiler(Compiler):
         if isinstance(e, A.MapComp) and isinstance(target, MapT):
             return self.map_comp_array(e, target.value, m)
         src = self.aexpr(e, m)
-        if isinstance(target, IntT) and target.bounded and isinstance(e, A.Int):
-            lo, hi = self.bounds(target)
-            if lo <= e.value <= hi:
-                return src
-        if not self.needs_check(target, self.t(e)):
+        check = self.range_check(e, target)
+        if check is False:
             return src
-        if isinstance(target, IntT):
-            lo, hi = self.bounds(target)
-            return f"checked({src}, {lo}, {hi}, {m})"
-        if _has_set(target, self.sym):
-            raise Unsupported(f"a range check of a {target} value")
-        return f"deep_checked({src}, {self.adesc(target)}, {m})"
+        if check is True:
+            if _has_set(target, self.sym):
+                raise Unsupported(f"a range check of a {target} value")
+            return f"deep_checked({src}, {self.adesc(target)}, {m})"
+        lo, hi = check
+        return f"checked({src}, {lo}, {hi}, {m})"
 
     def map_comp_array(self, e: A.MapComp, value_t: Type | None, m: str) -> str:
         key_t = self.t(e).key  # type: ignore[union-attr]
@@ -501,10 +498,9 @@ class ArrayCompiler(Compiler):
             if d is None:
                 raise Unsupported(f"'{op}' on sets of unbounded integers")
             a, b = self.aset(e.left, d, m), self.aset(e.right, d, m)
-            if op == "==":
-                return f"equal({a}, {b}, {self.table('T', ('set', d))})"
-            if op == "!=":
-                return f"neg(equal({a}, {b}, {self.table('T', ('set', d))}))"
+            if op in ("==", "!="):
+                out = f"equal({a}, {b}, {self.table('T', ('set', d))})"
+                return out if op == "==" else f"neg({out})"
             if op == "subset":
                 return f"set_subset({a}, {b})"
             raise Unsupported(f"'{op}' on sets outside a set expression")
@@ -543,15 +539,7 @@ class ArrayCompiler(Compiler):
             return f"value({extreme}, {self.table('T', d)})"
         if ref[0] == "def":
             return self.adef_call(ref[1], [a.value for a in e.args], m)
-        if ref[0] == "record":
-            fields = s.record_fields[ref[1]]
-        else:
-            fields = s.variant_fields[ref[2]]
-        by_name = {a.name: a.value for a in e.args} if e.args and e.args[0].name else None
-        values = []
-        for i, (fname, ftype) in enumerate(fields):
-            value = by_name[fname] if by_name is not None else e.args[i].value
-            values.append(self.achecked(value, ftype, m))
+        values = [self.achecked(value, ftype, m) for value, ftype in self.field_args(e)]
         tup = "(" + "".join(f"{v}, " for v in values) + ")"
         if ref[0] == "record":
             return tup
