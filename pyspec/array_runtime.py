@@ -23,7 +23,6 @@ scalar engine, which reports the error with its trace exactly as it always does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from math import prod
 
 import numpy as np
 
@@ -330,18 +329,18 @@ def choose(rows_of: list[np.ndarray], options: list) -> object:
     return out
 
 
-def put(coll: tuple, key: object, value: object, lo: int, m: object, ctx: object) -> tuple:
-    """``coll`` with ``coll[key] = value`` in the rows of ``ctx`` (an ``if`` branch)."""
+def put(coll: tuple, key: object, value: object, lo: int, m: object) -> tuple:
+    """``coll`` with ``coll[key] = value``."""
     n = len(coll)
     if not is_array(key):
         i = int(key) - lo  # type: ignore[call-overload]
         if not 0 <= i < n:
-            fail_if(True, m if ctx is True else both(m, ctx))
+            fail_if(True, m)
             return coll
-        return coll[:i] + (where(ctx, value, coll[i]),) + coll[i + 1:]
+        return coll[:i] + (value,) + coll[i + 1:]
     idx = key.astype(I64) - lo if key.dtype == bool else key - lo  # type: ignore[union-attr]
-    fail_if((idx < 0) | (idx >= n), m if ctx is True else both(m, ctx))
-    return tuple(where(both(ctx, idx == i), value, coll[i]) for i in range(n))
+    fail_if((idx < 0) | (idx >= n), m)
+    return tuple(where(idx == i, value, coll[i]) for i in range(n))
 
 
 # ---- unions ------------------------------------------------------------------------
@@ -391,17 +390,17 @@ def union_field(u: U, where_: dict[int, int], m: object) -> object:
     return out
 
 
-def union_set(u: U, where_: dict[int, int], value: object, m: object, ctx: object) -> U:
+def union_set(u: U, where_: dict[int, int], value: object, m: object) -> U:
     """``u`` with a field replaced (``r with {f: v}``, ``pte'[p].frame = f``)."""
     if not is_array(u.tag) and u.tag not in where_:
-        fail_if(True, m if ctx is True else both(m, ctx))
+        fail_if(True, m)
         return u
     if is_array(u.tag):
-        fail_if(~np.isin(u.tag, list(where_)), m if ctx is True else both(m, ctx))
+        fail_if(~np.isin(u.tag, list(where_)), m)
     f = list(u.f)
     for tag, pos in where_.items():
         row = list(f[tag])
-        row[pos - 1] = where(both(ctx, u.tag == tag), value, row[pos - 1])
+        row[pos - 1] = where(u.tag == tag, value, row[pos - 1])
         f[tag] = tuple(row)
     return U(u.tag, tuple(f))
 
@@ -851,8 +850,3 @@ def restrict(v: object, rows: np.ndarray) -> object:
     if isinstance(v, tuple):
         return tuple(restrict(x, rows) for x in v)
     return v[rows] if is_array(v) else v  # type: ignore[index]
-
-
-def state_count(layout: Layout) -> int:
-    """How many states the layout can represent."""
-    return prod(leaf.radix for leaf in layout.leaves)

@@ -26,7 +26,6 @@ from pyspec import array_runtime
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.compiler import Compiler, _assigned_vars, _forks, _py_name
-from pyspec.errors import ModelConfigError
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.model import Model
 from pyspec.runtime import domain, make_helpers
@@ -313,15 +312,14 @@ class ArrayCompiler(Compiler):
         if isinstance(e, A.WithFields):
             out = self.aexpr(e.operand, m)
             for fname, value, _ in e.updates:
-                out = self.field_update(out, (e, fname), self.t(e.operand), fname,
-                                        self.achecked(value, self.field_type(
-                                            self.t(e.operand), (e, fname)), m), m, "True")
+                ft = self.field_type(self.t(e.operand), (e, fname))
+                out = self.field_update(out, (e, fname), self.achecked(value, ft, m), m)
             return out
         if isinstance(e, A.WithKey):
             mt = self.t(e.operand)
             assert isinstance(mt, MapT)
             return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
-                    f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m}, True)")
+                    f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m})")
         raise Unsupported(f"{type(e).__name__} expressions")
 
     def gather_path(self, e: A.Expr) -> tuple[A.Index, list[int]] | None:
@@ -579,12 +577,12 @@ class ArrayCompiler(Compiler):
         assert isinstance(t, UnionT)
         return self.union_field_type(t, name)
 
-    def field_update(self, base: str, node: object, t: Type, fname: str, value: str, m: str,
-                     ctx: str) -> str:
+    def field_update(self, base: str, node: object, value: str, m: str) -> str:
+        """``base`` with the field ``node`` names replaced by ``value``."""
         ref = self.c.fields[node]
         if ref[0] == "record":
             return f"rec_set({base}, {ref[1]}, {value})"
-        return f"union_set({base}, {self.union_where(ref)}, {value}, {m}, {ctx})"
+        return f"union_set({base}, {self.union_where(ref)}, {value}, {m})"
 
     # ---- sets --------------------------------------------------------------------------
     def elem_desc(self, t: SetT) -> tuple:
@@ -886,10 +884,9 @@ class ArrayCompiler(Compiler):
             value = self.achecked(st.value, t, em)
             for (key, acc, ct), base in zip(reversed(steps), reversed(reads[:-1])):
                 if key == "field":
-                    value = self.field_update(base, acc, ct, acc.name, value, em,  # type: ignore
-                                              "True")
+                    value = self.field_update(base, acc, value, em)
                 elif isinstance(ct, MapT):
-                    value = f"put({base}, {key}, {value}, {self.key_lo(ct)}, {em}, True)"
+                    value = f"put({base}, {key}, {value}, {self.key_lo(ct)}, {em})"
                 else:
                     value = f"rec_set({base}, {key}, {value})"
         if self._ctx != "True":
@@ -1189,16 +1186,3 @@ class ArrayCompiler(Compiler):
             properties=tuple(ns[n] for n in checks["property"]),  # type: ignore[misc]
             source=source,
         )
-
-
-def check_supported(model: Model) -> str | None:
-    """Why the model cannot run as arrays, or None when it can."""
-    try:
-        program_of(model)
-    except Unsupported as exc:
-        return str(exc)
-    except ModelConfigError as exc:
-        return str(exc)
-    return None
-
-
