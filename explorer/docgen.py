@@ -18,8 +18,11 @@ output is the same byte for byte for the same specs (no timings, sorted everythi
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -59,18 +62,37 @@ class SpecRun:
     runs: list[ModelRun]
 
 
-def _check_spec(path: Path, options: Options) -> SpecRun:
-    spec = load_spec(str(path))
-    names = spec.model_names or [None]
-    runs = []
-    for name in names:
-        model = spec.instantiate(name)
-        recorders = [ViewRecorder(model, v) for v in model.views]
-        result = run_model(model, replace(options, observer=Recorders(recorders),
-                                          keep_going=True))
-        views = {r.view.name: r.graph() for r in recorders}
-        runs.append(ModelRun(model.name, result, views))
-    return SpecRun(spec, path.stem, runs)
+def _drawn(name: str | None) -> bool:
+    """Views are drawn per kernel version; an ablation is documented by its verdicts and
+    counterexamples (recording a view needs the one-state-at-a-time engine)."""
+    return name is None or ABLATION.search(name) is None
+
+
+def _check_model(path: str, name: str | None, options: Options) -> ModelRun:
+    """One model of one spec, with its views recorded when they are drawn. A function of
+    plain arguments, so that models can be checked in parallel processes."""
+    model = load_spec(path).instantiate(name)
+    recorders = [ViewRecorder(model, v) for v in model.views] if _drawn(name) else []
+    observer = Recorders(recorders) if recorders else None
+    result = run_model(model, replace(options, observer=observer, keep_going=True))
+    return ModelRun(model.name, result, {r.view.name: r.graph() for r in recorders})
+
+
+def _check_specs(paths: list[Path], options: Options, jobs: int) -> list[SpecRun]:
+    """Every model of every spec, ``jobs`` at a time; results in spec and model order."""
+    specs = [load_spec(str(p)) for p in paths]
+    tasks = [(spec.path, name, options) for spec in specs for name in spec.model_names or [None]]
+    if jobs > 1 and len(tasks) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            runs = list(pool.map(_check_model, *zip(*tasks)))
+    else:
+        runs = [_check_model(*task) for task in tasks]
+    out, i = [], 0
+    for path, spec in zip(paths, specs):
+        n = len(spec.model_names or [None])
+        out.append(SpecRun(spec, path.stem, runs[i:i + n]))
+        i += n
+    return out
 
 
 # ---- diagrams ------------------------------------------------------------------------
@@ -81,7 +103,8 @@ def _slug(text: str) -> str:
 def _write_diagrams(sr: SpecRun, out: Path) -> dict[tuple[str, str], str]:
     """Every diagram of one spec; returns (model, what) -> path relative to docs/."""
     where = out / "diagrams" / sr.stem
-    where.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(where, ignore_errors=True)  # no stale diagram survives a change
+    where.mkdir(parents=True)
     links: dict[tuple[str, str], str] = {}
     spec_file = sr.spec.path
     reference = next((r for r in sr.runs if r.name == REFERENCE_MODEL), None)
@@ -206,6 +229,8 @@ def _views_section(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
         if decl.doc:
             out += [decl.doc, ""]
         for r in sr.runs:
+            if view not in r.views:
+                continue
             drawn = links.get((r.name, f"view:{view}"))
             compared = links.get((r.name, f"compare:{view}"))
             if drawn is None:
@@ -273,28 +298,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="top-level specs (default: spec/kernel/*.cow)")
     parser.add_argument("--out", default=str(ROOT / "docs"), metavar="DIR",
                         help="where model.md and diagrams/ go (default: docs/)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="models checked in parallel (default: one per CPU)")
     args = parser.parse_args(argv)
     paths = [Path(p) for p in args.specs] or sorted((ROOT / "spec" / "kernel").glob("*.cow"))
     out = Path(args.out)
     options = Options(max_memory_mb=default_max_memory_mb())
-    runs: list[SpecRun] = []
+    try:
+        runs = _check_specs(paths, options, max(1, args.jobs))
+    except (SpecError, ModelConfigError) as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
     links: dict[str, dict[tuple[str, str], str]] = {}
     codes: list[int] = []
-    for path in paths:
-        try:
-            sr = _check_spec(path, options)
-        except (SpecError, ModelConfigError) as exc:
-            print(exc.render(), file=sys.stderr)
-            return exc.exit_code
+    for sr in runs:
         for run in sr.runs:
             r = run.result
             failed = [p.name for p in r.properties if p.judgement == "fail"] + [
                 s.name for s in r.scenarios if s.judgement == "fail"]
-            print(f"{path.name} {run.name}: {r.stats.distinct_states:,} distinct, "
+            print(f"{sr.stem}.cow {run.name}: {r.stats.distinct_states:,} distinct, "
                   f"{r.stats.total_states:,} generated, depth {r.stats.depth}, "
                   f"exit {r.exit_code}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
             codes.append(r.exit_code)
-        runs.append(sr)
         links[sr.stem] = _write_diagrams(sr, out)
     if runs:
         (out / "model.md").write_text(render(runs, links), encoding="utf-8")

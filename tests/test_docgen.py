@@ -20,26 +20,39 @@ def _files(out: Path) -> dict[str, bytes]:
 def test_docs_tables_and_diagrams(tmp_path: Path) -> None:
     assert main([str(LOCKS), "--out", str(tmp_path)]) == 0
     text = (tmp_path / "model.md").read_text()
-    assert ("| PinnedExclusive | invariant | holds | [**violated**](diagrams/locks/"
+    assert ("| PinnedExclusive | invariant | [**violated**](diagrams/locks/linux-5.17--"
+            "PinnedExclusive.svg) (expected) | holds | [**violated**](diagrams/locks/"
             "linux-5.19-without-patch-2--PinnedExclusive.svg) (expected) |") in text
-    assert "| PinThenFork | holds | violates PinnedExclusive |" in text
+    assert "| PinThenFork | violates PinnedExclusive | holds | violates PinnedExclusive |" in text
     assert ("| 2 | linux-5.19-without-patch-2 | PinnedExclusive | [PinnedExclusive]"
             "(diagrams/locks/linux-5.19-without-patch-2--PinnedExclusive.svg) |") in text
     assert "Kernel: `kernel/fork.c: dup_mmap` · patch: 2" in text
     assert "  use' = if Patch2 and pinned then Exclusive else Shared\n" in text
     diagrams = tmp_path / "diagrams" / "locks"
-    for name in ("linux-5.19--view-Life", "linux-5.19-without-patch-2--view-Life",
-                 "linux-5.19-without-patch-2-vs-linux-5.19--view-Life",
+    for name in ("linux-5.19--view-Life", "linux-5.17--view-Life",
+                 "linux-5.17-vs-linux-5.19--view-Life",
                  "linux-5.19-without-patch-2--PinnedExclusive"):
         assert (diagrams / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert (diagrams / f"{name}.dot").exists()
+    # Views are drawn per kernel version, not per patch ablation.
+    assert not (diagrams / "linux-5.19-without-patch-2--view-Life.svg").exists()
+    assert "- linux-5.17: [lifecycle](diagrams/locks/linux-5.17--view-Life.svg), [against " \
+        "linux-5.19](diagrams/locks/linux-5.17-vs-linux-5.19--view-Life.svg)" in text
 
 
-def test_docs_are_deterministic(tmp_path: Path) -> None:
+def test_docs_are_deterministic_and_parallel_runs_agree(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    assert main([str(LOCKS), "--out", str(first)]) == 0
-    assert main([str(LOCKS), "--out", str(second)]) == 0
+    assert main([str(LOCKS), "--out", str(first), "-j", "1"]) == 0
+    assert main([str(LOCKS), "--out", str(second), "-j", "2"]) == 0
     assert _files(first) == _files(second)
+
+
+def test_stale_diagrams_are_removed(tmp_path: Path) -> None:
+    stale = tmp_path / "diagrams" / "locks" / "linux-5.19--Gone.svg"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+    assert main([str(LOCKS), "--out", str(tmp_path)]) == 0
+    assert not stale.exists()
 
 
 def test_a_verdict_against_expectation_fails_the_run(tmp_path: Path) -> None:
