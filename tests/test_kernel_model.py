@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,14 @@ BOUND = {
 }
 
 
+@cache
+def _spec(spec: str) -> object:
+    return load(str(KERNEL / f"{spec}.cow"))
+
+
 def _check(job: tuple[str, str]) -> tuple[str, str, Result]:
     spec, model = job
-    result = run_model(instantiate(load(str(KERNEL / f"{spec}.cow")), model, {}),
-                       Options(keep_going=True))
-    return spec, model, result
+    return spec, model, run_model(instantiate(_spec(spec), model, {}), Options(keep_going=True))
 
 
 @pytest.fixture(scope="module")
