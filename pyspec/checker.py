@@ -1202,8 +1202,11 @@ class _Checker:
     # ---- warnings -------------------------------------------------------------------
     def warnings(self) -> None:
         s = self.sym
+        # A library module's definitions serve several specs; only the spec being
+        # checked is told about what it defines and never uses.
+        main_file = self.modules[-1].file if self.modules else None
         for name, d in s.defs.items():
-            if name not in self._used_defs:
+            if name not in self._used_defs and d.pos.file == main_file:
                 self.warn("W501", f"'{name}' is defined but never used", d.pos)
         for name, d in s.actions.items():
             params = dict(s.action_params.get(name, []))

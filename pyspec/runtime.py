@@ -88,9 +88,17 @@ def domain(t: TypeDesc) -> tuple:
     raise TypeError(f"no finite domain for {t!r}")
 
 
+_LABELS: dict[tuple[object, TypeDesc], str] = {}
+
+
 def label(v: object, t: TypeDesc) -> str:
-    """A view label: the value as the spec would write it."""
-    return render(describe(v, t))
+    """A view label: the value as the spec would write it. Views are evaluated for every
+    state, while a view has few distinct labels: each is rendered once."""
+    key = (v, t)
+    text = _LABELS.get(key)
+    if text is None:
+        text = _LABELS[key] = render(describe(v, t))
+    return text
 
 
 # ---- helpers called by generated code ------------------------------------------------

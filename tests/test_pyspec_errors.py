@@ -171,3 +171,11 @@ def test_spec_error_render_counts_errors(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_spec(str(write(tmp_path, HEAD + "action A { x' = y  z' = 1 }\n")))
     assert info.value.render().endswith("2 errors")
+
+
+def test_unused_definitions_of_imported_modules_are_not_reported(tmp_path: Path) -> None:
+    (tmp_path / "lib.cow").write_text("def helper = 3\ndef other = 4\n")
+    spec = spec_of(tmp_path, 'import "lib.cow"\n' + HEAD + "def mine = 1\n"
+                   "action A { x' = helper }\ncheck deadlock off\n")
+    assert [(w.code, w.message) for w in spec.warnings] == [
+        ("W501", "'mine' is defined but never used")]
