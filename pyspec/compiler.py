@@ -567,8 +567,20 @@ class Compiler:
         if d.params is None and not reads:
             self.const_def(name)
             return _py_name("k", name)
+        if not reads:
+            self.pure_def(name)
         parts = [_py_name("v", v) for v in reads] + [self.expr(a) for a in args]
         return f"{_py_name('d', name)}({', '.join(parts)})"
+
+    def pure_def(self, name: str) -> None:
+        """A def of its parameters alone, made callable in ``ns``: constant expressions
+        (a constant def, a range bound) may call it while the module is being compiled."""
+        fn = _py_name("d", name)
+        if fn in self.ns:
+            return
+        d = self.sym.defs[name]
+        params = ", ".join(_py_name("l", p.name) for p in d.params or [])
+        self.ns[fn] = eval(f"lambda {params}: {self.expr(d.body)}", self.ns)  # noqa: S307
 
     def key_src(self, mt: MapT, key: A.Expr) -> str:
         """The tuple index of a map key."""

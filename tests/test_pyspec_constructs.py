@@ -393,3 +393,15 @@ def test_union_field_write_and_tuple_index_assignment(tmp_path: Path) -> None:
     (_, after), = successors_in_words(m, m.initial_states()[0])
     assert after == {"e": Variant("Full", (("count", 1), ("tag", False))),
                      "t": TupV((0, True))}
+
+
+def test_constant_defs_may_call_defs_with_parameters(tmp_path: Path) -> None:
+    m = model_of(tmp_path, """
+        const Patches = {1, 12}
+        def patched(n: int) = n in Patches
+        def Exclusive = patched(12) and not patched(3)
+        def Width = if patched(1) then 3 else 1
+        var x: 0..Width, e: bool
+        init { x = Width  e = Exclusive }
+    """)
+    assert [m.describe_state(s) for s in m.initial_states()] == [{"x": 3, "e": True}]
