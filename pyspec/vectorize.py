@@ -1021,8 +1021,9 @@ class ArrayCompiler(Compiler):
                     self._fail.pop()
                     self.emit("pass", body.pos)
             return
-        if self._ctx != "True":
-            raise Unsupported("a guarded branch inside a conditional branch")
+        # A statement with guards or choices is itself a split, never inside a conditional
+        # update: conditions of updates never reach paths.
+        assert self._ctx == "True"
         for taken, body, binds in self.branch_conds(st, m):
             mm = self.mask_name()
             self.emit(f"{mm} = req({m}, {taken})")
