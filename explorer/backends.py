@@ -5,7 +5,9 @@ its compiler supports, and the scalar engine otherwise, saying why in the result
 when a large spec falls back. Large means: a state type of at least ``AUTO_MIN_STATES``
 values, and a search that does not end within ``AUTO_PROBE_STATES`` states on the scalar
 engine (which costs the array engine a fixed time per BFS level, and kernel models have
-vast state types and few reachable states). Both engines give the same answers; the
+vast state types and few reachable states). Only models made by
+``pyspec.vectorize.instantiate`` (as the command line makes them) have array code; others
+run on the scalar engine. Both engines give the same answers; the
 choice only changes the time. The scalar engine always runs scenarios and searches that
 record diagrams (an observer sees every state).
 """
@@ -20,7 +22,7 @@ from explorer.search import Options, check_scalar
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
 from pyspec.model import Model
-from pyspec.vectorize import ArrayProgram, Unsupported, program_of
+from pyspec.vectorize import ArrayProgram, Unsupported, program_of, spec_of
 
 BACKENDS = ("auto", "scalar", "numpy")
 #: ``auto`` picks the array engine when the state type has at least this many values:
@@ -82,8 +84,8 @@ def choose(model: Model, options: Options) -> tuple[ArrayProgram | None, str | N
             raise ModelConfigError("--backend numpy cannot record diagrams (every state is "
                                    "drawn from the scalar engine); use --backend scalar")
         return None, None
-    if wanted == "auto" and state_space(model) < AUTO_MIN_STATES:
-        return None, None
+    if wanted == "auto" and (state_space(model) < AUTO_MIN_STATES or spec_of(model) is None):
+        return None, None  # small, or a model not made from a spec by instantiate()
     try:
         return program_of(model), None
     except Unsupported as exc:
