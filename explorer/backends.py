@@ -5,9 +5,9 @@ its compiler supports, and the scalar engine otherwise, saying why in the result
 when a large spec falls back. Large means: a state type of at least ``AUTO_MIN_STATES``
 values, and a search that does not end within ``AUTO_PROBE_STATES`` states on the scalar
 engine (which costs the array engine a fixed time per BFS level, and kernel models have
-vast state types and few reachable states). Only models made by
-``pyspec.vectorize.instantiate`` (as the command line makes them) have array code; others
-run on the scalar engine. Both engines give the same answers; the
+vast state types and few reachable states). Only models compiled from a spec file have
+array code; hand-written Python models run on the scalar engine. Both engines give the
+same answers; the
 choice only changes the time. The scalar engine always runs scenarios and searches that
 record diagrams (an observer sees every state).
 """

@@ -143,9 +143,8 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
     from explorer.run import run_model
     from explorer.search import Options
     from pyspec.loader import load_spec
-    from pyspec.vectorize import instantiate
 
-    model = instantiate(load_spec(case["spec"]), case["model"], case["defines"])
+    model = load_spec(case["spec"]).instantiate(case["model"], case["defines"])
     options = Options(max_memory_mb=default_max_memory_mb(), backend=backend, workers=workers)
     rss_before = _rss_bytes()
     result = run_model(model, options)

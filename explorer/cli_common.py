@@ -17,7 +17,6 @@ from explorer.pymodel import PythonSpec
 from explorer.search import Options, Progress
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model
-from pyspec.vectorize import instantiate
 
 
 class SpecLike(Protocol):
@@ -190,7 +189,7 @@ def models_of(
 ) -> list[Model]:
     """``--all-models``: every named model (the spec's defaults when it names none)."""
     names: list[str | None] = list(spec.model_names) if every else [name]
-    return [instantiate(spec, n, defines) for n in names or [None]]
+    return [spec.instantiate(n, defines) for n in names or [None]]
 
 
 class CommandError(Exception):

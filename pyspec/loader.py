@@ -76,7 +76,10 @@ class Spec:
     def instantiate(self, model: str | None = None,
                     defines: dict[str, str] | None = None) -> Model:
         generated = self.compile(model, defines)
-        return load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
+        instance = load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
+        # Where it comes from, for engines that compile the spec their own way (arrays).
+        instance.origin = (self, model, dict(defines or {}))  # type: ignore[attr-defined]
+        return instance
 
 
 def load_generated(generated: Generated, code_file: str) -> Model:

@@ -65,34 +65,21 @@ class ArrayProgram:
     source: str
 
 
-#: Per model made by :func:`instantiate`: its spec, model name and defines.
-_SOURCES: WeakKeyDictionary[Model, tuple[object, str | None, dict[str, str]]] = \
-    WeakKeyDictionary()
 _PROGRAMS: WeakKeyDictionary[Model, ArrayProgram] = WeakKeyDictionary()
 
 
-def instantiate(spec: object, model: str | None = None,
-                defines: dict[str, str] | None = None) -> Model:
-    """``spec.instantiate(model, defines)``, remembering the spec, so that a search can
-    ask for the model's array code (:func:`program_of`) and its symmetry warnings."""
-    instance = spec.instantiate(model, defines)  # type: ignore[attr-defined]
-    if hasattr(spec, "checked"):  # a spec file, not a hand-written Python model
-        _SOURCES[instance] = (spec, model, dict(defines or {}))
-    return instance
-
-
 def spec_of(model: Model) -> object | None:
-    """The spec a model made by :func:`instantiate` comes from."""
-    source = _SOURCES.get(model)
-    return None if source is None else source[0]
+    """The spec a compiled model comes from (``None`` for a hand-written model)."""
+    origin = getattr(model, "origin", None)
+    return None if origin is None else origin[0]
 
 
 def program_of(model: Model) -> ArrayProgram:
-    """The array code of a model made by :func:`instantiate`; raises :class:`Unsupported`
+    """The array code of a model compiled from a spec file; raises :class:`Unsupported`
     for any other model, or a spec the array code cannot express."""
     if model in _PROGRAMS:
         return _PROGRAMS[model]
-    source = _SOURCES.get(model)
+    source = getattr(model, "origin", None)
     if source is None:
         raise Unsupported("the model does not come from a spec file (only compiled specs "
                           "have array code)")

@@ -21,7 +21,6 @@ from explorer.result import Result, Trace
 from explorer.run import run_model
 from explorer.search import Options
 from pyspec.values import Variant, render
-from pyspec.vectorize import instantiate
 
 KERNEL = Path(__file__).resolve().parents[1] / "spec" / "kernel"
 SPECS = ("cow", "hugetlb", "thp", "gupfast")
@@ -52,7 +51,7 @@ def _spec(spec: str) -> object:
 
 def _check(job: tuple[str, str]) -> tuple[str, str, Result]:
     spec, model = job
-    return spec, model, run_model(instantiate(_spec(spec), model, {}), Options(keep_going=True))
+    return spec, model, run_model(_spec(spec).instantiate(model, {}), Options(keep_going=True))
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +281,7 @@ def test_the_paths_of_the_series_happen(results: dict) -> None:
 
 @pytest.mark.parametrize("spec", SPECS)
 def test_the_bound_scenarios_exist_and_name_their_binding(spec: str) -> None:
-    model = instantiate(load(str(KERNEL / f"{spec}.cow")), "linux-5.19", {})
+    model = load(str(KERNEL / f"{spec}.cow")).instantiate("linux-5.19", {})
     bindings = {s.name: [t.args for t in s.tags if t.name == "binding"] for s in model.scenarios}
     for name in BOUND[spec]:
         assert bindings.get(name) == [(name,)], name

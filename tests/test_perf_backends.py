@@ -12,7 +12,6 @@ from explorer.search import Options, check
 from pyspec.errors import SpecError
 from pyspec.loader import load_spec
 from pyspec.model import Model
-from pyspec.vectorize import instantiate
 from tests.pyspec_testing import write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,13 +55,13 @@ OPTION_SETS = [
 def test_examples_agree(path: Path, options: dict) -> None:
     spec = load_spec(str(path))
     for name in spec.model_names or [None]:
-        _, arrays = both_ways(lambda n=name: instantiate(spec, n), **options)
+        _, arrays = both_ways(lambda n=name: spec.instantiate(n), **options)
         assert arrays.stats.backend == "numpy"
 
 
 def test_refcount_agrees_with_the_published_counts() -> None:
     spec = load_spec(str(ROOT / "spec" / "examples" / "refcount.cow"))
-    scalar, arrays = both_ways(lambda: instantiate(spec, None, {"N": "3"}))
+    scalar, arrays = both_ways(lambda: spec.instantiate(None, {"N": "3"}))
     assert (arrays.stats.distinct_states, arrays.stats.total_states, arrays.stats.depth) == \
         (3634, 48664, 7)
 
@@ -77,8 +76,8 @@ def test_kernel_models_agree(path: Path) -> None:
         pytest.skip(f"{path.name} does not load: {exc.diagnostics[0].message}")
     names = spec.model_names or [None]
     for name in names:
-        both_ways(lambda n=name: instantiate(spec, n), keep_going=True, max_depth=5)
-    both_ways(lambda: instantiate(spec, names[-1]), max_states=300)
+        both_ways(lambda n=name: spec.instantiate(n), keep_going=True, max_depth=5)
+    both_ways(lambda: spec.instantiate(names[-1]), max_states=300)
 
 
 # Small specs that exercise each construct the array compiler translates.
@@ -217,13 +216,13 @@ CONSTRUCTS = {
 @pytest.mark.parametrize("options", OPTION_SETS, ids=str)
 def test_constructs_agree(tmp_path: Path, name: str, options: dict) -> None:
     spec = load_spec(str(write(tmp_path, "module M\n" + CONSTRUCTS[name])))
-    scalar, arrays = both_ways(lambda: instantiate(spec), **options)
+    scalar, arrays = both_ways(lambda: spec.instantiate(), **options)
     assert arrays.stats.backend == "numpy" or arrays.error is not None
 
 
 def test_evaluation_error_is_reported_by_the_scalar_engine(tmp_path: Path) -> None:
     spec = load_spec(str(write(tmp_path, "module M\n" + CONSTRUCTS["errors_and_arithmetic"])))
-    scalar, arrays = both_ways(lambda: instantiate(spec))
+    scalar, arrays = both_ways(lambda: spec.instantiate())
     assert arrays.error is not None and "outside its declared range" in arrays.error.message
     assert any("scalar engine" in n for n in arrays.notes)
 
@@ -236,7 +235,7 @@ def test_numpy_backend_refuses_what_it_cannot_run(tmp_path: Path) -> None:
         init { xs = {} }
         action Add(i: 0..2) { xs' = xs | {{i}} }
     """)))
-    model: Model = instantiate(spec)
+    model: Model = spec.instantiate()
     with pytest.raises(ModelConfigError, match="numpy"):
         check(model, Options(backend="numpy", max_states=10))
     auto = check(model, Options(backend="auto", max_states=10))

@@ -12,7 +12,7 @@ import explorer.backend_numpy
 from explorer.fingerprint import SeenSet, collision_probability, first_occurrences
 from explorer.search import Options, check
 from pyspec.loader import load_spec
-from pyspec.vectorize import instantiate, program_of
+from pyspec.vectorize import program_of
 from tests.pyspec_testing import write
 from tests.test_perf_backends import EXAMPLES, summary
 
@@ -43,8 +43,8 @@ WIDE = """
 def test_scalar_fingerprints_change_nothing_but_the_store(path: Path) -> None:
     spec = load_spec(str(path))
     for name in spec.model_names or [None]:
-        whole = check(instantiate(spec, name), Options(backend="scalar", keep_going=True))
-        fps = check(instantiate(spec, name),
+        whole = check(spec.instantiate(name), Options(backend="scalar", keep_going=True))
+        fps = check(spec.instantiate(name),
                     Options(backend="scalar", keep_going=True, fingerprint=True))
         assert summary(fps) == summary(whole)
         assert fps.stats.seen_by == "fingerprint"
@@ -54,11 +54,11 @@ def test_scalar_fingerprints_change_nothing_but_the_store(path: Path) -> None:
 
 def test_wide_states_exact_and_fingerprinted(tmp_path: Path) -> None:
     spec = load_spec(str(write(tmp_path, WIDE)))
-    model = instantiate(spec)
+    model = spec.instantiate()
     assert program_of(model).layout.words == 2
-    scalar = check(instantiate(spec), Options(backend="scalar"))
+    scalar = check(spec.instantiate(), Options(backend="scalar"))
     exact = check(model, Options(backend="numpy"))
-    fps = check(instantiate(spec), Options(backend="numpy", fingerprint=True))
+    fps = check(spec.instantiate(), Options(backend="numpy", fingerprint=True))
     assert summary(exact) == summary(scalar) == summary(fps)
     assert (exact.stats.seen_by, fps.stats.seen_by) == ("state", "fingerprint")
     assert fps.stats.store_bytes < exact.stats.store_bytes
@@ -69,10 +69,10 @@ def test_exact_mode_catches_a_fingerprint_collision(tmp_path: Path,
     """With a fingerprint that collides all the time, exact mode must notice and hand the
     search to the scalar engine, which gets the true answer."""
     spec = load_spec(str(write(tmp_path, WIDE)))
-    scalar = check(instantiate(spec), Options(backend="scalar"))
+    scalar = check(spec.instantiate(), Options(backend="scalar"))
     monkeypatch.setattr(explorer.backend_numpy, "fingerprint",
                         lambda words: words[1] & np.uint64(3))
-    exact = check(instantiate(spec), Options(backend="numpy"))
+    exact = check(spec.instantiate(), Options(backend="numpy"))
     assert summary(exact) == summary(scalar)
     assert any("fingerprint" in n for n in exact.notes)
 

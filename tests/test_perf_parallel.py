@@ -10,7 +10,6 @@ import pytest
 from explorer.result import Result
 from explorer.search import Options, check
 from pyspec.loader import load_spec
-from pyspec.vectorize import instantiate
 from tests.pyspec_testing import write
 from tests.test_perf_backends import CONSTRUCTS, EXAMPLES
 from tests.test_perf_fingerprint import WIDE
@@ -29,8 +28,8 @@ def facts(r: Result) -> dict:
 
 
 def compare(spec: object, workers: int, **options: object) -> tuple[Result, Result]:
-    one = check(instantiate(spec), Options(backend="numpy", **options))
-    many = check(instantiate(spec), Options(backend="numpy", workers=workers, **options))
+    one = check(spec.instantiate(), Options(backend="numpy", **options))
+    many = check(spec.instantiate(), Options(backend="numpy", workers=workers, **options))
     assert facts(many) == facts(one)
     assert many.stats.backend == "numpy" and not many.notes or "symmetry" in many.notes[0]
     return one, many
@@ -39,7 +38,7 @@ def compare(spec: object, workers: int, **options: object) -> tuple[Result, Resu
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_examples_with_two_workers(path: Path) -> None:
     _, many = compare(load_spec(str(path)), 2, keep_going=True)
-    genuine(instantiate(load_spec(str(path))), many)
+    genuine(load_spec(str(path)).instantiate(), many)
 
 
 @pytest.mark.parametrize("text", [LOCK, WIDE, "module M\n" + CONSTRUCTS["sets_and_comprehensions"]],
@@ -47,7 +46,7 @@ def test_examples_with_two_workers(path: Path) -> None:
 def test_three_workers(tmp_path: Path, text: str) -> None:
     spec = load_spec(str(write(tmp_path, text)))
     _, many = compare(spec, 3, keep_going=True)
-    genuine(instantiate(spec), many)
+    genuine(spec.instantiate(), many)
 
 
 def test_refcount_counts_and_first_violation(tmp_path: Path) -> None:
@@ -56,8 +55,8 @@ def test_refcount_counts_and_first_violation(tmp_path: Path) -> None:
     assert (many.stats.distinct_states, many.stats.total_states) == (3634, 48664)
     diehard = load_spec(str(ROOT_REFCOUNT.parent / "diehard.cow"))
     # Stopping at the first violation: the same shortest trace length.
-    one = check(instantiate(diehard), Options(backend="numpy", keep_going=False))
-    many = check(instantiate(diehard), Options(backend="numpy", workers=2, keep_going=False))
+    one = check(diehard.instantiate(), Options(backend="numpy", keep_going=False))
+    many = check(diehard.instantiate(), Options(backend="numpy", workers=2, keep_going=False))
     lengths = [[len(p.trace.steps) for p in r.properties if p.trace] for r in (one, many)]
     assert lengths[0] == lengths[1] == [7]
 

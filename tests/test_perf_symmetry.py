@@ -12,7 +12,6 @@ from explorer.search import Options, _Search, check
 from pyspec.loader import load_spec
 from pyspec.model import Model
 from pyspec.symmetry import Symmetry, symmetric_sets
-from pyspec.vectorize import instantiate
 from tests.pyspec_testing import write
 from tests.test_perf_backends import summary
 
@@ -107,12 +106,12 @@ def genuine(model: Model, result: Result) -> None:
 @pytest.mark.parametrize("backend", ["scalar", "numpy"])
 def test_orbits_match_brute_force(tmp_path: Path, backend: str) -> None:
     spec = load_spec(str(write(tmp_path, LOCK)))
-    model = instantiate(spec)
+    model = spec.instantiate()
     search, states = reachable(model)
     sym = Symmetry(model.var_types, {"Procs": 3})  # type: ignore[attr-defined]
     # Permutations map reachable states to reachable states.
     assert all(sym.permute(s, p) in search.ids for s in states for p in sym.perms)
-    reduced = check(instantiate(spec), Options(backend=backend, keep_going=True))
+    reduced = check(spec.instantiate(), Options(backend=backend, keep_going=True))
     assert reduced.stats.symmetry == ("Procs",)
     assert reduced.stats.distinct_states == orbits(model, states) < len(states)
     assert {p.name: p.verdict for p in reduced.properties} == {
@@ -123,8 +122,8 @@ def test_orbits_match_brute_force(tmp_path: Path, backend: str) -> None:
 def test_both_engines_agree_under_symmetry(tmp_path: Path) -> None:
     spec = load_spec(str(write(tmp_path, LOCK)))
     for options in ({}, {"keep_going": True}, {"keep_going": True, "max_states": 9}):
-        scalar = check(instantiate(spec), Options(backend="scalar", **options))
-        arrays = check(instantiate(spec), Options(backend="numpy", **options))
+        scalar = check(spec.instantiate(), Options(backend="scalar", **options))
+        arrays = check(spec.instantiate(), Options(backend="numpy", **options))
         assert summary(arrays) == summary(scalar)
 
 
@@ -132,7 +131,7 @@ def twophase(tmp_path: Path, rms: int) -> Model:
     text = (ROOT / "spec" / "examples" / "twophase.cow").read_text()
     members = ", ".join(f"r{i}" for i in range(1, rms + 1))
     text = text.replace("const RM = {r1, r2, r3}", f"const RM = symmetric {{{members}}}")
-    return instantiate(load_spec(str(write(tmp_path, text, "twophase.cow"))))
+    return load_spec(str(write(tmp_path, text, "twophase.cow"))).instantiate()
 
 
 def stateright_representative(state: tuple) -> tuple:
@@ -182,8 +181,8 @@ def test_warnings_where_symmetry_does_not_mix(tmp_path: Path) -> None:
         invariant P0First = st[P0] != crit or st[P1] != crit
         property Ordered = forall p in Procs, q in Procs: p < q implies st'[p] == st'[p]
     """)))
-    notes = check(instantiate(spec), Options(max_states=5)).notes
+    notes = check(spec.instantiate(), Options(max_states=5)).notes
     assert any("invariant P0First names P0, P1" in n for n in notes)
     assert any("property Ordered orders the members" in n for n in notes)
-    off = check(instantiate(spec), Options(max_states=5, symmetry=False))
+    off = check(spec.instantiate(), Options(max_states=5, symmetry=False))
     assert off.stats.symmetry == () and not off.notes
