@@ -7,6 +7,7 @@ offending token and the tokens that would have been accepted, in the source's sp
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -22,11 +23,23 @@ from pyspec.model import SourcePos
 MAX_INT_LITERAL = 2**40
 
 
+def _cache_file() -> str | bool:
+    """Where Lark keeps the built parser between runs (it checks the grammar's hash): the
+    user's own cache directory, never a shared temporary one; no cache where it cannot
+    be created."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cowspec"
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    return str(base / "grammar.lark.cache")
+
+
 @cache
 def _lark() -> Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True, start=["start", "expr"])
+                maybe_placeholders=True, start=["start", "expr"], cache=_cache_file())
 
 
 #: How the grammar's terminal names read in an error message.
