@@ -108,10 +108,15 @@ def _write_diagrams(sr: SpecRun, out: Path) -> dict[tuple[str, str], str]:
     links: dict[tuple[str, str], str] = {}
     spec_file = sr.spec.path
     reference = next((r for r in sr.runs if r.name == REFERENCE_MODEL), None)
+    gaps = set() if reference is None else {
+        p.name for p in reference.result.properties if p.verdict == "violated"}
     for run in sr.runs:
+        ablation = ABLATION.search(run.name) is not None
         for p in run.result.properties:
             if p.trace is None or p.verdict != "violated":
                 continue
+            if ablation and p.name in gaps:
+                continue  # the reference's own gap, drawn once for the reference
             path = where / f"{_slug(run.name)}--{_slug(p.name)}.svg"
             write_diagram(property_trace(p, spec_file, run.name), path)
             links[(run.name, p.name)] = str(path.relative_to(out))

@@ -91,16 +91,26 @@ def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph
     g = _digraph("trace", title)
     diffs = changes(trace)
     n = len(trace.steps)
+    # A kernel state has dozens of fields and a trace touches a few: the first state shows
+    # them all, the others only the fields that change somewhere in the trace.
+    moving = {k for diff in diffs[1:] for k in diff}
     for i, (step, diff) in enumerate(zip(trace.steps, diffs, strict=True), 1):
         last_bad = violation and i == n
         head = "state 1 (initial)" if i == 1 else f"state {i}"
         rows = [f'<tr><td colspan="2" bgcolor="{INITIAL_FILL}"><b>{head}</b></td></tr>']
-        for k, v in leaves(step.state).items():
+        fields = leaves(step.state)
+        for k, v in fields.items():
+            if i > 1 and k not in moving:
+                continue
             fill = f' bgcolor="{CHANGED_FILL}"' if i > 1 and k in diff else ""
             rows.append(
                 f'<tr><td align="left"{fill}>{html.escape(k)}</td>'
                 f'<td align="left"{fill}>{html.escape(v)}</td></tr>'
             )
+        hidden = sum(1 for k in fields if k not in moving)
+        if i > 1 and hidden:
+            rows.append(f'<tr><td colspan="2" align="left"><i>{hidden} more fields as in '
+                        "state 1</i></td></tr>")
         table = (
             '<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
             + "".join(rows)

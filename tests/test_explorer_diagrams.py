@@ -208,3 +208,20 @@ def test_state_graph_recorder_counts_duplicate_successors_once_per_label() -> No
     counts = sum(d["count"] for *_, d in recorder.graph.edges(keys=True, data=True))
     initial = len(model.initial_states())
     assert counts == result.stats.total_states - initial
+
+
+def test_trace_nodes_after_the_first_show_only_fields_the_trace_changes(tmp_path) -> None:
+    from explorer.dot import trace_diagram
+    from pyspec.loader import load_spec
+
+    spec = tmp_path / "t.cow"
+    spec.write_text("var x: 0..3, y: 0..3, z: bool\ninit { x = 0  y = 2  z = false }\n"
+                    "action Up { requires x < 3  x' = x + 1 }\n"
+                    "invariant Low = x < 2\n")
+    result = check(load_spec(str(spec)).instantiate(), Options())
+    (low,) = [p for p in result.properties if p.name == "Low"]
+    dot = trace_diagram(low.trace, "t", violation=True).source
+    nodes = {m.group(1): m.group(2) for m in re.finditer(r"^\s*(t\d+) \[label=<(.*)>", dot, re.M)}
+    assert ">y<" in nodes["t1"] and ">z<" in nodes["t1"]
+    assert ">y<" not in nodes["t3"] and ">x<" in nodes["t3"]
+    assert "2 more fields as in state 1" in nodes["t3"]
