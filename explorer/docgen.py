@@ -277,10 +277,8 @@ def render(runs: list[SpecRun], links: dict[str, dict[tuple[str, str], str]]) ->
            "explanation is [kernel-model.md](kernel-model.md).", ""]
     for sr in runs:
         rel = Path(sr.spec.path).resolve()
-        try:
+        if rel.is_relative_to(ROOT):
             rel = rel.relative_to(ROOT)
-        except ValueError:
-            pass
         lk = links[sr.stem]
         out += [f"## {rel}", ""]
         out += ["### Verdicts by model", ""] + _verdict_table(sr, lk)

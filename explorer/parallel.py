@@ -335,14 +335,14 @@ class ParallelSearch(_Search):
         self.count += sum(p.stored for p in phases)
         found = sorted((f[2], w, f) for w, p in enumerate(phases) for f in p.found)
         for _, _, (kind, index, _, parent, position) in found:
-            if (kind if kind != "deadlock" else "deadlock", index) in self.found:
+            if (kind, index) in self.found:
                 continue
             anchor = (parent, position)
             if kind == "reachable":
                 self.found[("reachable", index)] = anchor  # type: ignore[assignment]
                 self.live_reach = [x for x in self.live_reach if x[0] != index]
-            elif self._violated(kind, index, anchor):  # type: ignore[arg-type]
-                pass
+            else:
+                self._violated(kind, index, anchor)  # type: ignore[arg-type]
         if self.count >= self.cap and self.stopped is None:
             self.stopped = "max_states"
 
