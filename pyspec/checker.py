@@ -1151,10 +1151,12 @@ class _Checker:
         """A model's or the command line's value for a constant: same type, constant."""
         s = self.sym
         if name in s.mv_sets:
-            ok = isinstance(value, A.SetLit) and all(isinstance(i, A.Name) for i in value.items)
-            if not ok:
+            names = isinstance(value, A.SetLit) and all(isinstance(i, A.Name)
+                                                        for i in value.items)
+            count = isinstance(value, A.Int) and value.value >= 0
+            if not (names or count):
                 self.err("E104", f"'{name}' is a set of model values: give a set of names such "
-                         "as {P0, P1}", value.pos)
+                         "as {P0, P1}, or how many there are", value.pos)
             return
         ctx = _Ctx(f"the value of '{name}'", reads_vars=False, const_deps=set())
         self.expect(value, s.const_types.get(name, ANY), self.expr(value, {}, ctx),

@@ -255,7 +255,9 @@ class Compiler:
         s = self.sym
         for name in s.mv_sets:
             value = self.overrides.values.get(name)
-            if value is not None:
+            if isinstance(value, A.Int):
+                members = _numbered(s.mv_sets[name], name, value.value)
+            elif value is not None:
                 members = tuple(i.name for i in value.items)  # type: ignore[attr-defined]
             else:
                 members = tuple(s.mv_sets[name])
@@ -1240,6 +1242,18 @@ class Compiler:
 
 
 # ---- helpers -----------------------------------------------------------------------
+def _numbered(default: list[str], set_name: str, n: int) -> tuple[str, ...]:
+    """``n`` model values named like the default ones (``-D Frames=4`` after
+    ``const Frames = {F0, F1, F2}`` gives F0..F3); the set's name numbered otherwise."""
+    found = [re.fullmatch(r"(.*?)(\d+)", m) for m in default]
+    prefixes = {f.group(1) for f in found if f}
+    if default and all(found) and len(prefixes) == 1:
+        prefix = prefixes.pop()
+        start = min(int(f.group(2)) for f in found if f)
+        return tuple(f"{prefix}{start + i}" for i in range(n))
+    return tuple(f"{set_name}{i}" for i in range(n))
+
+
 def _printable(text: str) -> str:
     """Text safe inside a generated comment: no character can end the comment's line."""
     return "".join(c if c.isprintable() else "?" for c in text)

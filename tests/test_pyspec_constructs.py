@@ -405,3 +405,21 @@ def test_constant_defs_may_call_defs_with_parameters(tmp_path: Path) -> None:
         init { x = Width  e = Exclusive }
     """)
     assert [m.describe_state(s) for s in m.initial_states()] == [{"x": 3, "e": True}]
+
+
+def test_a_set_of_model_values_can_be_given_by_its_size(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, """
+        const Frames = {F0, F1}
+        const Odd = {left, right}
+        var f: Frames, o: Odd
+        init {
+          pick p in Odd
+          f = F0
+          o = p
+        }
+        action Move(g: Frames, p: Odd) { f' = g  o' = p }
+    """)
+    m = spec.instantiate(None, {"Frames": "4", "Odd": "3"})
+    assert m.constants["Frames"] == SetV(("F0", "F1", "F2", "F3"))
+    assert m.constants["Odd"] == SetV(("Odd0", "Odd1", "Odd2"))
+    assert explore(m).stats.distinct_states == 4 * 3
