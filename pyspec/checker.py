@@ -158,9 +158,19 @@ class _Checker:
 
     def collect(self) -> None:
         s = self.sym
+        # Declarations that only claim their name and go into one table.
+        tables: dict[type, dict] = {
+            A.RecordDecl: s.records, A.TypeAliasDecl: s.aliases, A.VarDecl: s.vars,
+            A.ActionDecl: s.actions, A.DefDecl: s.defs, A.CheckDecl: s.checks,
+            A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios,
+        }
         for module in self.modules:
             for d in module.decls:
-                if isinstance(d, A.ConstDecl):
+                table = tables.get(type(d))
+                if table is not None:
+                    if self.declare(d.name, d.pos):
+                        table[d.name] = d
+                elif isinstance(d, A.ConstDecl):
                     if self.declare(d.name, d.pos):
                         s.consts[d.name] = d
                         members = self._mv_members(d)
@@ -178,39 +188,18 @@ class _Checker:
                         for m, pos in d.members:
                             if self.declare(m, pos):
                                 s.enum_members[m] = d.name
-                elif isinstance(d, A.RecordDecl):
-                    if self.declare(d.name, d.pos):
-                        s.records[d.name] = d
                 elif isinstance(d, A.UnionDecl):
                     if self.declare(d.name, d.pos):
                         s.unions[d.name] = d
                         for v in d.variants:
                             if self.declare(v.name, v.pos):
                                 s.variants[v.name] = (d.name, v)
-                elif isinstance(d, A.TypeAliasDecl):
-                    if self.declare(d.name, d.pos):
-                        s.aliases[d.name] = d
-                elif isinstance(d, A.VarDecl):
-                    if self.declare(d.name, d.pos):
-                        s.vars[d.name] = d
                 elif isinstance(d, A.InitDecl):
                     if s.init is not None:
                         self.err("E102", f"a second init block (the first is at {s.init.pos})",
                                  d.pos)
                     else:
                         s.init = d
-                elif isinstance(d, A.ActionDecl):
-                    if self.declare(d.name, d.pos):
-                        s.actions[d.name] = d
-                elif isinstance(d, A.DefDecl):
-                    if self.declare(d.name, d.pos):
-                        s.defs[d.name] = d
-                elif isinstance(d, A.CheckDecl):
-                    if self.declare(d.name, d.pos):
-                        s.checks[d.name] = d
-                elif isinstance(d, A.ViewDecl):
-                    if self.declare(d.name, d.pos):
-                        s.views[d.name] = d
                 elif isinstance(d, A.SettingDecl):
                     s.deadlock = d.deadlock
                 elif isinstance(d, A.ModelDecl):
@@ -219,9 +208,6 @@ class _Checker:
                                  f"{s.models[d.name].pos}", d.pos)
                     else:
                         s.models[d.name] = d
-                elif isinstance(d, A.ScenarioDecl):
-                    if self.declare(d.name, d.pos):
-                        s.scenarios[d.name] = d
 
     def _mv_members(self, d: A.ConstDecl) -> list[tuple[str, SourcePos]] | None:
         """A const whose value is a set literal of fresh names declares model values."""
