@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from explorer.fingerprint import collision_probability
+from explorer.fingerprint import StateFingerprint, collision_probability
 from explorer.result import (
     ActionCoverage,
     Coverage,
@@ -201,9 +201,10 @@ class _Search:
         self.backend = "scalar"
         #: What the user should know about how the search ran (a fallback, a warning).
         self.notes: list[str] = []
-        #: Seen states by 64-bit fingerprint (``hash``): a state is kept only until it
-        #: is explored, and traces are replayed.
+        #: Seen states by 64-bit fingerprint (:class:`StateFingerprint`): a state is kept
+        #: only until it is explored, and traces are replayed.
         self.fingerprints = options.fingerprint
+        self.fingerprint_of = StateFingerprint(getattr(model, "var_types", None)).of
         if self.fingerprints and options.observer is not None:
             raise ModelConfigError("--fingerprint keeps no states for diagrams to draw")
         #: Symmetric sets permuted; states are stored canonical (:mod:`pyspec.symmetry`).
@@ -270,7 +271,7 @@ class _Search:
 
     def _store(self, t: State, parent: int, via: int) -> int:
         tid = len(self.states)
-        self.ids[hash(t) if self.fingerprints else t] = tid
+        self.ids[self.fingerprint_of(t) if self.fingerprints else t] = tid
         self.states.append(t)
         self.parent.append(parent)
         self.via.append(via)
@@ -289,7 +290,7 @@ class _Search:
             for i, t in enumerate(inits):
                 self.total += 1
                 c = t if self.symmetry is None else self.symmetry.canonical(t)
-                if (hash(c) if self.fingerprints else c) in self.ids:
+                if (self.fingerprint_of(c) if self.fingerprints else c) in self.ids:
                     continue
                 if self._check_new(-1, None, (), t):
                     return False
@@ -338,6 +339,7 @@ class _Search:
         max_depth = self.options.max_depth
         cap = self.cap
         fingerprints = self.fingerprints
+        fingerprint_of = self.fingerprint_of
         canonical = None if self.symmetry is None else self.symmetry.canonical
         stamp = [-1] * len(enabled)
         gstamp = [-1] * len(group_enabled)
@@ -392,7 +394,7 @@ class _Search:
                         if stop:
                             break
                     c = t if canonical is None else canonical(t)
-                    k = hash(c) if fingerprints else c
+                    k = fingerprint_of(c) if fingerprints else c
                     if k in ids:
                         if observer is not None:
                             observer.edge(sid, s, a, params, ids[k], t)
