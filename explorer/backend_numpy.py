@@ -27,9 +27,9 @@ import numpy as np
 from explorer.fingerprint import Collision, SeenSet, fingerprint, first_occurrences
 from explorer.result import Result
 from explorer.search import Options, RawStep, _Search
-from pyspec.array_runtime import ArrayEvalError, decode, new_batch, successor_words
+from pyspec.codegen.array_runtime import ArrayEvalError, decode, new_batch, successor_words
+from pyspec.codegen.arrays import ArrayProgram
 from pyspec.model import Model
-from pyspec.vectorize import ArrayProgram
 
 U64 = np.uint64
 #: Rows per batch: a row index must fit 16 bits (the row-major sort is a radix sort).

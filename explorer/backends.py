@@ -19,10 +19,10 @@ from dataclasses import replace
 from explorer.result import Result
 from explorer.scenario import ScenarioModel
 from explorer.search import Options, check_scalar
+from pyspec.codegen.arrays import ArrayProgram, Unsupported, program_of, spec_of
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
 from pyspec.model import Model
-from pyspec.vectorize import ArrayProgram, Unsupported, program_of, spec_of
 
 BACKENDS = ("auto", "scalar", "numpy")
 #: ``auto`` picks the array engine when the state type has at least this many values:

@@ -41,9 +41,9 @@ from explorer.backend_numpy import (
 from explorer.fingerprint import _mix, fingerprint, first_occurrences
 from explorer.result import Result
 from explorer.search import Options, RawStep, _Search
-from pyspec.array_runtime import ArrayEvalError
+from pyspec.codegen.array_runtime import ArrayEvalError
+from pyspec.codegen.arrays import ArrayProgram
 from pyspec.model import Model
-from pyspec.vectorize import ArrayProgram
 
 #: The columns of a routed successor, before its packed words: its key, its parent (a
 #: local id of the sender), its place among the parent's successors, its action, and its

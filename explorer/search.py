@@ -140,7 +140,7 @@ def validate_expectations(model: Model) -> None:
 def symmetry_notes(model: Model, sets: tuple[str, ...]) -> list[str]:
     """Where the spec does not mix with symmetry reduction over ``sets``."""
     from pyspec import symmetry
-    from pyspec.vectorize import spec_of
+    from pyspec.codegen.arrays import spec_of
 
     spec = spec_of(model)
     if spec is None:

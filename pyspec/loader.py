@@ -11,7 +11,7 @@ import re
 from pyspec import ast as A
 from pyspec import runtime
 from pyspec.checker import Checked, check, check_override
-from pyspec.compiler import Compiler, Generated, Overrides
+from pyspec.codegen.scalar import Compiler, Generated, Overrides
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
 from pyspec.model import Model
 from pyspec.parser import parse_expr, parse_files

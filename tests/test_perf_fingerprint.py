@@ -11,8 +11,8 @@ import pytest
 import explorer.backend_numpy
 from explorer.fingerprint import SeenSet, collision_probability, first_occurrences
 from explorer.search import Options, check
+from pyspec.codegen.arrays import program_of
 from pyspec.loader import load_spec
-from pyspec.vectorize import program_of
 from tests.pyspec_testing import write
 from tests.test_perf_backends import EXAMPLES, summary
 

@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
-from pyspec import array_runtime
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
-from pyspec.compiler import Compiler, _assigned_vars, _forks, _py_name
+from pyspec.codegen import array_runtime
+from pyspec.codegen.scalar import Compiler, _assigned_vars, _forks, _py_name
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.model import Model
 from pyspec.runtime import domain, make_helpers
