@@ -88,18 +88,12 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
 class _ToAst(Transformer):
     """Builds :mod:`pyspec.ast` nodes. Every method receives the node's position."""
 
-    def __init__(self, file: str, text: str):
+    def __init__(self, file: str):
         super().__init__()
         self.file = file
-        self.text = text
         self.errors: list[Diagnostic] = []
 
     # -- helpers -------------------------------------------------------------------
-    def _parens_after(self, name: Token) -> bool:
-        """Whether ``Name()`` was written with (empty) parentheses, which Lark drops."""
-        end = name.end_pos or 0
-        return self.text[end:end + 200].lstrip().startswith("(")
-
     def _pos(self, meta) -> SourcePos:
         return SourcePos(self.file, getattr(meta, "line", 1), getattr(meta, "column", 1))
 
@@ -109,6 +103,11 @@ class _ToAst(Transformer):
     @staticmethod
     def _present(children: list) -> list:
         return [c for c in children if c is not None]
+
+    @classmethod
+    def _args(cls, children: list) -> list:
+        """A parenthesised argument list of a step or pattern; ``_`` becomes None."""
+        return [None if isinstance(a, _Wildcard) else a for a in cls._present(children)]
 
     # -- top level -----------------------------------------------------------------
     @v_args(meta=True)
@@ -212,12 +211,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def def_decl(self, meta, children):
-        name, *rest = children
-        body = rest.pop()
-        ret = rest.pop()
-        params = [p for p in rest if p is not None]
-        has_parens = bool(params) or self._parens_after(name)
-        return A.DefDecl(str(name), self._pos(meta), params if has_parens else None, ret, body)
+        name, params, ret, body = children
+        return A.DefDecl(str(name), self._pos(meta), params, ret, body)
+
+    def def_params(self, children):
+        return self._present(children)
 
     @v_args(meta=True)
     def check_decl(self, meta, children):
@@ -306,12 +304,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def step(self, meta, children):
-        name, *args = children
-        has_parens = bool(args) and not (len(args) == 1 and args[0] is None)
-        if not has_parens and self._parens_after(name):
-            return A.Step(str(name), [], self._pos(meta))
-        values = [None if isinstance(a, _Wildcard) else a for a in args if a is not None]
-        return A.Step(str(name), values if has_parens else None, self._pos(meta))
+        name, args = children
+        return A.Step(str(name), args, self._pos(meta))
+
+    def step_args(self, children):
+        return self._args(children)
 
     def wildcard(self, _):
         return _Wildcard()
@@ -415,12 +412,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def p_ctor(self, meta, children):
-        name, *args = children
-        has_parens = bool(args) and not (len(args) == 1 and args[0] is None)
-        if not has_parens and self._parens_after(name):
-            return A.Pattern(str(name), [], self._pos(meta))
-        values = [None if isinstance(a, _Wildcard) else a for a in args if a is not None]
-        return A.Pattern(str(name), values if has_parens else None, self._pos(meta))
+        name, args = children
+        return A.Pattern(str(name), args, self._pos(meta))
+
+    def pat_args(self, children):
+        return self._args(children)
 
     @v_args(meta=True)
     def p_wild(self, meta, _):
@@ -675,7 +671,7 @@ def parse_expr(text: str, file: str) -> tuple[A.Expr | None, list[Diagnostic]]:
         tree = _lark().parse(text, start="expr")
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, file, text)]
-    builder = _ToAst(file, text)
+    builder = _ToAst(file)
     expr = builder.transform(tree)
     return expr, builder.errors
 
@@ -686,7 +682,7 @@ def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]
         tree = _lark().parse(text, start="start")
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, file, text)]
-    builder = _ToAst(file, text)
+    builder = _ToAst(file)
     items = builder.transform(tree)
     if not isinstance(items, list):  # pragma: no cover - start always yields a list
         items = [items]

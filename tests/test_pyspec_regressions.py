@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyspec_testing import errors_of, explore, model_of
+from pyspec_testing import errors_of, explore, model_of, spec_of
 
 WITNESS = """
 var x: 0..2
@@ -30,3 +30,25 @@ def test_an_expectation_still_names_a_property(tmp_path: Path) -> None:
     errs = errors_of(tmp_path, WITNESS.replace("expect violated Two", "expect violated Three"))
     assert [e.code for e in errs] == ["E403"]
     assert "'Three' is not an invariant, action property or reachable witness" in errs[0].message
+
+
+def test_empty_parentheses_are_kept_apart_from_none(tmp_path: Path) -> None:
+    """``f()``, ``Step()`` and ``V()`` are written with empty parentheses; the grammar (not
+    a look at the raw text) tells them from ``f``, ``Step`` and ``V``."""
+    spec = spec_of(tmp_path, """
+        union U { V, W(x: 0..1) }
+        var u: U
+        def f() = 1
+        def g = 2
+        init { u = V }
+        action A { match u { V() => u' = W(0)  W(_) => u' = V } }
+        action B(p: 0..1) { requires p == 0; u' = u }
+        scenario S { A() B(_) A; B(0) }
+        """)
+    sym = spec.checked.symbols
+    assert sym.defs["f"].params == [] and sym.defs["g"].params is None
+    steps = sym.scenarios["S"].steps
+    assert [(s.action, s.args) for s in steps[:3]] == [("A", []), ("B", [None]), ("A", None)]
+    arms = sym.actions["A"].body.stmts[0].arms  # type: ignore[attr-defined]
+    assert [[(p.ctor, p.args) for p in pats] for pats, _ in arms] == [[("V", [])],
+                                                                      [("W", [None])]]

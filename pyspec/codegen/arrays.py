@@ -25,7 +25,8 @@ from weakref import WeakKeyDictionary
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.codegen import array_runtime
-from pyspec.codegen.scalar import Compiler, _assigned_vars, _forks, _py_name
+from pyspec.codegen.common import assigned_vars, forks, py_name
+from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.model import Model
 from pyspec.runtime import domain, make_helpers
@@ -251,8 +252,8 @@ class ArrayCompiler(Compiler):
             return self.name(e, m)
         if isinstance(e, A.Primed):
             if self._next_state or not self._primes_are_draft or e.name in self._assigned:
-                return _py_name("n", e.name)
-            return _py_name("v", e.name)
+                return py_name("n", e.name)
+            return py_name("v", e.name)
         if isinstance(e, A.Call):
             return self.acall(e, m)
         if isinstance(e, A.TupleLit):
@@ -280,7 +281,7 @@ class ArrayCompiler(Compiler):
         if isinstance(e, A.Neg):
             return f"(-{self.aexpr(e.operand, m)})"
         if isinstance(e, A.Is):
-            return f"({self.aexpr(e.operand, m)}.tag == {_py_name('t', e.variant)})"
+            return f"({self.aexpr(e.operand, m)}.tag == {py_name('t', e.variant)})"
         gathered = self.gather_path(e)
         if gathered is not None:
             index, path = gathered
@@ -330,9 +331,9 @@ class ArrayCompiler(Compiler):
         ref = self.c.names[e]
         kind = ref[0]
         if kind == "local":
-            return _py_name("l", e.name)
+            return py_name("l", e.name)
         if kind == "var":
-            return _py_name("v", e.name)
+            return py_name("v", e.name)
         if kind == "const":
             t = self.sym.const_types[e.name]
             return self.table("C", self.static_value(self.const_values[e.name], t), e.name)
@@ -340,7 +341,7 @@ class ArrayCompiler(Compiler):
             self.expr(e)  # the model-value checks of the scalar compiler
             return str(self.mv_index[ref[2]])
         if kind == "enum":
-            return _py_name("e", e.name)
+            return py_name("e", e.name)
         if kind == "variant":
             t = UnionT(ref[1])
             tag = [v.name for v in self.sym.unions[ref[1]].variants].index(ref[2])
@@ -382,7 +383,7 @@ class ArrayCompiler(Compiler):
         self.require_finite(key_t, "a map key")
         keys = self.table("D", tuple(array_runtime.from_scalar(k, self.desc(key_t))
                                      for k in self.domain_values(key_t)))
-        name = _py_name("l", e.binder.name)
+        name = py_name("l", e.binder.name)
         value = self.aexpr(e.expr, m) if value_t is None else self.achecked(e.expr, value_t, m)
         return f"tuple({value} for {name} in {keys})"
 
@@ -435,8 +436,8 @@ class ArrayCompiler(Compiler):
         tests = arm_tests(pats, self.c)
         if tests is None:
             return None
-        conds = [f"({subject} == {_py_name('e', name)})" if kind == "enum"
-                 else f"({subject}.tag == {_py_name('t', name)})" for kind, name in tests]
+        conds = [f"({subject} == {py_name('e', name)})" if kind == "enum"
+                 else f"({subject}.tag == {py_name('t', name)})" for kind, name in tests]
         out = conds[0]
         for c in conds[1:]:
             out = f"either({out}, {c})"
@@ -445,8 +446,8 @@ class ArrayCompiler(Compiler):
     def pattern_binds_array(self, pats: list[A.Pattern], subject: str) -> list[tuple[str, str]]:
         if len(pats) != 1 or pats[0].args is None:
             return []
-        tag = _py_name("t", pats[0].ctor)  # type: ignore[arg-type]
-        return [(_py_name("l", a), f"{subject}.f[{tag}][{i}]")
+        tag = py_name("t", pats[0].ctor)  # type: ignore[arg-type]
+        return [(py_name("l", a), f"{subject}.f[{tag}][{i}]")
                 for i, a in enumerate(pats[0].args) if a is not None]
 
     def quant(self, e: A.Quant, m: str) -> str:
@@ -457,7 +458,7 @@ class ArrayCompiler(Compiler):
                 return self.aexpr(e.body, mm)
             b = e.binders[i]
             inner = self.mask_name()
-            name = _py_name("l", b.name)
+            name = py_name("l", b.name)
             return (f"{fn}({mm}, {self.members(b.domain, mm)}, lambda {inner}, {name}: "
                     f"{level(i + 1, inner)})")
 
@@ -540,8 +541,8 @@ class ArrayCompiler(Compiler):
             return self.table("K", self.static_value(value, s.def_types[name]), name)
         params = s.def_params.get(name, [])
         values = [self.achecked(a, t, m) for a, (_, t) in zip(args, params)]
-        parts = [_py_name("v", v) for v in reads] + [m] + values
-        return f"{_py_name('d', name)}({', '.join(parts)})"
+        parts = [py_name("v", v) for v in reads] + [m] + values
+        return f"{py_name('d', name)}({', '.join(parts)})"
 
     # ---- union fields ----------------------------------------------------------------
     def union_where(self, ref: tuple) -> str:
@@ -631,7 +632,7 @@ class ArrayCompiler(Compiler):
             b = e.binder
             cond = self.mask_name()
             return (f"s_filter({m}, {self.members(b.domain, m, d)}, lambda {cond}, "
-                    f"{_py_name('l', b.name)}: {self.aexpr(e.cond, cond)}, {n})")
+                    f"{py_name('l', b.name)}: {self.aexpr(e.cond, cond)}, {n})")
         if isinstance(e, A.SetMap):
             return self.set_map(e, d, m)
         if isinstance(e, A.RangeExpr):
@@ -700,7 +701,7 @@ class ArrayCompiler(Compiler):
             b = e.binders[i]
             inner = self.mask_name()
             return (f"s_gather({mm}, {self.members(b.domain, mm)}, lambda {inner}, "
-                    f"{_py_name('l', b.name)}: {level(i + 1, inner)}, {n})")
+                    f"{py_name('l', b.name)}: {level(i + 1, inner)}, {n})")
 
         return level(0, m)
 
@@ -801,7 +802,7 @@ class ArrayCompiler(Compiler):
                     self.emit(self._fail[-1], st.pos)  # type: ignore[arg-type]
                 m = mm
             elif isinstance(st, A.Let):
-                self.emit(f"{_py_name('l', st.name)} = {self.aexpr(st.value, self.eff(m))}",
+                self.emit(f"{py_name('l', st.name)} = {self.aexpr(st.value, self.eff(m))}",
                           st.pos)
             elif isinstance(st, A.Assign):
                 self.aassign(st, m)
@@ -813,7 +814,7 @@ class ArrayCompiler(Compiler):
                 self.apick(st, rest, m, tail)
                 return
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
-                if not _forks(st):
+                if not forks(st):
                     self.conditional(st, m)
                     continue
                 if not rest:
@@ -842,7 +843,7 @@ class ArrayCompiler(Compiler):
     def aassign(self, st: A.Assign, m: str) -> None:
         lv = st.target
         var_t = self.sym.var_types[lv.var]
-        target = _py_name("n", lv.var)
+        target = py_name("n", lv.var)
         self.comment(st.pos, f"{unparse_lvalue(lv)} = {unparse(st.value)}")
         em = self.eff(m)
         if not lv.path:
@@ -883,7 +884,7 @@ class ArrayCompiler(Compiler):
     def afor(self, st: A.For, m: str) -> None:
         self.comment(st.pos, f"for {st.binder.name} in {unparse(st.binder.domain)}")
         member = self.tmp("c")
-        self.emit(f"for {_py_name('l', st.binder.name)}, {member}, _ in "
+        self.emit(f"for {py_name('l', st.binder.name)}, {member}, _ in "
                   f"{self.members(st.binder.domain, self.eff(m))}:", st.pos)
         with self.indented(), self.context(member):
             start = len(self.lines)
@@ -903,9 +904,6 @@ class ArrayCompiler(Compiler):
         finally:
             self._ctx = saved
 
-    def drafts(self) -> list[str]:
-        return [_py_name("n", v) for v in self.sym.vars if v in self._assigned]
-
     def apick(self, st: A.Pick, rest: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
         b = st.binder
         self.comment(st.pos, f"pick {b.name} in {unparse(b.domain)}")
@@ -914,7 +912,7 @@ class ArrayCompiler(Compiler):
         if drafts:
             self.emit(f"{saved} = ({', '.join(drafts)},)", st.pos)
         member = self.tmp("c")
-        self.emit(f"for {_py_name('l', b.name)}, {member}, _ in {self.members(b.domain, m)}:",
+        self.emit(f"for {py_name('l', b.name)}, {member}, _ in {self.members(b.domain, m)}:",
                   st.pos)
         with self.indented():
             if drafts:
@@ -975,7 +973,7 @@ class ArrayCompiler(Compiler):
         """A branching statement with no guard or choice inside: every branch runs, its
         updates kept only in its own rows."""
         if isinstance(st, A.Either):
-            raise Unsupported("either without requires")  # _forks: always a fork
+            raise Unsupported("either without requires")  # forks: always a fork
         for taken, body, binds in self.branch_conds(st, m):
             self.emit(f"if rows({taken}):")
             with self.indented():
@@ -1032,16 +1030,16 @@ class ArrayCompiler(Compiler):
             reads = sorted(s.def_reads.get(name, ()))
             if d.params is None and not reads:
                 continue
-            params = ([_py_name("v", v) for v in reads] + ["_m"] +
-                      [_py_name("l", p.name) for p in d.params or []])
+            params = ([py_name("v", v) for v in reads] + ["_m"] +
+                      [py_name("l", p.name) for p in d.params or []])
             body = self.def_body(name, d)
             self.emit("")
             self.comment(d.pos, f"def {name}")
-            self.emit(f"def {_py_name('d', name)}({', '.join(params)}):", d.pos)
+            self.emit(f"def {py_name('d', name)}({', '.join(params)}):", d.pos)
             with self.indented():
                 self.emit(f"return {body}", d.body.pos)
             if d.params and not self.partial(d.body):
-                self.emit(f"{_py_name('d', name)} = memo({_py_name('d', name)}, {len(reads)})")
+                self.emit(f"{py_name('d', name)} = memo({py_name('d', name)}, {len(reads)})")
 
     def def_body(self, name: str, d: A.DefDecl) -> str:
         t = self.sym.def_types[name]
@@ -1056,13 +1054,13 @@ class ArrayCompiler(Compiler):
         s = self.sym
         names = []
         for index, (name, d) in enumerate(s.actions.items()):
-            fn = _py_name("a", name)
+            fn = py_name("a", name)
             names.append(fn)
-            self._assigned = _assigned_vars(d.body)
+            self._assigned = assigned_vars(d.body)
             self._primes_are_draft = True
             self.emit("")
             self.comment(d.pos, f"action {name}")
-            self.emit(f"def {fn}({', '.join([_py_name('v', v) for v in s.vars] + ['emit'])}):",
+            self.emit(f"def {fn}({', '.join([py_name('v', v) for v in s.vars] + ['emit'])}):",
                       d.pos)
             with self.indented():
                 self.aaction_body(index, d)
@@ -1078,7 +1076,7 @@ class ArrayCompiler(Compiler):
         assigned = self._assigned
 
         def tail(mm: str) -> None:
-            drafts = ", ".join(f"{i}: {_py_name('n', v)}" for i, v in enumerate(self.sym.vars)
+            drafts = ", ".join(f"{i}: {py_name('n', v)}" for i, v in enumerate(self.sym.vars)
                                if v in assigned)
             self.emit(f"emit({index}, {mm}, {{{drafts}}})")
 
@@ -1096,14 +1094,14 @@ class ArrayCompiler(Compiler):
             if i == len(params):
                 for v in self.sym.vars:
                     if v in assigned:
-                        self.emit(f"{_py_name('n', v)} = {_py_name('v', v)}")
+                        self.emit(f"{py_name('n', v)} = {py_name('v', v)}")
                 self._fail = ["continue" if params else "return"]
                 self.ablock(body, m, tail)
                 return
             pname, ptype = params[i]
             values = self.table("D", tuple(array_runtime.from_scalar(v, self.desc(ptype))
                                            for v in self.domain_values(ptype)))
-            self.emit(f"for {_py_name('l', pname)} in {values}:", d.pos)
+            self.emit(f"for {py_name('l', pname)} in {values}:", d.pos)
             with self.indented():
                 bind(i + 1, m)
 
@@ -1116,13 +1114,13 @@ class ArrayCompiler(Compiler):
         for name, c in s.checks.items():
             self.emit("")
             self.comment(c.pos, f"{c.kind} {name}")
-            state = [_py_name("v", v) for v in s.vars]
+            state = [py_name("v", v) for v in s.vars]
             if c.kind == "property":
-                fn = _py_name("p", name)
+                fn = py_name("p", name)
                 self._next_state = True
-                args = state + [_py_name("n", v) for v in s.vars] + ["_m"]
+                args = state + [py_name("n", v) for v in s.vars] + ["_m"]
             else:
-                fn = _py_name("i", name)
+                fn = py_name("i", name)
                 args = state + ["_m"]
             self.emit(f"def {fn}({', '.join(args)}):", c.pos)
             with self.indented():

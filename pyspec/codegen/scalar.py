@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checker import Checked
+from pyspec.codegen.common import assigned_vars, forks, py_name
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache
 from pyspec.model import SourcePos, Tag
 from pyspec.runtime import SAFE_BUILTINS, describe, make_helpers
@@ -97,12 +98,6 @@ class Overrides:
 
     values: dict[str, A.Expr] = field(default_factory=dict)
     symmetric: set[str] = field(default_factory=set)
-
-
-def _py_name(prefix: str, name: str) -> str:
-    """A generated identifier. Spec names are [A-Za-z_][A-Za-z0-9_]* by the grammar; the
-    prefix keeps them clear of Python keywords, builtins and dunder names."""
-    return f"{prefix}_{name}"
 
 
 class Compiler:
@@ -241,9 +236,9 @@ class Compiler:
     def domain_src(self, t: Type) -> str:
         """An iterable over every value of a finite type, in order."""
         if isinstance(t, EnumT):
-            return _py_name("D", t.name)
+            return py_name("D", t.name)
         if isinstance(t, MVT):
-            return _py_name("D", t.name)
+            return py_name("D", t.name)
         if isinstance(t, BoolT):
             return "(False, True)"
         if isinstance(t, IntT) and t.bounded:
@@ -285,12 +280,12 @@ class Compiler:
                     raise ModelConfigError(f"constant {name} = {value} is outside its declared "
                                            f"range {lo}..{hi}")
             self.const_values[name] = value
-            self.ns[_py_name("c", name)] = value
+            self.ns[py_name("c", name)] = value
 
     def const_def(self, name: str) -> object:
         if name not in self.const_defs:
             self.const_defs[name] = self.evaluate(self.sym.defs[name].body)
-            self.ns[_py_name("k", name)] = self.const_defs[name]
+            self.ns[py_name("k", name)] = self.const_defs[name]
         return self.const_defs[name]
 
     def _const_order(self) -> list[str]:
@@ -325,11 +320,11 @@ class Compiler:
             ref = self.c.names[e]
             kind = ref[0]
             if kind == "local":
-                return self._static.get(e.name) or _py_name("l", e.name)
+                return self._static.get(e.name) or py_name("l", e.name)
             if kind == "var":
-                return _py_name("v", e.name)
+                return py_name("v", e.name)
             if kind == "const":
-                return _py_name("c", e.name)
+                return py_name("c", e.name)
             if kind == "mv":
                 if ref[2] not in self.mv_index or self.mv_members[ref[1]][
                         self.mv_index[ref[2]]] != ref[2]:
@@ -338,25 +333,25 @@ class Compiler:
                         f"{{{', '.join(self.mv_members[ref[1]])}}} in model {self.model_name}",
                         [Diagnostic("E411", f"'{ref[2]}' is not in {ref[1]} in this model",
                                     e.pos)])
-                return _py_name("m", e.name)
+                return py_name("m", e.name)
             if kind == "enum":
-                return _py_name("e", e.name)
+                return py_name("e", e.name)
             if kind == "variant":
-                return _py_name("u", e.name)
+                return py_name("u", e.name)
             if kind == "def":
                 return self.def_call(e.name, [])
             if kind == "typeset":
                 t = ref[1]
                 if isinstance(t, EnumT):
-                    return _py_name("S", t.name)
+                    return py_name("S", t.name)
                 if isinstance(t, MVT):
-                    return _py_name("c", t.name)
+                    return py_name("c", t.name)
                 return f"frozenset({self.domain_src(t)})"
             raise AssertionError(ref)  # pragma: no cover
         if isinstance(e, A.Primed):
             if self._primes_are_draft and e.name not in self._assigned:
-                return _py_name("v", e.name)
-            return _py_name("n", e.name)
+                return py_name("v", e.name)
+            return py_name("n", e.name)
         if isinstance(e, A.Call):
             return self.call(e)
         if isinstance(e, A.TupleLit):
@@ -368,7 +363,7 @@ class Compiler:
             return "frozenset((" + ", ".join(self.expr(i) for i in e.items) + ",))"
         if isinstance(e, A.SetFilter):
             b = e.binder
-            return (f"frozenset({_py_name('l', b.name)} for {_py_name('l', b.name)} in "
+            return (f"frozenset({py_name('l', b.name)} for {py_name('l', b.name)} in "
                     f"{self.iter_src(b.domain, False)} if {self.expr(e.cond)})")
         if isinstance(e, A.SetMap):
             cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
@@ -404,7 +399,7 @@ class Compiler:
         if isinstance(e, A.Is):
             union = self.t(e.operand)
             assert isinstance(union, UnionT)
-            return f"({self.expr(e.operand)}[0] == {_py_name('t', e.variant)})"
+            return f"({self.expr(e.operand)}[0] == {py_name('t', e.variant)})"
         if isinstance(e, A.Field):
             return self.field_read(self.expr(e.operand), e, e.name, e.pos)
         if isinstance(e, A.Index):
@@ -478,7 +473,7 @@ class Compiler:
         items = self.unrolled([(e.binder.name, self.type_values(key_t))], value)
         if items is not None:
             return "(" + "".join(f"{i}, " for i in items).rstrip() + ")"
-        name = _py_name("l", e.binder.name)
+        name = py_name("l", e.binder.name)
         return f"tuple({value()} for {name} in {self.domain_src(key_t)})"
 
     def length(self, t: Type) -> int:
@@ -500,7 +495,7 @@ class Compiler:
         return f"_set({base}, {index}, {value})"
 
     def fors(self, binders: list[A.Binder]) -> str:
-        return " ".join(f"for {_py_name('l', b.name)} in {self.iter_src(b.domain, False)}"
+        return " ".join(f"for {py_name('l', b.name)} in {self.iter_src(b.domain, False)}"
                         for b in binders)
 
     def iter_src(self, domain: A.Expr, ordered: bool) -> str:
@@ -511,7 +506,7 @@ class Compiler:
             if ref[0] == "typeset":
                 return self.domain_src(ref[1])
             if ref[0] == "const" and domain.name in self.sym.mv_sets:
-                return _py_name("D", domain.name)
+                return py_name("D", domain.name)
         if isinstance(domain, A.RangeExpr):
             return f"range({self.expr(domain.lo)}, {self.expr(domain.hi)} + 1)"
         src = self.expr(domain)
@@ -549,7 +544,7 @@ class Compiler:
             return self.def_call(ref[1], [a.value for a in e.args])
         values = [self.checked(value, ftype) for value, ftype in self.field_args(e)]
         if ref[0] == "variant":
-            values.insert(0, _py_name("t", ref[2]))
+            values.insert(0, py_name("t", ref[2]))
         return "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
 
     def field_args(self, e: A.Call) -> list[tuple[A.Expr, Type]]:
@@ -568,20 +563,20 @@ class Compiler:
         reads = sorted(s.def_reads.get(name, ()))
         if d.params is None and not reads:
             self.const_def(name)
-            return _py_name("k", name)
+            return py_name("k", name)
         if not reads:
             self.pure_def(name)
-        parts = [_py_name("v", v) for v in reads] + [self.expr(a) for a in args]
-        return f"{_py_name('d', name)}({', '.join(parts)})"
+        parts = [py_name("v", v) for v in reads] + [self.expr(a) for a in args]
+        return f"{py_name('d', name)}({', '.join(parts)})"
 
     def pure_def(self, name: str) -> None:
         """A def of its parameters alone, made callable in ``ns``: constant expressions
         (a constant def, a range bound) may call it while the module is being compiled."""
-        fn = _py_name("d", name)
+        fn = py_name("d", name)
         if fn in self.ns:
             return
         d = self.sym.defs[name]
-        params = ", ".join(_py_name("l", p.name) for p in d.params or [])
+        params = ", ".join(py_name("l", p.name) for p in d.params or [])
         self.ns[fn] = eval(f"lambda {params}: {self.expr(d.body)}", self.ns)  # noqa: S307
 
     def key_src(self, mt: MapT, key: A.Expr) -> str:
@@ -639,7 +634,7 @@ class Compiler:
         tags = {v.name: i for i, v in enumerate(self.sym.unions[union].variants)}
         table = "{" + ", ".join(f"{tags[v]}: {i}" for v, i in sorted(
             where.items(), key=lambda kv: tags[kv[0]])) + "}"
-        return self.extra("F", table), _py_name("N", union)
+        return self.extra("F", table), py_name("N", union)
 
     def match_expr(self, e: A.MatchExpr) -> str:
         subject_t = self.t(e.subject)
@@ -660,13 +655,13 @@ class Compiler:
         tests = arm_tests(pats, self.c)
         if tests is None:
             return None
-        return " or ".join(f"{m} == {_py_name('e', name)}" if kind == "enum"
-                           else f"{m}[0] == {_py_name('t', name)}" for kind, name in tests)
+        return " or ".join(f"{m} == {py_name('e', name)}" if kind == "enum"
+                           else f"{m}[0] == {py_name('t', name)}" for kind, name in tests)
 
     def pattern_binds(self, pats: list[A.Pattern], m: str) -> list[tuple[str, str]]:
         if len(pats) != 1 or pats[0].args is None:
             return []
-        return [(_py_name("l", a), f"{m}[{i + 1}]") for i, a in enumerate(pats[0].args)
+        return [(py_name("l", a), f"{m}[{i + 1}]") for i, a in enumerate(pats[0].args)
                 if a is not None]
 
     # ---- range checks --------------------------------------------------------------
@@ -742,21 +737,21 @@ class Compiler:
                 with self.indented():
                     self.emit(self._fail[-1], st.pos)
             elif isinstance(st, A.Let):
-                self.emit(f"{_py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
+                self.emit(f"{py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
             elif isinstance(st, A.Assign):
                 self.assign(st)
             elif isinstance(st, A.Skip):
                 continue
             elif isinstance(st, A.For):
                 self.comment(st.pos, f"for {st.binder.name} in {unparse(st.binder.domain)}")
-                self.emit(f"for {_py_name('l', st.binder.name)} in "
+                self.emit(f"for {py_name('l', st.binder.name)} in "
                           f"{self.iter_src(st.binder.domain, True)}:", st.pos)
                 self.suite(st.pos, lambda b=st.body: self.block(b.stmts, _nothing))
             elif isinstance(st, A.Pick):
                 self.pick(st, rest, tail)
                 return
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
-                if not _forks(st):
+                if not forks(st):
                     self.branches(st, _nothing)
                     continue
                 if not rest:
@@ -783,7 +778,7 @@ class Compiler:
                 self.emit("pass", pos)
 
     def drafts(self) -> list[str]:
-        return [_py_name("n", v) for v in self.sym.vars if v in self._assigned]
+        return [py_name("n", v) for v in self.sym.vars if v in self._assigned]
 
     def pick(self, st: A.Pick, rest: list[A.Stmt], tail: Callable[[], None]) -> None:
         b = st.binder
@@ -793,7 +788,7 @@ class Compiler:
         saved = self.tmp("s")
         if drafts:
             self.emit(f"{saved} = ({', '.join(drafts)},)", st.pos)
-        self.emit(f"for {_py_name('l', b.name)} in {self.iter_src(b.domain, True)}:", st.pos)
+        self.emit(f"for {py_name('l', b.name)} in {self.iter_src(b.domain, True)}:", st.pos)
         with self.indented():
             if drafts:
                 self.emit(f"{', '.join(drafts)}, = {saved}", st.pos)
@@ -863,7 +858,7 @@ class Compiler:
         lv = st.target
         s = self.sym
         var_t = s.var_types[lv.var]
-        target = _py_name("n", lv.var)
+        target = py_name("n", lv.var)
         self.comment(st.pos, f"{unparse_lvalue(lv)} = {unparse(st.value)}")
         if not lv.path:
             self.emit(f"{target} = {self.checked(st.value, var_t)}", st.pos)
@@ -912,12 +907,12 @@ class Compiler:
 
     # ---- whole module --------------------------------------------------------------
     def unpack(self, state: str, prefix: str) -> None:
-        names = [_py_name(prefix, v) for v in self.sym.vars]
+        names = [py_name(prefix, v) for v in self.sym.vars]
         if names:
             self.emit(f"{', '.join(names)}, = {state}")
 
     def state_tuple(self, assigned: set[str], init: bool) -> str:
-        parts = [_py_name("n" if (init or v in assigned) else "v", v) for v in self.sym.vars]
+        parts = [py_name("n" if (init or v in assigned) else "v", v) for v in self.sym.vars]
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
     def gen_defs(self) -> None:
@@ -926,11 +921,11 @@ class Compiler:
             reads = sorted(s.def_reads.get(name, ()))
             if d.params is None and not reads:
                 continue
-            params = [_py_name("v", v) for v in reads] + [_py_name("l", p.name)
+            params = [py_name("v", v) for v in reads] + [py_name("l", p.name)
                                                           for p in d.params or []]
             self.emit("")
             self.comment(d.pos, f"def {name}")
-            self.emit(f"def {_py_name('d', name)}({', '.join(params)}):", d.pos)
+            self.emit(f"def {py_name('d', name)}({', '.join(params)}):", d.pos)
             with self.indented():
                 self.emit(f"return {self.expr(d.body)}", d.body.pos)
 
@@ -945,7 +940,7 @@ class Compiler:
                 self._assigned = set(s.vars)
                 self._init_mode = True
                 self._fail = ["return out"]
-                self.emit(" = ".join(_py_name("n", v) for v in s.vars) + " = None")
+                self.emit(" = ".join(py_name("n", v) for v in s.vars) + " = None")
                 self.block(s.init.body.stmts,
                            lambda: self.emit(f"out.append({self.state_tuple(set(), True)})"))
                 self._init_mode = False
@@ -957,14 +952,14 @@ class Compiler:
         s = self.sym
         funcs = []
         for index, (name, d) in enumerate(s.actions.items()):
-            fn = _py_name("a", name)
+            fn = py_name("a", name)
             funcs.append((fn, d))
-            assigned = _assigned_vars(d.body)
+            assigned = assigned_vars(d.body)
             self._assigned = assigned
             self._primes_are_draft = True
             self.emit("")
             self.comment(d.pos, f"action {name}" + (f": {d.doc}" if d.doc else ""))
-            state_params = [_py_name("v", v) for v in s.vars]
+            state_params = [py_name("v", v) for v in s.vars]
             self.emit(f"def {fn}({', '.join(state_params + ['out'])}):", d.pos)
             with self.indented():
                 start = len(self.lines)
@@ -977,7 +972,7 @@ class Compiler:
         with self.indented():
             self.unpack("s", "v")
             self.emit("out = []")
-            args = ", ".join([_py_name("v", v) for v in s.vars] + ["out"])
+            args = ", ".join([py_name("v", v) for v in s.vars] + ["out"])
             for fn, _ in funcs:
                 self.emit(f"{fn}({args})")
             self.emit("return out")
@@ -999,7 +994,7 @@ class Compiler:
         assigned = self._assigned
 
         def tail() -> None:
-            names = [self._static.get(p) or _py_name("l", p) for p, _ in params]
+            names = [self._static.get(p) or py_name("l", p) for p, _ in params]
             ptuple = "(" + "".join(f"{n}, " for n in names).rstrip(" ") + ")"
             self.emit(f"out.append(({index}, {ptuple}, {self.state_tuple(assigned, False)}))")
 
@@ -1028,7 +1023,7 @@ class Compiler:
             if i == len(params):
                 for v in self.sym.vars:
                     if v in assigned:
-                        self.emit(f"{_py_name('n', v)} = {_py_name('v', v)}")
+                        self.emit(f"{py_name('n', v)} = {py_name('v', v)}")
                 self._fail = [None if unroll else "continue" if params else "return"]
                 self.block(body, tail)
             elif unroll:
@@ -1042,7 +1037,7 @@ class Compiler:
                 del self._static[pname]
             else:
                 pname, ptype = params[i]
-                self.emit(f"for {_py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
+                self.emit(f"for {py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
                 with self.indented():
                     bind(i + 1)
             self._indent -= opened
@@ -1055,13 +1050,13 @@ class Compiler:
             self.emit("")
             self.comment(c.pos, f"{c.kind} {name}")
             if c.kind == "property":
-                self.emit(f"def {_py_name('p', name)}(s, t):", c.pos)
+                self.emit(f"def {py_name('p', name)}(s, t):", c.pos)
                 with self.indented():
                     self.unpack("s", "v")
                     self.unpack("t", "n")
                     self.emit(f"return {self.expr(c.body)}", c.body.pos)
             else:
-                self.emit(f"def {_py_name('i', name)}(s):", c.pos)
+                self.emit(f"def {py_name('i', name)}(s):", c.pos)
                 with self.indented():
                     self.unpack("s", "v")
                     self.emit(f"return {self.expr(c.body)}", c.body.pos)
@@ -1069,7 +1064,7 @@ class Compiler:
             self.emit("")
             self.comment(v.pos, f"view {name}")
             tname = self.extra("T", repr(self.desc(self.t(v.body))))
-            self.emit(f"def {_py_name('w', name)}(s):", v.pos)
+            self.emit(f"def {py_name('w', name)}(s):", v.pos)
             with self.indented():
                 self.unpack("s", "v")
                 if v.element is None:
@@ -1078,8 +1073,8 @@ class Compiler:
                     ename, _ = v.element
                     et = s.view_elem_types[name]
                     ename_t = self.extra("T", repr(self.desc(et)))
-                    self.emit(f"return [(label({_py_name('l', ename)}, {ename_t}), "
-                              f"label({self.expr(v.body)}, {tname})) for {_py_name('l', ename)} "
+                    self.emit(f"return [(label({py_name('l', ename)}, {ename_t}), "
+                              f"label({self.expr(v.body)}, {tname})) for {py_name('l', ename)} "
                               f"in {self.domain_src(et)}]", v.body.pos)
 
     def generate(self) -> Generated:
@@ -1097,9 +1092,9 @@ class Compiler:
             self.emit(f"{name} = {src}" + (f"  # {note}" if note else ""))
         for name, value in self.const_values.items():
             if name not in self.mv_members:
-                self.emit(f"{_py_name('c', name)} = {value!r}")
+                self.emit(f"{py_name('c', name)} = {value!r}")
         for name, value in self.const_defs.items():
-            self.emit(f"{_py_name('k', name)} = {value!r}")
+            self.emit(f"{py_name('k', name)} = {value!r}")
         for name, src in self._extra_consts.items():
             self.emit(f"{name} = {src}")
         self.lines += code
@@ -1113,21 +1108,21 @@ class Compiler:
         s = self.sym
         tables = self._tables
         for name, members in self.mv_members.items():
-            tables.append((_py_name("D", name), repr(tuple(range(len(members)))),
+            tables.append((py_name("D", name), repr(tuple(range(len(members)))),
                            ", ".join(members)))
-            tables.append((_py_name("c", name), f"frozenset({_py_name('D', name)})", ""))
-            tables.extend((_py_name("m", m), str(i), "") for i, m in enumerate(members))
+            tables.append((py_name("c", name), f"frozenset({py_name('D', name)})", ""))
+            tables.extend((py_name("m", m), str(i), "") for i, m in enumerate(members))
         for name, d in s.enums.items():
-            tables.append((_py_name("D", name), repr(tuple(range(len(d.members)))),
+            tables.append((py_name("D", name), repr(tuple(range(len(d.members)))),
                            ", ".join(m for m, _ in d.members)))
-            tables.append((_py_name("S", name), f"frozenset({_py_name('D', name)})", ""))
-            tables.extend((_py_name("e", m), str(i), "") for i, (m, _) in enumerate(d.members))
+            tables.append((py_name("S", name), f"frozenset({py_name('D', name)})", ""))
+            tables.extend((py_name("e", m), str(i), "") for i, (m, _) in enumerate(d.members))
         for name, d in s.unions.items():
-            tables.append((_py_name("N", name), repr(tuple(v.name for v in d.variants)), ""))
+            tables.append((py_name("N", name), repr(tuple(v.name for v in d.variants)), ""))
             for i, v in enumerate(d.variants):
-                tables.append((_py_name("t", v.name), str(i), ""))
+                tables.append((py_name("t", v.name), str(i), ""))
                 if not v.fields:
-                    tables.append((_py_name("u", v.name), f"({i},)", ""))
+                    tables.append((py_name("u", v.name), f"({i},)", ""))
         for name, src, _ in tables:
             self.ns[name] = eval(src, self.ns)  # noqa: S307 - our own literals
 
@@ -1163,7 +1158,7 @@ class Compiler:
             self.emit("checks=(")
             with self.indented():
                 for name, c in s.checks.items():
-                    fn = _py_name("p" if c.kind == "property" else "i", name)
+                    fn = py_name("p" if c.kind == "property" else "i", name)
                     self.emit(f"Check({name!r}, {c.kind!r}, {fn}, {c.doc!r}, "
                               f"{_tags(c.annotations)!r}, {_pos_src(c.pos)}),")
             self.emit("),")
@@ -1171,7 +1166,7 @@ class Compiler:
             with self.indented():
                 for name, v in s.views.items():
                     elem = v.element[0] if v.element else None
-                    self.emit(f"View({name!r}, {_py_name('w', name)}, {elem!r}, {v.doc!r}, "
+                    self.emit(f"View({name!r}, {py_name('w', name)}, {elem!r}, {v.doc!r}, "
                               f"{_pos_src(v.pos)}),")
             self.emit("),")
             self.emit("scenarios=(")
@@ -1261,43 +1256,6 @@ def _printable(text: str) -> str:
 
 def _nothing() -> None:
     """The tail of a path that goes on after the statement (nothing to emit here)."""
-
-
-def _forks(st: A.Stmt) -> bool:
-    """Whether a statement can end or split a path (so code after it must be shared)."""
-    if isinstance(st, (A.Requires, A.Pick, A.Either)):
-        return True
-    if isinstance(st, A.IfStmt):
-        blocks = [b for _, b in st.branches] + ([st.orelse] if st.orelse else [])
-        return any(_forks(x) for b in blocks for x in b.stmts)
-    if isinstance(st, A.MatchStmt):
-        return any(_forks(x) for _, b in st.arms for x in b.stmts)
-    return False
-
-
-def _assigned_vars(block: A.Block) -> set[str]:
-    out: set[str] = set()
-
-    def walk(stmts: list[A.Stmt]) -> None:
-        for st in stmts:
-            if isinstance(st, A.Assign):
-                out.add(st.target.var)
-            elif isinstance(st, A.IfStmt):
-                for _, b in st.branches:
-                    walk(b.stmts)
-                if st.orelse:
-                    walk(st.orelse.stmts)
-            elif isinstance(st, A.MatchStmt):
-                for _, b in st.arms:
-                    walk(b.stmts)
-            elif isinstance(st, A.Either):
-                for b in st.branches:
-                    walk(b.stmts)
-            elif isinstance(st, A.For):
-                walk(st.body.stmts)
-
-    walk(block.stmts)
-    return out
 
 
 def _simple(src: str) -> bool:

@@ -1,0 +1,55 @@
+"""Helpers every code generator shares: generated names and what a statement does to a path.
+
+The scalar (:mod:`pyspec.codegen.scalar`), array (:mod:`pyspec.codegen.arrays`) and any
+further generator name spec identifiers the same way and split an action's paths at the
+same statements, so a generated module reads alike whichever engine runs it.
+"""
+
+from __future__ import annotations
+
+from pyspec import ast as A
+
+
+def py_name(prefix: str, name: str) -> str:
+    """A generated identifier. Spec names are [A-Za-z_][A-Za-z0-9_]* by the grammar; the
+    prefix keeps them clear of Python keywords, builtins and dunder names."""
+    return f"{prefix}_{name}"
+
+
+def forks(st: A.Stmt) -> bool:
+    """Whether a statement can end or split a path (so code after it must be shared)."""
+    if isinstance(st, (A.Requires, A.Pick, A.Either)):
+        return True
+    if isinstance(st, A.IfStmt):
+        blocks = [b for _, b in st.branches] + ([st.orelse] if st.orelse else [])
+        return any(forks(x) for b in blocks for x in b.stmts)
+    if isinstance(st, A.MatchStmt):
+        return any(forks(x) for _, b in st.arms for x in b.stmts)
+    return False
+
+
+def assigned_vars(block: A.Block) -> set[str]:
+    """The variables some path through ``block`` assigns (whole or in part): only these
+    get a draft copy of their next-state value."""
+    out: set[str] = set()
+
+    def walk(stmts: list[A.Stmt]) -> None:
+        for st in stmts:
+            if isinstance(st, A.Assign):
+                out.add(st.target.var)
+            elif isinstance(st, A.IfStmt):
+                for _, b in st.branches:
+                    walk(b.stmts)
+                if st.orelse:
+                    walk(st.orelse.stmts)
+            elif isinstance(st, A.MatchStmt):
+                for _, b in st.arms:
+                    walk(b.stmts)
+            elif isinstance(st, A.Either):
+                for b in st.branches:
+                    walk(b.stmts)
+            elif isinstance(st, A.For):
+                walk(st.body.stmts)
+
+    walk(block.stmts)
+    return out
