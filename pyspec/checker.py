@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
+from pyspec import errorcodes as codes
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.model import SourcePos
 from pyspec.types import (
@@ -147,11 +148,11 @@ class _Checker:
     # ---- pass 1: collect ------------------------------------------------------------
     def declare(self, name: str, pos: SourcePos) -> bool:
         if name in BUILTINS:
-            self.err("E102", f"'{name}' is a builtin and cannot be redeclared", pos)
+            self.err(codes.DUPLICATE, f"'{name}' is a builtin and cannot be redeclared", pos)
             return False
         if name in self.global_names:
             first = self.global_names[name]
-            self.err("E102", f"'{name}' is already declared at {first}", pos)
+            self.err(codes.DUPLICATE, f"'{name}' is already declared at {first}", pos)
             return False
         self.global_names[name] = pos
         return True
@@ -180,7 +181,8 @@ class _Checker:
                                 if self.declare(m, pos):
                                     s.mv_members[m] = d.name
                         elif d.symmetric:
-                            self.err("E104", "only a set of model values can be symmetric",
+                            self.err(codes.TYPE_MISMATCH,
+                                     "only a set of model values can be symmetric",
                                      d.pos)
                 elif isinstance(d, A.EnumDecl):
                     if self.declare(d.name, d.pos):
@@ -196,7 +198,8 @@ class _Checker:
                                 s.variants[v.name] = (d.name, v)
                 elif isinstance(d, A.InitDecl):
                     if s.init is not None:
-                        self.err("E102", f"a second init block (the first is at {s.init.pos})",
+                        self.err(codes.DUPLICATE,
+                                 f"a second init block (the first is at {s.init.pos})",
                                  d.pos)
                     else:
                         s.init = d
@@ -204,7 +207,7 @@ class _Checker:
                     s.deadlock = d.deadlock
                 elif isinstance(d, A.ModelDecl):
                     if d.name in s.models:
-                        self.err("E102", f"model '{d.name}' is already declared at "
+                        self.err(codes.DUPLICATE, f"model '{d.name}' is already declared at "
                                  f"{s.models[d.name].pos}", d.pos)
                     else:
                         s.models[d.name] = d
@@ -249,7 +252,8 @@ class _Checker:
             value = self.resolve_type(t.value, visiting)
             if not isinstance(key, (BoolT, EnumT, MVT, AnyT)) and not (
                     isinstance(key, IntT) and key.bounded):
-                self.err("E301", f"a map's key type must be finite (bool, an enum, a set of "
+                self.err(codes.NOT_FINITE,
+                         f"a map's key type must be finite (bool, an enum, a set of "
                          f"model values or a range), not {key}", t.key.pos)
             return MapT(key, value)
         if isinstance(t, A.TSetSyn):
@@ -265,7 +269,7 @@ class _Checker:
         if t.name in s.records or t.name in s.unions:
             kind = "record" if t.name in s.records else "union"
             if t.name in visiting:
-                self.err("E302", f"{kind} '{t.name}' contains itself", t.pos)
+                self.err(codes.CYCLE, f"{kind} '{t.name}' contains itself", t.pos)
                 return ANY
             if kind == "record":
                 self.record_type(t.name, visiting + (t.name,))
@@ -274,17 +278,17 @@ class _Checker:
             return UnionT(t.name)
         if t.name in s.aliases:
             if t.name in visiting:
-                self.err("E302", f"type '{t.name}' is defined in terms of itself", t.pos)
+                self.err(codes.CYCLE, f"type '{t.name}' is defined in terms of itself", t.pos)
                 return ANY
             if t.name not in s.alias_types:
                 s.alias_types[t.name] = self.resolve_type(s.aliases[t.name].type,
                                                           visiting + (t.name,))
             return s.alias_types[t.name]
         if t.name in s.consts:
-            self.err("E106", f"'{t.name}' is a constant, not a set of model values; "
+            self.err(codes.WRONG_KIND, f"'{t.name}' is a constant, not a set of model values; "
                      "use a range or an enum as a type", t.pos)
             return ANY
-        self.err("E101", f"unknown type '{t.name}'", t.pos)
+        self.err(codes.UNKNOWN_NAME, f"unknown type '{t.name}'", t.pos)
         return ANY
 
     def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
@@ -309,7 +313,7 @@ class _Checker:
         out = []
         for f in fields:
             if f.name in seen:
-                self.err("E102", f"field '{f.name}' appears twice in {owner}", f.pos)
+                self.err(codes.DUPLICATE, f"field '{f.name}' appears twice in {owner}", f.pos)
             seen.add(f.name)
             out.append((f.name, self.resolve_type(f.type, visiting)))
         return out
@@ -361,7 +365,8 @@ class _Checker:
             t = self.resolve_type(d.type)
             why = self.finite(t)
             if why:
-                self.err("E301", f"variable '{name}' needs a finite type, and {why} is not "
+                self.err(codes.NOT_FINITE,
+                         f"variable '{name}' needs a finite type, and {why} is not "
                          "finite (use a range such as 0..3)", d.type.pos)
             s.var_types[name] = t
 
@@ -372,7 +377,7 @@ class _Checker:
         state = self._const_state.get(name)
         d = s.consts[name]
         if state == "visiting":
-            self.err("E302", f"constant '{name}' is defined in terms of itself", d.pos)
+            self.err(codes.CYCLE, f"constant '{name}' is defined in terms of itself", d.pos)
             return ANY
         self._const_state[name] = "visiting"
         deps: set[str] = set()
@@ -397,7 +402,7 @@ class _Checker:
     # ---- expressions ----------------------------------------------------------------
     def expect(self, e: A.Expr, want: Type, got: Type, what: str) -> None:
         if not compatible(got, want):
-            self.err("E104", f"{what} should be {want}, not {got}", e.pos)
+            self.err(codes.TYPE_MISMATCH, f"{what} should be {want}, not {got}", e.pos)
 
     def expr(self, e: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type:
         t = self._expr(e, env, ctx)
@@ -416,11 +421,13 @@ class _Checker:
             return self.name(e, env, ctx)
         if isinstance(e, A.Primed):
             if e.name not in s.vars:
-                self.err("E101" if e.name not in self.global_names else "E106",
+                code = codes.WRONG_KIND if e.name in self.global_names else codes.UNKNOWN_NAME
+                self.err(code,
                          f"only a variable can be primed, and '{e.name}' is not one", e.pos)
                 return ANY
             if not ctx.reads_primes:
-                self.err("E205", f"{e.name}' (the next state) can only be read in actions and "
+                self.err(codes.PRIME_OUTSIDE_ACTION,
+                         f"{e.name}' (the next state) can only be read in actions and "
                          f"action properties, not in {ctx.what}", e.pos)
             if ctx.var_reads is not None:
                 ctx.var_reads.add(e.name)
@@ -434,7 +441,8 @@ class _Checker:
             for item in e.items:
                 t = self.expr(item, env, ctx)
                 if not compatible(t, elem):
-                    self.err("E104", f"set elements must have one type: {elem} and {t}",
+                    self.err(codes.TYPE_MISMATCH,
+                             f"set elements must have one type: {elem} and {t}",
                              item.pos)
                 else:
                     elem = join(elem, t)
@@ -491,9 +499,10 @@ class _Checker:
             t = self.expr(e.operand, env, ctx)
             if isinstance(t, UnionT):
                 if e.variant not in s.variants or s.variants[e.variant][0] != t.name:
-                    self.err("E105", f"'{e.variant}' is not a variant of {t.name}", e.pos)
+                    self.err(codes.UNKNOWN_FIELD,
+                             f"'{e.variant}' is not a variant of {t.name}", e.pos)
             elif not isinstance(t, AnyT):
-                self.err("E104", f"'is' needs a union value, not {t}", e.operand.pos)
+                self.err(codes.TYPE_MISMATCH, f"'is' needs a union value, not {t}", e.operand.pos)
             return BOOL
         if isinstance(e, A.Field):
             return self.field_access(e, self.expr(e.operand, env, ctx), e.name, e.pos)
@@ -514,7 +523,7 @@ class _Checker:
 
     def join_branch(self, acc: Type, t: Type, e: A.Expr) -> Type:
         if not compatible(acc, t):
-            self.err("E104", f"branches have different types: {acc} and {t}", e.pos)
+            self.err(codes.TYPE_MISMATCH, f"branches have different types: {acc} and {t}", e.pos)
             return acc
         return join(acc, t)
 
@@ -527,10 +536,12 @@ class _Checker:
         if n in s.vars:
             self.names[e] = ("var", n)
             if ctx.init:
-                self.err("E209", f"init cannot read variable '{n}'; compute the value with "
+                self.err(codes.INIT_READS_STATE,
+                         f"init cannot read variable '{n}'; compute the value with "
                          "let and assign it", e.pos)
             elif not ctx.reads_vars:
-                self.err("E303", f"{ctx.what} must be constant, but reads variable '{n}'", e.pos)
+                self.err(codes.NOT_CONSTANT,
+                         f"{ctx.what} must be constant, but reads variable '{n}'", e.pos)
             if ctx.var_reads is not None:
                 ctx.var_reads.add(n)
             return s.var_types.get(n, ANY)
@@ -548,14 +559,14 @@ class _Checker:
         if n in s.variants:
             union, variant = s.variants[n]
             if variant.fields:
-                self.err("E103", f"variant '{n}' needs {len(variant.fields)} field values: "
+                self.err(codes.ARITY, f"variant '{n}' needs {len(variant.fields)} field values: "
                          f"{n}(...)", e.pos)
             self.names[e] = ("variant", union, n)
             return UnionT(union)
         if n in s.defs:
             d = s.defs[n]
             if d.params is not None:
-                self.err("E103", f"'{n}' takes {len(d.params)} arguments", e.pos)
+                self.err(codes.ARITY, f"'{n}' takes {len(d.params)} arguments", e.pos)
             self.names[e] = ("def", n)
             return self.def_call_type(n, e.pos, ctx)
         if n in s.enums:
@@ -565,7 +576,8 @@ class _Checker:
             t = self.resolve_type(A.TNamedSyn(n, e.pos))
             why = self.finite(t)
             if why:
-                self.err("E301", f"type '{n}' is not finite ({why}), so it cannot be used as "
+                self.err(codes.NOT_FINITE,
+                         f"type '{n}' is not finite ({why}), so it cannot be used as "
                          "a set of values", e.pos)
                 return ANY
             self.names[e] = ("typeset", t)
@@ -573,9 +585,9 @@ class _Checker:
                 ctx.const_deps.update(self._type_const_deps(t))
             return SetT(t)
         if n in self.global_names:
-            self.err("E106", f"'{n}' cannot be used as a value here", e.pos)
+            self.err(codes.WRONG_KIND, f"'{n}' cannot be used as a value here", e.pos)
         else:
-            self.err("E101", f"unknown name '{n}'", e.pos)
+            self.err(codes.UNKNOWN_NAME, f"unknown name '{n}'", e.pos)
         return ANY
 
     def _type_const_deps(self, t: Type) -> set[str]:
@@ -605,19 +617,21 @@ class _Checker:
         s = self.sym
         self._used_defs.add(name)
         if name in self._checking_defs:
-            self.err("E302", f"'{name}' is defined in terms of itself (recursion is not "
+            self.err(codes.CYCLE, f"'{name}' is defined in terms of itself (recursion is not "
                      "allowed; every evaluation must be finite)", pos)
             return ANY
         self.check_def(name)
         reads = s.def_reads.get(name, frozenset())
         if reads and ctx.init:
-            self.err("E209", f"init cannot call '{name}', which reads variables "
+            self.err(codes.INIT_READS_STATE, f"init cannot call '{name}', which reads variables "
                      f"{', '.join(sorted(reads))}", pos)
         elif reads and not ctx.reads_vars:
-            self.err("E303", f"{ctx.what} must be constant, but '{name}' reads variables "
+            self.err(codes.NOT_CONSTANT,
+                     f"{ctx.what} must be constant, but '{name}' reads variables "
                      f"{', '.join(sorted(reads))}", pos)
         elif not ctx.reads_vars and s.defs[name].params is not None:
-            self.err("E303", f"{ctx.what} must be a constant expression and cannot call "
+            self.err(codes.NOT_CONSTANT,
+                     f"{ctx.what} must be a constant expression and cannot call "
                      f"'{name}', a def with parameters", pos)
         if ctx.var_reads is not None:
             ctx.var_reads.update(reads)
@@ -658,7 +672,7 @@ class _Checker:
         if f in BUILTINS:
             self.calls[e] = ("builtin", f)
             if len(e.args) != 1 or e.args[0].name is not None:
-                self.err("E103", f"{f} takes one argument", e.pos)
+                self.err(codes.ARITY, f"{f} takes one argument", e.pos)
                 for a in e.args:
                     self.expr(a.value, env, ctx)
                 return INT if f in ("card", "abs") else ANY
@@ -668,13 +682,14 @@ class _Checker:
                 self.expect(arg, INT, t, "the argument of abs")
                 return INT
             if not isinstance(t, (SetT, AnyT)):
-                self.err("E104", f"{f} needs a set, not {t}", arg.pos)
+                self.err(codes.TYPE_MISMATCH, f"{f} needs a set, not {t}", arg.pos)
                 return INT if f == "card" else ANY
             if f == "card":
                 return INT
             elem = t.elem if isinstance(t, SetT) else ANY
             if not isinstance(elem, ORDERED + (AnyT,)):
-                self.err("E104", f"{f} needs ordered elements (ints, enums or model values), "
+                self.err(codes.TYPE_MISMATCH,
+                         f"{f} needs ordered elements (ints, enums or model values), "
                          f"not {elem}", arg.pos)
             return elem
         if f in s.records:
@@ -694,23 +709,23 @@ class _Checker:
             result = self.def_call_type(f, e.pos, ctx)
             params = s.def_params.get(f, [])
             if d.params is None:
-                self.err("E103", f"'{f}' takes no arguments; write it without parentheses",
+                self.err(codes.ARITY, f"'{f}' takes no arguments; write it without parentheses",
                          e.pos)
             elif len(e.args) != len(params):
-                self.err("E103", f"'{f}' takes {len(params)} argument"
+                self.err(codes.ARITY, f"'{f}' takes {len(params)} argument"
                          f"{'s' if len(params) != 1 else ''}, not {len(e.args)}", e.pos)
             for a, (pname, ptype) in zip(e.args, params):
                 if a.name is not None and a.name != pname:
-                    self.err("E105", f"'{f}' has no parameter '{a.name}' here", a.pos)
+                    self.err(codes.UNKNOWN_FIELD, f"'{f}' has no parameter '{a.name}' here", a.pos)
                 self.expect(a.value, ptype, self.expr(a.value, env, ctx),
                             f"argument '{pname}' of '{f}'")
             for a in e.args[len(params):]:
                 self.expr(a.value, env, ctx)
             return result
         if f in self.global_names:
-            self.err("E106", f"'{f}' cannot be called", e.pos)
+            self.err(codes.WRONG_KIND, f"'{f}' cannot be called", e.pos)
         else:
-            self.err("E101", f"unknown function '{f}'", e.pos)
+            self.err(codes.UNKNOWN_NAME, f"unknown function '{f}'", e.pos)
         for a in e.args:
             self.expr(a.value, env, ctx)
         return ANY
@@ -719,27 +734,28 @@ class _Checker:
                   env: dict[str, Type], ctx: _Ctx) -> None:
         named = [a for a in e.args if a.name is not None]
         if named and len(named) != len(e.args):
-            self.err("E103", f"{what}: give all fields by name or all by position", e.pos)
+            self.err(codes.ARITY, f"{what}: give all fields by name or all by position", e.pos)
         if named:
             by_name = dict(fields)
             given: set[str] = set()
             for a in e.args:
                 assert a.name is not None
                 if a.name not in by_name:
-                    self.err("E105", f"{what} has no field '{a.name}'", a.pos)
+                    self.err(codes.UNKNOWN_FIELD, f"{what} has no field '{a.name}'", a.pos)
                     self.expr(a.value, env, ctx)
                     continue
                 if a.name in given:
-                    self.err("E102", f"field '{a.name}' is given twice", a.pos)
+                    self.err(codes.DUPLICATE, f"field '{a.name}' is given twice", a.pos)
                 given.add(a.name)
                 self.expect(a.value, by_name[a.name], self.expr(a.value, env, ctx),
                             f"field '{a.name}'")
             missing = [n for n, _ in fields if n not in given]
             if missing:
-                self.err("E103", f"{what} needs {', '.join(missing)}", e.pos)
+                self.err(codes.ARITY, f"{what} needs {', '.join(missing)}", e.pos)
             return
         if len(e.args) != len(fields):
-            self.err("E103", f"{what} has {len(fields)} field{'s' if len(fields) != 1 else ''}, "
+            self.err(codes.ARITY,
+                     f"{what} has {len(fields)} field{'s' if len(fields) != 1 else ''}, "
                      f"given {len(e.args)}", e.pos)
         for a, (fname, ftype) in zip(e.args, fields):
             self.expect(a.value, ftype, self.expr(a.value, env, ctx), f"field '{fname}'")
@@ -756,30 +772,33 @@ class _Checker:
             return BOOL
         if op in ("==", "!="):
             if not compatible(lt, rt):
-                self.err("E104", f"cannot compare {lt} with {rt}", e.pos)
+                self.err(codes.TYPE_MISMATCH, f"cannot compare {lt} with {rt}", e.pos)
             return BOOL
         if op in ("<", "<=", ">", ">="):
             if not isinstance(lt, ORDERED + (AnyT,)) or not compatible(lt, rt):
-                self.err("E104", f"'{op}' compares two ints, enums or model values of one "
+                self.err(codes.TYPE_MISMATCH,
+                         f"'{op}' compares two ints, enums or model values of one "
                          f"type, not {lt} and {rt}", e.pos)
             return BOOL
         if op in ("in", "not in"):
             if isinstance(rt, SetT):
                 self.expect(e.left, rt.elem, lt, f"the left side of '{op}'")
             elif not isinstance(rt, AnyT):
-                self.err("E104", f"the right side of '{op}' must be a set, not {rt}",
+                self.err(codes.TYPE_MISMATCH, f"the right side of '{op}' must be a set, not {rt}",
                          e.right.pos)
             return BOOL
         if op == "subset":
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
-                self.err("E104", f"'subset' compares two sets of one type, not {lt} and {rt}",
+                self.err(codes.TYPE_MISMATCH,
+                         f"'subset' compares two sets of one type, not {lt} and {rt}",
                          e.pos)
             return BOOL
         if op in ("|", "&") or (op == "-" and isinstance(lt, SetT)):
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
-                self.err("E104", f"'{op}' combines two sets of one type, not {lt} and {rt}",
+                self.err(codes.TYPE_MISMATCH,
+                         f"'{op}' combines two sets of one type, not {lt} and {rt}",
                          e.pos)
                 return ANY
             return join(lt, rt)
@@ -799,7 +818,7 @@ class _Checker:
                 if fname == name:
                     self.fields[node] = ("record", i)
                     return ftype
-            self.err("E105", f"record {t.name} has no field '{name}'", pos)
+            self.err(codes.UNKNOWN_FIELD, f"record {t.name} has no field '{name}'", pos)
             return ANY
         if isinstance(t, UnionT):
             where: dict[str, int] = {}
@@ -808,17 +827,18 @@ class _Checker:
                 for i, (fname, vt) in enumerate(s.variant_fields.get(v.name, [])):
                     if fname == name:
                         if ftype is not None and not compatible(ftype, vt):
-                            self.err("E104", f"field '{name}' has different types in the "
+                            self.err(codes.TYPE_MISMATCH,
+                                     f"field '{name}' has different types in the "
                                      f"variants of {t.name}", pos)
                         ftype = vt if ftype is None else join(ftype, vt)
                         where[v.name] = i + 1
             if ftype is None:
-                self.err("E105", f"no variant of {t.name} has a field '{name}'", pos)
+                self.err(codes.UNKNOWN_FIELD, f"no variant of {t.name} has a field '{name}'", pos)
                 return ANY
             self.fields[node] = ("union", t.name, where)
             return ftype
         if not isinstance(t, AnyT):
-            self.err("E104", f"'.{name}' needs a record or union value, not {t}", pos)
+            self.err(codes.TYPE_MISMATCH, f"'.{name}' needs a record or union value, not {t}", pos)
         return ANY
 
     def index(self, node: object, t: Type, key: A.Expr, env: dict[str, Type],
@@ -829,12 +849,13 @@ class _Checker:
             return t.value
         if isinstance(t, TupT):
             if not isinstance(key, A.Int) or not 0 <= key.value < len(t.items):
-                self.err("E104", f"a tuple is indexed by an integer literal from 0 to "
+                self.err(codes.TYPE_MISMATCH, f"a tuple is indexed by an integer literal from 0 to "
                          f"{len(t.items) - 1}", key.pos)
                 return ANY
             return t.items[key.value]
         if not isinstance(t, AnyT):
-            self.err("E104", f"cannot index {t}; only maps and tuples can be indexed", key.pos)
+            self.err(codes.TYPE_MISMATCH,
+                     f"cannot index {t}; only maps and tuples can be indexed", key.pos)
         return ANY
 
     def type_set(self, domain: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type | None:
@@ -847,14 +868,16 @@ class _Checker:
                 return t.elem
         if isinstance(domain, A.RangeExpr):
             return IntT(domain.lo, domain.hi)
-        self.err("E106", "a map comprehension ranges over a whole key type: a set of model "
+        self.err(codes.WRONG_KIND,
+                 "a map comprehension ranges over a whole key type: a set of model "
                  "values, an enum, a range type or lo..hi", domain.pos)
         return None
 
     def bind(self, name: str, t: Type, env: dict[str, Type], pos: SourcePos) -> dict[str, Type]:
         if name in env or name in self.global_names:
             where = "" if name in env else f" (declared at {self.global_names[name]})"
-            self.err("E102", f"'{name}' is already defined{where}; choose another name", pos)
+            self.err(codes.DUPLICATE,
+                     f"'{name}' is already defined{where}; choose another name", pos)
         inner = dict(env)
         inner[name] = t
         return inner
@@ -868,7 +891,8 @@ class _Checker:
                 elem = t.elem
             else:
                 if not isinstance(t, AnyT):
-                    self.err("E104", f"'{b.name} in ...' needs a set, not {t}", b.domain.pos)
+                    self.err(codes.TYPE_MISMATCH,
+                             f"'{b.name} in ...' needs a set, not {t}", b.domain.pos)
                 elem = ANY
             inner = self.bind(b.name, elem, inner, b.pos)
         return inner
@@ -883,7 +907,7 @@ class _Checker:
             universe = [m for m, _ in s.enums[subject.name].members]
         else:
             if not isinstance(subject, AnyT):
-                self.err("E104", f"match needs a union or enum value, not {subject}",
+                self.err(codes.TYPE_MISMATCH, f"match needs a union or enum value, not {subject}",
                          getattr(node, "pos", None))
             universe = []
         covered: set[str] = set()
@@ -892,22 +916,24 @@ class _Checker:
             inner = env
             for p in pats:
                 if wildcard:
-                    self.err("E108", "this arm can never match: an earlier arm is '_'", p.pos)
+                    self.err(codes.UNREACHABLE_ARM,
+                             "this arm can never match: an earlier arm is '_'", p.pos)
                 if p.ctor is None:
                     wildcard = True
                     self.patterns[p] = ("wild",)
                     continue
                 if p.ctor not in universe:
                     if universe:
-                        self.err("E109", f"'{p.ctor}' is not a variant of {subject}", p.pos)
+                        self.err(codes.NOT_A_VARIANT,
+                                 f"'{p.ctor}' is not a variant of {subject}", p.pos)
                     continue
                 if p.ctor in covered:
-                    self.err("E108", f"'{p.ctor}' is matched twice", p.pos)
+                    self.err(codes.UNREACHABLE_ARM, f"'{p.ctor}' is matched twice", p.pos)
                 covered.add(p.ctor)
                 if isinstance(subject, EnumT):
                     self.patterns[p] = ("enum", subject.name, p.ctor)
                     if p.args is not None:
-                        self.err("E103", f"enum constant '{p.ctor}' has no fields", p.pos)
+                        self.err(codes.ARITY, f"enum constant '{p.ctor}' has no fields", p.pos)
                     continue
                 assert isinstance(subject, UnionT)
                 self.patterns[p] = ("variant", subject.name, p.ctor)
@@ -915,18 +941,20 @@ class _Checker:
                 if p.args is None:
                     continue
                 if len(p.args) != len(fields):
-                    self.err("E103", f"variant '{p.ctor}' has {len(fields)} field"
+                    self.err(codes.ARITY, f"variant '{p.ctor}' has {len(fields)} field"
                              f"{'s' if len(fields) != 1 else ''}, the pattern binds "
                              f"{len(p.args)}", p.pos)
                 if len(pats) > 1 and any(a is not None for a in p.args):
-                    self.err("E108", "alternative patterns (A | B) cannot bind names", p.pos)
+                    self.err(codes.UNREACHABLE_ARM,
+                             "alternative patterns (A | B) cannot bind names", p.pos)
                 for a, (_, ft) in zip(p.args, fields):
                     if a is not None:
                         inner = self.bind(a, ft, inner, p.pos)
             yield inner
         missing = [u for u in universe if u not in covered]
         if missing and not wildcard:
-            self.err("E107", f"match is not exhaustive: {', '.join(missing)} not handled "
+            self.err(codes.NOT_EXHAUSTIVE,
+                     f"match is not exhaustive: {', '.join(missing)} not handled "
                      "(add arms or '_')", getattr(node, "pos", None))
 
     # ---- statements -----------------------------------------------------------------
@@ -939,7 +967,8 @@ class _Checker:
              in_for: bool) -> dict[str, Type]:
         if isinstance(st, A.Requires):
             if in_for:
-                self.err("E207", "requires cannot appear inside a for loop (a guard belongs "
+                self.err(codes.FORK_IN_FOR,
+                         "requires cannot appear inside a for loop (a guard belongs "
                          "to the whole action)", st.pos)
             self.expect(st.cond, BOOL, self.expr(st.cond, env, ctx), "a guard")
             return env
@@ -974,7 +1003,7 @@ class _Checker:
             return env
         if isinstance(st, A.Either):
             if in_for:
-                self.err("E207", "either cannot appear inside a for loop", st.pos)
+                self.err(codes.FORK_IN_FOR, "either cannot appear inside a for loop", st.pos)
             outs = []
             for body in st.branches:
                 f = flow.copy()
@@ -984,7 +1013,7 @@ class _Checker:
             return env
         if isinstance(st, A.Pick):
             if in_for:
-                self.err("E207", "pick cannot appear inside a for loop", st.pos)
+                self.err(codes.FORK_IN_FOR, "pick cannot appear inside a for loop", st.pos)
             inner = self.binders([st.binder], env, ctx)
             if st.cond is not None:
                 self.expect(st.cond, BOOL, self.expr(st.cond, inner, ctx), "a pick condition")
@@ -1011,19 +1040,22 @@ class _Checker:
         if lv.var not in s.vars:
             if lv.var in env or lv.var in self.global_names:
                 kind = "a local name" if lv.var in env else "not a variable"
-                self.err("E202", f"cannot assign to '{lv.var}': it is {kind}", lv.pos)
+                self.err(codes.NOT_ASSIGNABLE, f"cannot assign to '{lv.var}': it is {kind}", lv.pos)
             else:
-                self.err("E203", f"cannot assign to undeclared variable '{lv.var}'", lv.pos)
+                self.err(codes.UNDECLARED_VARIABLE,
+                         f"cannot assign to undeclared variable '{lv.var}'", lv.pos)
             self.expr(st.value, env, ctx)
             for acc in lv.path:
                 if isinstance(acc, A.IndexAcc):
                     self.expr(acc.key, env, ctx)
             return
         if ctx.init and lv.primed:
-            self.err("E206", f"init assigns the initial state: write '{lv.var} = ...' without "
+            self.err(codes.PRIME_MISPLACED,
+                     f"init assigns the initial state: write '{lv.var} = ...' without "
                      "a prime", lv.pos)
         if not ctx.init and not lv.primed:
-            self.err("E206", f"an action assigns the next state: write '{lv.var}' = ...'",
+            self.err(codes.PRIME_MISPLACED,
+                     f"an action assigns the next state: write '{lv.var}' = ...'",
                      lv.pos)
         t = s.var_types.get(lv.var, ANY)
         for acc in lv.path:
@@ -1038,21 +1070,25 @@ class _Checker:
             A.LValue(lv.var, False, lv.path, lv.pos))
         if not lv.path:
             if whole in flow.may or any(k.startswith(whole + ":") for k in flow.may):
-                self.err("E201", f"'{whole}' is assigned twice on one path through "
+                self.err(codes.ASSIGNED_TWICE, f"'{whole}' is assigned twice on one path through "
                          f"{ctx.what}", lv.pos)
             elif in_for:
-                self.err("E201", f"'{whole}' is assigned whole inside a for loop, once per "
+                self.err(codes.ASSIGNED_TWICE,
+                         f"'{whole}' is assigned whole inside a for loop, once per "
                          "iteration; assign an element, or build the value with a "
                          "comprehension", lv.pos)
         else:
             if ctx.init and whole not in flow.must:
-                self.err("E204", f"init must assign '{whole}' as a whole before it assigns "
+                self.err(codes.INIT_INCOMPLETE,
+                         f"init must assign '{whole}' as a whole before it assigns "
                          "parts of it", lv.pos)
             elif whole in flow.may and not ctx.init:
-                self.err("E201", f"'{whole}' is assigned as a whole and then again in part on "
+                self.err(codes.ASSIGNED_TWICE,
+                         f"'{whole}' is assigned as a whole and then again in part on "
                          f"one path through {ctx.what}", lv.pos)
             elif key in flow.may and not in_for:
-                self.err("E201", f"{unparse_lvalue(lv)} is assigned twice on one path through "
+                self.err(codes.ASSIGNED_TWICE,
+                         f"{unparse_lvalue(lv)} is assigned twice on one path through "
                          f"{ctx.what}", lv.pos)
         flow.may.add(key)
         flow.must.add(key)
@@ -1062,13 +1098,15 @@ class _Checker:
         s = self.sym
         if s.init is None:
             if s.vars:
-                self.err("E204", "the spec declares variables but has no init block", None)
+                self.err(codes.INIT_INCOMPLETE,
+                         "the spec declares variables but has no init block", None)
         else:
             flow = _Flow()
             self.block(s.init.body, {}, _Ctx("init", init=True), flow)
             missing = [v for v in s.vars if v not in flow.must]
             if missing:
-                self.err("E204", f"init does not assign {', '.join(missing)} on every path",
+                self.err(codes.INIT_INCOMPLETE,
+                         f"init does not assign {', '.join(missing)} on every path",
                          s.init.pos)
         for name, d in s.actions.items():
             env: dict[str, Type] = {}
@@ -1077,7 +1115,8 @@ class _Checker:
                 t = self.resolve_type(p.type)
                 why = self.finite(t)
                 if why:
-                    self.err("E301", f"parameter '{p.name}' needs a finite type, and {why} is "
+                    self.err(codes.NOT_FINITE,
+                             f"parameter '{p.name}' needs a finite type, and {why} is "
                              "not finite", p.type.pos)
                 env = self.bind(p.name, t, env, p.pos)
                 params.append((p.name, t))
@@ -1092,7 +1131,8 @@ class _Checker:
                 ename, etype = v.element
                 t = self.resolve_type(etype)
                 if self.finite(t) or isinstance(t, (MapT, SetT, TupT, RecT, UnionT)):
-                    self.err("E301", "a view's element ranges over a finite type of simple "
+                    self.err(codes.NOT_FINITE,
+                             "a view's element ranges over a finite type of simple "
                              "values (an enum, a set of model values, a range, bool)", etype.pos)
                 s.view_elem_types[name] = t
                 env = self.bind(ename, t, env, v.pos)
@@ -1108,29 +1148,32 @@ class _Checker:
                  if c.kind in ("invariant", "property", "reachable")}
         for name, m in s.models.items():
             if m.extends is not None and m.extends not in s.models:
-                self.err("E404", f"model '{name}' extends unknown model '{m.extends}'", m.pos)
+                self.err(codes.UNKNOWN_MODEL,
+                         f"model '{name}' extends unknown model '{m.extends}'", m.pos)
             seen: set[str] = set()
             chain = [name]
             cur = m
             while cur.extends is not None and cur.extends in s.models:
                 if cur.extends in chain:
-                    self.err("E302", f"model '{name}' extends itself through "
+                    self.err(codes.CYCLE, f"model '{name}' extends itself through "
                              f"{' -> '.join(chain + [cur.extends])}", m.pos)
                     break
                 chain.append(cur.extends)
                 cur = s.models[cur.extends]
             for c in m.consts:
                 if c.name not in s.consts:
-                    self.err("E410", f"model '{name}' sets '{c.name}', which is not a constant",
+                    self.err(codes.NOT_A_CONSTANT,
+                             f"model '{name}' sets '{c.name}', which is not a constant",
                              c.pos)
                     continue
                 if c.name in seen:
-                    self.err("E201", f"model '{name}' sets '{c.name}' twice", c.pos)
+                    self.err(codes.ASSIGNED_TWICE, f"model '{name}' sets '{c.name}' twice", c.pos)
                 seen.add(c.name)
                 self.check_override(c.name, c.value)
             for pname, pos in m.expect_violated + m.expect_holds:
                 if pname not in props:
-                    self.err("E403", f"'{pname}' is not an invariant, action property or "
+                    self.err(codes.NOT_A_PROPERTY,
+                             f"'{pname}' is not an invariant, action property or "
                              "reachable witness", pos)
 
     def check_override(self, name: str, value: A.Expr) -> None:
@@ -1141,7 +1184,8 @@ class _Checker:
                                                         for i in value.items)
             count = isinstance(value, A.Int) and value.value >= 0
             if not (names or count):
-                self.err("E104", f"'{name}' is a set of model values: give a set of names such "
+                self.err(codes.TYPE_MISMATCH,
+                         f"'{name}' is a set of model values: give a set of names such "
                          "as {P0, P1}, or how many there are", value.pos)
             return
         ctx = _Ctx(f"the value of '{name}'", reads_vars=False, const_deps=set())
@@ -1153,16 +1197,18 @@ class _Checker:
         props = {n for n, c in s.checks.items() if c.kind in ("invariant", "property")}
         for name, sc in s.scenarios.items():
             if not sc.steps:
-                self.err("E402", f"scenario '{name}' has no steps", sc.pos)
+                self.err(codes.STEP_ARITY, f"scenario '{name}' has no steps", sc.pos)
             for step in sc.steps:
                 if step.action not in s.actions:
-                    self.err("E401", f"unknown action '{step.action}' in scenario '{name}'",
+                    self.err(codes.UNKNOWN_ACTION,
+                             f"unknown action '{step.action}' in scenario '{name}'",
                              step.pos)
                     continue
                 params = s.action_params.get(step.action, [])
                 args = step.args if step.args is not None else [None] * len(params)
                 if len(args) != len(params):
-                    self.err("E402", f"action '{step.action}' takes {len(params)} parameter"
+                    self.err(codes.STEP_ARITY,
+                             f"action '{step.action}' takes {len(params)} parameter"
                              f"{'s' if len(params) != 1 else ''}, the step gives {len(args)}",
                              step.pos)
                     continue
@@ -1176,14 +1222,16 @@ class _Checker:
             for ex in sc.expects:
                 for pname, pos in ex.violated:
                     if pname not in props:
-                        self.err("E403", f"'{pname}' is not an invariant or action property",
+                        self.err(codes.NOT_A_PROPERTY,
+                                 f"'{pname}' is not an invariant or action property",
                                  pos)
                 for mname, pos in ex.models:
                     if mname not in s.models:
-                        self.err("E404", f"unknown model '{mname}'", pos)
+                        self.err(codes.UNKNOWN_MODEL, f"unknown model '{mname}'", pos)
                 if not ex.models:
                     if seen_default:
-                        self.err("E201", f"scenario '{name}' has two expectations for all "
+                        self.err(codes.ASSIGNED_TWICE,
+                                 f"scenario '{name}' has two expectations for all "
                                  "models", ex.pos)
                     seen_default = True
 
@@ -1195,7 +1243,7 @@ class _Checker:
         main_file = self.modules[-1].file if self.modules else None
         for name, d in s.defs.items():
             if name not in self._used_defs and d.pos.file == main_file:
-                self.warn("W501", f"'{name}' is defined but never used", d.pos)
+                self.warn(codes.UNUSED_DEF, f"'{name}' is defined but never used", d.pos)
         for name, d in s.actions.items():
             params = dict(s.action_params.get(name, []))
             for st in d.body.stmts:
@@ -1204,7 +1252,8 @@ class _Checker:
                 for conj in _conjuncts(st.cond):
                     why = self.never_true(conj, params)
                     if why:
-                        self.warn("W502", f"action '{name}' can never be enabled: {why}",
+                        self.warn(codes.NEVER_ENABLED,
+                                  f"action '{name}' can never be enabled: {why}",
                                   conj.pos)
 
     def never_true(self, e: A.Expr, params: dict[str, Type]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from pyspec import ast as A
+from pyspec import errorcodes as codes
 from pyspec import runtime
 from pyspec.checker import Checked, check, check_override
 from pyspec.codegen.scalar import Compiler, Generated, Overrides
@@ -70,7 +71,7 @@ class Spec:
         try:
             return Compiler(self.checked, name, overrides, self.sources).generate()
         except RecursionError:
-            raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to "
+            raise SpecError([Diagnostic(codes.TOO_DEEP, "the spec nests expressions too deeply to "
                                         "compile", None)]) from None
 
     def instantiate(self, model: str | None = None,
@@ -97,7 +98,7 @@ def load_generated(generated: Generated, code_file: str) -> Model:
         # syntax error in generated code is a compiler bug and must surface as one.
         if isinstance(exc, SyntaxError) and "nested" not in str(exc):
             raise
-        raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to "
+        raise SpecError([Diagnostic(codes.TOO_DEEP, "the spec nests expressions too deeply to "
                                     "compile", None)]) from None
     exec(code, namespace)  # noqa: S102 - generated from a checked spec; see compiler.py
     model = namespace["MODEL"]
@@ -118,7 +119,8 @@ def load_spec(path: str) -> Spec:
             raise SpecError(diags)
         checked = check(modules, sources)
     except RecursionError:
-        raise SpecError([Diagnostic("E005", "the spec nests expressions too deeply to parse",
+        raise SpecError([Diagnostic(codes.TOO_DEEP,
+                                    "the spec nests expressions too deeply to parse",
                                     None)]) from None
     diags += checked.diagnostics
     if any(d.severity == "error" for d in diags):

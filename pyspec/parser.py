@@ -15,6 +15,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from pyspec import ast as A
+from pyspec import errorcodes as codes
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.model import SourcePos
 
@@ -82,7 +83,7 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
         message = str(err).splitlines()[0]
     lines = text.splitlines()
     src = lines[line - 1] if 1 <= line <= len(lines) else None
-    return Diagnostic("E001", message, SourcePos(file, line, col), source_line=src)
+    return Diagnostic(codes.SYNTAX, message, SourcePos(file, line, col), source_line=src)
 
 
 class _ToAst(Transformer):
@@ -148,7 +149,8 @@ class _ToAst(Transformer):
         value = int(str(tok).replace("_", ""))
         if value > MAX_INT_LITERAL:
             self.errors.append(Diagnostic(
-                "E003", f"integer literal {value} is too large (at most {MAX_INT_LITERAL})",
+                codes.INT_TOO_LARGE,
+                f"integer literal {value} is too large (at most {MAX_INT_LITERAL})",
                 self._tpos(tok)))
             return 0
         return value
@@ -499,7 +501,7 @@ class _ToAst(Transformer):
         head, cond = children
         if not (isinstance(head, A.BinOp) and head.op == "in" and isinstance(head.left, A.Name)):
             self.errors.append(Diagnostic(
-                "E001", "a set filter reads {x in S where condition}", self._pos(meta)))
+                codes.SYNTAX, "a set filter reads {x in S where condition}", self._pos(meta)))
             return A.SetLit([], self._pos(meta))
         binder = A.Binder(head.left.name, head.right, head.left.pos)
         return A.SetFilter(binder, cond, self._pos(meta))
@@ -730,7 +732,7 @@ def parse_files(path: str, sources: SourceCache) -> tuple[list[A.Module], list[D
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            diags.append(Diagnostic("E004", f"cannot read {p}: {reason}", origin,
+            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, f"cannot read {p}: {reason}", origin,
                                     source_line=sources.line(origin)))
             return
         file = str(p)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,13 @@ def test_unused_definitions_of_imported_modules_are_not_reported(tmp_path: Path)
                    "action A { x' = helper }\ncheck deadlock off\n")
     assert [(w.code, w.message) for w in spec.warnings] == [
         ("W501", "'mine' is defined but never used")]
+
+
+def test_every_error_code_is_documented_once() -> None:
+    """pyspec.errorcodes and docs/language.md's table name the same codes."""
+    from pyspec import errorcodes
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text()
+    table = re.findall(r"^\| ([EW]\d{3}) \|", docs, flags=re.MULTILINE)
+    assert sorted(table) == sorted(errorcodes.ALL.values())
+    assert len(set(errorcodes.ALL.values())) == len(errorcodes.ALL)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
+from pyspec import errorcodes as codes
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checker import Checked
 from pyspec.codegen.common import assigned_vars, forks, py_name
@@ -191,7 +192,7 @@ class Compiler:
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             raise ModelConfigError(f"cannot evaluate {unparse(e)} for model "
                                    f"{self.model_name}: {message}",
-                                   [Diagnostic("E900", message, e.pos)]) from None
+                                   [Diagnostic(codes.EVALUATION, message, e.pos)]) from None
 
     def bounds(self, t: IntT) -> tuple[int, int]:
         assert t.lo is not None and t.hi is not None
@@ -201,7 +202,7 @@ class Compiler:
             if not isinstance(lo, int) or not isinstance(hi, int) or lo > hi:
                 raise ModelConfigError(
                     f"the range {unparse(t.lo)}..{unparse(t.hi)} is empty in model "
-                    f"{self.model_name} ({lo}..{hi})", [Diagnostic("E304", "empty range",
+                    f"{self.model_name} ({lo}..{hi})", [Diagnostic(codes.EMPTY_RANGE, "empty range",
                                                                    t.lo.pos)])
             self._bounds[key] = (lo, hi)
         return self._bounds[key]
@@ -331,7 +332,8 @@ class Compiler:
                     raise ModelConfigError(
                         f"model value '{ref[2]}' is not in {ref[1]} = "
                         f"{{{', '.join(self.mv_members[ref[1]])}}} in model {self.model_name}",
-                        [Diagnostic("E411", f"'{ref[2]}' is not in {ref[1]} in this model",
+                        [Diagnostic(codes.MISSING_MODEL_VALUE,
+                                    f"'{ref[2]}' is not in {ref[1]} in this model",
                                     e.pos)])
                 return py_name("m", e.name)
             if kind == "enum":
