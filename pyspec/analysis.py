@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 
 from pyspec import ast as A
-from pyspec.checker import Checked
+from pyspec.checked import Checked, EnumMember, Local, Variant, Wildcard
 
 
 def walk(node: object) -> Iterator[object]:
@@ -45,7 +45,7 @@ def reads_primes(e: A.Expr) -> bool:
 def locals_read(e: A.Expr, checked: Checked) -> set[str]:
     """Names of local variables (parameters, binders, lets) that ``e`` reads."""
     return {n.name for n in walk(e)
-            if isinstance(n, A.Name) and checked.names.get(n, ("",))[0] == "local"}
+            if isinstance(n, A.Name) and isinstance(checked.names.get(n), Local)}
 
 
 def hoist_guards(stmts: list[A.Stmt], params: list[str], checked: Checked
@@ -74,13 +74,13 @@ def hoist_guards(stmts: list[A.Stmt], params: list[str], checked: Checked
     return guards, stmts[n:]
 
 
-def arm_tests(pats: list[A.Pattern], checked: Checked) -> list[tuple[str, str]] | None:
-    """What a match arm tests, per alternative: ``("enum", constant)`` or ``("variant",
-    name)``; None for a wildcard arm."""
+def arm_tests(pats: list[A.Pattern], checked: Checked) -> list[EnumMember | Variant] | None:
+    """What a match arm tests, per alternative: an enum constant or a variant; None for a
+    wildcard arm."""
     tests = []
     for p in pats:
-        ref = checked.patterns.get(p, ("wild",))
-        if ref[0] == "wild":
+        ref = checked.patterns.get(p, Wildcard())
+        if isinstance(ref, Wildcard):
             return None
-        tests.append((ref[0], ref[2]))
+        tests.append(ref)
     return tests

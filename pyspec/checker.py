@@ -12,6 +12,27 @@ from dataclasses import dataclass, field
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
+from pyspec.checked import (
+    Builtin,
+    CallRef,
+    Checked,
+    Const,
+    Def,
+    EnumMember,
+    FieldRef,
+    Local,
+    ModelValue,
+    NameRef,
+    PatternRef,
+    RecordCtor,
+    RecordField,
+    Symbols,
+    TypeSet,
+    UnionField,
+    Var,
+    Variant,
+    Wildcard,
+)
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.model import SourcePos
 from pyspec.types import (
@@ -38,62 +59,6 @@ from pyspec.types import (
 from pyspec.unparse import unparse_lvalue
 
 BUILTINS = {"card", "min", "max", "abs"}
-
-
-@dataclass
-class Symbols:
-    """Every global declaration of the spec, by kind, in source order."""
-
-    consts: dict[str, A.ConstDecl] = field(default_factory=dict)
-    mv_sets: dict[str, list[str]] = field(default_factory=dict)
-    mv_members: dict[str, str] = field(default_factory=dict)
-    enums: dict[str, A.EnumDecl] = field(default_factory=dict)
-    enum_members: dict[str, str] = field(default_factory=dict)
-    records: dict[str, A.RecordDecl] = field(default_factory=dict)
-    unions: dict[str, A.UnionDecl] = field(default_factory=dict)
-    variants: dict[str, tuple[str, A.VariantDecl]] = field(default_factory=dict)
-    aliases: dict[str, A.TypeAliasDecl] = field(default_factory=dict)
-    vars: dict[str, A.VarDecl] = field(default_factory=dict)
-    defs: dict[str, A.DefDecl] = field(default_factory=dict)
-    init: A.InitDecl | None = None
-    actions: dict[str, A.ActionDecl] = field(default_factory=dict)
-    checks: dict[str, A.CheckDecl] = field(default_factory=dict)
-    views: dict[str, A.ViewDecl] = field(default_factory=dict)
-    models: dict[str, A.ModelDecl] = field(default_factory=dict)
-    scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
-    deadlock: bool = True
-    # Resolved types.
-    const_types: dict[str, Type] = field(default_factory=dict)
-    var_types: dict[str, Type] = field(default_factory=dict)
-    alias_types: dict[str, Type] = field(default_factory=dict)
-    record_fields: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
-    variant_fields: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
-    def_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
-    def_types: dict[str, Type] = field(default_factory=dict)
-    #: State variables a def reads, directly or through other defs.
-    def_reads: dict[str, frozenset[str]] = field(default_factory=dict)
-    action_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
-    view_elem_types: dict[str, Type] = field(default_factory=dict)
-
-    def union_of_variant(self, variant: str) -> str:
-        return self.variants[variant][0]
-
-
-@dataclass
-class Checked:
-    """What the compiler needs: symbols plus side tables keyed by AST node."""
-
-    modules: list[A.Module]
-    symbols: Symbols
-    types: dict[object, Type]
-    names: dict[A.Name, tuple]
-    calls: dict[A.Call, tuple]
-    fields: dict[object, tuple]
-    patterns: dict[A.Pattern, tuple]
-    #: Consts each const/def/type depends on, for evaluation order.
-    const_deps: dict[str, set[str]]
-    global_names: dict[str, SourcePos]
-    diagnostics: list[Diagnostic]
 
 
 @dataclass
@@ -127,11 +92,13 @@ class _Checker:
         self.sym = Symbols()
         self.diags: list[Diagnostic] = []
         self.types: dict[object, Type] = {}
-        self.names: dict[A.Name, tuple] = {}
-        self.calls: dict[A.Call, tuple] = {}
-        self.fields: dict[object, tuple] = {}
-        self.patterns: dict[A.Pattern, tuple] = {}
+        self.names: dict[A.Name, NameRef] = {}
+        self.calls: dict[A.Call, CallRef] = {}
+        self.fields: dict[object, FieldRef] = {}
+        self.patterns: dict[A.Pattern, PatternRef] = {}
         self.const_deps: dict[str, set[str]] = {}
+        #: The constants each def's body reads (its callers' values depend on them too).
+        self.def_const_deps: dict[str, set[str]] = {}
         self.global_names: dict[str, SourcePos] = {}
         self._checking_defs: list[str] = []
         self._def_done: set[str] = set()
@@ -245,7 +212,6 @@ class _Checker:
             ctx = _Ctx("a range bound", reads_vars=False, const_deps=set())
             for bound in (t.lo, t.hi):
                 self.expect(bound, INT, self.expr(bound, {}, ctx), "a range bound")
-            self.const_deps.setdefault(f"type@{id(t)}", set()).update(ctx.const_deps or ())
             return IntT(t.lo, t.hi)
         if isinstance(t, A.TMapSyn):
             key = self.resolve_type(t.key, visiting)
@@ -385,7 +351,7 @@ class _Checker:
             t: Type = SetT(MVT(name))
             for item in d.value.items:  # type: ignore[union-attr]
                 self.types[item] = MVT(name)
-                self.names[item] = ("mv", name, item.name)  # type: ignore[index]
+                self.names[item] = ModelValue(name, item.name)  # type: ignore[index]
             self.types[d.value] = t
         else:
             ctx = _Ctx(f"constant '{name}'", reads_vars=False, const_deps=deps)
@@ -531,10 +497,10 @@ class _Checker:
         s = self.sym
         n = e.name
         if n in env:
-            self.names[e] = ("local", n)
+            self.names[e] = Local(n)
             return env[n]
         if n in s.vars:
-            self.names[e] = ("var", n)
+            self.names[e] = Var(n)
             if ctx.init:
                 self.err(codes.INIT_READS_STATE,
                          f"init cannot read variable '{n}'; compute the value with "
@@ -546,31 +512,31 @@ class _Checker:
                 ctx.var_reads.add(n)
             return s.var_types.get(n, ANY)
         if n in s.consts:
-            self.names[e] = ("const", n)
+            self.names[e] = Const(n)
             if ctx.const_deps is not None:
                 ctx.const_deps.add(n)
             return self.const_type(n)
         if n in s.mv_members:
-            self.names[e] = ("mv", s.mv_members[n], n)
+            self.names[e] = ModelValue(s.mv_members[n], n)
             return MVT(s.mv_members[n])
         if n in s.enum_members:
-            self.names[e] = ("enum", s.enum_members[n], n)
+            self.names[e] = EnumMember(s.enum_members[n], n)
             return EnumT(s.enum_members[n])
         if n in s.variants:
             union, variant = s.variants[n]
             if variant.fields:
                 self.err(codes.ARITY, f"variant '{n}' needs {len(variant.fields)} field values: "
                          f"{n}(...)", e.pos)
-            self.names[e] = ("variant", union, n)
+            self.names[e] = Variant(union, n)
             return UnionT(union)
         if n in s.defs:
             d = s.defs[n]
             if d.params is not None:
                 self.err(codes.ARITY, f"'{n}' takes {len(d.params)} arguments", e.pos)
-            self.names[e] = ("def", n)
+            self.names[e] = Def(n)
             return self.def_call_type(n, e.pos, ctx)
         if n in s.enums:
-            self.names[e] = ("typeset", EnumT(n))
+            self.names[e] = TypeSet(EnumT(n))
             return SetT(EnumT(n))
         if n in s.aliases or n in s.records or n in s.unions:
             t = self.resolve_type(A.TNamedSyn(n, e.pos))
@@ -580,7 +546,7 @@ class _Checker:
                          f"type '{n}' is not finite ({why}), so it cannot be used as "
                          "a set of values", e.pos)
                 return ANY
-            self.names[e] = ("typeset", t)
+            self.names[e] = TypeSet(t)
             if ctx.const_deps is not None:
                 ctx.const_deps.update(self._type_const_deps(t))
             return SetT(t)
@@ -636,7 +602,7 @@ class _Checker:
         if ctx.var_reads is not None:
             ctx.var_reads.update(reads)
         if ctx.const_deps is not None:
-            ctx.const_deps.update(self.const_deps.get(f"def:{name}", ()))
+            ctx.const_deps.update(self.def_const_deps.get(name, ()))
         return s.def_types.get(name, ANY)
 
     def check_def(self, name: str) -> None:
@@ -662,7 +628,7 @@ class _Checker:
             t = declared
         s.def_types[name] = t
         s.def_reads[name] = frozenset(reads)
-        self.const_deps[f"def:{name}"] = deps
+        self.def_const_deps[name] = deps
         self._checking_defs.pop()
         self._def_done.add(name)
 
@@ -670,7 +636,7 @@ class _Checker:
         s = self.sym
         f = e.func
         if f in BUILTINS:
-            self.calls[e] = ("builtin", f)
+            self.calls[e] = Builtin(f)
             if len(e.args) != 1 or e.args[0].name is not None:
                 self.err(codes.ARITY, f"{f} takes one argument", e.pos)
                 for a in e.args:
@@ -693,18 +659,18 @@ class _Checker:
                          f"not {elem}", arg.pos)
             return elem
         if f in s.records:
-            self.calls[e] = ("record", f)
+            self.calls[e] = RecordCtor(f)
             fields = self.record_type(f, (f,))
             self.ctor_args(e, f"record '{f}'", fields, env, ctx)
             return RecT(f)
         if f in s.variants:
             union, _ = s.variants[f]
-            self.calls[e] = ("variant", union, f)
+            self.calls[e] = Variant(union, f)
             self.union_type(union, (union,))
             self.ctor_args(e, f"variant '{f}'", s.variant_fields[f], env, ctx)
             return UnionT(union)
         if f in s.defs:
-            self.calls[e] = ("def", f)
+            self.calls[e] = Def(f)
             d = s.defs[f]
             result = self.def_call_type(f, e.pos, ctx)
             params = s.def_params.get(f, [])
@@ -816,7 +782,7 @@ class _Checker:
             fields = s.record_fields.get(t.name, [])
             for i, (fname, ftype) in enumerate(fields):
                 if fname == name:
-                    self.fields[node] = ("record", i)
+                    self.fields[node] = RecordField(i)
                     return ftype
             self.err(codes.UNKNOWN_FIELD, f"record {t.name} has no field '{name}'", pos)
             return ANY
@@ -835,7 +801,7 @@ class _Checker:
             if ftype is None:
                 self.err(codes.UNKNOWN_FIELD, f"no variant of {t.name} has a field '{name}'", pos)
                 return ANY
-            self.fields[node] = ("union", t.name, where)
+            self.fields[node] = UnionField(t.name, where)
             return ftype
         if not isinstance(t, AnyT):
             self.err(codes.TYPE_MISMATCH, f"'.{name}' needs a record or union value, not {t}", pos)
@@ -861,10 +827,10 @@ class _Checker:
     def type_set(self, domain: A.Expr, env: dict[str, Type], ctx: _Ctx) -> Type | None:
         """The key type of a map comprehension: a whole type's set of values."""
         t = self.expr(domain, env, ctx)
-        if isinstance(domain, A.Name) and self.names.get(domain, ("",))[0] in (
-                "typeset", "const") and isinstance(t, SetT):
-            ref = self.names[domain]
-            if ref[0] == "typeset" or domain.name in self.sym.mv_sets:
+        if isinstance(domain, A.Name) and isinstance(t, SetT):
+            ref = self.names.get(domain)
+            if isinstance(ref, TypeSet) or (isinstance(ref, Const)
+                                            and domain.name in self.sym.mv_sets):
                 return t.elem
         if isinstance(domain, A.RangeExpr):
             return IntT(domain.lo, domain.hi)
@@ -920,7 +886,7 @@ class _Checker:
                              "this arm can never match: an earlier arm is '_'", p.pos)
                 if p.ctor is None:
                     wildcard = True
-                    self.patterns[p] = ("wild",)
+                    self.patterns[p] = Wildcard()
                     continue
                 if p.ctor not in universe:
                     if universe:
@@ -931,12 +897,12 @@ class _Checker:
                     self.err(codes.UNREACHABLE_ARM, f"'{p.ctor}' is matched twice", p.pos)
                 covered.add(p.ctor)
                 if isinstance(subject, EnumT):
-                    self.patterns[p] = ("enum", subject.name, p.ctor)
+                    self.patterns[p] = EnumMember(subject.name, p.ctor)
                     if p.args is not None:
                         self.err(codes.ARITY, f"enum constant '{p.ctor}' has no fields", p.pos)
                     continue
                 assert isinstance(subject, UnionT)
-                self.patterns[p] = ("variant", subject.name, p.ctor)
+                self.patterns[p] = Variant(subject.name, p.ctor)
                 fields = s.variant_fields.get(p.ctor, [])
                 if p.args is None:
                     continue

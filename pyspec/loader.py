@@ -11,7 +11,8 @@ import re
 from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec import runtime
-from pyspec.checker import Checked, check, check_override
+from pyspec.checked import Checked
+from pyspec.checker import check, check_override
 from pyspec.codegen.scalar import Compiler, Generated, Overrides
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
 from pyspec.model import Model

@@ -23,7 +23,7 @@ import numpy as np
 
 from pyspec import ast as A
 from pyspec.analysis import walk
-from pyspec.checker import Checked
+from pyspec.checked import Builtin, Checked, ModelValue
 from pyspec.layout import (
     PART_BITS,
     Layout,
@@ -257,9 +257,9 @@ def warnings(checked: Checked, sets: tuple[str, ...]) -> list[str]:
     decls += [(f"{d.kind} {n}", d) for n, d in sym.checks.items()]
     decls += [(f"scenario {n}", d) for n, d in sym.scenarios.items()]
     for what, decl in decls:
-        named = sorted({ref[2] for n in walk(decl) if isinstance(n, A.Name)
-                        for ref in [checked.names.get(n, ("",))]
-                        if ref[0] == "mv" and ref[1] in sets})
+        named = sorted({ref.name for n in walk(decl) if isinstance(n, A.Name)
+                        for ref in [checked.names.get(n)]
+                        if isinstance(ref, ModelValue) and ref.set in sets})
         if named:
             out.append(f"symmetry: {what} names {', '.join(named)} of a symmetric set; "
                        "its verdict may be wrong under symmetry reduction")
@@ -273,8 +273,7 @@ def _orders(n: object, checked: Checked, sets: tuple[str, ...]) -> bool:
     if isinstance(n, A.BinOp) and n.op in ("<", "<=", ">", ">="):
         t = checked.types.get(n.left)
         return isinstance(t, MVT) and t.name in sets
-    if isinstance(n, A.Call) and checked.calls.get(n, ("",))[:2] in (("builtin", "min"),
-                                                                     ("builtin", "max")):
+    if isinstance(n, A.Call) and checked.calls.get(n) in (Builtin("min"), Builtin("max")):
         t = checked.types.get(n.args[0].value)
         return isinstance(t, SetT) and isinstance(t.elem, MVT) and t.elem.name in sets
     return False

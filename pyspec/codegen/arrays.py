@@ -24,6 +24,20 @@ from weakref import WeakKeyDictionary
 
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
+from pyspec.checked import (
+    Builtin,
+    Const,
+    Def,
+    EnumMember,
+    Local,
+    ModelValue,
+    RecordCtor,
+    RecordField,
+    TypeSet,
+    UnionField,
+    Var,
+    Variant,
+)
 from pyspec.codegen import array_runtime
 from pyspec.codegen.common import assigned_vars, forks, py_name
 from pyspec.codegen.scalar import Compiler
@@ -201,16 +215,16 @@ class ArrayCompiler(Compiler):
             t = self.t(n.operand)
             return isinstance(t, MapT) and not self.key_in_domain(t, n.key)
         if isinstance(n, A.Field):
-            return self.c.fields.get(n, ("",))[0] == "union"
+            return isinstance(self.c.fields.get(n), UnionField)
         if isinstance(n, (A.WithKey, A.WithFields, A.SetLit, A.SetMap, A.SetFilter,
                           A.RangeExpr)):
             return True
         if isinstance(n, A.Call):
-            ref = self.c.calls[n]
-            if ref[0] == "builtin":
-                return ref[1] in ("min", "max")
-            if ref[0] == "def":
-                return self.partial(self.sym.defs[ref[1]].body)
+            match self.c.calls[n]:
+                case Builtin(name=f):
+                    return f in ("min", "max")
+                case Def(name=d):
+                    return self.partial(self.sym.defs[d].body)
             return True
         return False
 
@@ -315,8 +329,8 @@ class ArrayCompiler(Compiler):
         gathers only the items read (``get(m, k, lo, mask, path)``)."""
         path: list[int] = []
         while True:
-            if isinstance(e, A.Field) and self.c.fields[e][0] == "record":
-                path.append(self.c.fields[e][1])
+            if isinstance(e, A.Field) and isinstance(ref := self.c.fields[e], RecordField):
+                path.append(ref.index)
                 e = e.operand
             elif isinstance(e, A.Index) and isinstance(self.t(e.operand), TupT):
                 path.append(e.key.value)  # type: ignore[union-attr]
@@ -328,27 +342,26 @@ class ArrayCompiler(Compiler):
         return None
 
     def name(self, e: A.Name, m: str) -> str:
-        ref = self.c.names[e]
-        kind = ref[0]
-        if kind == "local":
-            return py_name("l", e.name)
-        if kind == "var":
-            return py_name("v", e.name)
-        if kind == "const":
-            t = self.sym.const_types[e.name]
-            return self.table("C", self.static_value(self.const_values[e.name], t), e.name)
-        if kind == "mv":
-            self.expr(e)  # the model-value checks of the scalar compiler
-            return str(self.mv_index[ref[2]])
-        if kind == "enum":
-            return py_name("e", e.name)
-        if kind == "variant":
-            t = UnionT(ref[1])
-            tag = [v.name for v in self.sym.unions[ref[1]].variants].index(ref[2])
-            return self.table("C", array_runtime.make_union(tag, (), self.desc(t)),
-                              ("variant", ref[2]))
-        if kind == "def":
-            return self.adef_call(e.name, [], m)
+        match self.c.names[e]:
+            case Local():
+                return py_name("l", e.name)
+            case Var():
+                return py_name("v", e.name)
+            case Const():
+                t = self.sym.const_types[e.name]
+                return self.table("C", self.static_value(self.const_values[e.name], t), e.name)
+            case ModelValue(name=mv):
+                self.expr(e)  # the model-value checks of the scalar compiler
+                return str(self.mv_index[mv])
+            case EnumMember():
+                return py_name("e", e.name)
+            case Variant(union=union, name=variant):
+                t = UnionT(union)
+                tag = [v.name for v in self.sym.unions[union].variants].index(variant)
+                return self.table("C", array_runtime.make_union(tag, (), self.desc(t)),
+                                  ("variant", variant))
+            case Def():
+                return self.adef_call(e.name, [], m)
         raise Unsupported(f"the name {e.name} as a value")
 
     def static_value(self, v: object, t: Type) -> object:
@@ -436,8 +449,8 @@ class ArrayCompiler(Compiler):
         tests = arm_tests(pats, self.c)
         if tests is None:
             return None
-        conds = [f"({subject} == {py_name('e', name)})" if kind == "enum"
-                 else f"({subject}.tag == {py_name('t', name)})" for kind, name in tests]
+        conds = [f"({subject} == {py_name('e', ref.name)})" if isinstance(ref, EnumMember)
+                 else f"({subject}.tag == {py_name('t', ref.name)})" for ref in tests]
         out = conds[0]
         for c in conds[1:]:
             out = f"either({out}, {c})"
@@ -511,26 +524,26 @@ class ArrayCompiler(Compiler):
     def acall(self, e: A.Call, m: str) -> str:
         ref = self.c.calls[e]
         s = self.sym
-        if ref[0] == "builtin":
+        if isinstance(ref, Builtin):
             arg = e.args[0].value
-            if ref[1] == "abs":
+            if ref.name == "abs":
                 return f"absval({self.aexpr(arg, m)})"
             d = self.set_domain(arg, None)
             if d is None:
-                raise Unsupported(f"{ref[1]} of a set of unbounded integers")
+                raise Unsupported(f"{ref.name} of a set of unbounded integers")
             src = self.aset(arg, d, m)
-            if ref[1] == "card":
+            if ref.name == "card":
                 return f"set_card({src})"
-            extreme = f"set_extreme({src}, {size(d)}, {ref[1] == 'max'}, {m})"
+            extreme = f"set_extreme({src}, {size(d)}, {ref.name == 'max'}, {m})"
             return f"value({extreme}, {self.table('T', d)})"
-        if ref[0] == "def":
-            return self.adef_call(ref[1], [a.value for a in e.args], m)
+        if isinstance(ref, Def):
+            return self.adef_call(ref.name, [a.value for a in e.args], m)
         values = [self.achecked(value, ftype, m) for value, ftype in self.field_args(e)]
         tup = "(" + "".join(f"{v}, " for v in values) + ")"
-        if ref[0] == "record":
+        if isinstance(ref, RecordCtor):
             return tup
-        tag = [v.name for v in s.unions[ref[1]].variants].index(ref[2])
-        return f"make_union({tag}, {tup}, {self.adesc(UnionT(ref[1]))})"
+        tag = [v.name for v in s.unions[ref.union].variants].index(ref.name)
+        return f"make_union({tag}, {tup}, {self.adesc(UnionT(ref.union))})"
 
     def adef_call(self, name: str, args: list[A.Expr], m: str) -> str:
         s = self.sym
@@ -545,22 +558,22 @@ class ArrayCompiler(Compiler):
         return f"{py_name('d', name)}({', '.join(parts)})"
 
     # ---- union fields ----------------------------------------------------------------
-    def union_where(self, ref: tuple) -> str:
-        tags = {v.name: i for i, v in enumerate(self.sym.unions[ref[1]].variants)}
-        return self.table("F", {tags[v]: i for v, i in sorted(ref[2].items(),
+    def union_where(self, ref: UnionField) -> str:
+        tags = {v.name: i for i, v in enumerate(self.sym.unions[ref.union].variants)}
+        return self.table("F", {tags[v]: i for v, i in sorted(ref.where.items(),
                                                                  key=lambda kv: tags[kv[0]])})
 
     def afield(self, operand: str, node: object, m: str) -> str:
         ref = self.c.fields[node]
-        if ref[0] == "record":
-            return f"{operand}[{ref[1]}]"
+        if isinstance(ref, RecordField):
+            return f"{operand}[{ref.index}]"
         return f"union_field({operand}, {self.union_where(ref)}, {m})"
 
     def field_type(self, t: Type, node: object) -> Type:
         """The type of a field that ``node`` (a field access or update) names in ``t``."""
         ref = self.c.fields[node]
-        if ref[0] == "record":
-            return self.sym.record_fields[t.name][ref[1]][1]  # type: ignore[union-attr]
+        if isinstance(ref, RecordField):
+            return self.sym.record_fields[t.name][ref.index][1]  # type: ignore[union-attr]
         name = node[1] if isinstance(node, tuple) else node.name  # type: ignore[attr-defined]
         assert isinstance(t, UnionT)
         return self.union_field_type(t, name)
@@ -568,8 +581,8 @@ class ArrayCompiler(Compiler):
     def field_update(self, base: str, node: object, value: str, m: str) -> str:
         """``base`` with the field ``node`` names replaced by ``value``."""
         ref = self.c.fields[node]
-        if ref[0] == "record":
-            return f"rec_set({base}, {ref[1]}, {value})"
+        if isinstance(ref, RecordField):
+            return f"rec_set({base}, {ref.index}, {value})"
         return f"union_set({base}, {self.union_where(ref)}, {value}, {m})"
 
     # ---- sets --------------------------------------------------------------------------
@@ -588,10 +601,20 @@ class ArrayCompiler(Compiler):
             return self.desc(t.elem)
         return expected
 
+    def reads_state_or_locals(self, e: A.Expr) -> bool:
+        """Whether ``e`` depends on more than constants (so it has no static value)."""
+        return any(isinstance(n, A.Primed) or isinstance(n, A.Name)
+                   and isinstance(self.c.names.get(n), (Var, Local)) for n in walk(e))
+
+    def whole_type(self, e: A.Name) -> bool:
+        """Whether a name stands for all values of a type (an enum, a range type, a set
+        of model values)."""
+        ref = self.c.names.get(e)
+        return isinstance(ref, TypeSet) or isinstance(ref, Const) and ref.name in self.sym.mv_sets
+
     def static_set(self, e: A.Expr) -> frozenset | None:
         """The value of a set expression that depends on nothing but constants."""
-        if any(isinstance(n, A.Primed) or isinstance(n, A.Name) and self.c.names.get(
-                n, ("",))[0] in ("var", "local") for n in walk(e)):
+        if self.reads_state_or_locals(e):
             return None
         value = self.evaluate(e)
         return value if isinstance(value, frozenset) else None
@@ -609,19 +632,20 @@ class ArrayCompiler(Compiler):
             return self.rebase(self.aset(e, own, m), own, d, m)
         dt = self.table("T", d)
         if isinstance(e, A.Name):
-            ref = self.c.names[e]
-            if ref[0] == "typeset" or ref[0] == "const" and e.name in self.sym.mv_sets:
-                return f"set_full({n})"
-            if ref[0] in ("var", "local"):
-                return self.name(e, m)
-            if ref[0] == "const":
-                t = self.sym.const_types[e.name]
-                if self.finite(t):
+            match self.c.names[e]:
+                case TypeSet():
+                    return f"set_full({n})"
+                case Const(name=c) if c in self.sym.mv_sets:
+                    return f"set_full({n})"
+                case Var() | Local():
                     return self.name(e, m)
-                return self.table("C", self.static_bits(self.const_values[e.name], d),
-                                  ("bits", e.name, d))
-            if ref[0] == "def":
-                return self.adef_call(e.name, [], m)
+                case Const(name=c):
+                    if self.finite(self.sym.const_types[c]):
+                        return self.name(e, m)
+                    return self.table("C", self.static_bits(self.const_values[c], d),
+                                      ("bits", c, d))
+                case Def():
+                    return self.adef_call(e.name, [], m)
             raise Unsupported(f"the set {e.name}")
         if isinstance(e, A.SetLit):
             out = repr(tuple(0 for _ in range(self.nparts(n))))
@@ -645,8 +669,8 @@ class ArrayCompiler(Compiler):
             return f"{fn}({self.aset(e.left, d, m)}, {self.aset(e.right, d, m)})"
         if isinstance(e, A.Call):
             ref = self.c.calls[e]
-            if ref[0] == "def":
-                return self.adef_call(ref[1], [a.value for a in e.args], m)
+            if isinstance(ref, Def):
+                return self.adef_call(ref.name, [a.value for a in e.args], m)
         if isinstance(e, A.IfExpr):
             out = self.aset(e.orelse, d, m)
             for c, v in reversed(e.branches):
@@ -733,8 +757,7 @@ class ArrayCompiler(Compiler):
         domain's order (the scalar code's order for picks and for loops)."""
         t = self.t(domain)
         if isinstance(domain, A.Name):
-            ref = self.c.names.get(domain, ("",))
-            if ref[0] == "typeset" or ref[0] == "const" and domain.name in self.sym.mv_sets:
+            if self.whole_type(domain):
                 elem = t.elem if isinstance(t, SetT) else None
                 if elem is None or not self.finite(elem):
                     raise Unsupported(f"iterating over {domain.name}")
@@ -768,8 +791,7 @@ class ArrayCompiler(Compiler):
                                      for i, v in enumerate(self.domain_desc_values(d))))
 
     def static_int(self, e: A.Expr) -> int | None:
-        if any(isinstance(n, A.Primed) or isinstance(n, A.Name) and self.c.names.get(
-                n, ("",))[0] in ("var", "local") for n in walk(e)):
+        if self.reads_state_or_locals(e):
             return None
         value = self.evaluate(e)
         return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.analysis import arm_tests, hoist_guards, walk
-from pyspec.checker import Checked
+from pyspec.checked import (
+    Builtin,
+    Checked,
+    Const,
+    Def,
+    EnumMember,
+    Local,
+    ModelValue,
+    RecordCtor,
+    RecordField,
+    TypeSet,
+    UnionField,
+    Var,
+    Variant,
+)
 from pyspec.codegen.common import assigned_vars, forks, py_name
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache
 from pyspec.model import SourcePos, Tag
@@ -318,38 +332,7 @@ class Compiler:
         if isinstance(e, A.Bool):
             return "True" if e.value else "False"
         if isinstance(e, A.Name):
-            ref = self.c.names[e]
-            kind = ref[0]
-            if kind == "local":
-                return self._static.get(e.name) or py_name("l", e.name)
-            if kind == "var":
-                return py_name("v", e.name)
-            if kind == "const":
-                return py_name("c", e.name)
-            if kind == "mv":
-                if ref[2] not in self.mv_index or self.mv_members[ref[1]][
-                        self.mv_index[ref[2]]] != ref[2]:
-                    raise ModelConfigError(
-                        f"model value '{ref[2]}' is not in {ref[1]} = "
-                        f"{{{', '.join(self.mv_members[ref[1]])}}} in model {self.model_name}",
-                        [Diagnostic(codes.MISSING_MODEL_VALUE,
-                                    f"'{ref[2]}' is not in {ref[1]} in this model",
-                                    e.pos)])
-                return py_name("m", e.name)
-            if kind == "enum":
-                return py_name("e", e.name)
-            if kind == "variant":
-                return py_name("u", e.name)
-            if kind == "def":
-                return self.def_call(e.name, [])
-            if kind == "typeset":
-                t = ref[1]
-                if isinstance(t, EnumT):
-                    return py_name("S", t.name)
-                if isinstance(t, MVT):
-                    return py_name("c", t.name)
-                return f"frozenset({self.domain_src(t)})"
-            raise AssertionError(ref)  # pragma: no cover
+            return self.name_src(e)
         if isinstance(e, A.Primed):
             if self._primes_are_draft and e.name not in self._assigned:
                 return py_name("v", e.name)
@@ -423,11 +406,11 @@ class Compiler:
         """The values of a binder's domain as literals, when the domain is a small finite
         type of plain values (bool, a range, an enum, model values); else None."""
         if isinstance(domain, A.Name):
-            ref = self.c.names.get(domain, ("",))
-            if ref[0] == "typeset":
-                return self.type_values(ref[1])
-            if ref[0] == "const" and domain.name in self.sym.mv_sets:
-                return self.type_values(MVT(domain.name))
+            match self.c.names.get(domain):
+                case TypeSet(type=t):
+                    return self.type_values(t)
+                case Const(name=c) if c in self.sym.mv_sets:
+                    return self.type_values(MVT(c))
         return None
 
     def type_values(self, t: Type) -> list[str] | None:
@@ -504,11 +487,11 @@ class Compiler:
         """An iterable over a set expression; ``ordered`` when the order is visible (picks
         and for loops decide the order of successors and updates)."""
         if isinstance(domain, A.Name):
-            ref = self.c.names.get(domain, ("",))
-            if ref[0] == "typeset":
-                return self.domain_src(ref[1])
-            if ref[0] == "const" and domain.name in self.sym.mv_sets:
-                return py_name("D", domain.name)
+            match self.c.names.get(domain):
+                case TypeSet(type=t):
+                    return self.domain_src(t)
+                case Const(name=c) if c in self.sym.mv_sets:
+                    return py_name("D", c)
         if isinstance(domain, A.RangeExpr):
             return f"range({self.expr(domain.lo)}, {self.expr(domain.hi)} + 1)"
         src = self.expr(domain)
@@ -533,28 +516,58 @@ class Compiler:
             return f"_mod({left}, {right}, {self.posid(e.pos)})"
         return f"({left} {op} {right})"
 
+    def name_src(self, e: A.Name) -> str:
+        match self.c.names[e]:
+            case Local():
+                return self._static.get(e.name) or py_name("l", e.name)
+            case Var():
+                return py_name("v", e.name)
+            case Const():
+                return py_name("c", e.name)
+            case ModelValue(set=mvs, name=mv):
+                if mv not in self.mv_index or self.mv_members[mvs][self.mv_index[mv]] != mv:
+                    raise ModelConfigError(
+                        f"model value '{mv}' is not in {mvs} = "
+                        f"{{{', '.join(self.mv_members[mvs])}}} in model {self.model_name}",
+                        [Diagnostic(codes.MISSING_MODEL_VALUE,
+                                    f"'{mv}' is not in {mvs} in this model", e.pos)])
+                return py_name("m", e.name)
+            case EnumMember():
+                return py_name("e", e.name)
+            case Variant():
+                return py_name("u", e.name)
+            case Def():
+                return self.def_call(e.name, [])
+            case TypeSet(type=EnumT(name=enum)):
+                return py_name("S", enum)
+            case TypeSet(type=MVT(name=mvs)):
+                return py_name("c", mvs)
+            case TypeSet(type=t):
+                return f"frozenset({self.domain_src(t)})"
+        raise AssertionError(e)  # pragma: no cover
+
     def call(self, e: A.Call) -> str:
         ref = self.c.calls[e]
-        if ref[0] == "builtin":
-            arg = self.expr(e.args[0].value)
-            if ref[1] == "card":
-                return f"len({arg})"
-            if ref[1] == "abs":
-                return f"abs({arg})"
-            return f"_{ref[1]}({arg}, {self.posid(e.pos)})"
-        if ref[0] == "def":
-            return self.def_call(ref[1], [a.value for a in e.args])
+        match ref:
+            case Builtin(name="card"):
+                return f"len({self.expr(e.args[0].value)})"
+            case Builtin(name="abs"):
+                return f"abs({self.expr(e.args[0].value)})"
+            case Builtin(name=f):
+                return f"_{f}({self.expr(e.args[0].value)}, {self.posid(e.pos)})"
+            case Def(name=d):
+                return self.def_call(d, [a.value for a in e.args])
         values = [self.checked(value, ftype) for value, ftype in self.field_args(e)]
-        if ref[0] == "variant":
-            values.insert(0, py_name("t", ref[2]))
+        if isinstance(ref, Variant):
+            values.insert(0, py_name("t", ref.name))
         return "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
 
     def field_args(self, e: A.Call) -> list[tuple[A.Expr, Type]]:
         """A record or variant constructor's arguments, in field order, with the field
         types (arguments may be given by name or by position)."""
         ref = self.c.calls[e]
-        fields = (self.sym.record_fields[ref[1]] if ref[0] == "record"
-                  else self.sym.variant_fields[ref[2]])
+        fields = (self.sym.record_fields[ref.record] if isinstance(ref, RecordCtor)
+                  else self.sym.variant_fields[ref.name])  # type: ignore[union-attr]
         by_name = {a.name: a.value for a in e.args} if e.args and e.args[0].name else None
         return [(by_name[fname] if by_name is not None else e.args[i].value, ftype)
                 for i, (fname, ftype) in enumerate(fields)]
@@ -606,22 +619,22 @@ class Compiler:
 
     def field_read(self, operand: str, node: object, name: str, pos: SourcePos) -> str:
         ref = self.c.fields[node]
-        if ref[0] == "record":
-            return f"{operand}[{ref[1]}]"
-        where, names = self.union_field_table(ref[1], ref[2])
+        if isinstance(ref, RecordField):
+            return f"{operand}[{ref.index}]"
+        where, names = self.union_field_table(ref.union, ref.where)
         return f"_uf({operand}, {where}, {names}, {name!r}, {self.posid(pos)})"
 
     def field_write(self, operand: str, node: object, name: str, t: Type, value: A.Expr,
                     pos: SourcePos) -> str:
         ref = self.c.fields[node]
-        if ref[0] == "record":
+        if isinstance(ref, RecordField):
             assert isinstance(t, RecT)
-            ftype = self.sym.record_fields[t.name][ref[1]][1]
-            return self.tuple_set(operand, str(ref[1]), self.length(t),
+            ftype = self.sym.record_fields[t.name][ref.index][1]
+            return self.tuple_set(operand, str(ref.index), self.length(t),
                                   self.checked(value, ftype))
         assert isinstance(t, UnionT)
         ftype = self.union_field_type(t, name)
-        where, names = self.union_field_table(ref[1], ref[2])
+        where, names = self.union_field_table(ref.union, ref.where)
         return (f"_uset({operand}, {where}, {names}, {name!r}, {self.checked(value, ftype)}, "
                 f"{self.posid(pos)})")
 
@@ -657,8 +670,8 @@ class Compiler:
         tests = arm_tests(pats, self.c)
         if tests is None:
             return None
-        return " or ".join(f"{m} == {py_name('e', name)}" if kind == "enum"
-                           else f"{m}[0] == {py_name('t', name)}" for kind, name in tests)
+        return " or ".join(f"{m} == {py_name('e', ref.name)}" if isinstance(ref, EnumMember)
+                           else f"{m}[0] == {py_name('t', ref.name)}" for ref in tests)
 
     def pattern_binds(self, pats: list[A.Pattern], m: str) -> list[tuple[str, str]]:
         if len(pats) != 1 or pats[0].args is None:
@@ -888,10 +901,10 @@ class Compiler:
                     t = t.items[acc.key.value]
             else:
                 ref = self.c.fields[acc]
-                if ref[0] == "record":
-                    steps.append((str(ref[1]), acc, self.length(t)))
-                    reads.append(f"{reads[-1]}[{ref[1]}]")
-                    t = s.record_fields[t.name][ref[1]][1]  # type: ignore[union-attr]
+                if isinstance(ref, RecordField):
+                    steps.append((str(ref.index), acc, self.length(t)))
+                    reads.append(f"{reads[-1]}[{ref.index}]")
+                    t = s.record_fields[t.name][ref.index][1]  # type: ignore[union-attr]
                 else:
                     steps.append(("union", acc, 0))
                     reads.append(self.field_read(reads[-1], acc, acc.name, acc.pos))
@@ -900,7 +913,8 @@ class Compiler:
         for (key, acc, length), base in zip(reversed(steps), reversed(reads[:-1])):
             if key == "union":
                 ref = self.c.fields[acc]
-                where, names = self.union_field_table(ref[1], ref[2])
+                assert isinstance(ref, UnionField)
+                where, names = self.union_field_table(ref.union, ref.where)
                 value = (f"_uset({base}, {where}, {names}, {acc.name!r}, {value}, "  # type: ignore
                          f"{self.posid(acc.pos)})")  # type: ignore[union-attr]
             else:
