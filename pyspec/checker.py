@@ -33,7 +33,7 @@ from pyspec.checked import (
     Variant,
     Wildcard,
 )
-from pyspec.errors import Diagnostic, SourceCache
+from pyspec.errors import Diagnostic, SourceCache, did_you_mean
 from pyspec.model import SourcePos
 from pyspec.types import (
     ANY,
@@ -73,16 +73,24 @@ class _Ctx:
     var_reads: set[str] | None = None
 
 
+#: What an assignment writes: a variable and the path into it (``""`` for the whole).
+_Target = tuple[str, str]
+
+
 @dataclass
 class _Flow:
     """Assignments seen so far on the paths through a block (``may``: on some path,
     ``must``: on every path)."""
 
-    may: set[str] = field(default_factory=set)
-    must: set[str] = field(default_factory=set)
+    may: dict[_Target, SourcePos] = field(default_factory=dict)
+    must: set[_Target] = field(default_factory=set)
 
     def copy(self) -> _Flow:
-        return _Flow(set(self.may), set(self.must))
+        return _Flow(dict(self.may), set(self.must))
+
+    def first(self, var: str) -> SourcePos:
+        """Where a path first assigned ``var`` (whole or in part)."""
+        return next(pos for (v, _), pos in self.may.items() if v == var)
 
 
 class _Checker:
@@ -254,7 +262,9 @@ class _Checker:
             self.err(codes.WRONG_KIND, f"'{t.name}' is a constant, not a set of model values; "
                      "use a range or an enum as a type", t.pos)
             return ANY
-        self.err(codes.UNKNOWN_NAME, f"unknown type '{t.name}'", t.pos)
+        types = [*s.enums, *s.mv_sets, *s.records, *s.unions, *s.aliases]
+        self.err(codes.UNKNOWN_NAME,
+                 f"unknown type '{t.name}'{did_you_mean(t.name, types)}", t.pos)
         return ANY
 
     def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
@@ -388,8 +398,8 @@ class _Checker:
         if isinstance(e, A.Primed):
             if e.name not in s.vars:
                 code = codes.WRONG_KIND if e.name in self.global_names else codes.UNKNOWN_NAME
-                self.err(code,
-                         f"only a variable can be primed, and '{e.name}' is not one", e.pos)
+                self.err(code, f"only a variable can be primed, and '{e.name}' is not one"
+                         f"{did_you_mean(e.name, s.vars)}", e.pos)
                 return ANY
             if not ctx.reads_primes:
                 self.err(codes.PRIME_OUTSIDE_ACTION,
@@ -553,7 +563,8 @@ class _Checker:
         if n in self.global_names:
             self.err(codes.WRONG_KIND, f"'{n}' cannot be used as a value here", e.pos)
         else:
-            self.err(codes.UNKNOWN_NAME, f"unknown name '{n}'", e.pos)
+            self.err(codes.UNKNOWN_NAME,
+                     f"unknown name '{n}'{did_you_mean(n, [*env, *self.global_names])}", e.pos)
         return ANY
 
     def _type_const_deps(self, t: Type) -> set[str]:
@@ -691,7 +702,9 @@ class _Checker:
         if f in self.global_names:
             self.err(codes.WRONG_KIND, f"'{f}' cannot be called", e.pos)
         else:
-            self.err(codes.UNKNOWN_NAME, f"unknown function '{f}'", e.pos)
+            known = [*s.defs, *s.records, *s.variants, *BUILTINS]
+            self.err(codes.UNKNOWN_NAME, f"unknown function '{f}'{did_you_mean(f, known)}",
+                     e.pos)
         for a in e.args:
             self.expr(a.value, env, ctx)
         return ANY
@@ -784,7 +797,8 @@ class _Checker:
                 if fname == name:
                     self.fields[node] = RecordField(i)
                     return ftype
-            self.err(codes.UNKNOWN_FIELD, f"record {t.name} has no field '{name}'", pos)
+            self.err(codes.UNKNOWN_FIELD, f"record {t.name} has no field '{name}'"
+                     f"{did_you_mean(name, [f for f, _ in fields])}", pos)
             return ANY
         if isinstance(t, UnionT):
             where: dict[str, int] = {}
@@ -988,7 +1002,7 @@ class _Checker:
             inner = self.binders([st.binder], env, ctx)
             f = flow.copy()
             self.block(st.body, inner, ctx, f, in_for=True)
-            flow.may |= f.may
+            flow.may = {**f.may, **flow.may}
             flow.must |= f.must
             return env
         assert isinstance(st, A.Skip)
@@ -996,7 +1010,10 @@ class _Checker:
 
     @staticmethod
     def merge(flow: _Flow, outs: list[_Flow]) -> None:
-        flow.may = set().union(*(f.may for f in outs))
+        flow.may = {}
+        for f in outs:
+            for target, pos in f.may.items():
+                flow.may.setdefault(target, pos)
         flow.must = set.intersection(*(f.must for f in outs))
 
     def assign(self, st: A.Assign, env: dict[str, Type], ctx: _Ctx, flow: _Flow,
@@ -1009,7 +1026,8 @@ class _Checker:
                 self.err(codes.NOT_ASSIGNABLE, f"cannot assign to '{lv.var}': it is {kind}", lv.pos)
             else:
                 self.err(codes.UNDECLARED_VARIABLE,
-                         f"cannot assign to undeclared variable '{lv.var}'", lv.pos)
+                         f"cannot assign to undeclared variable '{lv.var}'"
+                         f"{did_you_mean(lv.var, s.vars)}", lv.pos)
             self.expr(st.value, env, ctx)
             for acc in lv.path:
                 if isinstance(acc, A.IndexAcc):
@@ -1021,7 +1039,7 @@ class _Checker:
                      "a prime", lv.pos)
         if not ctx.init and not lv.primed:
             self.err(codes.PRIME_MISPLACED,
-                     f"an action assigns the next state: write '{lv.var}' = ...'",
+                     f"an action assigns the next state: add a prime, {lv.var}' = ...",
                      lv.pos)
         t = s.var_types.get(lv.var, ANY)
         for acc in lv.path:
@@ -1032,31 +1050,32 @@ class _Checker:
         self.expect(st.value, t, self.expr(st.value, env, ctx),
                     f"the value assigned to {unparse_lvalue(lv)}")
         whole = lv.var
-        key = whole if not lv.path else whole + ":" + unparse_lvalue(
-            A.LValue(lv.var, False, lv.path, lv.pos))
+        key = (whole, unparse_lvalue(A.LValue(lv.var, False, lv.path, lv.pos))
+               if lv.path else "")
         if not lv.path:
-            if whole in flow.may or any(k.startswith(whole + ":") for k in flow.may):
+            if any(v == whole for v, _ in flow.may):
                 self.err(codes.ASSIGNED_TWICE, f"'{whole}' is assigned twice on one path through "
-                         f"{ctx.what}", lv.pos)
+                         f"{ctx.what} (first at {flow.first(whole)})", lv.pos)
             elif in_for:
                 self.err(codes.ASSIGNED_TWICE,
                          f"'{whole}' is assigned whole inside a for loop, once per "
                          "iteration; assign an element, or build the value with a "
                          "comprehension", lv.pos)
         else:
-            if ctx.init and whole not in flow.must:
+            if ctx.init and (whole, "") not in flow.must:
                 self.err(codes.INIT_INCOMPLETE,
                          f"init must assign '{whole}' as a whole before it assigns "
                          "parts of it", lv.pos)
-            elif whole in flow.may and not ctx.init:
+            elif (whole, "") in flow.may and not ctx.init:
                 self.err(codes.ASSIGNED_TWICE,
                          f"'{whole}' is assigned as a whole and then again in part on "
-                         f"one path through {ctx.what}", lv.pos)
+                         f"one path through {ctx.what} (whole at {flow.may[whole, '']})",
+                         lv.pos)
             elif key in flow.may and not in_for:
                 self.err(codes.ASSIGNED_TWICE,
                          f"{unparse_lvalue(lv)} is assigned twice on one path through "
-                         f"{ctx.what}", lv.pos)
-        flow.may.add(key)
+                         f"{ctx.what} (first at {flow.may[key]})", lv.pos)
+        flow.may.setdefault(key, lv.pos)
         flow.must.add(key)
 
     # ---- pass 3: behaviour and properties -------------------------------------------
@@ -1069,7 +1088,7 @@ class _Checker:
         else:
             flow = _Flow()
             self.block(s.init.body, {}, _Ctx("init", init=True), flow)
-            missing = [v for v in s.vars if v not in flow.must]
+            missing = [v for v in s.vars if (v, "") not in flow.must]
             if missing:
                 self.err(codes.INIT_INCOMPLETE,
                          f"init does not assign {', '.join(missing)} on every path",
@@ -1115,8 +1134,9 @@ class _Checker:
         for name, m in s.models.items():
             if m.extends is not None and m.extends not in s.models:
                 self.err(codes.UNKNOWN_MODEL,
-                         f"model '{name}' extends unknown model '{m.extends}'", m.pos)
-            seen: set[str] = set()
+                         f"model '{name}' extends unknown model '{m.extends}'"
+                         f"{did_you_mean(m.extends, s.models)}", m.pos)
+            seen: dict[str, SourcePos] = {}
             chain = [name]
             cur = m
             while cur.extends is not None and cur.extends in s.models:
@@ -1133,8 +1153,9 @@ class _Checker:
                              c.pos)
                     continue
                 if c.name in seen:
-                    self.err(codes.ASSIGNED_TWICE, f"model '{name}' sets '{c.name}' twice", c.pos)
-                seen.add(c.name)
+                    self.err(codes.ASSIGNED_TWICE, f"model '{name}' sets '{c.name}' twice "
+                             f"(first at {seen[c.name]})", c.pos)
+                seen.setdefault(c.name, c.pos)
                 self.check_override(c.name, c.value)
             for pname, pos in m.expect_violated + m.expect_holds:
                 if pname not in props:
@@ -1167,7 +1188,8 @@ class _Checker:
             for step in sc.steps:
                 if step.action not in s.actions:
                     self.err(codes.UNKNOWN_ACTION,
-                             f"unknown action '{step.action}' in scenario '{name}'",
+                             f"unknown action '{step.action}' in scenario '{name}'"
+                             f"{did_you_mean(step.action, s.actions)}",
                              step.pos)
                     continue
                 params = s.action_params.get(step.action, [])
@@ -1193,7 +1215,8 @@ class _Checker:
                                  pos)
                 for mname, pos in ex.models:
                     if mname not in s.models:
-                        self.err(codes.UNKNOWN_MODEL, f"unknown model '{mname}'", pos)
+                        self.err(codes.UNKNOWN_MODEL, f"unknown model '{mname}'"
+                                 f"{did_you_mean(mname, s.models)}", pos)
                 if not ex.models:
                     if seen_default:
                         self.err(codes.ASSIGNED_TWICE,

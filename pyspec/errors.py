@@ -7,6 +7,8 @@ The codes are stable and documented in ``docs/language.md``.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -94,3 +96,10 @@ class ModelConfigError(Exception):
     def render(self) -> str:
         lines = [f"error: {self.message}"] + [d.render() for d in self.diagnostics]
         return "\n".join(lines)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A hint naming the candidate closest to a misspelt ``name`` (``"; did you mean
+    'pinned'?"``), or ``""`` when none is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -14,7 +14,7 @@ from pyspec import runtime
 from pyspec.checked import Checked
 from pyspec.checker import check, check_override
 from pyspec.codegen.scalar import Compiler, Generated, Overrides
-from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
+from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError, did_you_mean
 from pyspec.model import Model
 from pyspec.parser import parse_expr, parse_files
 from pyspec.runtime import SAFE_BUILTINS, make_helpers
@@ -42,7 +42,8 @@ class Spec:
         name = model if model is not None else DEFAULT_MODEL
         if model is not None and model not in sym.models:
             known = ", ".join(sym.models) or "none"
-            raise ModelConfigError(f"unknown model '{model}' (models in {self.path}: {known})")
+            raise ModelConfigError(f"unknown model '{model}' (models in {self.path}: {known})"
+                                   f"{did_you_mean(model, sym.models)}")
         chain: list[A.ModelDecl] = []
         cur = sym.models.get(name)
         while cur is not None and cur not in chain:

@@ -75,7 +75,10 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
         else:
             message = f"unexpected {str(tok)!r}"
         expected = sorted({_describe_terminal(t) for t in getattr(err, "expected", set())})
-        if expected:
+        if tok is not None and tok.type == "EQUAL" and "CMP_OP" in err.expected:
+            # A TLA+ habit: '=' after a complete expression, where only '==' can go on.
+            message += "; use == to compare ('=' assigns)"
+        elif expected:
             shown = expected[:8]
             more = " ..." if len(expected) > 8 else ""
             message += "; expected " + ", ".join(shown) + more

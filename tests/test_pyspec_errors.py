@@ -50,7 +50,7 @@ CASES = [
     ("E203", HEAD + "action A { y' = 1 }\n", 3, 12, "undeclared variable 'y'"),
     ("E204", "var x: 0..3, y: 0..3\ninit { x = 0 }\n", 2, 1, "does not assign y"),
     ("E205", HEAD + "invariant I = x' == x\n", 3, 15, "only be read in actions"),
-    ("E206", HEAD + "action A { x = 1 }\n", 3, 12, "write 'x' = ...'"),
+    ("E206", HEAD + "action A { x = 1 }\n", 3, 12, "add a prime, x' = ..."),
     ("E207", "const P = {P0}\n" + HEAD + "action A { for p in P { requires x > 0 } }\n",
      4, 25, "inside a for loop"),
     ("E209", "var x: 0..3, y: 0..3\ninit { x = 0  y = x }\n", 2, 19, "cannot read variable"),
@@ -190,3 +190,67 @@ def test_every_error_code_is_documented_once() -> None:
     table = re.findall(r"^\| ([EW]\d{3}) \|", docs, flags=re.MULTILINE)
     assert sorted(table) == sorted(errorcodes.ALL.values())
     assert len(set(errorcodes.ALL.values())) == len(errorcodes.ALL)
+
+
+# Messages a newcomer can act on: code, position and the whole message.
+POLISHED = [
+    ("E206", HEAD + "action A { x = 1 }\n", 3, 12,
+     "an action assigns the next state: add a prime, x' = ..."),
+    ("E001", HEAD + "invariant I = x = 1\n", 3, 17,
+     "unexpected '='; use == to compare ('=' assigns)"),
+    ("E001", HEAD + "action A { requires x = 1  x' = 1 }\n", 3, 23,
+     "unexpected '='; use == to compare ('=' assigns)"),
+    ("E101", HEAD + "def pinned = x > 0\ninvariant I = pinnd\n", 4, 15,
+     "unknown name 'pinnd'; did you mean 'pinned'?"),
+    ("E101", HEAD + "def pinned(n: 0..3) = n > 0\ninvariant I = pined(x)\n", 4, 15,
+     "unknown function 'pined'; did you mean 'pinned'?"),
+    ("E101", "enum Kind { A, B }\nvar k: Knd\ninit { k = A }\n", 2, 8,
+     "unknown type 'Knd'; did you mean 'Kind'?"),
+    ("E101", HEAD + "invariant I = frobnicate\n", 3, 15, "unknown name 'frobnicate'"),
+    ("E203", HEAD + "action A { xx' = 1 }\n", 3, 12,
+     "cannot assign to undeclared variable 'xx'; did you mean 'x'?"),
+    ("E401", HEAD + "action Fork { x' = 1 }\nscenario S { Frok }\n", 4, 14,
+     "unknown action 'Frok' in scenario 'S'; did you mean 'Fork'?"),
+    ("E404", HEAD + "model linux-5.19 { }\nmodel m extends linux-5.91 { }\n", 4, 1,
+     "model 'm' extends unknown model 'linux-5.91'; did you mean 'linux-5.19'?"),
+    ("E201", HEAD + "action A { x' = 1  x' = 2 }\n", 3, 20,
+     "'x' is assigned twice on one path through action 'A' (first at {spec}:3:12)"),
+    ("E201", "var m: [0..1 -> bool]\ninit { m = [i in 0..1 -> false] }\n"
+     "action A { m'[0] = true\n  if true { m'[0] = false } }\n", 4, 13,
+     "m'[0] is assigned twice on one path through action 'A' (first at {spec}:3:12)"),
+    ("E201", "var m: [0..1 -> bool]\ninit { m = [i in 0..1 -> false] }\n"
+     "action A { m' = [i in 0..1 -> true]  m'[0] = false }\n", 3, 38,
+     "'m' is assigned as a whole and then again in part on one path through action 'A' "
+     "(whole at {spec}:3:12)"),
+    ("E201", "const N = 1\n" + HEAD + "model m { const N = 2  const N = 3 }\n", 4, 24,
+     "model 'm' sets 'N' twice (first at {spec}:4:11)"),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "line", "col", "message"), POLISHED,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(POLISHED)])
+def test_messages_say_what_to_do(tmp_path: Path, code: str, text: str, line: int, col: int,
+                                 message: str) -> None:
+    errors = errors_of(tmp_path, text)
+    d = errors[0]
+    assert (d.code, d.pos.line, d.pos.col) == (code, line, col), d.render()
+    assert d.message == message.format(spec=tmp_path / "spec.cow")
+
+
+def test_an_unknown_model_on_the_command_line_gets_a_suggestion(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, HEAD + "model linux-5.19 { }\n")
+    with pytest.raises(ModelConfigError) as info:
+        spec.instantiate("linux-5.91")
+    assert info.value.message == (f"unknown model 'linux-5.91' (models in {tmp_path / 'spec.cow'}"
+                                  ": linux-5.19); did you mean 'linux-5.19'?")
+
+
+def test_the_keyword_list_in_the_docs_is_the_grammar_s() -> None:
+    """Every word the grammar reserves is in docs/language.md's keyword list (the type
+    names bool, int and string are listed under Types)."""
+    root = Path(__file__).resolve().parents[1]
+    grammar = (root / "pyspec" / "grammar.lark").read_text()
+    words = set(re.findall(r'"([a-z]+)"', grammar)) - {"bool", "int", "string"}
+    docs = (root / "docs" / "language.md").read_text()
+    listed = docs.split("Keywords (", 1)[1].split(") cannot be", 1)[0]
+    assert set(re.findall(r"`([a-z]+)`", listed)) == words
