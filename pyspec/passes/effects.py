@@ -1,0 +1,226 @@
+"""Pass 4: effects. ``init`` and actions assign each variable at most once per path
+(E201), whole before part in ``init`` (E204), primes in actions and none in ``init``
+(E206); ``requires``, ``pick`` and ``either`` stay out of ``for`` loops (E207).
+
+A :class:`Flow` follows the assignments along the paths through a block; the statement
+visitor is one ``match`` over the statement kinds, and the expressions inside statements
+go to :class:`~pyspec.passes.types.Typer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspec import ast as A
+from pyspec import errorcodes as codes
+from pyspec.errors import did_you_mean
+from pyspec.model import SourcePos
+from pyspec.passes.finiteness import check_parameter
+from pyspec.passes.types import Scope, Typer
+from pyspec.types import ANY, BOOL, Type
+from pyspec.unparse import unparse_lvalue
+
+#: What an assignment writes: a variable and the path into it (``""`` for the whole).
+Target = tuple[str, str]
+
+
+@dataclass
+class Flow:
+    """Assignments seen so far on the paths through a block (``may``: on some path, with
+    where it first happened; ``must``: on every path)."""
+
+    may: dict[Target, SourcePos] = field(default_factory=dict)
+    must: set[Target] = field(default_factory=set)
+
+    def copy(self) -> Flow:
+        return Flow(dict(self.may), set(self.must))
+
+    def first(self, var: str) -> SourcePos:
+        """Where a path first assigned ``var`` (whole or in part)."""
+        return next(pos for (v, _), pos in self.may.items() if v == var)
+
+
+class Effects:
+    """Checks the statements of ``init`` and of the actions."""
+
+    def __init__(self, typer: Typer):
+        self.typer = typer
+        self.sym = typer.sym
+        self.expr = typer.expr
+        self.expect = typer.expect
+        self.err = typer.err
+
+    def check_init(self) -> None:
+        """``init`` assigns every variable on every path, without primes."""
+        s = self.sym
+        if s.init is None:
+            if s.vars:
+                self.err(codes.INIT_INCOMPLETE,
+                         "the spec declares variables but has no init block", None)
+        else:
+            flow = Flow()
+            self.block(s.init.body, {}, Scope("init", init=True), flow)
+            missing = [v for v in s.vars if (v, "") not in flow.must]
+            if missing:
+                self.err(codes.INIT_INCOMPLETE,
+                         f"init does not assign {', '.join(missing)} on every path",
+                         s.init.pos)
+
+    def check_action(self, name: str, d: A.ActionDecl) -> None:
+        """An action's parameters have finite types; its body assigns each variable at
+        most once per path, with primes."""
+        s = self.sym
+        env: dict[str, Type] = {}
+        params = []
+        for p in d.params:
+            t = self.typer.resolve_type(p.type)
+            check_parameter(p, t, s, self.typer.report)
+            env = self.typer.bind(p.name, t, env, p.pos)
+            params.append((p.name, t))
+        s.action_params[name] = params
+        self.block(d.body, env, Scope(f"action '{name}'", reads_primes=True), Flow())
+
+    def block(self, b: A.Block, env: dict[str, Type], ctx: Scope, flow: Flow,
+              in_for: bool = False) -> None:
+        for st in b.stmts:
+            env = self.stmt(st, env, ctx, flow, in_for)
+
+    def stmt(self, st: A.Stmt, env: dict[str, Type], ctx: Scope, flow: Flow,
+             in_for: bool) -> dict[str, Type]:
+        match st:
+            case A.Requires():
+                if in_for:
+                    self.err(codes.FORK_IN_FOR,
+                             "requires cannot appear inside a for loop (a guard belongs "
+                             "to the whole action)", st.pos)
+                self.expect(st.cond, BOOL, self.expr(st.cond, env, ctx), "a guard")
+                return env
+            case A.Let():
+                return self.typer.bind(st.name, self.expr(st.value, env, ctx), env, st.pos)
+            case A.Assign():
+                self.assign(st, env, ctx, flow, in_for)
+                return env
+            case A.IfStmt():
+                outs = []
+                for cond, body in st.branches:
+                    self.expect(cond, BOOL, self.expr(cond, env, ctx), "an if condition")
+                    f = flow.copy()
+                    self.block(body, env, ctx, f, in_for)
+                    outs.append(f)
+                f = flow.copy()
+                if st.orelse is not None:
+                    self.block(st.orelse, env, ctx, f, in_for)
+                outs.append(f)
+                self.merge(flow, outs)
+                return env
+            case A.MatchStmt():
+                subject = self.expr(st.subject, env, ctx)
+                outs = []
+                arms = [(pats, body.pos) for pats, body in st.arms]
+                inners = list(self.typer.match_arms(subject, arms, env, st))
+                for (_, body), inner in zip(st.arms, inners):
+                    f = flow.copy()
+                    self.block(body, inner, ctx, f, in_for)
+                    outs.append(f)
+                if outs:
+                    self.merge(flow, outs)
+                return env
+            case A.Either():
+                if in_for:
+                    self.err(codes.FORK_IN_FOR, "either cannot appear inside a for loop", st.pos)
+                outs = []
+                for body in st.branches:
+                    f = flow.copy()
+                    self.block(body, env, ctx, f, in_for)
+                    outs.append(f)
+                self.merge(flow, outs)
+                return env
+            case A.Pick():
+                if in_for:
+                    self.err(codes.FORK_IN_FOR, "pick cannot appear inside a for loop", st.pos)
+                inner = self.typer.binders([st.binder], env, ctx)
+                if st.cond is not None:
+                    self.expect(st.cond, BOOL, self.expr(st.cond, inner, ctx),
+                                "a pick condition")
+                return inner
+            case A.For():
+                inner = self.typer.binders([st.binder], env, ctx)
+                f = flow.copy()
+                self.block(st.body, inner, ctx, f, in_for=True)
+                flow.may = {**f.may, **flow.may}
+                flow.must |= f.must
+                return env
+            case A.Skip():
+                return env
+        raise TypeError(f"unknown statement node {st!r}")  # pragma: no cover
+
+    @staticmethod
+    def merge(flow: Flow, outs: list[Flow]) -> None:
+        flow.may = {}
+        for f in outs:
+            for target, pos in f.may.items():
+                flow.may.setdefault(target, pos)
+        flow.must = set.intersection(*(f.must for f in outs))
+
+    def assign(self, st: A.Assign, env: dict[str, Type], ctx: Scope, flow: Flow,
+               in_for: bool) -> None:
+        s = self.sym
+        lv = st.target
+        if lv.var not in s.vars:
+            if lv.var in env or lv.var in self.typer.global_names:
+                kind = "a local name" if lv.var in env else "not a variable"
+                self.err(codes.NOT_ASSIGNABLE, f"cannot assign to '{lv.var}': it is {kind}",
+                         lv.pos)
+            else:
+                self.err(codes.UNDECLARED_VARIABLE,
+                         f"cannot assign to undeclared variable '{lv.var}'"
+                         f"{did_you_mean(lv.var, s.vars)}", lv.pos)
+            self.expr(st.value, env, ctx)
+            for acc in lv.path:
+                if isinstance(acc, A.IndexAcc):
+                    self.expr(acc.key, env, ctx)
+            return
+        if ctx.init and lv.primed:
+            self.err(codes.PRIME_MISPLACED,
+                     f"init assigns the initial state: write '{lv.var} = ...' without "
+                     "a prime", lv.pos)
+        if not ctx.init and not lv.primed:
+            self.err(codes.PRIME_MISPLACED,
+                     f"an action assigns the next state: add a prime, {lv.var}' = ...",
+                     lv.pos)
+        t = s.var_types.get(lv.var, ANY)
+        for acc in lv.path:
+            if isinstance(acc, A.IndexAcc):
+                t = self.typer.index(acc, t, acc.key, env, ctx)
+            else:
+                t = self.typer.field_access(acc, t, acc.name, acc.pos)
+        self.expect(st.value, t, self.expr(st.value, env, ctx),
+                    f"the value assigned to {unparse_lvalue(lv)}")
+        whole = lv.var
+        key = (whole, unparse_lvalue(A.LValue(lv.var, False, lv.path, lv.pos))
+               if lv.path else "")
+        if not lv.path:
+            if any(v == whole for v, _ in flow.may):
+                self.err(codes.ASSIGNED_TWICE, f"'{whole}' is assigned twice on one path through "
+                         f"{ctx.what} (first at {flow.first(whole)})", lv.pos)
+            elif in_for:
+                self.err(codes.ASSIGNED_TWICE,
+                         f"'{whole}' is assigned whole inside a for loop, once per "
+                         "iteration; assign an element, or build the value with a "
+                         "comprehension", lv.pos)
+        else:
+            if ctx.init and (whole, "") not in flow.must:
+                self.err(codes.INIT_INCOMPLETE,
+                         f"init must assign '{whole}' as a whole before it assigns "
+                         "parts of it", lv.pos)
+            elif (whole, "") in flow.may and not ctx.init:
+                self.err(codes.ASSIGNED_TWICE,
+                         f"'{whole}' is assigned as a whole and then again in part on "
+                         f"one path through {ctx.what} (whole at {flow.may[whole, '']})",
+                         lv.pos)
+            elif key in flow.may and not in_for:
+                self.err(codes.ASSIGNED_TWICE,
+                         f"{unparse_lvalue(lv)} is assigned twice on one path through "
+                         f"{ctx.what} (first at {flow.may[key]})", lv.pos)
+        flow.may.setdefault(key, lv.pos)
+        flow.must.add(key)

@@ -1,0 +1,125 @@
+"""Pass 1: every declaration claims its global name and goes into the symbol table.
+
+Names are global across the merged modules: a name declared twice (in one file or two)
+is an error at the second declaration (E102). A constant whose value is a set literal of
+fresh names declares those names as model values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspec import ast as A
+from pyspec import errorcodes as codes
+from pyspec.checked import Symbols
+from pyspec.model import SourcePos
+from pyspec.passes.report import Report
+
+#: Functions every spec has; their names cannot be declared.
+BUILTINS = frozenset({"card", "min", "max", "abs"})
+
+
+@dataclass
+class Declared:
+    """The output of the pass: the symbol table (declarations only, no types yet) and
+    where each global name is declared."""
+
+    symbols: Symbols = field(default_factory=Symbols)
+    global_names: dict[str, SourcePos] = field(default_factory=dict)
+
+
+def declare_all(modules: list[A.Module], report: Report) -> Declared:
+    """Collect the declarations of ``modules`` (merged, the main file last)."""
+    out = Declared()
+    s = out.symbols
+
+    def claim(name: str, pos: SourcePos) -> bool:
+        if name in BUILTINS:
+            report.error(codes.DUPLICATE, f"'{name}' is a builtin and cannot be redeclared",
+                         pos)
+            return False
+        if name in out.global_names:
+            first = out.global_names[name]
+            report.error(codes.DUPLICATE, f"'{name}' is already declared at {first}", pos)
+            return False
+        out.global_names[name] = pos
+        return True
+
+    # Declarations that only claim their name and go into one table.
+    tables: dict[type, dict] = {
+        A.RecordDecl: s.records, A.TypeAliasDecl: s.aliases, A.VarDecl: s.vars,
+        A.ActionDecl: s.actions, A.DefDecl: s.defs, A.CheckDecl: s.checks,
+        A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios,
+    }
+    for module in modules:
+        for d in module.decls:
+            table = tables.get(type(d))
+            if table is not None:
+                if claim(d.name, d.pos):
+                    table[d.name] = d
+                continue
+            match d:
+                case A.ConstDecl():
+                    if claim(d.name, d.pos):
+                        s.consts[d.name] = d
+                        members = _model_values(d, modules)
+                        if members is not None:
+                            s.mv_sets[d.name] = [m for m, _ in members]
+                            for m, pos in members:
+                                if claim(m, pos):
+                                    s.mv_members[m] = d.name
+                        elif d.symmetric:
+                            report.error(codes.TYPE_MISMATCH,
+                                         "only a set of model values can be symmetric", d.pos)
+                case A.EnumDecl():
+                    if claim(d.name, d.pos):
+                        s.enums[d.name] = d
+                        for m, pos in d.members:
+                            if claim(m, pos):
+                                s.enum_members[m] = d.name
+                case A.UnionDecl():
+                    if claim(d.name, d.pos):
+                        s.unions[d.name] = d
+                        for v in d.variants:
+                            if claim(v.name, v.pos):
+                                s.variants[v.name] = (d.name, v)
+                case A.InitDecl():
+                    if s.init is not None:
+                        report.error(codes.DUPLICATE,
+                                     f"a second init block (the first is at {s.init.pos})",
+                                     d.pos)
+                    else:
+                        s.init = d
+                case A.SettingDecl():
+                    s.deadlock = d.deadlock
+                case A.ModelDecl():
+                    if d.name in s.models:
+                        report.error(codes.DUPLICATE, f"model '{d.name}' is already declared "
+                                     f"at {s.models[d.name].pos}", d.pos)
+                    else:
+                        s.models[d.name] = d
+    return out
+
+
+def _model_values(d: A.ConstDecl, modules: list[A.Module]
+                  ) -> list[tuple[str, SourcePos]] | None:
+    """A const whose value is a set literal of fresh names declares model values."""
+    if not isinstance(d.value, A.SetLit) or d.type is not None:
+        return None
+    if not d.value.items or not all(isinstance(i, A.Name) for i in d.value.items):
+        return None
+    names = [(i.name, i.pos) for i in d.value.items]  # type: ignore[union-attr]
+    declared = [n for n, _ in names if _declared_anywhere(n, modules)]
+    return None if declared else names
+
+
+def _declared_anywhere(name: str, modules: list[A.Module]) -> bool:
+    for module in modules:
+        for d in module.decls:
+            if getattr(d, "name", None) == name and not isinstance(d, A.InitDecl):
+                return True
+            if isinstance(d, A.EnumDecl) and any(m == name for m, _ in d.members):
+                return True
+            if isinstance(d, A.UnionDecl) and any(v.name == name for v in d.variants):
+                return True
+    return name in BUILTINS
