@@ -258,70 +258,73 @@ class ArrayCompiler(Compiler):
 
     def araw(self, e: A.Expr, m: str) -> str:  # noqa: C901 - one case per construct
         """``e`` as array code; a set as whatever its own representation is."""
-        if isinstance(e, (A.Int, A.Bool)):
-            return self.expr(e)
-        if isinstance(e, A.Str):
-            raise Unsupported("strings exist only in views, which array code does not run")
-        if isinstance(e, A.Name):
-            return self.name(e, m)
-        if isinstance(e, A.Primed):
-            if self._next_state or not self._primes_are_draft or e.name in self._assigned:
-                return py_name("n", e.name)
-            return py_name("v", e.name)
-        if isinstance(e, A.Call):
-            return self.acall(e, m)
-        if isinstance(e, A.TupleLit):
-            items = [self.aexpr(i, m) for i in e.items]
-            return "(" + "".join(f"{i}, " for i in items) + ")"
-        if isinstance(e, A.MapComp):
-            return self.map_comp_array(e, None, m)
-        if isinstance(e, A.IfExpr):
-            trivial = all(isinstance(v, (A.Int, A.Bool, A.Name))
-                          for v in [e.orelse, *(v for _, v in e.branches)])
-            out = self.aexpr(e.orelse, m) if trivial and not self.partial(e) else None
-            if out is not None:
-                for cond, value in reversed(e.branches):
-                    out = f"where({self.aexpr(cond, m)}, {self.aexpr(value, m)}, {out})"
-                return out
-            return self.if_chain(e.branches, e.orelse, m)
-        if isinstance(e, A.MatchExpr):
-            return self.match_expr_array(e, m)
-        if isinstance(e, A.Quant):
-            return self.quant(e, m)
-        if isinstance(e, A.BinOp):
-            return self.abinop(e, m)
-        if isinstance(e, A.Not):
-            return f"neg({self.aexpr(e.operand, m)})"
-        if isinstance(e, A.Neg):
-            return f"(-{self.aexpr(e.operand, m)})"
-        if isinstance(e, A.Is):
-            return f"({self.aexpr(e.operand, m)}.tag == {py_name('t', e.variant)})"
+        match e:
+            case A.Int() | A.Bool():
+                return self.expr(e)
+            case A.Str():
+                raise Unsupported("strings exist only in views, which array code does not run")
+            case A.Name():
+                return self.name(e, m)
+            case A.Primed():
+                if self._next_state or not self._primes_are_draft or e.name in self._assigned:
+                    return py_name("n", e.name)
+                return py_name("v", e.name)
+            case A.Call():
+                return self.acall(e, m)
+            case A.TupleLit():
+                items = [self.aexpr(i, m) for i in e.items]
+                return "(" + "".join(f"{i}, " for i in items) + ")"
+            case A.MapComp():
+                return self.map_comp_array(e, None, m)
+            case A.IfExpr():
+                trivial = all(isinstance(v, (A.Int, A.Bool, A.Name))
+                              for v in [e.orelse, *(v for _, v in e.branches)])
+                out = self.aexpr(e.orelse, m) if trivial and not self.partial(e) else None
+                if out is not None:
+                    for cond, value in reversed(e.branches):
+                        out = f"where({self.aexpr(cond, m)}, {self.aexpr(value, m)}, {out})"
+                    return out
+                return self.if_chain(e.branches, e.orelse, m)
+            case A.MatchExpr():
+                return self.match_expr_array(e, m)
+            case A.Quant():
+                return self.quant(e, m)
+            case A.BinOp():
+                return self.abinop(e, m)
+            case A.Not():
+                return f"neg({self.aexpr(e.operand, m)})"
+            case A.Neg():
+                return f"(-{self.aexpr(e.operand, m)})"
+            case A.Is():
+                return f"({self.aexpr(e.operand, m)}.tag == {py_name('t', e.variant)})"
+        # A map read under field and item accesses gathers only what is read.
         gathered = self.gather_path(e)
         if gathered is not None:
             index, path = gathered
             mt = self.t(index.operand)
             return (f"get({self.aexpr(index.operand, m)}, {self.aexpr(index.key, m)}, "
                     f"{self.key_lo(mt)}, {m}, {tuple(path)!r})")  # type: ignore[arg-type]
-        if isinstance(e, A.Field):
-            return self.afield(self.aexpr(e.operand, m), e, m)
-        if isinstance(e, A.Index):
-            ot = self.t(e.operand)
-            if isinstance(ot, TupT):
-                return f"{self.aexpr(e.operand, m)}[{e.key.value}]"  # type: ignore[union-attr]
-            assert isinstance(ot, MapT)
-            return (f"get({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
-                    f"{self.key_lo(ot)}, {m})")
-        if isinstance(e, A.WithFields):
-            out = self.aexpr(e.operand, m)
-            for fname, value, _ in e.updates:
-                ft = self.field_type(self.t(e.operand), (e, fname))
-                out = self.field_update(out, (e, fname), self.achecked(value, ft, m), m)
-            return out
-        if isinstance(e, A.WithKey):
-            mt = self.t(e.operand)
-            assert isinstance(mt, MapT)
-            return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
-                    f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m})")
+        match e:
+            case A.Field():
+                return self.afield(self.aexpr(e.operand, m), e, m)
+            case A.Index():
+                ot = self.t(e.operand)
+                if isinstance(ot, TupT):
+                    return f"{self.aexpr(e.operand, m)}[{e.key.value}]"  # type: ignore[union-attr]
+                assert isinstance(ot, MapT)
+                return (f"get({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                        f"{self.key_lo(ot)}, {m})")
+            case A.WithFields():
+                out = self.aexpr(e.operand, m)
+                for fname, value, _ in e.updates:
+                    ft = self.field_type(self.t(e.operand), (e, fname))
+                    out = self.field_update(out, (e, fname), self.achecked(value, ft, m), m)
+                return out
+            case A.WithKey():
+                mt = self.t(e.operand)
+                assert isinstance(mt, MapT)
+                return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                        f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m})")
         raise Unsupported(f"{type(e).__name__} expressions")
 
     def gather_path(self, e: A.Expr) -> tuple[A.Index, list[int]] | None:

@@ -325,80 +325,81 @@ class Compiler:
         return self.c.types.get(e, AnyT())
 
     def expr(self, e: A.Expr) -> str:  # noqa: C901 - one case per construct
-        if isinstance(e, A.Int):
-            return repr(e.value)
-        if isinstance(e, A.Str):
-            return repr(e.value)
-        if isinstance(e, A.Bool):
-            return "True" if e.value else "False"
-        if isinstance(e, A.Name):
-            return self.name_src(e)
-        if isinstance(e, A.Primed):
-            if self._primes_are_draft and e.name not in self._assigned:
-                return py_name("v", e.name)
-            return py_name("n", e.name)
-        if isinstance(e, A.Call):
-            return self.call(e)
-        if isinstance(e, A.TupleLit):
-            items = [self.expr(i) for i in e.items]
-            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-        if isinstance(e, A.SetLit):
-            if not e.items:
-                return "frozenset()"
-            return "frozenset((" + ", ".join(self.expr(i) for i in e.items) + ",))"
-        if isinstance(e, A.SetFilter):
-            b = e.binder
-            return (f"frozenset({py_name('l', b.name)} for {py_name('l', b.name)} in "
-                    f"{self.iter_src(b.domain, False)} if {self.expr(e.cond)})")
-        if isinstance(e, A.SetMap):
-            cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
-            return f"frozenset({self.expr(e.expr)} {self.fors(e.binders)}{cond})"
-        if isinstance(e, A.MapComp):
-            return self.map_comp(e, None)
-        if isinstance(e, A.IfExpr):
-            out = self.expr(e.orelse)
-            for cond, value in reversed(e.branches):
-                out = f"({self.expr(value)} if {self.expr(cond)} else {out})"
-            return out
-        if isinstance(e, A.MatchExpr):
-            return self.match_expr(e)
-        if isinstance(e, A.Quant):
-            terms = self.unrolled([(b.name, self.static_values(b.domain)) for b in e.binders],
-                                  lambda: self.expr(e.body))
-            if terms is not None:
-                if not terms:
-                    return {"forall": "True", "exists": "False", "sum": "0"}[e.kind]
-                op = {"forall": " and ", "exists": " or ", "sum": " + "}[e.kind]
-                return "(" + op.join(terms) + ")"
-            body = self.expr(e.body)
-            fn = {"forall": "all", "exists": "any", "sum": "sum"}[e.kind]
-            return f"{fn}({body} {self.fors(e.binders)})"
-        if isinstance(e, A.BinOp):
-            return self.binop(e)
-        if isinstance(e, A.Not):
-            return f"(not {self.expr(e.operand)})"
-        if isinstance(e, A.Neg):
-            return f"(-{self.expr(e.operand)})"
-        if isinstance(e, A.RangeExpr):
-            return f"frozenset(range({self.expr(e.lo)}, {self.expr(e.hi)} + 1))"
-        if isinstance(e, A.Is):
-            union = self.t(e.operand)
-            assert isinstance(union, UnionT)
-            return f"({self.expr(e.operand)}[0] == {py_name('t', e.variant)})"
-        if isinstance(e, A.Field):
-            return self.field_read(self.expr(e.operand), e, e.name, e.pos)
-        if isinstance(e, A.Index):
-            return self.index_read(self.expr(e.operand), self.t(e.operand), e.key)
-        if isinstance(e, A.WithFields):
-            out = self.expr(e.operand)
-            for fname, value, pos in e.updates:
-                out = self.field_write(out, (e, fname), fname, self.t(e.operand), value, pos)
-            return out
-        if isinstance(e, A.WithKey):
-            mt = self.t(e.operand)
-            assert isinstance(mt, MapT)
-            return self.tuple_set(self.expr(e.operand), self.key_src(mt, e.key),
-                                  self.length(mt), self.checked(e.value, mt.value))
+        match e:
+            case A.Int():
+                return repr(e.value)
+            case A.Str():
+                return repr(e.value)
+            case A.Bool():
+                return "True" if e.value else "False"
+            case A.Name():
+                return self.name_src(e)
+            case A.Primed():
+                if self._primes_are_draft and e.name not in self._assigned:
+                    return py_name("v", e.name)
+                return py_name("n", e.name)
+            case A.Call():
+                return self.call(e)
+            case A.TupleLit():
+                items = [self.expr(i) for i in e.items]
+                return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            case A.SetLit():
+                if not e.items:
+                    return "frozenset()"
+                return "frozenset((" + ", ".join(self.expr(i) for i in e.items) + ",))"
+            case A.SetFilter():
+                b = e.binder
+                return (f"frozenset({py_name('l', b.name)} for {py_name('l', b.name)} in "
+                        f"{self.iter_src(b.domain, False)} if {self.expr(e.cond)})")
+            case A.SetMap():
+                cond = f" if {self.expr(e.cond)}" if e.cond is not None else ""
+                return f"frozenset({self.expr(e.expr)} {self.fors(e.binders)}{cond})"
+            case A.MapComp():
+                return self.map_comp(e, None)
+            case A.IfExpr():
+                out = self.expr(e.orelse)
+                for cond, value in reversed(e.branches):
+                    out = f"({self.expr(value)} if {self.expr(cond)} else {out})"
+                return out
+            case A.MatchExpr():
+                return self.match_expr(e)
+            case A.Quant():
+                terms = self.unrolled([(b.name, self.static_values(b.domain)) for b in e.binders],
+                                      lambda: self.expr(e.body))
+                if terms is not None:
+                    if not terms:
+                        return {"forall": "True", "exists": "False", "sum": "0"}[e.kind]
+                    op = {"forall": " and ", "exists": " or ", "sum": " + "}[e.kind]
+                    return "(" + op.join(terms) + ")"
+                body = self.expr(e.body)
+                fn = {"forall": "all", "exists": "any", "sum": "sum"}[e.kind]
+                return f"{fn}({body} {self.fors(e.binders)})"
+            case A.BinOp():
+                return self.binop(e)
+            case A.Not():
+                return f"(not {self.expr(e.operand)})"
+            case A.Neg():
+                return f"(-{self.expr(e.operand)})"
+            case A.RangeExpr():
+                return f"frozenset(range({self.expr(e.lo)}, {self.expr(e.hi)} + 1))"
+            case A.Is():
+                union = self.t(e.operand)
+                assert isinstance(union, UnionT)
+                return f"({self.expr(e.operand)}[0] == {py_name('t', e.variant)})"
+            case A.Field():
+                return self.field_read(self.expr(e.operand), e, e.name, e.pos)
+            case A.Index():
+                return self.index_read(self.expr(e.operand), self.t(e.operand), e.key)
+            case A.WithFields():
+                out = self.expr(e.operand)
+                for fname, value, pos in e.updates:
+                    out = self.field_write(out, (e, fname), fname, self.t(e.operand), value, pos)
+                return out
+            case A.WithKey():
+                mt = self.t(e.operand)
+                assert isinstance(mt, MapT)
+                return self.tuple_set(self.expr(e.operand), self.key_src(mt, e.key),
+                                      self.length(mt), self.checked(e.value, mt.value))
         raise AssertionError(e)  # pragma: no cover
 
     # ---- straight-line code: unrolled static domains ------------------------------
