@@ -1,6 +1,6 @@
 """Packing a state into 64-bit words: the representation of the array backend.
 
-A state (a tuple of variable values, see :mod:`pyspec.compiler`) is a tree whose inner
+A state (a tuple of variable values, see :mod:`pyspec.codegen.scalar`) is a tree whose inner
 nodes are maps, records and tuples and whose **leaves** are plain values (bool, int,
 enum, model value), union values (one index into the union's domain) and sets (a bitmask
 over the element type's domain, cut into parts of at most 62 elements). Each leaf gets a

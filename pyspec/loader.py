@@ -102,7 +102,7 @@ def load_generated(generated: Generated, code_file: str) -> Model:
             raise
         raise SpecError([Diagnostic(codes.TOO_DEEP, "the spec nests expressions too deeply to "
                                     "compile", None)]) from None
-    exec(code, namespace)  # noqa: S102 - generated from a checked spec; see compiler.py
+    exec(code, namespace)  # noqa: S102 - generated from a checked spec; see codegen/scalar.py
     model = namespace["MODEL"]
     assert isinstance(model, Model)
     return model

@@ -1,4 +1,4 @@
-"""What generated array code (:mod:`pyspec.vectorize`) runs on: one value for a whole batch.
+"""What generated array code (:mod:`pyspec.codegen.arrays`) runs on: one value for a whole batch.
 
 A batch is many states at once, one per row. A value of the batch is one of:
 

@@ -1,9 +1,9 @@
 """Checked spec plus one model's constants to array code: a whole batch of states at once.
 
-The scalar compiler (:mod:`pyspec.compiler`) turns an action into loops over its parameters
+The scalar compiler (:mod:`pyspec.codegen.scalar`) turns an action into loops over its parameters
 that build one successor tuple at a time. This one turns it into the same loops, run once
 per *batch*: every state variable is a numpy array with one entry per state (maps,
-records and tuples are Python tuples of such values, see :mod:`pyspec.array_runtime`),
+records and tuples are Python tuples of such values, see :mod:`pyspec.codegen.array_runtime`),
 parameters and binders stay plain Python values (so ``pt[p][v]`` is Python indexing into
 a tuple of arrays), ``requires`` narrows a boolean mask of the rows still on the path,
 ``if`` either splits the path (when a branch has guards or choices) or becomes a
