@@ -10,11 +10,11 @@ from typing import Protocol
 
 import networkx as nx
 
-from explorer.backends import BACKENDS
+from explorer.engine.interface import Options, Progress
+from explorer.engine.registry import BACKENDS
 from explorer.graph import ViewRecorder
 from explorer.judge import EXIT_LIMIT
 from explorer.pymodel import PythonSpec
-from explorer.search import Options, Progress
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model
 

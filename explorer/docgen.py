@@ -28,11 +28,11 @@ from pathlib import Path
 
 from explorer.cli_common import default_max_memory_mb
 from explorer.dot import compare_diagram, heading, property_trace, view_diagram, write_diagram
+from explorer.engine.interface import Options
 from explorer.graph import Recorders, ViewRecorder
 from explorer.judge import EXIT_OK, combine
 from explorer.result import Result
 from explorer.run import run_model
-from explorer.search import Options
 from pyspec import ast as A
 from pyspec.errors import ModelConfigError, SpecError
 from pyspec.loader import Spec, load_spec

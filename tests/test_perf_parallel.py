@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.result import Result
-from explorer.search import Options, check
 from pyspec.loader import load_spec
 from tests.pyspec_testing import write
 from tests.test_perf_backends import CONSTRUCTS, EXAMPLES

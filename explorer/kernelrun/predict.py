@@ -66,8 +66,8 @@ def predictions_of(models: list[Model], names: list[str]) -> dict[str, frozenset
     trustworthy verdict, so it raises instead of predicting "holds".
     """
     from explorer.cli_common import default_max_memory_mb
+    from explorer.engine.interface import Options
     from explorer.scenario import run_scenario
-    from explorer.search import Options
 
     scenarios: dict[str, tuple[Model, object]] = {}
     for model in models:
