@@ -42,8 +42,11 @@ bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m explorer.bench
 
+# ruff, and the import contract of pyproject.toml ([tool.importlinter]): layers, no engine
+# importing the registry. Private names across modules: tests/test_architecture.py.
 lint: install
 	$(BIN)/ruff check pyspec explorer tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -13,9 +13,9 @@ import networkx as nx
 from explorer.engine.interface import Options, Progress
 from explorer.engine.registry import BACKENDS
 from explorer.graph import ViewRecorder
-from explorer.judge import EXIT_LIMIT
 from explorer.pymodel import PythonSpec
 from pyspec.errors import ModelConfigError
+from pyspec.exit_codes import EXIT_LIMIT
 from pyspec.model import Model
 
 
