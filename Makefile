@@ -30,10 +30,12 @@ check: install
 	  echo "== $$spec"; $(COWSPEC) check $$spec --all-models; done
 	$(BIN)/python -m explorer.docgen
 
-# Every generated document: the kernel model's and the explorer reference's diagrams.
+# Every generated document: the kernel model's and the explorer reference's diagrams, and
+# the diagram of the packages drawn from the import graph (docs/explorer.md).
 docs: install
 	$(BIN)/python -m explorer.docgen
 	COWSPEC=$(COWSPEC) docs/images/explorer/generate.sh
+	$(BIN)/python docs/images/architecture/generate.py
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -9,7 +9,7 @@ explorer judges a run into the others (:mod:`explorer.judge`) and prints this ta
 kernel model's scenarios on the live kernel and reports agreement, a test runner's job,
 so it keeps a test runner's codes (0 every row agrees, 1 some row disagrees or failed,
 2 bad usage or a broken environment, 128 + the signal number when interrupted, as a
-shell reports it); ``docs/kernel-run.md`` lists them.
+shell reports it); ``docs/explorer.md`` ("Exit codes") lists them.
 """
 
 from __future__ import annotations
