@@ -57,7 +57,7 @@ def check(model: Model, options: Options) -> Result:
 
 
 ENGINE = Engine(name="numpy", check=check, program=PROGRAM,
-                summary="a whole BFS level at a time as numpy array code (specs it supports)")
+                summary="a BFS level at a time as array code")
 
 
 class ArraySearch:

@@ -83,5 +83,5 @@ class Engine:
     #: The kind of generated program it runs (``Model.programs``), None for the scalar
     #: interface of every model.
     program: str | None
-    #: One line for ``--help`` and the docs.
+    #: A few words for ``--help``.
     summary: str

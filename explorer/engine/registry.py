@@ -45,6 +45,12 @@ AUTO_MIN_STATES = 2**17
 AUTO_PROBE_STATES = 5_000
 
 
+def backend_help() -> str:
+    """``--backend``'s help: every engine's summary."""
+    engines = ", ".join(f"{e.name} ({e.summary})" for e in REGISTERED)
+    return f"the engine: {engines}, auto ({AUTO.name} for large specs it supports; the default)"
+
+
 def check(model: Model, options: Options | None = None) -> Result:
     """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
     validate_expectations(model)

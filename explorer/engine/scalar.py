@@ -31,7 +31,7 @@ def check(model: Model, options: Options) -> Result:
 
 
 ENGINE = Engine(name="scalar", check=check, program=None,
-                summary="one state at a time, every state stored whole (any model)")
+                summary="one state at a time")
 
 
 class ScalarSearch:
