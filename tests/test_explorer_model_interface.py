@@ -9,10 +9,10 @@ import pytest
 
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
+from pyspec.codegen.arrays import ArrayProgram
 from pyspec.errors import ModelConfigError
 from pyspec.loader import load_spec
 from pyspec.model import ActionInfo, Model, NoProgram, Tag
-from pyspec.vectorize import ArrayProgram
 from tests.pyspec_testing import write
 
 PROCS = ("P0", "P1", "P2")
