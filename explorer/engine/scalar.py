@@ -20,7 +20,7 @@ from explorer.engine.links import Anchor, ScalarLinks, TraceBuilder
 from explorer.engine.outcome import Counts, Setup, assemble
 from explorer.engine.reduction import reduction
 from explorer.engine.seen import FingerprintKeys, StateKeys
-from explorer.result import Result, StopReason, Trace
+from explorer.result import PropertyKind, Result, StopReason, Trace
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model, State
 
@@ -84,8 +84,8 @@ class ScalarSearch:
 
     # -- the search ------------------------------------------------------------------
 
-    def _violated(self, kind: str, index: int, anchor: Anchor) -> bool:
-        if self.findings.record(kind, index, anchor):  # type: ignore[arg-type]
+    def _violated(self, kind: PropertyKind, index: int, anchor: Anchor) -> bool:
+        if self.findings.record(kind, index, anchor):
             self.stopped = "violation"
             return True
         return False

@@ -14,6 +14,11 @@ A worker (:class:`Worker`) is an :class:`~explorer.engine.array_level.ArrayLevel
 share of the store) plus routing; the coordinator (:class:`Coordinator`) is built from the
 same findings, limits, links and outcome parts as the one-process engines.
 
+Workers die with the coordinator (a parent-death signal, and the end of their pipe), and
+ignore Ctrl-C: the coordinator stops them. A worker that dies (killed, out of memory) ends
+the search as interrupted, with the counts of the levels done and a note saying which
+worker died and how; nothing waits on it.
+
 A complete search gets exactly the counts, depth and verdicts of one worker: every
 transition is generated once, by its parent's owner, and every state stored once, by its
 own. Traces are shortest (a BFS level at a time) but may be other shortest traces than
@@ -24,9 +29,11 @@ stops at the end of the phase it stopped in, so its partial counts differ. One w
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -245,10 +252,30 @@ class Worker:
                      links.positions.values(), self.coverage, self.store.store_bytes)
 
 
-def serve(worker: Worker, conn: Connection) -> None:
+#: Linux's prctl option that sends a signal to a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when the coordinator dies, however it dies (Linux; elsewhere the closed
+    pipe ends the worker at its next command)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+def serve(worker: Worker, conn: Connection, parent: int) -> None:
     """A worker's loop: run what the coordinator asks, answer with the outcome."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator stops the workers
+    die_with_parent(parent)
     while True:
-        command, arg = conn.recv()
+        try:
+            command, arg = conn.recv()
+        except (EOFError, OSError):
+            return  # the coordinator is gone
         try:
             if command == "expand":
                 conn.send(("ok", worker.expand(arg)))
@@ -271,6 +298,10 @@ def serve(worker: Worker, conn: Connection) -> None:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+class WorkerLost(Exception):  # noqa: N818 - an event, reported as a note
+    """A worker process died; the message says which and how."""
+
+
 class Coordinator:
     """Sequences ``workers`` :class:`Worker` processes and records what they find."""
 
@@ -291,6 +322,7 @@ class Coordinator:
         self.shards = Shards(self.workers)
         self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.bytes = 0
+        self.procs: list[multiprocessing.process.BaseProcess] = []
         self.count = 0
         self.total = 0
         self.head = 0
@@ -303,13 +335,16 @@ class Coordinator:
         folder = tempfile.mkdtemp(prefix="cowspec-", dir="/dev/shm" if os.path.isdir(
             "/dev/shm") else None)
         context = multiprocessing.get_context("fork")
-        pipes, procs = [], []
+        pipes: list[Connection] = []
+        procs = self.procs
+        done = False
         try:
             for me in range(self.workers):
                 here, there = context.Pipe()
                 worker = Worker(self.model, self.program, self.options, self.symmetry, me,
                                 self.workers, folder)
-                proc = context.Process(target=serve, args=(worker, there), daemon=True)
+                proc = context.Process(target=serve, args=(worker, there, os.getpid()),
+                                       daemon=True)
                 proc.start()
                 pipes.append(here)
                 procs.append(proc)
@@ -317,13 +352,18 @@ class Coordinator:
             self._collect(pipes)
             for conn in pipes:
                 self._ask([conn], "stop", None)
+            done = True
         except KeyboardInterrupt:
             self.stopped = "interrupted"
+        except WorkerLost as exc:
+            self.stopped = "interrupted"
+            self.notes.append(f"{exc}: the search stopped with the counts of the levels "
+                              "done; the other workers were stopped")
         finally:
             for proc in procs:
+                if not done:
+                    proc.kill()
                 proc.join(timeout=5)
-                if proc.is_alive():
-                    proc.terminate()
             shutil.rmtree(folder, ignore_errors=True)
         if self.stopped is None and self.cut_by_depth:
             self.stopped = "max_depth"
@@ -335,17 +375,34 @@ class Coordinator:
                         self.coverage, self.trace, None, self.notes)
 
     def _ask(self, pipes: list[Connection], command: str, arg: object) -> list:
-        for conn in pipes:
-            conn.send((command, arg))
+        try:
+            for conn in pipes:
+                conn.send((command, arg))
+        except OSError:
+            raise self._lost() from None
         answers = []
         for conn in pipes:
-            status, value = conn.recv()
+            try:
+                status, value = conn.recv()
+            except (EOFError, OSError):
+                raise self._lost() from None
             if status == "fallback":
                 raise ArrayEvalError(value)
             if status == "error":
                 raise RuntimeError(f"a worker failed: {value}")
             answers.append(value)
         return answers
+
+    def _lost(self) -> WorkerLost:
+        """Which worker died, and how."""
+        for w, proc in enumerate(self.procs):
+            proc.join(timeout=1)
+            code = proc.exitcode
+            if code is not None:
+                how = (f"killed by {signal.Signals(-code).name}" if code < 0
+                       else f"exit status {code}")
+                return WorkerLost(f"worker {w} (pid {proc.pid}) died, {how}")
+        return WorkerLost("a worker stopped answering")
 
     def _progress(self, elapsed: float) -> Progress:
         return Progress(self.count, self.total, self.level, self.count - self.head, elapsed)
@@ -410,7 +467,10 @@ class Coordinator:
             self.bytes += share.store_bytes
 
     def trace(self, anchor: ShardAnchor) -> Trace | None:
-        """Anchors are (parent as (worker, local id) or None, position)."""
+        """Anchors are (parent as (worker, local id) or None, position); None when a
+        worker died before its parent links were collected."""
+        if len(self.links.shards) < self.workers:
+            return None
         parent, position = anchor
         if parent is None:
             tail: list[RawStep] = [(None, (), list(self.model.initial_states())[position])]
