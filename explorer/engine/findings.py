@@ -103,10 +103,21 @@ class Findings(Generic[Anchor]):
         return out
 
 
+def primary_tags(action: ActionInfo) -> list[tuple[str, str]]:
+    """``(tag name, first argument)`` of the first tag of each name the action carries:
+    the group it is counted in (an action tagged with several kernel functions counts
+    under the first, the one it models)."""
+    out: dict[str, str] = {}
+    for t in action.tags:
+        if t.args and t.name not in out:
+            out[t.name] = str(t.args[0])
+    return list(out.items())
+
+
 def tag_groups(actions: tuple[ActionInfo, ...]) -> list[tuple[str, str]]:
-    """Every ``(tag name, first argument)`` some action carries, sorted: the groups
-    coverage is also counted by (``@kernel("mm/memory.c: do_wp_page")``, ``@patch(3)``)."""
-    return sorted({(t.name, str(t.args[0])) for a in actions for t in a.tags if t.args})
+    """Every group coverage is also counted by, sorted: ``(tag name, first argument)``
+    of the actions' primary tags (``@kernel("mm/memory.c: do_wp_page")``, ``@patch(3)``)."""
+    return sorted({g for a in actions for g in primary_tags(a)})
 
 
 class CoverageCounts:
@@ -121,11 +132,9 @@ class CoverageCounts:
         self.new = [0] * n
         self.groups = tag_groups(actions)
         #: Per action, the indexes of the groups it belongs to.
+        index = {g: i for i, g in enumerate(self.groups)}
         self.groups_of: list[tuple[int, ...]] = [
-            tuple(g for g, (name, value) in enumerate(self.groups)
-                  if any(t.name == name and t.args and str(t.args[0]) == value
-                         for t in a.tags))
-            for a in actions
+            tuple(sorted(index[g] for g in primary_tags(a))) for a in actions
         ]
         self.group_enabled = [0] * len(self.groups)
 
