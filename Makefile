@@ -30,10 +30,12 @@ check: install
 	  echo "== $$spec"; $(COWSPEC) check $$spec --all-models; done
 	$(BIN)/python -m explorer.docgen
 
-# Every generated document: the kernel model's and the explorer reference's diagrams.
+# Every generated document: the kernel model's and the explorer reference's diagrams, and
+# the diagram of the packages drawn from the import graph (docs/explorer.md).
 docs: install
 	$(BIN)/python -m explorer.docgen
 	COWSPEC=$(COWSPEC) docs/images/explorer/generate.sh
+	$(BIN)/python docs/images/architecture/generate.py
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -42,8 +44,11 @@ bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m explorer.bench
 
+# ruff, and the import contract of pyproject.toml ([tool.importlinter]): layers, no engine
+# importing the registry. Private names across modules: tests/test_architecture.py.
 lint: install
 	$(BIN)/ruff check pyspec explorer tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

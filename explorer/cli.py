@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
@@ -21,20 +22,14 @@ import graphviz
 
 from explorer import cmd_check, cmd_compare, cmd_compile, cmd_graph, cmd_kernel_run
 from explorer.cli_common import CommandError
-from explorer.judge import EXIT_INTERNAL, EXIT_LIMIT
-from pyspec.errors import EXIT_MODEL_ERROR, ModelConfigError, SpecError
+from pyspec.errors import ModelConfigError, SpecError
+from pyspec.exit_codes import EXIT_INTERNAL, EXIT_LIMIT, EXIT_MODEL_ERROR, TABLE
 
 SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare, cmd_compile, cmd_kernel_run]
 
-EXIT_CODES = """exit codes (TLC's; see docs/explorer.md):
-  0    every verdict as expected
-  11   unexpected deadlock
-  12   any other failed judgement (safety violation, expected violation not found,
-       failed scenario, unreachable witness, --strict-coverage)
-  150  spec error, or the model raised while being evaluated
-  151  bad model or options
-  152  limit reached or interrupted (Ctrl-C)
-  255  internal error"""
+EXIT_CODES = "exit codes (TLC's; see docs/explorer.md):\n" + "\n".join(
+    textwrap.fill(text, 80, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
+    for code, text in TABLE)
 
 
 class _Parser(argparse.ArgumentParser):

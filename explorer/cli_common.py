@@ -10,12 +10,12 @@ from typing import Protocol
 
 import networkx as nx
 
-from explorer.backends import BACKENDS
+from explorer.engine.interface import Options, Progress
+from explorer.engine.registry import BACKENDS, backend_help
 from explorer.graph import ViewRecorder
-from explorer.judge import EXIT_LIMIT
 from explorer.pymodel import PythonSpec
-from explorer.search import Options, Progress
 from pyspec.errors import ModelConfigError
+from pyspec.exit_codes import EXIT_LIMIT
 from pyspec.model import Model
 
 
@@ -100,8 +100,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         "--backend",
         choices=BACKENDS,
         default="auto",
-        help="the engine: scalar (one state at a time), numpy (a BFS level at a time as array "
-        "code), auto (numpy for large specs it supports; the default)",
+        help=backend_help(),
     )
     p.add_argument(
         "--fingerprint",

@@ -20,10 +20,8 @@ from explorer.cli_common import (
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
 from explorer.judge import combine
-from explorer.report_itf import write_itf
-from explorer.report_json import document, write_json
-from explorer.report_junit import write_junit
 from explorer.report_text import render_result
+from explorer.reports import FORMATS
 from explorer.result import Result
 from explorer.run import run_model
 from pyspec.model import Model
@@ -51,9 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--coverage", action="store_true", help="print the coverage table")
     p.add_argument("--full", action="store_true", help="show whole states in traces")
-    p.add_argument("--json", metavar="FILE", help="write the whole result as JSON")
-    p.add_argument("--itf", metavar="FILE", help="write traces in the ITF format")
-    p.add_argument("--junit", metavar="FILE", help="write JUnit XML for CI")
+    for fmt in FORMATS:
+        p.add_argument(f"--{fmt.name}", metavar="FILE", help=fmt.help)
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
     add_diagram_arguments(p)
     scen = p.add_mutually_exclusive_group()
@@ -128,10 +125,8 @@ def run(args: argparse.Namespace) -> int:
     code = combine(r.exit_code for r in results)
     if several:
         print(f"\n{len(results)} models checked: exit code {code}")
-    if args.json:
-        write_json(args.json, document(results, code, several))
-    if args.itf:
-        write_itf(results, args.itf)
-    if args.junit:
-        write_junit(results, args.junit)
+    for fmt in FORMATS:
+        path = getattr(args, fmt.name)
+        if path:
+            fmt.write(results, code, several, path)
     return code

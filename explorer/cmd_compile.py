@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from explorer.cli_common import CommandError, parse_defines
-from pyspec.errors import EXIT_MODEL_ERROR
+from pyspec.exit_codes import EXIT_MODEL_ERROR
 from pyspec.loader import load_spec
 
 NAME = "compile"

@@ -19,12 +19,13 @@ from explorer.cli_common import (
     view_graph,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
+from explorer.engine.interface import Observer, Options
+from explorer.engine.registry import check
 from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
-from explorer.judge import EXIT_LIMIT, EXIT_OK
 from explorer.report_text import render_failure
 from explorer.result import Result
-from explorer.search import Observer, Options, check
-from pyspec.errors import EXIT_SPEC_ERROR, ModelConfigError, SourceCache
+from pyspec.errors import ModelConfigError, SourceCache
+from pyspec.exit_codes import EXIT_LIMIT, EXIT_OK, EXIT_SPEC_ERROR
 from pyspec.model import Model
 
 NAME = "graph"

@@ -28,19 +28,19 @@ from pathlib import Path
 
 from explorer.cli_common import default_max_memory_mb
 from explorer.dot import compare_diagram, heading, property_trace, view_diagram, write_diagram
+from explorer.engine.interface import Options
 from explorer.graph import Recorders, ViewRecorder
-from explorer.judge import EXIT_OK, combine
+from explorer.judge import combine
+from explorer.kernel_specs import REFERENCE_MODEL, kernel_specs
 from explorer.result import Result
 from explorer.run import run_model
-from explorer.search import Options
 from pyspec import ast as A
 from pyspec.errors import ModelConfigError, SpecError
+from pyspec.exit_codes import EXIT_OK
 from pyspec.loader import Spec, load_spec
 from pyspec.model import SourcePos
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The model others are compared with: the kernel the series produced.
-REFERENCE_MODEL = "linux-5.19"
 ABLATION = re.compile(r"-without-patch-(\d+)$")
 #: A view with more labels than this is listed, not drawn.
 MAX_VIEW_NODES = 60
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="models checked in parallel (default: one per CPU)")
     args = parser.parse_args(argv)
-    paths = [Path(p) for p in args.specs] or sorted((ROOT / "spec" / "kernel").glob("*.cow"))
+    paths = [Path(p) for p in args.specs] or kernel_specs()
     out = Path(args.out)
     options = Options(max_memory_mb=default_max_memory_mb())
     try:

@@ -1,6 +1,6 @@
 """State graphs and view quotient graphs, built only when asked for.
 
-Both are search observers (:class:`explorer.search.Observer`): the ordinary search runs
+Both are search observers (:class:`explorer.engine.interface.Observer`): the ordinary search runs
 once and they record what they need on the side, so a plain ``check`` never pays for a
 graph. The state graph gives up (and frees itself) past its node cap; a view's quotient
 stays small whatever the size of the state space, because it keeps one label per state

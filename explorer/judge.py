@@ -1,6 +1,6 @@
 """Expected against found: each verdict's pass/fail, and the exit code of a run.
 
-Exit codes are TLC's (``model-checking-notes.md`` section 2), so CI scripts written for
+Exit codes are TLC's (:mod:`pyspec.exit_codes`), so CI scripts written for
 TLC or Apalache keep working. A found failure outranks an incomplete search: a run cut by
 a limit still fails with 12 if it already found an unexpected violation.
 """
@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from explorer.result import Judgement, Result, ScenarioResult, Verdict
-from pyspec.errors import EXIT_MODEL_ERROR, EXIT_SPEC_ERROR
-
-EXIT_OK = 0
-EXIT_DEADLOCK = 11
-EXIT_SAFETY = 12
-EXIT_LIMIT = 152
-EXIT_INTERNAL = 255
-
-#: When several models are checked, the first of these that any model returned wins.
-_PRECEDENCE = (
-    EXIT_INTERNAL,
-    EXIT_SPEC_ERROR,
-    EXIT_MODEL_ERROR,
-    EXIT_SAFETY,
+from pyspec.exit_codes import (
     EXIT_DEADLOCK,
     EXIT_LIMIT,
+    EXIT_OK,
+    EXIT_SAFETY,
+    EXIT_SPEC_ERROR,
+    PRECEDENCE,
 )
 
 
@@ -94,4 +85,4 @@ def exit_code(result: Result) -> int:
 def combine(codes: Iterable[int]) -> int:
     """One exit code for several models: the most serious."""
     seen = set(codes)
-    return next((c for c in _PRECEDENCE if c in seen), EXIT_OK)
+    return next((c for c in PRECEDENCE if c in seen), EXIT_OK)

@@ -104,7 +104,7 @@ def _coverage(c: Coverage) -> dict:
         "actions": [
             {
                 "name": a.name,
-                "kernel": a.kernel,
+                "kernel": a.tag("kernel"),
                 "enabled": a.enabled,
                 "fired": a.fired,
                 "new": a.new,
@@ -113,13 +113,13 @@ def _coverage(c: Coverage) -> dict:
         ],
         "kernel": [
             {
-                "kernel": k.kernel,
+                "kernel": k.value,
                 "actions": list(k.actions),
                 "enabled": k.enabled,
                 "fired": k.fired,
                 "new": k.new,
             }
-            for k in c.kernel
+            for k in c.tagged("kernel")
         ],
         "never_fired": c.never_fired,
         "strict": c.strict,

@@ -145,10 +145,10 @@ def _coverage_lines(result: Result, table: bool) -> list[str]:
         lines.append(f"  {'action':<{width}}  {'enabled':>10} {'fired':>10} {'new':>10}  kernel")
         for a in cov.actions:
             counts = f"{a.enabled:>10,} {a.fired:>10,} {a.new:>10,}"
-            lines.append(f"  {a.name:<{width}}  {counts}  {a.kernel or ''}".rstrip())
-        for k in cov.kernel:
+            lines.append(f"  {a.name:<{width}}  {counts}  {a.tag('kernel') or ''}".rstrip())
+        for k in cov.tagged("kernel"):
             lines.append(
-                f"  kernel {k.kernel}: enabled {k.enabled:,}, fired {k.fired:,}, new {k.new:,}"
+                f"  kernel {k.value}: enabled {k.enabled:,}, fired {k.fired:,}, new {k.new:,}"
                 f" ({', '.join(k.actions)})"
             )
     return lines

@@ -22,9 +22,6 @@ Judgement = Literal["pass", "fail", "unknown"]
 StopReason = Literal[
     "violation", "max_states", "max_depth", "timeout", "max_memory", "interrupted", "error"
 ]
-LIMIT_REASONS: frozenset[str] = frozenset(
-    {"max_states", "max_depth", "timeout", "max_memory", "interrupted"}
-)
 
 
 @dataclass(frozen=True)
@@ -67,17 +64,24 @@ class ActionCoverage:
     successors it generated; ``new``: distinct states it discovered first."""
 
     name: str
-    kernel: str | None
+    tags: tuple[Tag, ...]
     enabled: int
     fired: int
     new: int
 
+    def tag(self, name: str) -> str | None:
+        """The first argument of the action's tag ``name`` (e.g. its kernel function)."""
+        return next((str(t.args[0]) for t in self.tags if t.name == name and t.args), None)
+
 
 @dataclass(frozen=True)
-class KernelCoverage:
-    """The same counts for every action tagged with one kernel function."""
+class TagCoverage:
+    """The same counts for every action carrying one tag with one first argument, e.g.
+    ``@kernel("mm/memory.c: do_wp_page")``; ``enabled`` counts explored states where any
+    of them fired."""
 
-    kernel: str
+    tag: str
+    value: str
     actions: tuple[str, ...]
     enabled: int
     fired: int
@@ -87,7 +91,8 @@ class KernelCoverage:
 @dataclass
 class Coverage:
     actions: list[ActionCoverage] = field(default_factory=list)
-    kernel: list[KernelCoverage] = field(default_factory=list)
+    #: Per (tag, first argument) any action carries, sorted.
+    tags: list[TagCoverage] = field(default_factory=list)
     #: ``--strict-coverage``: an action that never fired fails the run.
     strict: bool = False
     judgement: Judgement = "pass"
@@ -95,6 +100,10 @@ class Coverage:
     @property
     def never_fired(self) -> list[str]:
         return [a.name for a in self.actions if a.fired == 0]
+
+    def tagged(self, tag: str) -> list[TagCoverage]:
+        """The groups of one tag, e.g. ``kernel``: per kernel function."""
+        return [g for g in self.tags if g.tag == tag]
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ class Stats:
     elapsed_s: float = 0.0
     #: States found but not explored when the search stopped.
     queue: int = 0
-    #: The engine that ran the search: ``scalar`` or ``numpy``.
+    #: The engine that ran the search (:data:`explorer.engine.registry.ENGINES`).
     backend: str = "scalar"
     #: Bytes the engine's store of seen states and parent links takes, when it knows.
     store_bytes: int | None = None

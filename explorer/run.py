@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.judge import judge
 from explorer.result import Result
 from explorer.scenario import run_scenario
-from explorer.search import Options, check
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model
 

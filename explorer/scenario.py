@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.judge import judge_scenario
 from explorer.result import ScenarioResult
-from explorer.search import Options, check
 from pyspec.errors import ModelConfigError
 from pyspec.model import Check, EvalError, Model, Scenario, ScenarioStep, State, Successor
 from pyspec.values import Value
@@ -115,7 +116,9 @@ def run_scenario(model: Model, scenario: Scenario, options: Options) -> Scenario
             f"scenario {scenario.name!r} expects unknown properties to be violated: "
             + ", ".join(unknown)
         )
-    opts = replace(options, keep_going=True, check_deadlock=False, observer=None, progress=None)
+    # Litmus tests of a few states: the scalar engine, which runs every model.
+    opts = replace(options, keep_going=True, check_deadlock=False, observer=None, progress=None,
+                   backend="scalar", workers=1)
     r = check(restricted, opts)
     steps = [p for p in r.properties if p.kind == "reachable"]
     violated = [p for p in r.properties if p.kind != "reachable" and p.verdict == "violated"]

@@ -13,13 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pyspec.exit_codes import EXIT_MODEL_ERROR, EXIT_SPEC_ERROR
 from pyspec.model import SourcePos
 
 Severity = Literal["error", "warning"]
-
-#: Exit codes, TLC's numbering.
-EXIT_SPEC_ERROR = 150
-EXIT_MODEL_ERROR = 151
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ import re
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
-from pyspec import runtime
+from pyspec import runtime, symmetry
 from pyspec.checked import Checked
 from pyspec.checker import check, check_override
 from pyspec.codegen.scalar import Compiler, Generated, Overrides
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError, did_you_mean
-from pyspec.model import Model
+from pyspec.model import Model, NoProgram, Programs
 from pyspec.parser import parse_expr, parse_files
 from pyspec.runtime import SAFE_BUILTINS, make_helpers
 
@@ -70,6 +70,9 @@ class Spec:
     def compile(self, model: str | None = None,
                 defines: dict[str, str] | None = None) -> Generated:
         name, overrides = self.overrides(model, defines or {})
+        return self._compile(name, overrides)
+
+    def _compile(self, name: str, overrides: Overrides) -> Generated:
         try:
             return Compiler(self.checked, name, overrides, self.sources).generate()
         except RecursionError:
@@ -78,11 +81,27 @@ class Spec:
 
     def instantiate(self, model: str | None = None,
                     defines: dict[str, str] | None = None) -> Model:
-        generated = self.compile(model, defines)
+        """One model with its constants: the scalar code, compiled now, and the other
+        engines' programs from the same constants, generated when first asked for."""
+        name, overrides = self.overrides(model, defines or {})
+        generated = self._compile(name, overrides)
         instance = load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
-        # Where it comes from, for engines that compile the spec their own way (arrays).
-        instance.origin = (self, model, dict(defines or {}))  # type: ignore[attr-defined]
+        instance.programs = Programs(
+            {"arrays": lambda: self._arrays(name, overrides)},
+            lambda sets: symmetry.warnings(self.checked, sets),
+        )
         return instance
+
+    def _arrays(self, name: str, overrides: Overrides) -> object:
+        """The array program of one model (:mod:`pyspec.codegen.arrays`)."""
+        from pyspec.codegen.arrays import ArrayCompiler, Unsupported
+
+        try:
+            return ArrayCompiler(self.checked, name, overrides, self.sources).program()
+        except Unsupported as exc:
+            raise NoProgram(str(exc)) from None
+        except RecursionError:
+            raise NoProgram("the spec nests too deeply for array code") from None
 
 
 def load_generated(generated: Generated, code_file: str) -> Model:

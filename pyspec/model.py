@@ -6,11 +6,16 @@ fast to call from a search loop: states are opaque hashable values, successors c
 plain tuples ``(action index, parameter values, next state)``, and checks are plain
 callables. Everything a report needs in words (names, docs, kernel tags, described
 values) sits in frozen dataclasses beside it.
+
+What engines need beyond that is declared here too, and set once when the model is made
+(:func:`pyspec.loader.Spec.instantiate` for a spec): the variables' types
+(``var_types``: packing, symmetry), the ``symmetric`` sets, and :class:`Programs`, the
+code generated for the engines that do not run the scalar interface.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +23,54 @@ from pyspec.values import Value
 
 State = Hashable
 Successor = tuple[int, tuple, State]
+#: A value type as engines see it: ``("bool",)``, ``("int", lo, hi)``, ``("mv", set,
+#: members)``, ``("map", key, value)``... (:mod:`pyspec.runtime` documents every form).
+TypeDesc = tuple
+
+
+class NoProgram(Exception):
+    """The model has no program of the kind an engine asked for; the message says why."""
+
+
+class Programs:
+    """Code generated for the engines of one model, by kind, and what the spec says about
+    them.
+
+    Kinds: ``"arrays"`` (:class:`pyspec.codegen.arrays.ArrayProgram`, the numpy engines'). Each
+    program is generated on the first request and kept (a search that never needs it
+    never pays for it); a generator raises :class:`NoProgram` when the spec uses what the
+    kind cannot express. A hand-written model has no programs.
+    """
+
+    def __init__(self, makers: Mapping[str, Callable[[], object]] | None = None,
+                 symmetry_warnings: Callable[[tuple[str, ...]], list[str]] | None = None):
+        self._makers = dict(makers or {})
+        self._made: dict[str, object | NoProgram] = {}
+        self._symmetry_warnings = symmetry_warnings
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._makers)
+
+    def get(self, kind: str) -> object:
+        """The program of ``kind``; raises :class:`NoProgram`."""
+        if kind not in self._made:
+            maker = self._makers.get(kind)
+            if maker is None:
+                raise NoProgram("the model does not come from a spec file (only compiled "
+                                f"specs have {kind} code)")
+            try:
+                self._made[kind] = maker()
+            except NoProgram as exc:
+                self._made[kind] = exc
+        made = self._made[kind]
+        if isinstance(made, NoProgram):
+            raise made
+        return made
+
+    def symmetry_warnings(self, sets: tuple[str, ...]) -> list[str]:
+        """Where the spec does not mix with symmetry reduction over ``sets``."""
+        return [] if self._symmetry_warnings is None else self._symmetry_warnings(sets)
 
 
 @dataclass(frozen=True)
@@ -145,8 +198,15 @@ class Model:
     expect_violated: frozenset[str] = frozenset()
     check_deadlock: bool = True
     #: Sets of model values declared ``symmetric``: permuting their members maps
-    #: reachable states to reachable states with the same verdicts.
+    #: reachable states to reachable states with the same verdicts. Symmetry reduction
+    #: needs ``var_types`` too (the explorer says so when they are missing).
     symmetric: tuple[str, ...] = ()
+    #: Per variable, its type (:data:`TypeDesc`): what packing states into words and
+    #: symmetry reduction need. ``None``: not declared (a hand-written model may leave it
+    #: out; it then runs on the scalar engine, without symmetry).
+    var_types: tuple[TypeDesc, ...] | None = None
+    #: Code generated for the other engines (none for a hand-written model).
+    programs: Programs = Programs()
 
     def initial_states(self) -> Sequence[State]:
         raise NotImplementedError

@@ -248,9 +248,6 @@ class CompiledModel(Model):
         self.expect_violated = expect_violated
         self.check_deadlock = check_deadlock
         self.symmetric = symmetric
-        #: (spec, model name, defines) when the loader made this model, so that other
-        #: engines (the array code of pyspec.codegen.arrays) can compile the same instance.
-        self.origin: tuple[object, str | None, dict[str, str]] | None = None
 
     def initial_states(self) -> list[State]:
         return self._init()

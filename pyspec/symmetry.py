@@ -35,6 +35,7 @@ from pyspec.layout import (
     size,
     value_at,
 )
+from pyspec.model import Model
 from pyspec.runtime import TypeDesc, domain
 from pyspec.types import MVT, SetT
 
@@ -94,12 +95,12 @@ def key_moves(key: TypeDesc, perm: Perm) -> list[int]:
     return [index_of(apply(k, key, perm), key) for k in domain(key)]
 
 
-def symmetric_sets(model: object, wanted: bool | None) -> dict[str, int]:
+def symmetric_sets(model: Model, wanted: bool | None) -> dict[str, int]:
     """The symmetric sets a search permutes (name -> member count): the model's own
     unless ``wanted`` is False, and only those its state mentions."""
     if wanted is False:
         return {}
-    declared = set(getattr(model, "symmetric", ()))
+    declared = set(model.symmetric)
     found: dict[str, int] = {}
 
     def visit(t: TypeDesc) -> None:
@@ -118,7 +119,7 @@ def symmetric_sets(model: object, wanted: bool | None) -> dict[str, int]:
             for it in items(t):
                 visit(it)
 
-    for t in getattr(model, "var_types", ()):
+    for t in model.var_types or ():
         visit(t)
     return found
 

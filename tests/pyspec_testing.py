@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.result import Result
-from explorer.search import Options, check
 from pyspec.errors import Diagnostic, SpecError
 from pyspec.loader import Spec, load_spec
 from pyspec.model import Model

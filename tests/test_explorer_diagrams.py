@@ -12,8 +12,9 @@ import pytest
 from explorer_testing import load, model_path, run_cli
 
 from explorer.dot import view_diagram
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder, find_view
-from explorer.search import Options, check
 
 TOYS = model_path("toys")
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot missing")

@@ -8,11 +8,12 @@ from collections import deque
 import pytest
 from explorer_testing import load
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.judge import judge
 from explorer.report_json import result_json
 from explorer.result import Result
 from explorer.run import run_model
-from explorer.search import Options, check
 from pyspec.errors import ModelConfigError
 from pyspec.model import Check, Model
 
@@ -72,7 +73,7 @@ def test_counts_and_coverage_agree_with_a_naive_search(file, name, defines) -> N
 
 def test_kernel_coverage_groups_actions_by_their_kernel_tag() -> None:
     result = check(load("toys", "coverage"))
-    groups = {k.kernel: k for k in result.coverage.kernel}
+    groups = {k.value: k for k in result.coverage.tagged("kernel")}
     wp = groups["mm/memory.c: do_wp_page"]
     assert wp.actions == ("Inc", "Reset")
     by_name = {a.name: a for a in result.coverage.actions}

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from explorer_testing import load
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.run import run_model
-from explorer.search import Options, check
 from pyspec.loader import load_spec
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from explorer_testing import load
 
+from explorer.engine.interface import Options
 from explorer.run import run_model
 from explorer.scenario import END, run_scenario
-from explorer.search import Options
 from pyspec.errors import ModelConfigError
 from pyspec.model import Scenario, ScenarioStep
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.graph import ViewRecorder, find_view
 from explorer.run import run_model
 from explorer.scenario import END, FURTHEST
-from explorer.search import Options, check
 from pyspec.loader import load_spec
 
 PAGES = str(Path(__file__).parent / "explorer_specs" / "pages.cow")
@@ -44,7 +45,7 @@ def test_expected_violation_trace_carries_kernel_and_patch_tags() -> None:
         "kernel": ("mm/memory.c: copy_present_pte",),
         "patch": (3,),
     }
-    kernels = {k.kernel: k.actions for k in result.coverage.kernel}
+    kernels = {k.value: k.actions for k in result.coverage.tagged("kernel")}
     assert kernels == {
         "mm/memory.c: copy_present_pte": ("Share",),
         "mm/memory.c: do_anonymous_page": ("Map",),

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.fingerprint import StateFingerprint, canonical_encoding
-from explorer.search import Options, check
+from explorer.engine.fingerprint import StateFingerprint, canonical_encoding
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from pyspec.layout import size as type_size
 from pyspec.layout import value_at
 from pyspec.loader import load_spec
@@ -145,7 +146,7 @@ def test_generic_encoding_ignores_set_order() -> None:
 
 
 FINGERPRINTS_SCRIPT = """
-from explorer.fingerprint import StateFingerprint
+from explorer.engine.fingerprint import StateFingerprint
 state = (("Alpha", -1), frozenset({"x", "yy", "zzz", -5}), 2**70, None)
 print(StateFingerprint(None).of(state))
 print(StateFingerprint(((("set", ("int", -3, 3)),))).of((frozenset({3, -3, 0}),)))

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from explorer.cli_common import load
+from explorer.engine.interface import Options
 from explorer.result import Result, Trace
 from explorer.run import run_model
-from explorer.search import Options
 from pyspec.values import Variant, render
 
 KERNEL = Path(__file__).resolve().parents[1] / "spec" / "kernel"

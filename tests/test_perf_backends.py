@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from explorer.result import Result
-from explorer.search import Options, check
 from pyspec.errors import SpecError
 from pyspec.loader import load_spec
 from pyspec.model import Model
@@ -29,7 +30,7 @@ def summary(r: Result) -> dict:
         "traces": {p.name: [(s.label, s.state) for s in p.trace.steps]
                    for p in r.properties if p.trace is not None},
         "coverage": [(a.name, a.enabled, a.fired, a.new) for a in r.coverage.actions],
-        "kernel": [(k.kernel, k.enabled, k.fired, k.new) for k in r.coverage.kernel],
+        "kernel": [(k.value, k.enabled, k.fired, k.new) for k in r.coverage.tagged("kernel")],
         "error": None if r.error is None else (r.error.message, r.error.pos),
     }
 

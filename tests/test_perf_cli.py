@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from explorer.backends import AUTO_PROBE_STATES
+from explorer.engine.registry import AUTO_PROBE_STATES
 from explorer.report_json import load_schema
 from tests.explorer_testing import run_cli
 from tests.pyspec_testing import write

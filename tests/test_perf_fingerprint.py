@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import explorer.backend_numpy
-from explorer.fingerprint import SeenSet, collision_probability, first_occurrences
-from explorer.search import Options, check
-from pyspec.codegen.arrays import program_of
+import explorer.engine.array_level
+from explorer.engine.fingerprint import collision_probability, first_occurrences
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
+from explorer.engine.seen import SeenSet
+from pyspec.codegen.arrays import ArrayProgram
 from pyspec.loader import load_spec
 from tests.pyspec_testing import write
 from tests.test_perf_backends import EXAMPLES, summary
@@ -55,7 +57,8 @@ def test_scalar_fingerprints_change_nothing_but_the_store(path: Path) -> None:
 def test_wide_states_exact_and_fingerprinted(tmp_path: Path) -> None:
     spec = load_spec(str(write(tmp_path, WIDE)))
     model = spec.instantiate()
-    assert program_of(model).layout.words == 2
+    program = model.programs.get("arrays")
+    assert isinstance(program, ArrayProgram) and program.layout.words == 2
     scalar = check(spec.instantiate(), Options(backend="scalar"))
     exact = check(model, Options(backend="numpy"))
     fps = check(spec.instantiate(), Options(backend="numpy", fingerprint=True))
@@ -70,7 +73,7 @@ def test_exact_mode_catches_a_fingerprint_collision(tmp_path: Path,
     search to the scalar engine, which gets the true answer."""
     spec = load_spec(str(write(tmp_path, WIDE)))
     scalar = check(spec.instantiate(), Options(backend="scalar"))
-    monkeypatch.setattr(explorer.backend_numpy, "fingerprint",
+    monkeypatch.setattr(explorer.engine.array_level, "fingerprint",
                         lambda words: words[1] & np.uint64(3))
     exact = check(spec.instantiate(), Options(backend="numpy"))
     assert summary(exact) == summary(scalar)
@@ -97,7 +100,7 @@ def test_seen_set_levels_and_words() -> None:
                                          dtype=np.uint64)).tolist() == [True, False, True, True]
     seen.end_level()
     assert len(seen) == 3 and seen.old.tolist() == [1, 5, 9]
-    with pytest.raises(explorer.fingerprint.Collision):
+    with pytest.raises(explorer.engine.fingerprint.Collision):
         seen.contains(np.array([5], dtype=np.uint64), np.array([[9, 9]], dtype=np.uint64))
 
 

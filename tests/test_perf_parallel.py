@@ -3,15 +3,20 @@ behaviours of the model."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
+from explorer.judge import judge
 from explorer.result import Result
-from explorer.search import Options, check
 from pyspec.loader import load_spec
 from tests.pyspec_testing import write
-from tests.test_perf_backends import CONSTRUCTS, EXAMPLES
+from tests.test_perf_backends import CONSTRUCTS, EXAMPLES, ROOT
 from tests.test_perf_fingerprint import WIDE
 from tests.test_perf_symmetry import LOCK, genuine
 
@@ -62,3 +67,24 @@ def test_refcount_counts_and_first_violation(tmp_path: Path) -> None:
 
 
 ROOT_REFCOUNT = Path(__file__).resolve().parent.parent / "spec" / "examples" / "refcount.cow"
+
+
+def test_a_dead_worker_ends_the_search_as_interrupted_with_its_partial_counts() -> None:
+    """A worker killed as the OOM killer would (SIGKILL) is reported, not an internal error:
+    the search stops with the levels done, exit 152, and nothing is left running."""
+    killed: list[int] = []
+
+    def kill_a_worker(progress: object) -> None:
+        workers = multiprocessing.active_children()
+        if workers and not killed:
+            killed.append(workers[0].pid or 0)
+            os.kill(workers[0].pid or 0, signal.SIGKILL)
+
+    spec = load_spec(str(ROOT / "spec" / "examples" / "refcount.cow"))
+    model = spec.instantiate(None, {"N": "4"})
+    r = judge(check(model, Options(backend="numpy", workers=2, keep_going=True,
+                                   progress=kill_a_worker, progress_interval_s=0.0)))
+    assert killed and r.stopped == "interrupted" and r.exit_code == 152
+    assert 0 < r.stats.distinct_states < 1_000
+    assert any(f"(pid {killed[0]}) died, killed by SIGKILL" in n for n in r.notes)
+    assert multiprocessing.active_children() == []

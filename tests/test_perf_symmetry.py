@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
+from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result
-from explorer.search import Options, _Search, check
 from pyspec.loader import load_spec
 from pyspec.model import Model
 from pyspec.symmetry import Symmetry, symmetric_sets
@@ -58,17 +60,18 @@ LOCK = """
 """
 
 
-def reachable(model: Model) -> tuple[_Search, list]:
-    search = _Search(model, Options(backend="scalar", symmetry=False, keep_going=True))
+def reachable(model: Model) -> tuple[ScalarSearch, list]:
+    search = ScalarSearch(model, Options(backend="scalar", symmetry=False, keep_going=True))
     search.run()
-    return search, search.states
+    return search, search.queue.states
 
 
 def orbits(model: Model, states: list) -> int:
     """Brute force: the states connected by swapping two neighbouring members of a
     symmetric set (swaps generate every permutation), counted by union-find."""
     sets = symmetric_sets(model, None)
-    sym = Symmetry(model.var_types, sets)  # type: ignore[attr-defined]
+    assert model.var_types is not None
+    sym = Symmetry(model.var_types, sets)
     swaps = []
     for name, n in sets.items():
         for i in range(n - 1):
@@ -110,7 +113,7 @@ def test_orbits_match_brute_force(tmp_path: Path, backend: str) -> None:
     search, states = reachable(model)
     sym = Symmetry(model.var_types, {"Procs": 3})  # type: ignore[attr-defined]
     # Permutations map reachable states to reachable states.
-    assert all(sym.permute(s, p) in search.ids for s in states for p in sym.perms)
+    assert all(sym.permute(s, p) in search.keys.ids for s in states for p in sym.perms)
     reduced = check(spec.instantiate(), Options(backend=backend, keep_going=True))
     assert reduced.stats.symmetry == ("Procs",)
     assert reduced.stats.distinct_states == orbits(model, states) < len(states)

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from explorer.kernel_specs import REFERENCE_MODEL, kernel_spec_dir
 
 if TYPE_CHECKING:
     from pyspec.model import Model
 
-MODEL = "linux-5.19"
-#: Where the kernel model lives, and which files in it are specs.
-KERNEL_SPEC_DIR = Path(__file__).resolve().parents[2] / "spec" / "kernel"
+MODEL = REFERENCE_MODEL
+#: Where the kernel model lives (package data), and which files in it are specs.
+KERNEL_SPEC_DIR = kernel_spec_dir()
 SPEC_PATTERNS: tuple[str, ...] = ("*.cow",)
 #: A scenario that takes longer than this to check is a spec problem, not a prediction.
 SCENARIO_TIMEOUT_S = 120.0
@@ -66,8 +67,8 @@ def predictions_of(models: list[Model], names: list[str]) -> dict[str, frozenset
     trustworthy verdict, so it raises instead of predicting "holds".
     """
     from explorer.cli_common import default_max_memory_mb
+    from explorer.engine.interface import Options
     from explorer.scenario import run_scenario
-    from explorer.search import Options
 
     scenarios: dict[str, tuple[Model, object]] = {}
     for model in models:

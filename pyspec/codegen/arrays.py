@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
@@ -42,7 +41,6 @@ from pyspec.codegen import array_runtime
 from pyspec.codegen.common import assigned_vars, forks, py_name
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
-from pyspec.model import Model
 from pyspec.runtime import domain, make_helpers
 from pyspec.types import (
     MVT,
@@ -65,7 +63,7 @@ class Unsupported(Exception):
 
 @dataclass
 class ArrayProgram:
-    """A model's array code: what :mod:`explorer.backend_numpy` runs."""
+    """A model's array code: what :mod:`explorer.engine.arrays` runs."""
 
     layout: Layout
     #: One function per action, ``fn(*state, emit)``.
@@ -78,38 +76,6 @@ class ArrayProgram:
     #: Per action property: ``fn(*state, *next_state, mask)``.
     properties: tuple[Callable, ...]
     source: str
-
-
-_PROGRAMS: WeakKeyDictionary[Model, ArrayProgram] = WeakKeyDictionary()
-
-
-def spec_of(model: Model) -> object | None:
-    """The spec a compiled model comes from (``None`` for a hand-written model)."""
-    origin = getattr(model, "origin", None)
-    return None if origin is None else origin[0]
-
-
-def program_of(model: Model) -> ArrayProgram:
-    """The array code of a model compiled from a spec file; raises :class:`Unsupported`
-    for any other model, or a spec the array code cannot express."""
-    if model in _PROGRAMS:
-        return _PROGRAMS[model]
-    source = getattr(model, "origin", None)
-    if source is None:
-        raise Unsupported("the model does not come from a spec file (only compiled specs "
-                          "have array code)")
-    program = compile_arrays(*source)  # type: ignore[arg-type]
-    _PROGRAMS[model] = program
-    return program
-
-
-def compile_arrays(spec: object, model: str | None, defines: dict[str, str]) -> ArrayProgram:
-    name, overrides = spec.overrides(model, defines)  # type: ignore[attr-defined]
-    compiler = ArrayCompiler(spec.checked, name, overrides, spec.sources)  # type: ignore
-    try:
-        return compiler.program()
-    except RecursionError:
-        raise Unsupported("the spec nests too deeply for array code") from None
 
 
 #: Helpers generated code may call (and nothing else).

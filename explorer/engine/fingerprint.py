@@ -1,16 +1,8 @@
-"""Seen states as sorted arrays of 64-bit keys, fingerprints, and their collision odds.
+"""64-bit fingerprints of states, first occurrences of keys, and collision odds.
 
-A level-at-a-time search asks "which of these candidate keys are new?" for a whole batch
-at once. Keys are either packed states (when a state fits in one 63-bit word: exact, no
-collision possible) or 64-bit fingerprints of the packed words. They live in two sorted
-arrays: ``old`` (every earlier level) and ``level`` (this level's, merged in after each
-batch); a batch's distinct keys, sorted, are looked up with one ``searchsorted`` per array,
-and ``level`` is merged into ``old`` once per level. That is 8 bytes per stored state and
-no re-sort of everything per level.
-
-With several words per state and no ``--fingerprint``, the words themselves are kept beside
-the keys and compared, so the search stays exact: two distinct states with one fingerprint
-raise :class:`Collision` and the explorer reruns on the scalar engine.
+A level-at-a-time search keys each packed state either by its words (when a state fits
+in one 63-bit word: exact, no collision possible) or by a 64-bit fingerprint of them
+(:func:`fingerprint`); :mod:`explorer.engine.seen` stores the keys.
 
 The scalar engine's ``--fingerprint`` hashes an injective serialisation of each state with
 BLAKE2b (:class:`StateFingerprint`): the same fingerprint in every run and process. It never
@@ -40,7 +32,7 @@ class Collision(Exception):
     """Two distinct states have the same 64-bit fingerprint (exact mode only)."""
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+def mix(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: every input bit moves every output bit."""
     x = x ^ (x >> U64(30))
     x = x * _M1
@@ -53,7 +45,7 @@ def fingerprint(words: Sequence[np.ndarray]) -> np.ndarray:
     """The 64-bit fingerprint of each packed state (one array per word)."""
     h = np.full(len(words[0]), _SEED, dtype=U64)
     for w in words:
-        h = _mix(h ^ w) + _SEED
+        h = mix(h ^ w) + _SEED
     return h
 
 
@@ -189,65 +181,3 @@ def first_occurrences(keys: np.ndarray, key_bits: int) -> tuple[np.ndarray, np.n
     np.not_equal(ks[1:], ks[:-1], out=starts[1:])
     first = np.minimum.reduceat(order, np.flatnonzero(starts))
     return ks[starts], first.astype(np.int64)
-
-
-def _member(sorted_keys: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For sorted ``probe``: whether each is in ``sorted_keys``, and where."""
-    if len(sorted_keys) == 0:
-        return np.zeros(len(probe), dtype=bool), np.zeros(len(probe), dtype=np.int64)
-    pos = np.searchsorted(sorted_keys, probe)
-    at = np.minimum(pos, len(sorted_keys) - 1)
-    return sorted_keys[at] == probe, at
-
-
-class SeenSet:
-    """The keys of every stored state; ``words`` > 0 also keeps each state's packed words
-    (exact mode with fingerprints as keys)."""
-
-    def __init__(self, words: int = 0) -> None:
-        self.words = words
-        self.old = np.zeros(0, dtype=U64)
-        self.level = np.zeros(0, dtype=U64)
-        self.old_words = np.zeros((0, words), dtype=U64)
-        self.level_words = np.zeros((0, words), dtype=U64)
-
-    def __len__(self) -> int:
-        return len(self.old) + len(self.level)
-
-    @property
-    def nbytes(self) -> int:
-        return (self.old.nbytes + self.level.nbytes + self.old_words.nbytes
-                + self.level_words.nbytes)
-
-    def contains(self, keys: np.ndarray, words: np.ndarray | None = None) -> np.ndarray:
-        """Which of ``keys`` (sorted, distinct) are stored; ``words`` (one row per key)
-        are checked against the stored words in exact mode."""
-        found = np.zeros(len(keys), dtype=bool)
-        for stored, stored_words in ((self.old, self.old_words),
-                                     (self.level, self.level_words)):
-            hit, at = _member(stored, keys)
-            if self.words and words is not None and hit.any():
-                if not np.array_equal(stored_words[at[hit]], words[hit]):
-                    raise Collision("two distinct states with one 64-bit fingerprint")
-            found |= hit
-        return found
-
-    def add(self, keys: np.ndarray, words: np.ndarray | None = None) -> None:
-        """Store new keys (distinct, none stored yet, in any order)."""
-        order = np.argsort(keys)
-        ks = keys[order]
-        at = np.searchsorted(self.level, ks)
-        self.level = np.insert(self.level, at, ks)
-        if self.words:
-            assert words is not None
-            self.level_words = np.insert(self.level_words, at, words[order], axis=0)
-
-    def end_level(self) -> None:
-        """Merge this level's keys into the old ones."""
-        if len(self.level):
-            at = np.searchsorted(self.old, self.level)
-            self.old = np.insert(self.old, at, self.level)
-            if self.words:
-                self.old_words = np.insert(self.old_words, at, self.level_words, axis=0)
-        self.level = np.zeros(0, dtype=U64)
-        self.level_words = np.zeros((0, self.words), dtype=U64)

@@ -1,0 +1,220 @@
+"""The numpy engine: a whole BFS level at a time, as array code, in one process.
+
+Built on :class:`~explorer.engine.array_level.ArrayLevel` (expansion, keys, store) with
+the shared :class:`~explorer.engine.findings.Findings`. Counting, verdicts, stops and
+coverage follow the scalar engine exactly: a batch is processed in the order the scalar
+engine would have met its transitions, and when the scalar engine would have stopped
+inside the batch (a violation, ``--max-states``), every figure is cut at that
+transition. Anything the arrays cannot represent
+(:class:`~pyspec.codegen.array_runtime.ArrayEvalError`, including every evaluation error of the
+spec) or a fingerprint collision in exact mode raises
+:class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search and
+reports it exactly as it always does.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from explorer.engine.array_level import (
+    MAX_BATCH_ROWS,
+    RANK,
+    ArrayLevel,
+    Batch,
+    Event,
+    batch_rows,
+)
+from explorer.engine.findings import CoverageCounts, Findings
+from explorer.engine.fingerprint import Collision
+from explorer.engine.interface import Engine, HandOver, Options, Progress
+from explorer.engine.limits import Limits
+from explorer.engine.links import NO_PARENT, Anchor, TraceBuilder
+from explorer.engine.outcome import Counts, Setup, assemble
+from explorer.engine.reduction import reduction
+from explorer.result import Result, StopReason, Trace
+from pyspec.codegen.array_runtime import ArrayEvalError
+from pyspec.codegen.arrays import ArrayProgram
+from pyspec.model import Model
+
+#: The kind of program this engine runs (``Model.programs``).
+PROGRAM = "arrays"
+
+
+def array_program(model: Model) -> ArrayProgram:
+    program = model.programs.get(PROGRAM)
+    assert isinstance(program, ArrayProgram)
+    return program
+
+
+def check(model: Model, options: Options) -> Result:
+    """Search a level at a time; raises HandOver for what the arrays cannot represent."""
+    try:
+        return ArraySearch(model, array_program(model), options).run()
+    except (ArrayEvalError, Collision) as exc:
+        raise HandOver(str(exc)) from None
+
+
+ENGINE = Engine(name="numpy", check=check, program=PROGRAM,
+                summary="a BFS level at a time as array code")
+
+
+class ArraySearch:
+    """One search; see the module doc."""
+
+    def __init__(self, model: Model, program: ArrayProgram, options: Options) -> None:
+        self.model = model
+        self.options = options
+        check_deadlock = (
+            model.check_deadlock if options.check_deadlock is None else options.check_deadlock
+        )
+        self.findings: Findings[Anchor] = Findings(
+            model, options.keep_going or bool(model.expect_violated), check_deadlock)
+        self.coverage = CoverageCounts(model.actions)
+        self.symmetry, self.notes = reduction(model, options)
+        self.traces = TraceBuilder(model, self.symmetry)
+        self.store = ArrayLevel(program, self.symmetry, options.fingerprint)
+        layout = program.layout
+        if options.fingerprint and layout.words == 1:
+            self.notes.append(f"a state packs into {layout.bits} bits: seen states are "
+                              "stored exactly, 8 bytes each, with no fingerprint")
+        self.cap = sys.maxsize if options.max_states is None else options.max_states
+        self.total = 0
+        self.head = 0
+        self.cut_by_depth = False
+        self.stopped: StopReason | None = None
+
+    def run(self) -> Result:
+        self.limits = Limits(self.options)
+        try:
+            if self._initial():
+                self._explore()
+        except KeyboardInterrupt:
+            self.stopped = "interrupted"
+        except MemoryError:
+            self.stopped = "max_memory"
+        if self.stopped is None and self.cut_by_depth:
+            self.stopped = "max_depth"
+        elapsed = self.limits.elapsed()
+        store = self.store
+        counts = Counts(store.count, self.total, store.frontier.levels.depth(store.count),
+                        store.count - self.head)
+        setup = Setup("numpy", store.fingerprints, self.symmetry, store.store_bytes)
+        return assemble(self.model, setup, counts, elapsed, self.stopped, self.findings,
+                        self.coverage, self.trace, None, self.notes)
+
+    def trace(self, anchor: Anchor) -> Trace | None:
+        return self.traces.trace(self.store.links, anchor)
+
+    # -- the search -------------------------------------------------------------------
+
+    def _initial(self) -> bool:
+        inits = list(self.model.initial_states())
+        if not inits:
+            return True
+        batch = self.store.initial_batch(inits, len(self.findings.live_properties))
+        go_on = self._absorb(batch, len(inits), base=0, initial=True)
+        self.store.frontier.levels.start(1, self.store.count)
+        self.store.next_level()
+        return go_on
+
+    def _progress(self, elapsed: float) -> Progress:
+        stored = self.store.count
+        return Progress(stored, self.total, self.store.frontier.levels.level,
+                        stored - self.head, elapsed)
+
+    def _explore(self) -> None:
+        store, frontier = self.store, self.store.frontier
+        levels = frontier.levels
+        max_depth = self.options.max_depth
+        polls = 0
+        while len(frontier):
+            base = frontier.start
+            width = len(frontier)
+            rows = MAX_BATCH_ROWS
+            start = 0
+            while start < width:
+                polls += 1
+                self.stopped = self.limits.poll(polls, self._progress)
+                if self.stopped:
+                    return
+                end = min(width, start + rows)
+                batch = store.expand(frontier.batch(start, end), self.findings.live_properties)
+                beyond = max_depth is not None and levels.level >= max_depth
+                if not self._absorb(batch, end - start, base + start, initial=False,
+                                    beyond=beyond):
+                    return
+                rows = batch_rows(end - start, sum(len(r) for r in batch.rows))
+                start = end
+            store.next_level()
+            if len(frontier):
+                levels.start(levels.level + 1, store.count)
+
+    def _absorb(self, batch: Batch, nrows: int, base: int, initial: bool,
+                beyond: bool = False) -> bool:
+        """Count, check and store one batch's transitions in the scalar engine's order;
+        False when the search stops in it. ``base`` is the id of the batch's first row
+        (for the initial states, which have no parents: 0)."""
+        store, findings = self.store, self.findings
+        arranged = store.arrange(batch, nrows, initial, findings.live_properties,
+                                 findings.check_deadlock)
+        rows, acts, words, keys = arranged.rows, arranged.acts, arranged.words, arranged.keys
+        via, events = arranged.via, arranged.events
+        m = len(rows)
+        new_pos = np.zeros(0, dtype=np.int64)
+        storable = np.zeros(0, dtype=bool)
+        if beyond:
+            self.cut_by_depth = self.cut_by_depth or m > 0
+        elif m:
+            new_pos = store.unseen(keys, words)
+            storable = store.check_new_states(
+                new_pos, words, events, initial, findings.live_invariants,
+                findings.live_reachables, self.cap - store.count)
+        stop = next(((pos, rank) for pos, rank, kind, _, _ in sorted(events)
+                     if kind == "max_states" or not findings.keep_going and kind != "reachable"),
+                    None)
+        if stop is None:
+            cut, rows_done = m, nrows
+            stored = new_pos[storable]
+        else:
+            pos, rank = stop
+            deadlock = rank == RANK["deadlock"]
+            cut = pos if deadlock else pos + 1
+            row = next(e[4] for e in events if e[:2] == stop) if deadlock else int(rows[pos])
+            rows_done = row + 1
+            # An invariant is checked on a successor after storing it; a property, the
+            # state limit, and an invariant of an initial state stop before.
+            last = pos if rank == RANK["invariant"] else pos - 1
+            stored = new_pos[storable & (new_pos <= last)]
+        for event in sorted(events):
+            if stop is not None and event[:2] > stop:
+                break
+            self._record(event, rows, via, base, initial)
+        self.total += cut
+        if not initial:
+            self.head = base + rows_done
+            self.coverage.cover_batch(rows[:cut], acts[:cut], nrows)
+            self.coverage.count_new(acts[stored])
+        parents = (np.full(len(stored), NO_PARENT, dtype=np.int64) if initial
+                   else rows[stored] + base)
+        store.store(keys[stored], [w[stored] for w in words], parents, via[stored])
+        return stop is None
+
+    def _record(self, event: Event, rows: np.ndarray, via: np.ndarray, base: int,
+                initial: bool) -> None:
+        """A violation, witness or limit met in a batch, as the scalar engine records it."""
+        _, _, kind, index, where = event
+        if kind == "max_states":
+            self.stopped = "max_states"
+            return
+        if kind == "deadlock":
+            anchor: Anchor = (base + where, [])
+        elif initial:
+            anchor = (-1, [(None, (), list(self.model.initial_states())[int(via[where])])])
+        else:
+            parent = base + int(rows[where])
+            state = self.store.layout.decode(self.store.frontier.state_words(parent))
+            anchor = (parent, [self.model.successors(state)[int(via[where])]])
+        if self.findings.record(kind, index, anchor):  # type: ignore[arg-type]
+            self.stopped = "violation"

@@ -1,0 +1,156 @@
+"""The engines, and which one runs a search: ``--backend NAME`` or ``auto``.
+
+To add an engine, write one module like :mod:`explorer.engine.arrays` (a ``check(model,
+options) -> Result`` and an ``ENGINE`` entry) and add its ``ENGINE`` to
+:data:`REGISTERED`; an engine that runs generated code names the kind of program it
+needs (``Model.programs``). This module imports the engines; no engine imports it.
+
+``auto`` runs an array engine on large searches of specs its compiler supports, and the
+scalar engine otherwise, saying why in the result's notes when a large spec falls back.
+Large means: a state type of at least ``AUTO_MIN_STATES`` values, and a search that does
+not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs the array
+engine a fixed time per BFS level, and kernel models have vast state types and few
+reachable states). Only models compiled from a spec file have array code; hand-written
+Python models run on the scalar engine. Every engine gives the same answers; the choice
+only changes the time. The scalar engine always runs searches that record diagrams (an
+observer sees every state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from explorer.engine import arrays, scalar, workers
+from explorer.engine.interface import Engine, HandOver, Options
+from explorer.result import Result
+from pyspec.errors import ModelConfigError
+from pyspec.layout import Layout, LayoutError
+from pyspec.model import Model, NoProgram
+
+#: Every engine: one process each, then the engines run when ``--workers`` is above 1
+#: (by name; an engine without such a variant ignores ``--workers``).
+REGISTERED: tuple[Engine, ...] = (scalar.ENGINE, arrays.ENGINE)
+PARALLEL: tuple[Engine, ...] = (workers.ENGINE,)
+#: The reference engine: it runs every model and takes over from an engine that hands over.
+REFERENCE = scalar.ENGINE
+#: What ``auto`` runs a large search of a spec with, when the spec has its program.
+AUTO = arrays.ENGINE
+
+ENGINES: dict[str, Engine] = {e.name: e for e in REGISTERED}
+BACKENDS = ("auto", *ENGINES)
+#: ``auto`` picks the array engine when the state type has at least this many values:
+#: below it, a search is over in a blink either way.
+AUTO_MIN_STATES = 2**17
+#: ... and when the scalar engine does not finish within this many states.
+AUTO_PROBE_STATES = 5_000
+
+
+def backend_help() -> str:
+    """``--backend``'s help: every engine's summary."""
+    engines = ", ".join(f"{e.name} ({e.summary})" for e in REGISTERED)
+    return f"the engine: {engines}, auto ({AUTO.name} for large specs it supports; the default)"
+
+
+def check(model: Model, options: Options | None = None) -> Result:
+    """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
+    validate_expectations(model)
+    options = options or Options()
+    engine, note = choose(model, options)
+    if engine is REFERENCE:
+        result = REFERENCE.check(model, options)
+    else:
+        probe = _probe(model, options)
+        if probe is not None and (probe.stopped != "max_states" or _capped(options)):
+            result = probe
+        elif options.workers > 1:
+            result = _run(_parallel(engine), model, options)
+        else:
+            result = _run(engine, model, options)
+            if probe is not None:  # the probe's time was spent on this search too
+                result.stats = replace(result.stats, elapsed_s=result.stats.elapsed_s
+                                       + probe.stats.elapsed_s)
+    if note:
+        result.notes.insert(0, note)
+    return result
+
+
+def validate_expectations(model: Model) -> None:
+    """A misspelt expectation would otherwise be silently ignored."""
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    known.add("deadlock")
+    unknown = sorted(set(model.expect_violated) - known)
+    if unknown:
+        raise ModelConfigError(
+            f"model {model.name!r} expects unknown properties to be violated: "
+            + ", ".join(unknown)
+        )
+
+
+def _run(engine: Engine, model: Model, options: Options) -> Result:
+    """Run ``engine``; when it hands over, the reference engine runs the search."""
+    try:
+        return engine.check(model, options)
+    except HandOver as exc:
+        result = REFERENCE.check(model, options)
+        result.notes.append(f"the {engine.name} backend handed over to the "
+                            f"{REFERENCE.name} engine ({exc})")
+        return result
+
+
+def _parallel(engine: Engine) -> Engine:
+    return next((e for e in PARALLEL if e.name == engine.name), engine)
+
+
+def _probe(model: Model, options: Options) -> Result | None:
+    """``auto``: the scalar engine's search cut at a few thousand states (None for an
+    explicit backend); when it ended before the cut, it is the answer."""
+    if options.backend != "auto":
+        return None
+    if _capped(options):
+        return REFERENCE.check(model, options)
+    return REFERENCE.check(model, replace(options, max_states=AUTO_PROBE_STATES,
+                                          progress=None))
+
+
+def _capped(options: Options) -> bool:
+    """The user's own state limit is within the probe's."""
+    return options.max_states is not None and options.max_states <= AUTO_PROBE_STATES
+
+
+def choose(model: Model, options: Options) -> tuple[Engine, str | None]:
+    """The engine to run and a note on the choice."""
+    wanted = options.backend
+    if wanted not in BACKENDS:
+        raise ModelConfigError(f"unknown backend {wanted!r} (one of {', '.join(BACKENDS)})")
+    engine = AUTO if wanted == "auto" else ENGINES[wanted]
+    if engine.program is None:
+        return engine, None
+    if options.observer is not None:
+        if wanted != "auto":
+            raise ModelConfigError(f"--backend {wanted} cannot record diagrams (every state is "
+                                   f"drawn from the {REFERENCE.name} engine); use --backend "
+                                   f"{REFERENCE.name}")
+        return REFERENCE, None
+    if wanted == "auto" and (state_space(model) < AUTO_MIN_STATES
+                             or engine.program not in model.programs.kinds):
+        return REFERENCE, None  # small, or a model not made from a spec
+    try:
+        model.programs.get(engine.program)
+    except NoProgram as exc:
+        if wanted != "auto":
+            raise ModelConfigError(f"--backend {wanted} cannot run model {model.name}: {exc}") \
+                from None
+        return REFERENCE, (f"the {REFERENCE.name} engine ran this model: the {engine.name} "
+                           f"backend does not support {exc}")
+    return engine, None
+
+
+def state_space(model: Model) -> int:
+    """How many values the model's state type has (0 when it cannot tell)."""
+    if model.var_types is None:
+        return 0
+    try:
+        layout = Layout(model.var_types)
+    except LayoutError:
+        return 0
+    return 2**layout.bits
