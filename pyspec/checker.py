@@ -16,7 +16,7 @@ from pyspec.passes import finiteness, lints, models
 from pyspec.passes.effects import Effects
 from pyspec.passes.names import declare_all
 from pyspec.passes.report import Report
-from pyspec.passes.types import Typer
+from pyspec.passes.typecheck import Typer
 
 
 def check(modules: list[A.Module], sources: SourceCache) -> Checked:

@@ -2,7 +2,7 @@
 
 1. :mod:`~pyspec.passes.names`: every declaration claims its global name (E102) and goes
    into the symbol table.
-2. :mod:`~pyspec.passes.types`: declared types are resolved; every expression gets its
+2. :mod:`~pyspec.passes.typecheck`: declared types are resolved; every expression gets its
    type and every name, call, field and pattern its resolution (one ``match`` over the
    expression kinds).
 3. :mod:`~pyspec.passes.finiteness`: whatever the explorer enumerates (variables, action

@@ -4,7 +4,7 @@
 
 A :class:`Flow` follows the assignments along the paths through a block; the statement
 visitor is one ``match`` over the statement kinds, and the expressions inside statements
-go to :class:`~pyspec.passes.types.Typer`.
+go to :class:`~pyspec.passes.typecheck.Typer`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pyspec import errorcodes as codes
 from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
 from pyspec.passes.finiteness import check_parameter
-from pyspec.passes.types import Scope, Typer
+from pyspec.passes.typecheck import Scope, Typer
 from pyspec.types import ANY, BOOL, Type
 from pyspec.unparse import unparse_lvalue
 

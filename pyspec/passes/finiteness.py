@@ -1,7 +1,7 @@
 """Pass 3: finiteness. What the explorer enumerates needs a finite type: every state
 variable and action parameter (E301), a view's element (a finite type of simple values).
 
-The checks are over resolved types only, so they run after :mod:`pyspec.passes.types`.
+The checks are over resolved types only, so they run after :mod:`pyspec.passes.typecheck`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
-from pyspec.passes.types import Scope, Typer
+from pyspec.passes.typecheck import Scope, Typer
 from pyspec.types import ANY
 
 

@@ -108,30 +108,33 @@ class Typer:
 
     # ---- type syntax and declared types ----------------------------------------------
     def resolve_type(self, t: A.TypeSyn, visiting: tuple[str, ...] = ()) -> Type:
-        if isinstance(t, A.TBoolSyn):
-            return BOOL
-        if isinstance(t, A.TIntSyn):
-            return INT
-        if isinstance(t, A.TStringSyn):
-            return STR
-        if isinstance(t, A.TRangeSyn):
-            ctx = Scope("a range bound", reads_vars=False, const_deps=set())
-            for bound in (t.lo, t.hi):
-                self.expect(bound, INT, self.expr(bound, {}, ctx), "a range bound")
-            return IntT(t.lo, t.hi)
-        if isinstance(t, A.TMapSyn):
-            key = self.resolve_type(t.key, visiting)
-            value = self.resolve_type(t.value, visiting)
-            if not isinstance(key, (BoolT, EnumT, MVT, AnyT)) and not (
-                    isinstance(key, IntT) and key.bounded):
-                self.err(codes.NOT_FINITE,
-                         f"a map's key type must be finite (bool, an enum, a set of "
-                         f"model values or a range), not {key}", t.key.pos)
-            return MapT(key, value)
-        if isinstance(t, A.TSetSyn):
-            return SetT(self.resolve_type(t.elem, visiting))
-        if isinstance(t, A.TTupleSyn):
-            return TupT(tuple(self.resolve_type(i, visiting) for i in t.items))
+        """The type a piece of type syntax denotes; ``visiting`` holds the named types
+        being resolved around it (a type that contains itself is an error, E302)."""
+        match t:
+            case A.TBoolSyn():
+                return BOOL
+            case A.TIntSyn():
+                return INT
+            case A.TStringSyn():
+                return STR
+            case A.TRangeSyn():
+                ctx = Scope("a range bound", reads_vars=False)
+                for bound in (t.lo, t.hi):
+                    self.expect(bound, INT, self.expr(bound, {}, ctx), "a range bound")
+                return IntT(t.lo, t.hi)
+            case A.TMapSyn():
+                key = self.resolve_type(t.key, visiting)
+                value = self.resolve_type(t.value, visiting)
+                if not isinstance(key, (BoolT, EnumT, MVT, AnyT)) and not (
+                        isinstance(key, IntT) and key.bounded):
+                    self.err(codes.NOT_FINITE,
+                             f"a map's key type must be finite (bool, an enum, a set of "
+                             f"model values or a range), not {key}", t.key.pos)
+                return MapT(key, value)
+            case A.TSetSyn():
+                return SetT(self.resolve_type(t.elem, visiting))
+            case A.TTupleSyn():
+                return TupT(tuple(self.resolve_type(i, visiting) for i in t.items))
         assert isinstance(t, A.TNamedSyn)
         s = self.sym
         if t.name in s.enums:
