@@ -1,7 +1,8 @@
 """The bindings on the live kernel: real fork, vmsplice, io_uring and /proc checks.
 
-Each binding runs on every memory kind this machine offers without --setup (base pages
-always; THP when enabled; swap and hugetlb only if already configured). Negative
+Each binding runs on one variant of every memory family this machine offers without
+--setup (base pages always; the PMD THP when enabled; swap and hugetlb only if already
+configured; the whole matrix of sizes is kernel-run's job). Negative
 controls prove the observations can detect the bad outcome at all: a MAP_SHARED page
 does leak through vmsplice, and a pinned page zapped by MADV_DONTNEED is incoherent.
 """
@@ -13,12 +14,13 @@ import platform
 
 import pytest
 
-from explorer.kernelrun import children, facilities, memory, procfs
+from explorer.kernelrun import children, facilities, memory, procfs, variants
 from explorer.kernelrun import syscalls as sc
 from explorer.kernelrun.bindings import BINDINGS
 from explorer.kernelrun.bindings.rw_pins import _read_through_pin
 from explorer.kernelrun.bindings.vmsplice import _leak_observation
 from explorer.kernelrun.iouring import Ring
+from explorer.kernelrun.variants import Variant
 
 MAP_SHARED = 0x01
 MADV_DONTNEED = 4
@@ -53,37 +55,46 @@ def _kernel_version() -> tuple[int, int]:
     return int(major), int("".join(ch for ch in minor if ch.isdigit()))
 
 
+PMD = variants.pmd_size()
+HUGETLB = procfs.meminfo().get("Hugepagesize", 0) * 1024
+#: One variant per family: the PMD THP size, the default hugetlb size.
+ONE_OF_EACH = [Variant(f, HUGETLB if f == "hugetlb" else PMD if "thp" in f else sc.PAGE_SIZE,
+                       PMD) for f in variants.FAMILIES]
+
+
 def _cases():
     for b in BINDINGS:
-        for k in b.kinds:
-            yield pytest.param(b, k, id=b.model_scenario(k))
+        for v in ONE_OF_EACH:
+            if v.family in b.kinds:
+                yield pytest.param(b, v, id=f"{b.name()}-{v.family}")
 
 
-@pytest.mark.parametrize(("binding", "kind"), list(_cases()))
-def test_binding_runs_and_modern_kernel_keeps_the_guarantee(facs, binding, kind):
-    missing = binding.missing(kind, facs)
+@pytest.mark.parametrize(("binding", "variant"), list(_cases()))
+def test_binding_runs_and_modern_kernel_keeps_the_guarantee(facs, binding, variant):
+    missing = binding.missing(variant, facs)
     if missing:
         pytest.skip(missing)
     try:
-        obs = binding().observe(kind, facs)
+        obs = binding().observe(variant, facs)
     except memory.KindUnavailable as e:
         pytest.skip(str(e))
     assert obs.detail
-    if kind == "hugetlb" and binding.property == "Isolation":
+    vmsplice = binding.name().startswith("Vmsplice")
+    if variant.family == "hugetlb" and vmsplice:
         # hugetlb COW still reuses by mapcount, so FOLL_GET (vmsplice) leaks (cow.c xfail).
         assert obs.bad, obs.detail
     elif binding.name() == "RoPinZeropage":
         # 5.19 leaves R/O pins on the zeropage; 6.2 unshares it for FOLL_LONGTERM pins.
         assert obs.bad == (_kernel_version() < (6, 2)), obs.detail
     else:
-        # Every other scenario holds since 5.19 on base pages, THP and swap.
+        # Every other scenario holds since 5.19 on base pages, every THP layout and swap.
         assert not obs.bad, obs.detail
 
 
 def test_vmsplice_observation_detects_a_leak_on_shared_memory():
     """Control: with MAP_SHARED the child's pipe must show the parent's write."""
     addr = sc.mmap(sc.PAGE_SIZE, sc.PROT_READ | sc.PROT_WRITE, MAP_SHARED | sc.MAP_ANONYMOUS)
-    region = memory.Region("base", addr, sc.PAGE_SIZE)
+    region = memory.Region(facilities.BASE, addr, sc.PAGE_SIZE)
     try:
         old = region.write(1)
         new = memory.pattern(2, region.size)
@@ -110,7 +121,7 @@ def test_write_fixed_detects_a_lost_pin(facs):
     """Control: MADV_DONTNEED drops the page from the page table, not from the pin."""
     if not facs.has("io_uring"):
         pytest.skip(facs.why_not("io_uring"))
-    region, old = memory.fill("base", 3)
+    region, old = memory.fill(facilities.BASE, 3)
     try:
         with Ring() as ring:
             ring.register_buffer(region.addr, region.size)
@@ -124,7 +135,7 @@ def test_write_fixed_detects_a_lost_pin(facs):
 
 
 def test_fill_verifies_the_kind(facs):
-    region, data = memory.fill("base", 7)
+    region, data = memory.fill(facilities.BASE, 7)
     try:
         assert region.read() == data
         assert procfs.is_present(region.addr)
@@ -132,19 +143,39 @@ def test_fill_verifies_the_kind(facs):
     finally:
         region.close()
     if facs.has("thp"):
-        region, _ = memory.fill("thp", 7)
+        region, _ = memory.fill(Variant("thp", PMD, PMD), 7)
         try:
-            assert procfs.smaps_of(region.addr)["AnonHugePages"] == memory.pmd_size() // 1024
+            assert procfs.smaps_of(region.addr)["AnonHugePages"] == PMD // 1024
         finally:
             region.close()
 
 
+@pytest.mark.parametrize(("family", "size"), [
+    ("pte-thp", PMD), ("single-pte-thp", sc.PAGE_SIZE), ("mremap-thp", PMD // 2),
+    ("shared-thp", PMD)])
+def test_thp_layouts_are_shaped_as_cow_c_does(facs, family, size):
+    """The PTE-mapped THP is no longer PMD-mapped; a single PTE keeps one page; the
+    mremap() variant keeps half in place and moves the other half away."""
+    if not facs.has("thp"):
+        pytest.skip(facs.why_not("thp"))
+    region, data = memory.fill(Variant(family, PMD, PMD), 8)
+    try:
+        assert region.size == size
+        assert region.read() == data
+        if family == "pte-thp":
+            assert procfs.smaps_of(region.addr).get("AnonHugePages", 0) == 0
+        if family == "mremap-thp":
+            assert len(region.others) == 1 and region.others[0][1] == PMD // 2
+    finally:
+        region.close()
+
+
 def test_verify_rejects_a_region_that_is_not_a_thp():
-    region = memory.allocate("thp")
+    region = memory.allocate(Variant("thp", PMD, PMD))
     try:
         sc.madvise(region.addr, region.size, sc.MADV_NOHUGEPAGE)
         region.write(1)
-        with pytest.raises(memory.KindUnavailable, match="no PMD-mapped THP"):
+        with pytest.raises(memory.KindUnavailable, match="no longer PMD-mapped"):
             memory.verify(region)
     finally:
         region.close()
@@ -152,7 +183,7 @@ def test_verify_rejects_a_region_that_is_not_a_thp():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="zeropage PFNs need root")
 def test_zeropage_is_proven_by_kpageflags(facs):
-    region = memory.map_zeropage("base")
+    region = memory.map_zeropage(facilities.BASE)
     try:
         assert procfs.kpageflags(procfs.pfn(region.addr)) & procfs.KPF_ZERO_PAGE
     finally:
@@ -174,7 +205,7 @@ def test_child_error_surfaces_in_the_parent():
 
 
 def test_write_counting_faults_sees_the_first_touch_and_nothing_after():
-    region = memory.allocate("base")
+    region = memory.allocate(facilities.BASE)
     try:
         data = memory.pattern(9, region.size)
         assert sc.write_counting_faults(region.addr, data) >= 1

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.kernelrun import procfs
+from explorer.kernelrun import procfs, thp_sysfs, variants
 from explorer.kernelrun import syscalls as sc
 from explorer.kernelrun.machine_setup import (
     NR_HUGEPAGES,
@@ -31,14 +31,18 @@ from explorer.kernelrun.machine_setup import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def machine_state() -> tuple[list[tuple[str, int]], int, list[str]]:
-    """Active swap areas (name, size), nr_hugepages, and swap files left in the directory.
+def machine_state() -> tuple[list[tuple[str, int]], int, list[str], dict[str, str],
+                             list[int]]:
+    """Active swap areas (name, size), nr_hugepages, swap files left in the directory, the
+    THP/mTHP enabled controls, and the nr_hugepages of every hugetlb size.
 
     "Used" is left out: a swap area that was active before may fill or drain meanwhile.
     """
     swaps = sorted((name, size) for name, size, _ in procfs.active_swaps())
     leftovers = sorted(n for n in os.listdir(swap_directory()) if n.startswith("cowspec-swap-"))
-    return swaps, procfs.read_int(NR_HUGEPAGES), leftovers
+    sized = [procfs.read_int(f"{variants.HUGETLB_DIR}/hugepages-{s // 1024}kB/nr_hugepages")
+             for s in variants.hugetlb_sizes()]
+    return swaps, procfs.read_int(NR_HUGEPAGES), leftovers, thp_sysfs.snapshot(), sized
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,19 @@ def test_setup_provides_swap_and_huge_pages_and_restores_exactly(setup_works):
     assert any("restored nr_hugepages" in n for n in setup.notes)
 
 
+def test_setup_restores_the_thp_controls_a_variant_changed(setup_works):
+    sizes = thp_sysfs.sizes()
+    if len(sizes) < 2:
+        pytest.skip("no mTHP sizes (kernel before 6.8)")
+    before = machine_state()
+    with MachineSetup(swap_mb=16, hugepages=1) as setup:
+        setup.prepare(variants.Variant("thp", sizes[0], variants.pmd_size()))
+        assert thp_sysfs.madvise_gets(sizes[0])
+        assert not thp_sysfs.madvise_gets(sizes[-1])
+    assert machine_state() == before
+    assert any("restored" in n and "THP" in n for n in setup.notes)
+
+
 def test_cli_setup_runs_swap_and_hugetlb_kinds_and_restores(setup_works, tmp_path):
     before = machine_state()
     out = tmp_path / "rows.json"
@@ -94,7 +111,11 @@ INTERRUPTED_RUN = textwrap.dedent("""
     import sys, time
     from explorer.kernelrun import cli, runner
 
-    def stalled(*args, **kwargs):
+    def stalled(selection, variants, facs, predictions, model, repeat, prepare, on_row):
+        # change the THP controls as the smallest THP size's rows do, then hang
+        thp = [v for v in variants if v.family == "thp"]
+        if thp:
+            prepare(thp[0])
         print("running", flush=True)
         time.sleep(60)
         raise SystemExit("not interrupted")

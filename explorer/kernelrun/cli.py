@@ -13,14 +13,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import platform
 import signal
 import sys
 from collections.abc import Iterator
 
-from explorer.kernelrun import conformance, facilities, predict, report, runner
+from explorer.kernelrun import conformance, facilities, predict, report, runner, variants
 from explorer.kernelrun.children import reap_all
 from explorer.kernelrun.machine_setup import MachineSetup, SetupError
-from explorer.kernelrun.memory import KINDS
+from explorer.kernelrun.runner import KINDS
 
 EXIT_USAGE = 2
 
@@ -36,8 +37,9 @@ class Interrupted(KeyboardInterrupt):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add kernel-run's arguments to ``parser`` (a subparser of ``cowspec``)."""
     parser.description = (
-        "Run the kernel model's scenarios on the live kernel and compare with the "
-        f"{predict.MODEL} model's prediction.")
+        "Run cow.c's anonymous cases (and the kernel model's other scenarios) on the live "
+        "kernel over every memory variant it offers, and compare with the prediction of "
+        "the kernel model of the running release.")
     parser.epilog = (
         "exit codes: 0 no row DISAGREE or error; 1 some row DISAGREE or error; 2 bad usage "
         "or environment (unknown scenario, bad predictions file, --setup without root, "
@@ -46,7 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="binding names (all kinds) or model scenario names such as "
                              "VmspliceAfterForkThp; default: all")
     parser.add_argument("--kind", action="append", default=[], choices=KINDS,
-                        help="run only this memory kind (repeatable)")
+                        help="run only this memory family, at every size (repeatable)")
+    parser.add_argument("--model", metavar="NAME",
+                        help="compare with this kernel model (default: the one for the "
+                             "running release: linux-6.x for 6.x, linux-5.19 for 5.19, ...)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run every row N times and report how many showed the "
+                             "violation (a row whose runs differ is 'flaky')")
     parser.add_argument("--setup", action="store_true",
                         help="(root) enable a temporary swap file and reserve huge pages "
                              "for the run; restored afterwards, also when interrupted")
@@ -76,27 +84,32 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def _predictions(args: argparse.Namespace,
-                 selection: list[tuple[type, str]]) -> tuple[dict[str, frozenset[str]], str]:
-    names = [b.model_scenario(k) for b, k in selection]
+def _predictions(args: argparse.Namespace, selection: list[tuple[type, str]],
+                 model: str) -> tuple[dict[str, frozenset[str]], str]:
+    names = runner.scenario_names(selection)
     if args.predictions:
         return predict.load_predictions(args.predictions), f"saved mapping {args.predictions}"
     try:
-        return predict.model_predictions(names), f"kernel model {predict.MODEL} (spec/kernel)"
+        return (predict.model_predictions(names, model),
+                f"kernel model {model} (spec/kernel)")
     except predict.PredictionsUnavailable as e:
         return {}, f"none ({e})"
 
 
 def _progress(row: runner.Row) -> None:
     if sys.stderr.isatty():
-        print(f"  {row.model_scenario:<28} {row.result}", file=sys.stderr)
+        print(f"  {row.binding:<26} {row.variant:<22} {row.result}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     """Carry out ``cowspec kernel-run`` for parsed ``args``; returns the exit code."""
+    if args.repeat < 1:
+        print("cowspec kernel-run: --repeat must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    model = args.model or predict.model_for_release(platform.release())
     try:
         selection = runner.plan(args.scenarios, args.kind)
-        predictions, source = _predictions(args, selection)
+        predictions, source = _predictions(args, selection, model)
     except (runner.SelectionError, predict.PredictionsUnavailable) as e:
         print(f"cowspec kernel-run: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -108,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
                 stack.enter_context(setup)
             facs = facilities.probe()
             stack.callback(facs.close)
-            rows = runner.run(selection, facs, predictions, on_row=_progress)
+            rows = runner.run(selection, variants.detect(), facs, predictions, model,
+                              args.repeat, prepare=setup.prepare if setup else None,
+                              on_row=_progress)
     except (SetupError, OSError) as e:
         print(f"cowspec kernel-run: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     info = report.RunInfo(
         release=facs.release, machine=facs.machine,
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        model=predict.MODEL, setup=setup is not None, predictions=source,
+        model=model, setup=setup is not None, predictions=source,
         facilities=tuple(facs.items.values()),
         setup_notes=tuple(setup.notes) if setup else ())
     print(report.to_tap(rows, info) if args.tap else report.table(rows, info), end="")
@@ -144,6 +159,10 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that regenerates the conformance document."""
     parts = ["cowspec kernel-run", *args.scenarios]
     parts += [f"--kind {k}" for k in args.kind]
+    if args.model:
+        parts.append(f"--model {args.model}")
+    if args.repeat != 1:
+        parts.append(f"--repeat {args.repeat}")
     if args.setup:
         parts.append("--setup")
     if args.predictions:

@@ -12,10 +12,14 @@ import os
 import platform
 from dataclasses import dataclass, field
 
-from explorer.kernelrun import memory, procfs
+from explorer.kernelrun import memory, procfs, variants
 from explorer.kernelrun import syscalls as sc
 from explorer.kernelrun.gup_test import GupTest, open_gup_test
 from explorer.kernelrun.iouring import Ring
+from explorer.kernelrun.variants import Variant
+
+BASE = Variant("base", sc.PAGE_SIZE)
+SWAP = Variant("swap", sc.PAGE_SIZE)
 
 #: Free huge pages a hugetlb scenario may need: the page, a COW copy, a fork copy.
 HUGETLB_PAGES_NEEDED = 3
@@ -60,7 +64,7 @@ def _probe_io_uring() -> Facility:
     if disabled == 2:
         return Facility("io_uring", False, "disabled by sysctl kernel.io_uring_disabled=2")
     try:
-        region, _ = memory.fill("base", 1)
+        region, _ = memory.fill(BASE, 1)
     except memory.KindUnavailable as e:
         return Facility("io_uring", False, f"no page to register: {e}")
     try:
@@ -81,9 +85,10 @@ def _probe_thp() -> Facility:
         return Facility("thp", False, "no /sys/kernel/mm/transparent_hugepage (no THP)")
     if mode == "never":
         return Facility("thp", False, "transparent_hugepage/enabled is [never]")
+    pmd = variants.pmd_size()
     try:
-        region, _ = memory.fill("thp", 1)
-    except memory.KindUnavailable as e:
+        region, _ = memory.fill(Variant("thp", pmd, pmd), 1)
+    except (memory.KindUnavailable, OSError) as e:
         return Facility("thp", False, f"trial THP failed: {e}")
     region.close()
     return Facility("thp", True, f"PMD-mapped THP after MADV_HUGEPAGE (mode [{mode}])")
@@ -97,7 +102,7 @@ def _probe_swap() -> Facility:
     if free_kb < SWAP_FREE_NEEDED_KB:
         return Facility("swap", False, f"only {free_kb} kB of swap free")
     try:
-        region, _ = memory.fill("swap", 1)
+        region, _ = memory.fill(SWAP, 1)
     except memory.KindUnavailable as e:
         return Facility("swap", False, f"no page to swap out: {e}")
     try:
@@ -124,7 +129,7 @@ def _probe_hugetlb() -> Facility:
 
 def _probe_soft_dirty() -> Facility:
     """Soft-dirty tracking: a freshly written page reports bit 55 in pagemap."""
-    region, _ = memory.fill("base", 1)
+    region, _ = memory.fill(BASE, 1)
     try:
         dirty = bool(procfs.pagemap_entry(region.addr) & procfs.PM_SOFT_DIRTY)
     finally:

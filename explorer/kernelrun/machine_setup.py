@@ -1,11 +1,14 @@
 """``--setup``: a temporary swap file and a huge-page reservation, restored exactly.
 
-The swap and hugetlb kinds need facilities a stock machine lacks. As root, the runner
-can provide them for the duration of one run: it reserves huge pages by raising
-/proc/sys/vm/nr_hugepages and creates, formats (the swap header is written here, no
-mkswap needed) and enables a swap file with swapon(2). Everything it did is undone in
-reverse order by :meth:`MachineSetup.restore`: swapoff(2) and unlink of the file, and
-the previous nr_hugepages value written back and checked. Restore runs on normal exit,
+The swap, hugetlb and mTHP variants need facilities a stock machine lacks. As root,
+the runner can provide them for the duration of one run: it reserves huge pages by
+raising /proc/sys/vm/nr_hugepages (and the nr_hugepages of every other hugetlb size),
+saves the THP/mTHP enabled controls so that each THP size can be enabled alone while
+its variants run (:meth:`MachineSetup.prepare`), and creates, formats (the swap header
+is written here, no mkswap needed) and enables a swap file with swapon(2). Everything
+it did is undone in reverse order by :meth:`MachineSetup.restore`: swapoff(2) and
+unlink of the file, the THP controls and the previous nr_hugepages values written back
+and checked. Restore runs on normal exit,
 on exceptions, on SIGINT/SIGTERM/SIGHUP (the CLI turns them into exceptions) and from
 an atexit hook, with those signals blocked so that a second Ctrl-C cannot cut it short.
 """
@@ -20,12 +23,15 @@ import tempfile
 import uuid
 from collections.abc import Callable
 
-from explorer.kernelrun import procfs
+from explorer.kernelrun import procfs, thp_sysfs, variants
 from explorer.kernelrun import syscalls as sc
 
 NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
 SWAP_MB = 64
 HUGEPAGES = 8
+#: Huge pages reserved of every other hugetlb size (1 GB ones are costly): the page, a
+#: COW copy, a fork copy.
+OTHER_HUGEPAGES = 3
 _BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
@@ -65,6 +71,8 @@ class MachineSetup:
         atexit.register(self.restore)
         try:
             self._reserve_hugepages()
+            self._reserve_other_hugepages()
+            self._save_thp_controls()
             self._enable_swap()
         except BaseException:
             self.restore()
@@ -87,6 +95,42 @@ class MachineSetup:
         if now != value:
             raise SetupError(f"nr_hugepages is {now} after restoring {value}")
         self.notes.append(f"restored nr_hugepages to {value}")
+
+    def _reserve_other_hugepages(self) -> None:
+        default = procfs.meminfo().get("Hugepagesize", 0) * 1024
+        for size in variants.hugetlb_sizes():
+            if size == default:
+                continue
+            path = f"{variants.HUGETLB_DIR}/hugepages-{size // 1024}kB/nr_hugepages"
+            before = procfs.read_int(path)
+            self._undo.append((path, lambda p=path, b=before: self._set_int(p, b)))
+            procfs.write_text(path, str(before + OTHER_HUGEPAGES))
+            got = procfs.read_int(path) - before
+            self.notes.append(f"reserved {got} huge pages of {size // 1024} kB")
+
+    def _set_int(self, path: str, value: int) -> None:
+        procfs.write_text(path, str(value))
+        if procfs.read_int(path) != value:
+            raise SetupError(f"{path} is {procfs.read_int(path)} after restoring {value}")
+        self.notes.append(f"restored {path} to {value}")
+
+    def _save_thp_controls(self) -> None:
+        saved = thp_sysfs.snapshot()
+        if not saved:
+            return
+        self._undo.append(("THP controls", lambda: self._restore_thp(saved)))
+        self.notes.append(f"saved {len(saved)} THP/mTHP enabled controls")
+
+    def _restore_thp(self, saved: dict[str, str]) -> None:
+        wrong = thp_sysfs.restore(saved)
+        if wrong:
+            raise SetupError("; ".join(wrong))
+        self.notes.append(f"restored {len(saved)} THP/mTHP enabled controls")
+
+    def prepare(self, variant: variants.Variant) -> None:
+        """Before a THP variant's rows: let MADV_HUGEPAGE get its folio size alone."""
+        if "thp" in variant.family:
+            thp_sysfs.enable_only(variant.size)
 
     def _enable_swap(self) -> None:
         fd, path = tempfile.mkstemp(prefix="cowspec-swap-", dir=self.directory)

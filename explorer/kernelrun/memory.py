@@ -1,30 +1,28 @@
-"""Memory kinds: mapping a region of each kind, filling it, and proving what it is.
+"""Memory variants made real: mapping a region of each variant, filling it, proving it.
 
-A scenario runs on a base page, a PMD-mapped THP, a page swapped out at the scenario's
-swap step, or a hugetlb page. The kernel is free to give something else (no THP when
-memory is fragmented, a page that MADV_PAGEOUT did not reclaim), and a scenario run on
-the wrong kind proves nothing, so every claim is checked against /proc and a failed
-check becomes a skip with the reason, never a silent pass.
+A case runs on a base page, a THP of some size (PMD-mapped, PTE-mapped, one PTE of it,
+half of it mremap()ed away, or partially shared with a short-lived child), a hugetlb
+page of some size, each of them possibly swapped out, as cow.c prepares them. The
+kernel is free to give something else (no THP when memory is fragmented, a page that
+MADV_PAGEOUT did not reclaim), and a case run on the wrong memory proves nothing, so
+every claim is checked against /proc and a failed check becomes a skip with the
+reason, never a silent pass.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from explorer.kernelrun import procfs
+from explorer.kernelrun import procfs, thp_sysfs
 from explorer.kernelrun import syscalls as sc
+from explorer.kernelrun.variants import Variant
 
-KINDS = ("base", "swap", "thp", "hugetlb")
-#: Suffix of the model scenario name for each kind (VmspliceAfterFork + "Thp").
-KIND_SUFFIX = {"base": "", "swap": "Swap", "thp": "Thp", "hugetlb": "Hugetlb"}
-
-HPAGE_PMD_SIZE = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
 PAGEOUT_TRIES = 5
 
 
 class KindUnavailable(Exception):
-    """The kernel did not give the memory kind the scenario needs; the run is a skip."""
+    """The kernel did not give the memory variant the case needs; the row is a skip."""
 
 
 def pattern(seed: int, length: int) -> bytes:
@@ -39,12 +37,14 @@ def pattern(seed: int, length: int) -> bytes:
 
 @dataclass
 class Region:
-    """A private anonymous mapping of one kind; ``close()`` unmaps what is still mapped."""
+    """A private anonymous mapping of one variant; ``close()`` unmaps what is still
+    mapped (also the other half of a partially mremap()ed THP)."""
 
-    kind: str
+    variant: Variant
     addr: int
     size: int
     mapped: bool = True
+    others: list[tuple[int, int]] = field(default_factory=list)
 
     def write(self, seed: int) -> bytes:
         """The process writes ``pattern(seed)`` over the whole region (write faults)."""
@@ -62,68 +62,116 @@ class Region:
 
     def close(self) -> None:
         self.unmap()
+        while self.others:
+            sc.munmap(*self.others.pop())
 
 
-def pmd_size() -> int:
-    """The size of a PMD-mapped THP (2 MiB on x86_64 and 4K-page aarch64, more with
-    larger base pages)."""
+def _aligned(size: int, prot: int, flags: int) -> int:
+    """``size`` bytes at a ``size``-aligned address (over-allocate, then trim)."""
+    raw = sc.mmap(2 * size, prot, flags)
+    start = (raw + size - 1) & ~(size - 1)
+    if start > raw:
+        sc.munmap(raw, start - raw)
+    if start + size < raw + 2 * size:
+        sc.munmap(start + size, raw + 2 * size - start - size)
+    return start
+
+
+def _hugetlb_free(size: int) -> int:
     try:
-        return procfs.read_int(HPAGE_PMD_SIZE)
-    except OSError as e:
-        raise KindUnavailable("no transparent_hugepage support (no hpage_pmd_size)") from e
+        return procfs.read_int(f"/sys/kernel/mm/hugepages/hugepages-{size // 1024}kB/"
+                               "free_hugepages")
+    except OSError:
+        return 0
 
 
-def allocate(kind: str) -> Region:
-    """Map an empty (not yet faulted) region of ``kind``; fill it and then :func:`verify`."""
+def allocate(variant: Variant) -> Region:
+    """Map an empty (not yet faulted) region of ``variant``; :func:`fill` fills it."""
     rw = sc.PROT_READ | sc.PROT_WRITE
     anon = sc.MAP_PRIVATE | sc.MAP_ANONYMOUS
-    if kind in ("base", "swap"):
+    if variant.layout == "base":
         addr = sc.mmap(sc.PAGE_SIZE, rw, anon)
-        region = Region(kind, addr, sc.PAGE_SIZE)
         # A single page cannot become a THP, but say so anyway: THP "always" mode must
-        # not turn a base-page scenario into a THP one through a neighbouring VMA merge.
+        # not turn a base-page case into a THP one through a neighbouring VMA merge.
         sc.madvise(addr, sc.PAGE_SIZE, sc.MADV_NOHUGEPAGE)
-        return region
-    if kind == "thp":
-        size = pmd_size()
-        # Over-allocate, then trim to one PMD-aligned PMD so that a THP can back it.
-        raw = sc.mmap(2 * size, rw, anon)
-        start = (raw + size - 1) & ~(size - 1)
-        if start > raw:
-            sc.munmap(raw, start - raw)
-        if start + size < raw + 2 * size:
-            sc.munmap(start + size, raw + 2 * size - start - size)
-        region = Region(kind, start, size)
-        sc.madvise(start, size, sc.MADV_HUGEPAGE)
-        return region
-    if kind == "hugetlb":
-        size = procfs.meminfo().get("Hugepagesize", 0) * 1024
-        if not size:
-            raise KindUnavailable("no hugetlb support (no Hugepagesize in /proc/meminfo)")
+        return Region(variant, addr, sc.PAGE_SIZE)
+    if variant.layout == "hugetlb":
+        if _hugetlb_free(variant.size) < 1:
+            raise KindUnavailable(f"no free {variant.size // 1024} kB huge page "
+                                  "(use --setup as root)")
+        flags = anon | sc.MAP_HUGETLB | ((variant.size.bit_length() - 1) << sc.MAP_HUGE_SHIFT)
         try:
-            addr = sc.mmap(size, rw, anon | sc.MAP_HUGETLB)
+            addr = sc.mmap(variant.size, rw, flags)
         except OSError as e:
             raise KindUnavailable(f"MAP_HUGETLB failed: {e.strerror}") from e
-        return Region(kind, addr, size)
-    raise ValueError(f"unknown memory kind {kind!r}")
+        return Region(variant, addr, variant.size)
+    if not thp_sysfs.madvise_gets(variant.size):
+        raise KindUnavailable(f"THP size {variant.size // 1024} kB is not enabled for "
+                              "MADV_HUGEPAGE (use --setup as root)")
+    addr = _aligned(variant.size, rw, anon)
+    sc.madvise(addr, variant.size, sc.MADV_HUGEPAGE)
+    return Region(variant, addr, variant.size)
+
+
+def _populate_thp(region: Region) -> None:
+    """Touch the first byte and prove a folio of the whole size came (cow.c's test: the
+    last subpage is populated although only the first was touched)."""
+    sc.write_memory(region.addr, b"\x01")
+    if not procfs.is_present(region.addr + region.size - sc.PAGE_SIZE):
+        raise KindUnavailable(f"no {region.size // 1024} kB THP was populated")
+    if region.variant.size == region.variant.pmd_size:
+        anon_huge = procfs.smaps_of(region.addr).get("AnonHugePages", 0)
+        if anon_huge < region.size // 1024:
+            raise KindUnavailable(f"no PMD-mapped THP (AnonHugePages {anon_huge} kB)")
+
+
+def _shape_thp(region: Region) -> None:
+    """Turn the populated THP into cow.c's layout for the variant."""
+    page = sc.PAGE_SIZE
+    layout = region.variant.layout
+    if layout == "pte-thp":
+        # Mapping one subpage R/O and back splits a PMD mapping into PTEs (a no-op for
+        # an mTHP, which is PTE-mapped anyway).
+        sc.mprotect(region.addr + page, page, sc.PROT_READ)
+        sc.mprotect(region.addr + page, page, sc.PROT_READ | sc.PROT_WRITE)
+    elif layout == "single-pte-thp":
+        sc.madvise(region.addr + page, region.size - page, sc.MADV_DONTNEED)
+        sc.munmap(region.addr + page, region.size - page)
+        region.size = page
+    elif layout == "mremap-thp":
+        half = region.size // 2
+        target = sc.mmap(half, sc.PROT_NONE, sc.MAP_PRIVATE | sc.MAP_ANONYMOUS)
+        sc.mremap_fixed(region.addr + half, half, target)
+        region.others.append((target, half))
+        region.size = half
+    elif layout == "shared-thp":
+        rest = region.size - page
+        sc.madvise(region.addr + page, rest, sc.MADV_DONTFORK)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        sc.madvise(region.addr + page, rest, sc.MADV_DOFORK)
 
 
 def verify(region: Region) -> None:
-    """Check that the filled region really is of its kind (swap: present before pageout)."""
+    """Check that a filled base page or hugetlb page really is what its variant says."""
     fields = procfs.smaps_of(region.addr)
-    if region.kind in ("base", "swap"):
+    layout = region.variant.layout
+    if layout == "base":
         if not procfs.is_present(region.addr):
             raise KindUnavailable("the written page is not present")
         if fields.get("AnonHugePages", 0):
             raise KindUnavailable("the base page is part of a THP")
-    elif region.kind == "thp":
-        if fields.get("AnonHugePages", 0) < region.size // 1024:
-            raise KindUnavailable(
-                f"no PMD-mapped THP (AnonHugePages {fields.get('AnonHugePages', 0)} kB)")
-    elif region.kind == "hugetlb":
+    elif layout == "hugetlb":
         hugetlb_kb = fields.get("Private_Hugetlb", 0) + fields.get("Shared_Hugetlb", 0)
         if fields.get("KernelPageSize", 0) * 1024 != region.size or hugetlb_kb == 0:
             raise KindUnavailable("the region is not backed by a hugetlb page")
+    elif region.variant.pmd_mapped:
+        anon_huge = fields.get("AnonHugePages", 0)
+        if anon_huge < region.size // 1024:
+            raise KindUnavailable(f"the THP is no longer PMD-mapped (AnonHugePages "
+                                  f"{anon_huge} kB)")
 
 
 def page_out(region: Region) -> None:
@@ -139,26 +187,43 @@ def page_out(region: Region) -> None:
     raise KindUnavailable("MADV_PAGEOUT did not swap the page out (is swap full?)")
 
 
+def swap_step(region: Region) -> None:
+    """The case's swap-out step: page the region out if its variant is a swapped one."""
+    if region.variant.swapped:
+        page_out(region)
+
+
 def all_swapped(region: Region) -> bool:
     return all(procfs.is_swapped(a) for a in range(region.addr, region.addr + region.size,
                                                    sc.PAGE_SIZE))
 
 
-def map_zeropage(kind: str) -> Region:
-    """A region of ``kind`` (base or thp) read-faulted, proven to map the zeropage.
+def still_of_variant(region: Region) -> None:
+    """Before the decisive write: a PMD-mapped THP is still PMD-mapped and swapped-out
+    memory still swapped out; otherwise the write fault would not take the path the
+    variant stands for, and the run would prove nothing about it."""
+    if region.variant.pmd_mapped:
+        verify(region)
+    elif region.variant.swapped and not all_swapped(region):
+        raise KindUnavailable("the page was swapped in before the decisive write")
+
+
+def map_zeropage(variant: Variant) -> Region:
+    """A region of ``variant`` (base or PMD THP) read-faulted, proven to map the zeropage.
 
     A read fault on a none PTE maps the shared zeropage (for a THP-enabled PMD the huge
     zeropage); only pagemap PFNs plus kpageflags can prove it, and both need root.
     """
     if os.geteuid() != 0:
         raise KindUnavailable("proving the zeropage is mapped needs root (pagemap PFNs)")
-    region = allocate(kind)
+    region = allocate(variant)
     try:
         sc.touch_read(region.addr)
         flags = procfs.kpageflags(procfs.pfn(region.addr))
-        want = procfs.KPF_ZERO_PAGE | (procfs.KPF_THP if kind == "thp" else 0)
+        huge = variant.layout == "thp"
+        want = procfs.KPF_ZERO_PAGE | (procfs.KPF_THP if huge else 0)
         if flags & want != want:
-            what = "huge zeropage" if kind == "thp" else "shared zeropage"
+            what = "huge zeropage" if huge else "shared zeropage"
             raise KindUnavailable(f"the read fault did not map the {what}")
     except BaseException:
         region.close()
@@ -166,13 +231,17 @@ def map_zeropage(kind: str) -> Region:
     return region
 
 
-def fill(kind: str, seed: int) -> tuple[Region, bytes]:
-    """Allocate a region of ``kind``, write ``pattern(seed)``, verify it; (region, data).
+def fill(variant: Variant, seed: int) -> tuple[Region, bytes]:
+    """Allocate a region of ``variant``, write ``pattern(seed)``, prove it; (region, data).
 
-    The swap kind is left present here: each binding swaps it out at its own swap step.
+    Swapped variants are left present here: each case swaps out at its own swap step
+    (:func:`swap_step`).
     """
-    region = allocate(kind)
+    region = allocate(variant)
     try:
+        if variant.layout not in ("base", "hugetlb"):
+            _populate_thp(region)
+            _shape_thp(region)
         data = region.write(seed)
         verify(region)
     except BaseException:

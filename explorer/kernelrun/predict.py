@@ -1,10 +1,11 @@
 """The kernel model's predictions, per model scenario name.
 
-The runner compares each observation with what the newest kernel model says: the set of
-properties a model scenario violates under the ``linux-5.19`` model (empty: every
-property holds; a name absent from the mapping: the model has no such scenario yet).
-The predictions are computed the way ``cowspec check`` judges scenarios: the spec is
-loaded by the common loader, instantiated as ``linux-5.19``, and each scenario is run as
+The runner compares each observation with what the kernel model of the running
+release says (:func:`model_for_release`; ``--model`` forces one): the set of properties
+a model scenario violates under that model (empty: every property holds; a name absent
+from the mapping: the model has no such scenario). The predictions are computed the way
+``cowspec check`` judges scenarios: the spec is loaded by the common loader,
+instantiated as the chosen model, and each scenario is run as
 its restricted model by the explorer. Those are imported only when predictions are
 computed, so the runner itself (and ``--predictions FILE``) needs the standard library
 alone.
@@ -21,6 +22,17 @@ from explorer.kernel_specs import REFERENCE_MODEL, kernel_spec_dir
 if TYPE_CHECKING:
     from pyspec.model import Model
 
+#: The models a kernel release is compared with: the newest model not newer than it.
+#: (major, minor) of the first release each model stands for; 5.7.3 backported 5.8's
+#: COW break on read, which the minor number cannot tell apart.
+MODELS_BY_RELEASE: tuple[tuple[tuple[int, int], str], ...] = (
+    ((6, 0), "linux-6.x"),
+    ((5, 19), "linux-5.19"),
+    ((5, 18), "linux-5.18"),
+    ((5, 9), "linux-5.17"),
+    ((5, 8), "linux-5.8"),
+    ((0, 0), "linux-5.7"),
+)
 MODEL = REFERENCE_MODEL
 #: Where the kernel model lives (package data), and which files in it are specs.
 KERNEL_SPEC_DIR = kernel_spec_dir()
@@ -33,8 +45,19 @@ class PredictionsUnavailable(Exception):
     """The model's predictions cannot be computed here; the message says why."""
 
 
-def kernel_models() -> list[Model]:
-    """The ``linux-5.19`` model of every kernel spec that defines one.
+def model_for_release(release: str) -> str:
+    """The kernel model that stands for ``release`` (``uname -r``), so that a kernel is
+    compared with the rules of its own release: 6.x with linux-6.x, 5.19 with 5.19."""
+    parts = release.split(".")
+    try:
+        version = (int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0))
+    except (IndexError, ValueError):
+        return MODELS_BY_RELEASE[0][1]
+    return next(name for first, name in MODELS_BY_RELEASE if version >= first)
+
+
+def kernel_models(model: str = MODEL) -> list[Model]:
+    """The ``model`` (by default ``linux-5.19``) of every kernel spec that defines it.
 
     The kernel model is split into top-level specs (small pages, THP, hugetlb, the
     GUP-fast race), each with the same model names; a scenario lives in one of them.
@@ -49,13 +72,13 @@ def kernel_models() -> list[Model]:
     for path in files:
         try:
             spec = load(str(path))
-            if MODEL in spec.model_names:
-                models.append(spec.instantiate(MODEL, {}))
+            if model in spec.model_names:
+                models.append(spec.instantiate(model, {}))
         except (SpecError, ModelConfigError) as e:
             raise PredictionsUnavailable(f"cannot load {path.name}: {e}") from e
     if not models:
         raise PredictionsUnavailable(
-            f"no spec file in {os.path.relpath(KERNEL_SPEC_DIR)} defines model {MODEL} yet")
+            f"no spec file in {os.path.relpath(KERNEL_SPEC_DIR)} defines model {model} yet")
     return models
 
 
@@ -92,9 +115,9 @@ def predictions_of(models: list[Model], names: list[str]) -> dict[str, frozenset
     return out
 
 
-def model_predictions(names: list[str]) -> dict[str, frozenset[str]]:
-    """Violated properties per model scenario in ``names``, from the ``linux-5.19`` model."""
-    return predictions_of(kernel_models(), names)
+def model_predictions(names: list[str], model: str = MODEL) -> dict[str, frozenset[str]]:
+    """Violated properties per model scenario in ``names``, from ``model``."""
+    return predictions_of(kernel_models(model), names)
 
 
 def load_predictions(path: str) -> dict[str, frozenset[str]]:

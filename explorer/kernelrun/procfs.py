@@ -103,3 +103,8 @@ def read_int(path: str) -> int:
 def write_text(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
+
+
+def read_text(path: str) -> str:
+    with open(path) as f:
+        return f.read()

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 from explorer.kernelrun.facilities import Facility
-from explorer.kernelrun.runner import AGREE, DISAGREE, ERROR, NO_MODEL, SKIP, Row
+from explorer.kernelrun.runner import AGREE, DISAGREE, ERROR, FLAKY, NO_MODEL, SKIP, Row
 
-RESULT_ORDER = (AGREE, DISAGREE, SKIP, NO_MODEL, ERROR)
+RESULT_ORDER = (AGREE, DISAGREE, FLAKY, NO_MODEL, SKIP, ERROR)
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,13 @@ def totals(rows: list[Row]) -> str:
 
 
 def headers(info: RunInfo) -> list[str]:
-    return ["binding", "kind", "model scenario", f"model ({info.model})",
+    return ["binding", "variant", "model scenario", f"model ({info.model})",
             f"kernel ({info.release})", "result", "reason"]
 
 
 def cells(row: Row) -> list[str]:
-    return [row.binding, row.kind, row.model_scenario, row.model_verdict or "-",
-            row.observed or "-", row.result, row.reason]
+    return [row.binding, row.variant or row.kind, row.model_scenario,
+            row.model_verdict or "-", row.observed or "-", row.result, row.reason]
 
 
 def table(rows: list[Row], info: RunInfo) -> str:
@@ -76,6 +76,8 @@ def to_json(rows: list[Row], info: RunInfo) -> str:
         "rows": [{
             "binding": r.binding,
             "kind": r.kind,
+            "variant": r.variant,
+            "model": r.model,
             "model_scenario": r.model_scenario,
             "property": r.property,
             "model_verdict": r.model_verdict,
@@ -83,6 +85,8 @@ def to_json(rows: list[Row], info: RunInfo) -> str:
             "agree": r.result,
             "reason": r.reason,
             "explanation": r.explanation,
+            "runs": r.runs,
+            "bad_runs": r.bad_runs,
             "kernel_release": info.release,
         } for r in rows],
     }
@@ -90,14 +94,16 @@ def to_json(rows: list[Row], info: RunInfo) -> str:
 
 
 def _tap_line(n: int, row: Row) -> str:
-    name = f"{row.model_scenario} ({row.binding} on {row.kind})"
+    name = (f"{row.binding} on {row.variant or row.kind} ({row.model or 'model'} "
+            f"{row.model_scenario})")
     if row.result == SKIP:
         return f"ok {n} {name} # SKIP {row.reason}"
     if row.result == NO_MODEL:
-        return (f"ok {n} {name}: kernel {row.observed} # SKIP no model scenario "
-                f"{row.model_scenario} yet")
+        return f"ok {n} {name}: kernel {row.observed} # SKIP no prediction for this variant"
     if row.result == ERROR:
         return f"not ok {n} {name} # error: {row.reason}"
+    if row.result == FLAKY:
+        return f"ok {n} {name}: model {row.model_verdict}, kernel {row.observed} # XFAIL flaky"
     status = "ok" if row.result == AGREE else "not ok"
     return f"{status} {n} {name}: model {row.model_verdict}, kernel {row.observed}"
 
@@ -112,6 +118,7 @@ def to_tap(rows: list[Row], info: RunInfo) -> str:
         lines.append(_tap_line(n, row))
         if row.result in (DISAGREE, AGREE):
             lines.append(f"# {row.reason}")
-    lines.append(f"# Totals: pass:{counts[AGREE]} fail:{counts[DISAGREE]} xfail:0 xpass:0 "
+    lines.append(f"# Totals: pass:{counts[AGREE]} fail:{counts[DISAGREE]} "
+                 f"xfail:{counts[FLAKY]} xpass:0 "
                  f"skip:{counts[SKIP] + counts[NO_MODEL]} error:{counts[ERROR]}")
     return "\n".join(lines) + "\n"

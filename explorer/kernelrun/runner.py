@@ -1,24 +1,29 @@
-"""Run the selected bindings on each memory kind and judge them against the model.
+"""Run the selected bindings on each memory variant and judge them against the model.
 
-For every (binding, kind) pair the runner looks up the model's prediction for the model
-scenario of that name, runs the binding unless a facility is missing, and records one
-:class:`Row`: agree, DISAGREE, skip (with the reason), no-model (the kernel model has no
-such scenario yet) or error (the program could not carry the steps out).
+For every (binding, memory family) pair the runner takes each variant of that family
+this kernel offers (one per THP or hugetlb size), looks up the model's prediction for
+the model scenario that stands for it, runs the binding unless a facility is missing,
+and records one :class:`Row`: agree, DISAGREE, flaky (repeated runs differed), skip
+(with the reason), no prediction (the model has no scenario for this variant) or error
+(the program could not carry the steps out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from explorer.kernelrun.bindings import BINDINGS, Binding, ScenarioError
+from explorer.kernelrun.bindings import BINDINGS, Binding, Observation, ScenarioError
 from explorer.kernelrun.children import ChildError
 from explorer.kernelrun.facilities import Facilities
-from explorer.kernelrun.memory import KINDS, KindUnavailable
+from explorer.kernelrun.memory import KindUnavailable
+from explorer.kernelrun.variants import FAMILIES, KIND_SUFFIX, Variant
 
-AGREE, DISAGREE, SKIP, NO_MODEL, ERROR = "agree", "DISAGREE", "skip", "no-model", "error"
+AGREE, DISAGREE, FLAKY, SKIP, NO_MODEL, ERROR = (
+    "agree", "DISAGREE", "flaky", "skip", "no prediction", "error")
 #: Results that make the run fail (exit code 1).
 FAILING = (DISAGREE, ERROR)
+KINDS = FAMILIES
 
 Predictions = Mapping[str, frozenset[str]]
 
@@ -29,7 +34,12 @@ class SelectionError(Exception):
 
 @dataclass(frozen=True)
 class Row:
-    """One scenario on one memory kind: prediction, observation, verdict."""
+    """One binding on one memory variant: prediction, observation, verdict.
+
+    ``kind`` is the memory family, ``variant`` the family at its size; ``model`` the
+    kernel model that predicted the row; ``runs`` and ``bad_runs`` count the repetitions
+    and how many of them showed the property's violation.
+    """
 
     binding: str
     kind: str
@@ -40,14 +50,18 @@ class Row:
     result: str
     reason: str
     explanation: str
+    variant: str = ""
+    model: str = ""
+    runs: int = 0
+    bad_runs: int = 0
 
 
 def plan(names: list[str], kinds: list[str]) -> list[tuple[type[Binding], str]]:
-    """The (binding, kind) pairs to run, in the fixed binding and kind order.
+    """The (binding, memory family) pairs to run, in binding and family order.
 
-    ``names`` may hold binding names (all their kinds) or model scenario names (one
-    kind, e.g. ``VmspliceAfterForkThp``), in any letter case; empty means all.
-    ``kinds`` restricts the memory kinds; empty means all.
+    ``names`` may hold binding names (all their families) or model scenario names (one
+    model kind, e.g. ``VmspliceAfterForkThp``), in any letter case; empty means all.
+    ``kinds`` restricts the families; empty means all.
     """
     for kind in kinds:
         if kind not in KINDS:
@@ -56,14 +70,16 @@ def plan(names: list[str], kinds: list[str]) -> list[tuple[type[Binding], str]]:
     for b in BINDINGS:
         by_name.setdefault(b.name().lower(), set()).update((b, k) for k in b.kinds)
         for k in b.kinds:
-            by_name.setdefault(b.model_scenario(k).lower(), set()).add((b, k))
+            scenario = b.model_scenario(k)
+            if scenario is not None:
+                by_name.setdefault(scenario.lower(), set()).add((b, k))
     chosen: set[tuple[type[Binding], str]] = set()
     for name in names:
         pairs = by_name.get(name.lower())
         if pairs is None:
             known = ", ".join(b.name() for b in BINDINGS)
             raise SelectionError(f"unknown scenario {name!r} (bindings: {known}; a model "
-                                 "scenario name adds Swap, Thp or Hugetlb)")
+                                 "scenario name adds Swap, Thp, PteThp or Hugetlb)")
         chosen |= pairs
     out = [(b, k) for b in BINDINGS for k in KINDS
            if k in b.kinds and (not names or (b, k) in chosen) and (not kinds or k in kinds)]
@@ -72,53 +88,102 @@ def plan(names: list[str], kinds: list[str]) -> list[tuple[type[Binding], str]]:
     return out
 
 
-def judge(binding: type[Binding], kind: str, predictions: Predictions,
-          observed: str | None, outcome: str, reason: str) -> Row:
-    """Build the row: ``outcome`` is SKIP or ERROR when nothing was observed."""
-    scenario = binding.model_scenario(kind)
-    predicted = predictions.get(scenario)
+def scenario_names(selection: Iterable[tuple[type[Binding], str]]) -> list[str]:
+    """Every model scenario that may predict a row of ``selection`` (for any size)."""
+    names = {b.model_scenario(k) for b, _ in selection for k in KIND_SUFFIX}
+    return sorted(n for n in names if n is not None)
+
+
+def judge(binding: type[Binding], variant: Variant, predictions: Predictions,
+          observed: str | None, outcome: str, reason: str, model: str = "",
+          runs: int = 0, bad_runs: int = 0) -> Row:
+    """Build the row: ``outcome`` is SKIP or ERROR when nothing was observed; ``observed``
+    is the outcome word, or None; ``runs``/``bad_runs`` the repetitions behind it."""
+    scenario = binding.scenario_for(variant)
+    predicted = None if scenario is None else predictions.get(scenario)
     verdict = None if predicted is None else binding.outcome(binding.property in predicted)
     if observed is None:
         result = outcome
+    elif 0 < bad_runs < runs:
+        result = FLAKY
     elif verdict is None:
         result = NO_MODEL
     else:
         result = AGREE if verdict == observed else DISAGREE
-    explanation = binding.explain if result == DISAGREE else ""
-    return Row(binding.name(), kind, scenario, binding.property, verdict, observed, result,
-               reason, explanation)
+    explanation = binding.explain if result in (DISAGREE, FLAKY) else ""
+    return Row(binding.name(), variant.family, scenario or "-", binding.property, verdict,
+               observed, result, reason, explanation, variant.name, model, runs, bad_runs)
 
 
-def run_one(binding: type[Binding], kind: str, facs: Facilities,
-            predictions: Predictions) -> Row:
-    missing = binding.missing(kind, facs)
-    if missing:
-        return judge(binding, kind, predictions, None, SKIP, missing)
+def _observe(binding: type[Binding], variant: Variant,
+             facs: Facilities) -> Observation | tuple[str, str]:
+    """One run: the observation, or (SKIP | ERROR, reason)."""
     try:
-        obs = binding().observe(kind, facs)
+        return binding().observe(variant, facs)
     except KindUnavailable as e:
-        return judge(binding, kind, predictions, None, SKIP, str(e))
+        return SKIP, str(e)
     except ChildError as e:
-        outcome = SKIP if e.exc_type == KindUnavailable.__name__ else ERROR
-        return judge(binding, kind, predictions, None, outcome, str(e))
+        return (SKIP if e.exc_type == KindUnavailable.__name__ else ERROR), str(e)
     except (ScenarioError, OSError) as e:
-        return judge(binding, kind, predictions, None, ERROR, f"{type(e).__name__}: {e}")
+        return ERROR, f"{type(e).__name__}: {e}"
     except Exception as e:  # a bug in a binding: one error row, not a lost run
-        where = f"{type(e).__name__}: {e}"
-        return judge(binding, kind, predictions, None, ERROR, f"unexpected {where}")
-    return judge(binding, kind, predictions, binding.outcome(obs.bad), "", obs.detail)
+        return ERROR, f"unexpected {type(e).__name__}: {e}"
 
 
-def run(selection: list[tuple[type[Binding], str]], facs: Facilities,
-        predictions: Predictions, on_row: Callable[[Row], None] | None = None) -> list[Row]:
-    """Run every selected pair in order; ``on_row`` sees each row as it is made."""
+def run_one(binding: type[Binding], variant: Variant, facs: Facilities,
+            predictions: Predictions, model: str = "", repeat: int = 1) -> Row:
+    """Run ``binding`` on ``variant`` ``repeat`` times and judge the outcomes together."""
+    missing = binding.missing(variant, facs)
+    if missing:
+        return judge(binding, variant, predictions, None, SKIP, missing, model)
+    seen: list[Observation] = []
+    for _ in range(repeat):
+        obs = _observe(binding, variant, facs)
+        if not isinstance(obs, Observation):
+            outcome, reason = obs
+            if seen:
+                reason = f"run {len(seen) + 1} of {repeat}: {reason}"
+            return judge(binding, variant, predictions, None, outcome, reason, model)
+        seen.append(obs)
+    bad = sum(o.bad for o in seen)
+    if bad in (0, len(seen)):
+        observed = binding.outcome(bool(bad))
+        detail = seen[-1].detail
+    else:
+        good_word, bad_word = binding.outcome(False), binding.outcome(True)
+        observed = f"{bad_word} {bad}/{len(seen)}"
+        first_bad = next(o for o in seen if o.bad)
+        detail = (f"{bad} of {len(seen)} runs: {first_bad.detail}; {len(seen) - bad} runs "
+                  f"{good_word}")
+    if repeat > 1 and bad in (0, len(seen)):
+        detail += f" (all {len(seen)} runs)"
+    return judge(binding, variant, predictions, observed, "", detail, model, len(seen), bad)
+
+
+def run(selection: list[tuple[type[Binding], str]], variants: list[Variant],
+        facs: Facilities, predictions: Predictions, model: str = "", repeat: int = 1,
+        prepare: Callable[[Variant], None] | None = None,
+        on_row: Callable[[Row], None] | None = None) -> list[Row]:
+    """Run every selected pair on each of its ``variants``, in order; ``prepare`` (e.g.
+    enabling one THP size) is called before a variant's rows, ``on_row`` sees each row."""
     rows = []
+    prepared: Variant | None = None
     for binding, kind in selection:
-        row = run_one(binding, kind, facs, predictions)
-        if on_row is not None:
-            on_row(row)
-        rows.append(row)
+        for variant in (v for v in variants if v.family == kind and runs_on(binding, v)):
+            if prepare is not None and variant != prepared:
+                prepare(variant)
+                prepared = variant
+            row = run_one(binding, variant, facs, predictions, model, repeat)
+            if on_row is not None:
+                on_row(row)
+            rows.append(row)
     return rows
+
+
+def runs_on(binding: type[Binding], variant: Variant) -> bool:
+    """Whether ``binding`` is meant for ``variant`` (cow.c's cases: every size)."""
+    thp = "thp" in variant.family
+    return binding.mthp or not thp or variant.size == variant.pmd_size
 
 
 def exit_code(rows: list[Row]) -> int:

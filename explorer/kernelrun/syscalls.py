@@ -16,13 +16,21 @@ import platform
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
+PROT_NONE = 0x0
 PROT_READ = 0x1
 PROT_WRITE = 0x2
 
 MAP_PRIVATE = 0x02
 MAP_ANONYMOUS = 0x20
 MAP_HUGETLB = 0x40000
+#: The hugetlb page size goes into the flags as log2(size) << MAP_HUGE_SHIFT.
+MAP_HUGE_SHIFT = 26
+MREMAP_MAYMOVE = 1
+MREMAP_FIXED = 2
 
+MADV_DONTNEED = 4
+MADV_DONTFORK = 10
+MADV_DOFORK = 11
 MADV_HUGEPAGE = 14
 MADV_NOHUGEPAGE = 15
 MADV_PAGEOUT = 21
@@ -57,6 +65,9 @@ _libc.mmap.argtypes = [
     ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long,
 ]
 _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_libc.mremap.restype = ctypes.c_void_p
+_libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int,
+                         ctypes.c_void_p]
 _libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 _libc.vmsplice.restype = ctypes.c_ssize_t
@@ -121,6 +132,14 @@ def mmap(length: int, prot: int, flags: int, addr: int = 0) -> int:
         err = ctypes.get_errno()
         raise OSError(err, f"mmap({length:#x}): {os.strerror(err)}")
     return int(ret)
+
+
+def mremap_fixed(old: int, length: int, new: int) -> None:
+    """mremap(2) ``length`` bytes at ``old`` to exactly ``new`` (MREMAP_FIXED)."""
+    ret = _libc.mremap(old, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, new)
+    if ret is None or ret == _MAP_FAILED:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mremap({old:#x}): {os.strerror(err)}")
 
 
 def munmap(addr: int, length: int) -> None:

@@ -17,13 +17,21 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from explorer.kernelrun.facilities import Facilities
-from explorer.kernelrun.memory import KIND_SUFFIX
+from explorer.kernelrun.variants import FAMILIES, KIND_SUFFIX, Variant
 
 #: Words for (good, bad) observations per model property.
 OUTCOMES = {"Isolation": ("no leak", "leak"), "PinCoherent": ("coherent", "incoherent")}
-#: The facility each memory kind needs besides the binding's own.
-KIND_NEEDS = {"base": (), "swap": ("swap",), "thp": ("thp",), "hugetlb": ("hugetlb",)}
 READ_TIMEOUT_S = 20.0
+
+
+def family_needs(family: str) -> tuple[str, ...]:
+    """The facilities a memory family needs besides the binding's own."""
+    needs = ("swap",) if family.endswith("swap") else ()
+    if "thp" in family:
+        needs += ("thp",)
+    if family == "hugetlb":
+        needs += ("hugetlb",)
+    return needs
 
 
 class ScenarioError(Exception):
@@ -42,8 +50,12 @@ class Binding(ABC):
     """Base class; subclasses set the class attributes and implement :meth:`observe`."""
 
     property: ClassVar[str]
-    kinds: ClassVar[tuple[str, ...]]
+    #: The memory families it runs on (cow.c's cases: every family).
+    kinds: ClassVar[tuple[str, ...]] = FAMILIES
     needs: ClassVar[tuple[str, ...]] = ()
+    #: Whether it runs on THP sizes below the PMD size (mTHP); the runner's own
+    #: PMD-specific scenarios do not.
+    mthp: ClassVar[bool] = True
     #: Why this kernel may disagree with the linux-5.19 model (written from real runs).
     explain: ClassVar[str] = ""
 
@@ -52,17 +64,27 @@ class Binding(ABC):
         return cls.__name__
 
     @classmethod
-    def model_scenario(cls, kind: str) -> str:
-        return cls.name() + KIND_SUFFIX[kind]
+    def model_scenario(cls, kind: str) -> str | None:
+        """The model scenario of this binding on the model's memory ``kind`` (a family
+        name that is also a model kind), or None when the model has no such kind."""
+        suffix = KIND_SUFFIX.get(kind)
+        return None if suffix is None else cls.name() + suffix
+
+    @classmethod
+    def scenario_for(cls, variant: Variant) -> str | None:
+        """The model scenario that predicts ``variant``, or None ("no prediction")."""
+        kind = variant.model_kind
+        return None if kind is None else cls.model_scenario(kind)
 
     @classmethod
     def outcome(cls, bad: bool) -> str:
         return OUTCOMES[cls.property][bad]
 
     @classmethod
-    def missing(cls, kind: str, facs: Facilities) -> str | None:
-        """Why this binding cannot run on ``kind`` here, or None if it can."""
-        reasons = [facs.why_not(n) for n in cls.needs + KIND_NEEDS[kind] if not facs.has(n)]
+    def missing(cls, variant: Variant, facs: Facilities) -> str | None:
+        """Why this binding cannot run on ``variant`` here, or None if it can."""
+        needs = cls.needs + family_needs(variant.family)
+        reasons = [facs.why_not(n) for n in needs if not facs.has(n)]
         return "; ".join(reasons) or None
 
     @classmethod
@@ -104,8 +126,8 @@ class Binding(ABC):
         return " ".join(text.split("\n\n", 1)[0].split())
 
     @abstractmethod
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        """Run the scenario on a fresh region of ``kind`` and report what was seen."""
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        """Run the scenario on a fresh region of ``variant`` and report what was seen."""
 
 
 def read_exact(fd: int, length: int) -> bytes:

@@ -12,6 +12,7 @@ from explorer.kernelrun.bindings.base import Binding, Observation, ScenarioError
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
 from explorer.kernelrun.gup_test import GupTest
+from explorer.kernelrun.variants import Variant
 
 OLD, NEW = 5, 6
 
@@ -51,7 +52,6 @@ class RoPinForkWrite(Binding):
     """
 
     property = "PinCoherent"
-    kinds = ("base", "swap", "thp", "hugetlb")
     needs = ("gup_test",)
     explain = (
         "5.19 unshares a possibly shared anonymous page when it is R/O-pinned "
@@ -60,13 +60,12 @@ class RoPinForkWrite(Binding):
         "shows incoherent."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
         if facs.gup is None:
             raise ScenarioError("gup_test is not open")
-        region, old = memory.fill(kind, OLD)
+        region, old = memory.fill(variant, OLD)
         try:
-            if kind == "swap":
-                memory.page_out(region)
+            memory.swap_step(region)
 
             def child(chan: Channel) -> None:
                 chan.send("ready")
@@ -101,6 +100,7 @@ class RoPinZeropage(Binding):
 
     property = "PinCoherent"
     kinds = ("base", "thp")
+    mthp = False
     needs = ("gup_test",)
     explain = (
         "linux-5.19 pins the shared zeropage as it is (gup_must_unshare() only unshares anonymous "
@@ -111,10 +111,10 @@ class RoPinZeropage(Binding):
         "has fixed a gap the model keeps."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
         if facs.gup is None:
             raise ScenarioError("gup_test is not open")
-        region = memory.map_zeropage(kind)
+        region = memory.map_zeropage(variant)
         try:
             return _pin_write_read(facs.gup, region, bytes(region.size))
         finally:

@@ -17,6 +17,7 @@ from explorer.kernelrun.bindings.base import Binding, Observation, ScenarioError
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
 from explorer.kernelrun.iouring import Ring
+from explorer.kernelrun.variants import Variant
 
 OLD, NEW = 3, 4
 
@@ -46,7 +47,8 @@ class RwPinFork(Binding):
         P writes X (fresh exclusive anon page) =>
             mmap(MAP_PRIVATE|MAP_ANONYMOUS) [+ MADV_HUGEPAGE | MAP_HUGETLB]; store pattern; check
             smaps
-        P takes a long-term R/W FOLL_PIN on X =>
+        [swapped variants] X swapped out => madvise(MADV_PAGEOUT); pagemap swapped bit
+        P takes a long-term R/W FOLL_PIN on X (a write swap-in first if swapped) =>
             io_uring_setup(); io_uring_register(IORING_REGISTER_BUFFERS, X)
         fork, C stays alive => fork(); C waits on a pipe
         P writes X => store a new pattern in P
@@ -58,7 +60,6 @@ class RwPinFork(Binding):
     """
 
     property = "PinCoherent"
-    kinds = ("base", "thp", "hugetlb")
     needs = ("io_uring",)
     explain = (
         "Since 5.9 fork gives the child a copy of a maybe-pinned exclusive page instead of "
@@ -67,9 +68,10 @@ class RwPinFork(Binding):
         "after. An incoherent prediction would mean the model shares pinned pages at fork."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        region, old = memory.fill(kind, OLD)
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        region, old = memory.fill(variant, OLD)
         try:
+            memory.swap_step(region)
             with Ring() as ring:
                 ring.register_buffer(region.addr, region.size)
 
@@ -96,7 +98,8 @@ class RwPinWrprotectWrite(Binding):
         P writes X (fresh exclusive anon page) =>
             mmap(MAP_PRIVATE|MAP_ANONYMOUS) [+ MADV_HUGEPAGE | MAP_HUGETLB]; store pattern; check
             smaps
-        P takes a long-term R/W FOLL_PIN on X =>
+        [swapped variants] X swapped out => madvise(MADV_PAGEOUT); pagemap swapped bit
+        P takes a long-term R/W FOLL_PIN on X (a write swap-in first if swapped) =>
             io_uring_setup(); io_uring_register(IORING_REGISTER_BUFFERS, X)
         P's PTE for X write-protected =>
             mprotect(PROT_READ); write "4" to /proc/self/clear_refs; mprotect(PROT_READ|PROT_WRITE)
@@ -109,7 +112,6 @@ class RwPinWrprotectWrite(Binding):
     """
 
     property = "PinCoherent"
-    kinds = ("base", "thp", "hugetlb")
     needs = ("io_uring",)
     explain = (
         "In 5.19 the write faults on the R/O PTE and reuses the page because it is "
@@ -121,9 +123,10 @@ class RwPinWrprotectWrite(Binding):
         "faults and hugetlb_wp() reuses the page (mapcount 1)."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        region, old = memory.fill(kind, OLD)
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        region, old = memory.fill(variant, OLD)
         try:
+            memory.swap_step(region)
             with Ring() as ring:
                 ring.register_buffer(region.addr, region.size)
                 sc.mprotect(region.addr, region.size, sc.PROT_READ)
@@ -166,6 +169,7 @@ class RwPinSwapoutWrite(Binding):
 
     property = "PinCoherent"
     kinds = ("base", "thp")
+    mthp = False
     needs = ("io_uring", "swap")
     explain = (
         "5.19 refuses to unmap a pinned exclusive page during reclaim (page_try_share_anon_rmap() "
@@ -175,8 +179,8 @@ class RwPinSwapoutWrite(Binding):
         "pattern): incoherent."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        region, old = memory.fill(kind, OLD)
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        region, old = memory.fill(variant, OLD)
         try:
             with Ring() as ring:
                 ring.register_buffer(region.addr, region.size)

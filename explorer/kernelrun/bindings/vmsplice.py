@@ -21,6 +21,7 @@ from explorer.kernelrun.bindings.base import (
 )
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
+from explorer.kernelrun.variants import Variant
 
 OLD, NEW = 1, 2
 
@@ -31,16 +32,39 @@ def _leak_observation(seen: bytes, old: bytes, new: bytes, spliced: int) -> Obse
     return Observation(bad=seen != old, detail=describe(seen, candidates, f"pipe ({spliced} B)"))
 
 
-def _still_of_kind(region: memory.Region) -> None:
-    """Before the decisive write: a THP is still PMD-mapped, a swapped page still swapped.
+def vmsplice_in_child(variant: Variant, mprotect: bool) -> Observation:
+    """cow.c's do_test_vmsplice_in_child(): the child vmsplices and unmaps, the parent
+    (after an mprotect() round trip if asked) writes, the child reads its pipe."""
+    region, old = memory.fill(variant, OLD)
+    try:
+        memory.swap_step(region)
+        new = memory.pattern(NEW, region.size)
 
-    Otherwise the write fault would not take the path the kind stands for (the THP or
-    swap-in COW decision), and the run would prove nothing about it.
-    """
-    if region.kind == "thp":
-        memory.verify(region)
-    elif region.kind == "swap" and not memory.all_swapped(region):
-        raise memory.KindUnavailable("the page was swapped in before the decisive write")
+        def child(chan: Channel) -> None:
+            rfd, wfd = os.pipe()
+            spliced = sc.vmsplice(wfd, region.addr, region.size)
+            sc.munmap(region.addr, region.size)
+            chan.send(str(spliced))
+            chan.recv()
+            seen = read_exact(rfd, spliced)
+            obs = _leak_observation(seen, old[:spliced], new[:spliced], spliced)
+            chan.send(f"{int(obs.bad)}:{obs.detail}")
+
+        with Child(child) as c:
+            spliced = int(c.recv())
+            if spliced <= 0:
+                raise ScenarioError("vmsplice queued nothing")
+            if mprotect:
+                sc.mprotect(region.addr, region.size, sc.PROT_READ)
+                sc.mprotect(region.addr, region.size, sc.PROT_READ | sc.PROT_WRITE)
+            memory.still_of_variant(region)
+            region.write(NEW)
+            c.send("written")
+            bad, _, detail = c.recv().partition(":")
+            c.wait()
+        return Observation(bad=bad == "1", detail=detail)
+    finally:
+        region.close()
 
 
 class VmspliceAfterFork(Binding):
@@ -63,7 +87,6 @@ class VmspliceAfterFork(Binding):
     """
 
     property = "Isolation"
-    kinds = ("base", "swap", "thp", "hugetlb")
     explain = (
         "On base pages, swap and THP every kernel since 5.18 copies on the parent's write "
         "(page_count-based reuse, then PG_anon_exclusive), so a leak there would be a kernel "
@@ -73,35 +96,43 @@ class VmspliceAfterFork(Binding):
         "no leak for the Hugetlb variant is wrong."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        region, old = memory.fill(kind, OLD)
-        try:
-            if kind == "swap":
-                memory.page_out(region)
-            new = memory.pattern(NEW, region.size)
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        return vmsplice_in_child(variant, mprotect=False)
 
-            def child(chan: Channel) -> None:
-                rfd, wfd = os.pipe()
-                spliced = sc.vmsplice(wfd, region.addr, region.size)
-                sc.munmap(region.addr, region.size)
-                chan.send(str(spliced))
-                chan.recv()
-                seen = read_exact(rfd, spliced)
-                obs = _leak_observation(seen, old[:spliced], new[:spliced], spliced)
-                chan.send(f"{int(obs.bad)}:{obs.detail}")
 
-            with Child(child) as c:
-                spliced = int(c.recv())
-                if spliced <= 0:
-                    raise ScenarioError("vmsplice queued nothing")
-                _still_of_kind(region)
-                region.write(NEW)
-                c.send("written")
-                bad, _, detail = c.recv().partition(":")
-                c.wait()
-            return Observation(bad=bad == "1", detail=detail)
-        finally:
-            region.close()
+class VmspliceAfterForkMprotect(Binding):
+    """kernel cow.c "vmsplice() + unmap in child with mprotect() optimization": as
+    VmspliceAfterFork, with the parent's mprotect(PROT_READ), mprotect(PROT_READ|
+    PROT_WRITE) before its write.
+
+    Steps (model step => system calls):
+        P writes X (fresh exclusive anon page) =>
+            mmap(MAP_PRIVATE|MAP_ANONYMOUS) [+ THP / MAP_HUGETLB layout]; store pattern;
+            check smaps/pagemap
+        [swapped variants] X swapped out before fork => madvise(MADV_PAGEOUT); pagemap
+            swapped bit
+        fork: X shared R/O by P and C => fork()
+        C takes a FOLL_GET R/O reference => pipe(); vmsplice(pipe, X)
+        C unmaps X => munmap(X) in C
+        P's mprotect: R/O, then R/W (6.0+: writable only if exclusive) =>
+            mprotect(PROT_READ); mprotect(PROT_READ|PROT_WRITE)
+        P writes X => store a new pattern in P
+        C reads through its reference => read(pipe) in C; compare with the pre-fork data
+
+    Observation: leak if the child's pipe returns anything but the pre-fork data; no
+    leak otherwise.
+    """
+
+    property = "Isolation"
+    explain = (
+        "After the child's munmap the parent maps X once but X is not PG_anon_exclusive (fork "
+        "cleared it), so 6.x's mprotect() leaves it R/O and the write copies because of the "
+        "pipe's reference. On hugetlb the mapcount-1 reuse of hugetlb_wp() leaks, as without "
+        "mprotect()."
+    )
+
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        return vmsplice_in_child(variant, mprotect=True)
 
 
 class VmspliceBeforeFork(Binding):
@@ -124,7 +155,6 @@ class VmspliceBeforeFork(Binding):
     """
 
     property = "Isolation"
-    kinds = ("base", "swap", "thp", "hugetlb")
     explain = (
         "The reference is taken before fork with FOLL_GET, which neither fork nor the child's "
         "write fault treats as a pin. On base pages, swap and THP the child's write copies "
@@ -133,23 +163,79 @@ class VmspliceBeforeFork(Binding):
         "alike, so the Hugetlb variant leaks on both."
     )
 
-    def observe(self, kind: str, facs: Facilities) -> Observation:
-        region, old = memory.fill(kind, OLD)
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        region, old = memory.fill(variant, OLD)
         rfd, wfd = os.pipe()
         try:
             spliced = sc.vmsplice(wfd, region.addr, region.size)
             if spliced <= 0:
                 raise ScenarioError("vmsplice queued nothing")
-            if kind == "swap":
-                memory.page_out(region)
+            memory.swap_step(region)
 
             def child(chan: Channel) -> None:
                 chan.recv()
-                _still_of_kind(region)
+                memory.still_of_variant(region)
                 region.write(NEW)
                 chan.send("written")
 
             with Child(child) as c:
+                region.unmap()
+                c.send("unmapped")
+                c.recv()
+                c.wait()
+            seen = read_exact(rfd, spliced)
+            return _leak_observation(seen, old[:spliced],
+                                     memory.pattern(NEW, region.size)[:spliced], spliced)
+        finally:
+            os.close(rfd)
+            os.close(wfd)
+            region.close()
+
+
+class VmspliceInParent(Binding):
+    """kernel cow.c "vmsplice() + unmap in parent after fork()": the parent vmsplices a
+    page it shares with its child, unmaps it, the child writes it; the parent's pipe
+    must return the pre-fork data.
+
+    Steps (model step => system calls):
+        P writes X (fresh exclusive anon page) =>
+            mmap(MAP_PRIVATE|MAP_ANONYMOUS) [+ THP / MAP_HUGETLB layout]; store pattern;
+            check smaps/pagemap
+        [swapped variants] X swapped out before fork => madvise(MADV_PAGEOUT); pagemap
+            swapped bit
+        fork: X shared R/O by P and C => fork()
+        P takes a FOLL_GET R/O reference => pipe(); vmsplice(pipe, X)
+        P unmaps X => munmap(X) in P
+        C writes X => store a new pattern in C (write fault)
+        P reads through its reference => read(pipe) in P; compare with the pre-fork data
+
+    Observation: leak if the parent's pipe returns anything but the pre-fork data (it saw
+    the child's write); no leak otherwise.
+    """
+
+    property = "Isolation"
+    explain = (
+        "Since 5.9 the child's write copies because the pipe's reference raises page_count "
+        "(5.19+: X is not exclusive after fork). On hugetlb, hugetlb_wp() reuses a page whose "
+        "mapcount is 1, so the child writes the page the parent's pipe references: a leak in "
+        "5.19 and 6.x alike (cow.c marks it XFAIL)."
+    )
+
+    def observe(self, variant: Variant, facs: Facilities) -> Observation:
+        region, old = memory.fill(variant, OLD)
+        rfd, wfd = os.pipe()
+        try:
+            memory.swap_step(region)
+
+            def child(chan: Channel) -> None:
+                chan.recv()
+                region.write(NEW)
+                chan.send("written")
+
+            with Child(child) as c:
+                spliced = sc.vmsplice(wfd, region.addr, region.size)
+                if spliced <= 0:
+                    raise ScenarioError("vmsplice queued nothing")
                 region.unmap()
                 c.send("unmapped")
                 c.recv()
