@@ -20,7 +20,9 @@ from collections.abc import Callable
 
 from explorer.kernelrun import syscalls as sc
 
-TIMEOUT_S = 20.0
+#: How long one side waits for the other: a 1 GB hugetlb case copies, compares and
+#: writes through io_uring gigabytes in Python on a busy machine.
+TIMEOUT_S = 300.0
 
 _live: dict[int, Child] = {}
 

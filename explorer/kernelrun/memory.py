@@ -167,7 +167,7 @@ def verify(region: Region) -> None:
         hugetlb_kb = fields.get("Private_Hugetlb", 0) + fields.get("Shared_Hugetlb", 0)
         if fields.get("KernelPageSize", 0) * 1024 != region.size or hugetlb_kb == 0:
             raise KindUnavailable("the region is not backed by a hugetlb page")
-    elif region.variant.pmd_mapped:
+    elif region.variant.layout == "thp" and region.size == region.variant.pmd_size:
         anon_huge = fields.get("AnonHugePages", 0)
         if anon_huge < region.size // 1024:
             raise KindUnavailable(f"the THP is no longer PMD-mapped (AnonHugePages "

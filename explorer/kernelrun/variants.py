@@ -56,8 +56,9 @@ class Variant:
 
     @property
     def pmd_mapped(self) -> bool:
-        """A THP that stays PMD-mapped (cow.c's "THP" at the PMD size)."""
-        return self.layout == "thp" and self.size == self.pmd_size
+        """A THP that is PMD-mapped until the case's decisive write (cow.c's "THP" at the
+        PMD size; swapped out, it comes back as PTEs)."""
+        return self.family == "thp" and self.size == self.pmd_size
 
     @property
     def model_kind(self) -> str | None:

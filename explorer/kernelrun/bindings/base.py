@@ -21,7 +21,7 @@ from explorer.kernelrun.variants import FAMILIES, KIND_SUFFIX, Variant
 
 #: Words for (good, bad) observations per model property.
 OUTCOMES = {"Isolation": ("no leak", "leak"), "PinCoherent": ("coherent", "incoherent")}
-READ_TIMEOUT_S = 20.0
+READ_TIMEOUT_S = 300.0
 
 
 def family_needs(family: str) -> tuple[str, ...]:

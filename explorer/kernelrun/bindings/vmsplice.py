@@ -144,7 +144,8 @@ class VmspliceBeforeFork(Binding):
             mmap(MAP_PRIVATE|MAP_ANONYMOUS) [+ MADV_HUGEPAGE | MAP_HUGETLB]; store pattern; check
             smaps/pagemap
         P takes a FOLL_GET R/O reference => pipe(); vmsplice(pipe, X)
-        [swap kind] X swapped out while referenced => madvise(MADV_PAGEOUT); pagemap swapped bit
+        [swap kind] X swapped out while referenced (swapped-out THPs: before the vmsplice,
+            as cow.c) => madvise(MADV_PAGEOUT); pagemap swapped bit
         fork: X shared R/O by P and C => fork()
         P unmaps X => munmap(X) in P
         C writes X => store a new pattern in C (write fault)
@@ -167,10 +168,16 @@ class VmspliceBeforeFork(Binding):
         region, old = memory.fill(variant, OLD)
         rfd, wfd = os.pipe()
         try:
+            # The model swaps out after the vmsplice; where no model scenario stands for
+            # the variant (swapped-out THPs), swap out first, as cow.c does.
+            early = region.variant.model_kind is None
+            if early:
+                memory.swap_step(region)
             spliced = sc.vmsplice(wfd, region.addr, region.size)
             if spliced <= 0:
                 raise ScenarioError("vmsplice queued nothing")
-            memory.swap_step(region)
+            if not early:
+                memory.swap_step(region)
 
             def child(chan: Channel) -> None:
                 chan.recv()
