@@ -28,7 +28,7 @@ VERSIONS = ("linux-5.7", "linux-5.8", "linux-5.17", "linux-5.18", "linux-5.19")
 #: The patches of the series that change behaviour, hence have a model switched off.
 SWITCHED = (1, 2, 9, 12, 13, 15, 16)
 MODELS = VERSIONS + tuple(f"linux-5.19-without-patch-{n}" for n in SWITCHED) + (
-    "linux-5.19-without-swp-exclusive",)
+    "linux-5.19-without-swp-exclusive", "linux-6.x")
 
 #: The scenarios the live runner binds to (explorer/kernelrun/bindings), per spec.
 BOUND = {
@@ -117,6 +117,16 @@ def test_linux_5_19_keeps_exactly_the_gaps_the_series_leaves(results: dict) -> N
         for prop in ("AnonPinCoherent", "IsolationMappedOrPinned", "DmaIsolation",
                      "PinnedImpliesExclusive", "WritableImpliesExclusive"):
             assert verdicts.get(prop, "holds") == "holds", (spec, prop)
+
+
+def test_linux_6_x_closes_the_zeropage_gap_and_keeps_the_others(results: dict) -> None:
+    """6.2's unsharing of the zeropage for long-term R/O pins closes PinCoherent (no pin
+    is ever on a zeropage); FOLL_GET across fork and hugetlb's vmsplice leak stay."""
+    bad = {spec: _broken(results, spec, "linux-6.x") for spec in SPECS}
+    assert bad["cow"] == {"GetCoherent", "GetDmaIsolation", "ZeropagePinned"}
+    assert bad["thp"] == {"GetCoherent", "GetDmaIsolation", "HugeZeropagePinned"}
+    assert bad["hugetlb"] == {"Isolation", "GetCoherent", "GetDmaIsolation"}
+    assert bad["gupfast"] == {"PinnedInForkWindow"}
 
 
 def _broken(results: dict, spec: str, model: str) -> set[str]:

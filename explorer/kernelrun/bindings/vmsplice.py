@@ -181,7 +181,8 @@ class VmspliceBeforeFork(Binding):
 
             def child(chan: Channel) -> None:
                 chan.recv()
-                memory.still_of_variant(region)
+                if not early:  # else the vmsplice itself swapped it in, as in cow.c
+                    memory.still_of_variant(region)
                 region.write(NEW)
                 chan.send("written")
 
