@@ -41,6 +41,8 @@ from pyspec.loader import Spec, load_spec
 from pyspec.model import SourcePos
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Kernels newer than the reference: the ablation table also says what they change.
+NEWER_MODELS = ("linux-6.x",)
 ABLATION = re.compile(r"-without-patch-(\d+)$")
 #: A view with more labels than this is listed, not drawn.
 MAX_VIEW_NODES = 60
@@ -222,6 +224,14 @@ def _ablation_table(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]
                            if (run.name, n) in links)
         rows.append(f"| {number} | {run.name} | {', '.join(broken) or 'nothing'} | "
                     f"{traces} |")
+    for run in (r for r in sr.runs if r.name in NEWER_MODELS):
+        bad = {p.name for p in run.result.properties if p.verdict in ("violated",
+                                                                       "unreachable")}
+        change = [f"{n} fails" for n in sorted(bad - base)]
+        change += [f"{n} holds" for n in sorted(base - bad)]
+        traces = ", ".join(f"[{n}]({links[(run.name, n)]})" for n in sorted(bad - base)
+                           if (run.name, n) in links)
+        rows.append(f"| (newer) | {run.name} | {', '.join(change) or 'nothing'} | {traces} |")
     return rows
 
 
@@ -289,7 +299,8 @@ def render(runs: list[SpecRun], links: dict[str, dict[tuple[str, str], str]]) ->
         if ablation:
             out += ["", "### Patch ablation", "",
                     f"Each row is {REFERENCE_MODEL} with one patch of the series switched off."
-                    " The properties listed fail only without that patch.", ""] + ablation
+                    " The properties listed fail only without that patch; a newer kernel's"
+                    " row says what fails or holds there unlike in the reference.", ""] + ablation
         out += _views_section(sr, lk)
         out += _decl_sections(sr)
     return "\n".join(out).rstrip() + "\n"
