@@ -4,7 +4,10 @@ Each subcommand is a module with ``NAME``, ``HELP``, ``add_arguments(parser)`` a
 ``run(args) -> int``; adding one is adding its module to :data:`SUBCOMMANDS`. ``main``
 turns every way a run can end into TLC's exit codes, and keeps Python tracebacks for
 genuine bugs of cowspec itself (exit 255; the traceback is printed when
-``COWSPEC_DEBUG`` is set).
+``COWSPEC_DEBUG`` is set). Everything printed passes through
+:class:`explorer.textsafe.PrintableStream`, so a spec's control characters and terminal
+escape codes are shown, never obeyed. A reader that stops early (``| head``) ends the run
+quietly with 141, the status of a process killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -14,17 +17,38 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
 import graphviz
 
-from explorer import cmd_check, cmd_compare, cmd_compile, cmd_graph, cmd_kernel_run
+from explorer import (
+    cmd_check,
+    cmd_compare,
+    cmd_compile,
+    cmd_completion,
+    cmd_graph,
+    cmd_kernel_run,
+    cmd_lsp,
+)
 from explorer.cli_common import CommandError
 from explorer.judge import EXIT_INTERNAL, EXIT_LIMIT
+from explorer.textsafe import PrintableStream, printable
 from pyspec.errors import EXIT_MODEL_ERROR, ModelConfigError, SpecError
 
-SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare, cmd_compile, cmd_kernel_run]
+SUBCOMMANDS: list[ModuleType] = [
+    cmd_check,
+    cmd_graph,
+    cmd_compare,
+    cmd_compile,
+    cmd_kernel_run,
+    cmd_lsp,
+    cmd_completion,
+]
+
+#: The exit status of a process killed by SIGPIPE (128 + 13), as a shell reports it.
+EXIT_BROKEN_PIPE = 141
 
 EXIT_CODES = """exit codes (TLC's; see docs/explorer.md):
   0    every verdict as expected
@@ -34,7 +58,15 @@ EXIT_CODES = """exit codes (TLC's; see docs/explorer.md):
   150  spec error, or the model raised while being evaluated
   151  bad model or options
   152  limit reached or interrupted (Ctrl-C)
+  141  the reader of the output went away (e.g. `| head`)
   255  internal error"""
+
+
+def package_version() -> str:
+    try:
+        return version("cowspec")
+    except PackageNotFoundError:
+        return "unknown (cowspec is not installed; run `make install`)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"cowspec {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
@@ -65,22 +98,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_MODEL_ERROR
+    stdout = sys.stdout
+    sys.stdout = PrintableStream(stdout)
+    try:
+        code = _run(args)
+        if not stdout.closed:  # the language server closes it when the client exits
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Later writes, and the interpreter's own flush at exit, go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``args.run`` with every way it can fail turned into a message and an exit code."""
     try:
         return int(args.run(args))
     except SpecError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(printable(exc.render()), file=sys.stderr)
         return exc.exit_code
     except ModelConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(printable(exc.render()), file=sys.stderr)
         return exc.exit_code
     except CommandError as exc:
-        print(exc.message, file=sys.stderr)
+        print(printable(exc.message), file=sys.stderr)
         return exc.exit_code
     except graphviz.ExecutableNotFound:
         print("error: Graphviz's `dot` is not installed; the .dot file was kept", file=sys.stderr)
         return EXIT_MODEL_ERROR
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_MODEL_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -88,8 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         print(
-            f"internal error (a bug in cowspec, please report it): {type(exc).__name__}: {exc}\n"
-            f"  at {where.filename}:{where.lineno} in {where.name}",
+            printable(
+                f"internal error (a bug in cowspec, please report it): "
+                f"{type(exc).__name__}: {exc}\n  at {where.filename}:{where.lineno} in {where.name}"
+            ),
             file=sys.stderr,
         )
         if os.environ.get("COWSPEC_DEBUG"):
