@@ -20,6 +20,8 @@ from explorer.cli_common import (
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
 from explorer.judge import combine
+from explorer.outputs import check_dir, check_file
+from explorer.progress import end as end_progress
 from explorer.report_itf import write_itf
 from explorer.report_json import document, write_json
 from explorer.report_junit import write_junit
@@ -105,8 +107,11 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
         views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
         options = replace(options, observer=Recorders([graph, *views]))
     scenarios = [] if args.no_scenarios else args.scenario
-    result = run_model(model, options, scenarios, args.strict_coverage)
-    print(render_result(result, full=args.full, show_coverage=args.coverage))
+    try:
+        result = run_model(model, options, scenarios, args.strict_coverage)
+    finally:
+        end_progress(options.progress)
+    print(render_result(result, full=args.full, show_coverage=args.coverage), flush=True)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
         for note in _diagrams(result, graph, views, out):
@@ -115,6 +120,9 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
 
 
 def run(args: argparse.Namespace) -> int:
+    for option, path in (("--json", args.json), ("--itf", args.itf), ("--junit", args.junit)):
+        check_file(option, path)
+    check_dir("--diagrams", args.diagrams)
     spec = load(args.spec)
     models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
     several = len(models) > 1

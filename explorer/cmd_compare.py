@@ -18,6 +18,8 @@ from explorer.cli_common import (
 from explorer.dot import compare_diagram, heading, write_diagram
 from explorer.graph import ViewRecorder, find_view
 from explorer.judge import combine
+from explorer.outputs import check_file
+from explorer.progress import end as end_progress
 from explorer.report_text import property_title, render_failure
 from explorer.result import Result
 from explorer.run import run_model
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise ModelConfigError("compare wants at least two --model")
     if args.view and (len(args.model) != 2 or not args.output):
         raise ModelConfigError("--view compares exactly two models and needs -o FILE.svg")
+    check_file("-o", args.output)
     spec = load(args.spec)
     defines = parse_defines(args.defines)
     options = search_options(args)
@@ -77,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
             recorder = ViewRecorder(model, find_view(model, args.view), args.self_loops)
             recorders.append(recorder)
             opts = replace(options, observer=recorder)
-        results.append(run_model(model, opts, [] if args.no_scenarios else None))
+        try:
+            results.append(run_model(model, opts, [] if args.no_scenarios else None))
+        finally:
+            end_progress(options.progress)
     print(verdict_table(results))
     for r in results:
         if r.error is not None:

@@ -21,6 +21,8 @@ from explorer.cli_common import (
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
 from explorer.judge import EXIT_LIMIT, EXIT_OK
+from explorer.outputs import check_file
+from explorer.progress import end as end_progress
 from explorer.report_text import render_failure
 from explorer.result import Result
 from explorer.search import Observer, Options, check
@@ -89,14 +91,18 @@ def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Di
 
 
 def run(args: argparse.Namespace) -> int:
+    check_file("-o", args.output)
     model = load(args.spec).instantiate(args.model, parse_defines(args.defines))
     options = search_options(args)
-    if args.trace:
-        diagram, result = _trace(model, options, args.trace)
-    elif args.view:
-        diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
-    else:
-        diagram, result = _states(model, options, args.max_nodes)
+    try:
+        if args.trace:
+            diagram, result = _trace(model, options, args.trace)
+        elif args.view:
+            diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
+        else:
+            diagram, result = _states(model, options, args.max_nodes)
+    finally:
+        end_progress(options.progress)
     svg, dot = write_diagram(diagram, args.output)
     print(f"wrote {svg} and {dot}")
     if result.stopped is not None:
