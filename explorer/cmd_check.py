@@ -18,7 +18,7 @@ from explorer.cli_common import (
     search_options,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
-from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
+from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder, mark_unexplored
 from explorer.judge import combine
 from explorer.outputs import check_dir, check_file
 from explorer.progress import end as end_progress
@@ -84,7 +84,9 @@ def _diagrams(
             "(raise --max-nodes, or draw a view)"
         )
     else:
-        title = heading(result.spec, result.model, "reachable states")
+        partial = mark_unexplored(graph.graph, result)
+        what = "reachable states" + (f" ({partial})" if partial else "")
+        title = heading(result.spec, result.model, what)
         write_diagram(state_graph(graph.graph, title), out / "states.svg")
     for p in result.properties:
         if p.trace is not None:

@@ -19,7 +19,7 @@ from explorer.cli_common import (
     view_graph,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
-from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
+from explorer.graph import StateGraphRecorder, ViewRecorder, find_view, mark_unexplored
 from explorer.judge import EXIT_LIMIT, EXIT_OK
 from explorer.outputs import check_file
 from explorer.progress import end as end_progress
@@ -86,7 +86,9 @@ def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Di
             "or raise --max-nodes",
             EXIT_LIMIT,
         )
-    title = heading(model.spec_file, model.name, "reachable states")
+    partial = mark_unexplored(recorder.graph, result)
+    what = "reachable states" + (f" ({partial})" if partial else "")
+    title = heading(model.spec_file, model.name, what)
     return state_graph(recorder.graph, title), result
 
 

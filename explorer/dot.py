@@ -70,9 +70,13 @@ def state_graph(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
                 lines = [f"{k} = {v}" for k, v in data["fields"].items()]
                 if data["violated"]:
                     lines.append("violates " + ", ".join(data["violated"]))
+                unexplored = data.get("unexplored", False)
+                if unexplored:
+                    lines.append("(successors not explored)")
+                style = "rounded,filled" if data["initial"] else "rounded"
                 attrs = {
                     "label": _plain(lines),
-                    "style": "rounded,filled" if data["initial"] else "rounded",
+                    "style": style + (",dashed" if unexplored else ""),
                     "fillcolor": INITIAL_FILL if data["initial"] else "white",
                     "color": RED if data["violated"] else "black",
                     "fontcolor": RED if data["violated"] else "black",

@@ -30,3 +30,25 @@ def test_compare_marks_unexpected_verdicts_too(capsys) -> None:
     assert code == 12
     assert re.search(r"^   invariant NotSolved\s+violated !\s+violated$", out, re.MULTILINE)
     assert re.search(r"^\*  invariant TypeOK\s+unknown\s+holds$", out, re.MULTILINE)
+
+
+def test_a_state_graph_of_a_search_stopped_early_is_marked_partial(capsys, tmp_path) -> None:
+    code, _, _ = run_cli(capsys, "check", model_path("toys"), "--model", "grid",
+                         "--max-states", "20", "--diagrams", str(tmp_path / "cut"))
+    assert code == 152
+    dot = (tmp_path / "cut" / "states.dot").read_text()
+    assert "partial: search stopped (max_states); dashed states were not explored" in dot
+    # The 5 states still queued when the search stopped (BFS ids 15..19), and only they.
+    unexplored = re.findall(r"^\s*s(\d+) \[.*successors not explored", dot, re.MULTILINE)
+    assert sorted(map(int, unexplored)) == [15, 16, 17, 18, 19]
+    assert 'style="rounded,dashed"' in dot
+    code, _, _ = run_cli(capsys, "graph", model_path("toys"), "--model", "grid",
+                         "--max-depth", "3", "-o", str(tmp_path / "depth.svg"))
+    assert code == 152
+    dot = (tmp_path / "depth.dot").read_text()
+    assert len(re.findall(r"successors not explored", dot)) == 3
+    code, _, _ = run_cli(capsys, "check", model_path("toys"), "--model", "grid", "-D", "SIZE=3",
+                         "--diagrams", str(tmp_path / "whole"))
+    assert code == 0
+    dot = (tmp_path / "whole" / "states.dot").read_text()
+    assert "partial" not in dot and "not explored" not in dot
