@@ -25,6 +25,7 @@ from explorer.progress import end as end_progress
 from explorer.report_itf import write_itf
 from explorer.report_json import document, write_json
 from explorer.report_junit import write_junit
+from explorer.report_summary import summary_line
 from explorer.report_text import render_result
 from explorer.result import Result
 from explorer.run import run_model
@@ -52,6 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--strict-coverage", action="store_true", help="an action that never fires is an error"
     )
     p.add_argument("--coverage", action="store_true", help="print the coverage table")
+    p.add_argument(
+        "--summary", action="store_true", help="one line per model instead of the whole report"
+    )
     p.add_argument("--full", action="store_true", help="show whole states in traces")
     p.add_argument("--json", metavar="FILE", help="write the whole result as JSON")
     p.add_argument("--itf", metavar="FILE", help="write traces in the ITF format")
@@ -102,7 +106,7 @@ def _diagrams(
     return notes
 
 
-def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
+def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int) -> Result:
     options = search_options(args, keep_going=args.keep_going)
     if args.diagrams:
         graph = StateGraphRecorder(model, args.max_nodes)
@@ -113,7 +117,10 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
         result = run_model(model, options, scenarios, args.strict_coverage)
     finally:
         end_progress(options.progress)
-    print(render_result(result, full=args.full, show_coverage=args.coverage), flush=True)
+    if args.summary:
+        print(summary_line(result, width), flush=True)
+    else:
+        print(render_result(result, full=args.full, show_coverage=args.coverage), flush=True)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
         for note in _diagrams(result, graph, views, out):
@@ -129,15 +136,18 @@ def run(args: argparse.Namespace) -> int:
     models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
     several = len(models) > 1
     results: list[Result] = []
+    width = max(len(m.name) for m in models)
     for i, model in enumerate(models):
-        if i:
+        if i and not args.summary:
             print()
-        results.append(_check_one(model, args, several))
+        results.append(_check_one(model, args, several, width))
         if results[-1].stopped == "interrupted":
             break
     code = combine(r.exit_code for r in results)
     if several:
-        print(f"\n{len(results)} models checked: exit code {code}")
+        if not args.summary:
+            print()
+        print(f"{len(results)} models checked: exit code {code}")
     if args.json:
         write_json(args.json, document(results, code, several))
     if args.itf:

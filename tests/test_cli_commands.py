@@ -52,3 +52,16 @@ def test_a_state_graph_of_a_search_stopped_early_is_marked_partial(capsys, tmp_p
     assert code == 0
     dot = (tmp_path / "whole" / "states.dot").read_text()
     assert "partial" not in dot and "not explored" not in dot
+
+
+def test_summary_gives_one_line_per_model(capsys) -> None:
+    code, out, _ = run_cli(capsys, "check", model_path("diehard"), "--all-models", "--summary")
+    assert code == 12
+    lines = out.splitlines()
+    assert len(lines) == 5 and lines[-1] == "4 models checked: exit code 12"
+    assert re.fullmatch(
+        r"FAIL  puzzle      exit 12   14 distinct states, depth 7, [\d.]+ s  1 fail, 2 unknown; "
+        r"failed: invariant NotSolved", lines[0])
+    assert re.fullmatch(r"PASS  solve       exit 0    16 distinct states, depth 8, [\d.]+ s  "
+                        r"3 pass", lines[1])
+    assert lines[3].endswith("2 pass, 1 fail; failed: reachable SixGallons")
