@@ -4,8 +4,11 @@ says so, --summary gives one line per model."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from explorer_testing import model_path, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,7 @@ def test_compare_marks_unexpected_verdicts_too(capsys) -> None:
     assert re.search(r"^\*  invariant TypeOK\s+unknown\s+holds$", out, re.MULTILINE)
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot missing")
 def test_a_state_graph_of_a_search_stopped_early_is_marked_partial(capsys, tmp_path) -> None:
     code, _, _ = run_cli(capsys, "check", model_path("toys"), "--model", "grid",
                          "--max-states", "20", "--diagrams", str(tmp_path / "cut"))
@@ -65,3 +69,13 @@ def test_summary_gives_one_line_per_model(capsys) -> None:
     assert re.fullmatch(r"PASS  solve       exit 0    16 distinct states, depth 8, [\d.]+ s  "
                         r"3 pass", lines[1])
     assert lines[3].endswith("2 pass, 1 fail; failed: reachable SixGallons")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make missing")
+def test_make_says_how_to_install_dot_instead_of_installing_it(tmp_path) -> None:
+    # A PATH without dot (nor apt-get).
+    proc = subprocess.run([shutil.which("make"), "-s", "graphviz"], cwd=ROOT,
+                          env={"PATH": str(tmp_path)}, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert "sudo apt-get install graphviz" in proc.stdout
+    assert "installing" not in proc.stdout

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -124,6 +125,7 @@ def test_an_error_message_does_not_print_the_specs_escape_codes(tmp_path) -> Non
     assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot missing")
 def test_a_file_name_that_is_not_utf8_works_with_every_output(tmp_path) -> None:
     name = os.fsdecode(b"h\xff.cow")
     spec = tmp_path / name
