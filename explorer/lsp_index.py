@@ -4,7 +4,9 @@ declared, what it is) for hover, go to definition and completion.
 
 The file being edited is read from the editor's buffer (``overlay``); the modules it
 imports are read from the editor's buffers when open there, else from disk, resolved
-as the loader resolves them (relative to the importing file, each once).
+as the loader resolves them (relative to the importing file, each once). A library
+module (the kernel spec's ``lib/*.cow``) uses names that only the spec importing it
+declares, so it is checked as part of that spec (:func:`owner`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ KEYWORDS: tuple[str, ...] = tuple(
 )
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IMPORT = re.compile(r'^\s*import\s+"([^"\n]+)"', re.MULTILINE)
 
 #: What each kind of declaration is called in a hover.
 _KINDS: dict[type, str] = {
@@ -118,6 +121,40 @@ def analyse(path: str, overlay: dict[str, str]) -> Analysis:
             _add(result, d)
         result.symbols = index(modules, sources, checked.symbols)
     return result
+
+
+def _imports(path: Path, overlay: dict[str, str]) -> set[Path]:
+    """Every file ``path`` imports, transitively (resolved), read as cheaply as possible:
+    only to find which spec a module belongs to; the check itself parses properly."""
+    found: set[Path] = set()
+    todo = [path.resolve()]
+    while todo:
+        p = todo.pop()
+        text = overlay.get(str(p))
+        if text is None:
+            try:
+                text = p.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        for target in _IMPORT.findall(text):
+            q = (p.parent / target).resolve()
+            if q not in found:
+                found.add(q)
+                todo.append(q)
+    return found
+
+
+def owner(path: str, overlay: dict[str, str]) -> str:
+    """The spec to check ``path`` in: of the specs beside it and one directory up that
+    import it, the one importing the most modules (the top-level spec); else itself."""
+    me = Path(path).resolve()
+    candidates = sorted({*me.parent.glob("*.cow"), *me.parent.parent.glob("*.cow")} - {me})
+    best: tuple[int, str] | None = None
+    for c in candidates:
+        closure = _imports(c, overlay)
+        if me in closure and (best is None or len(closure) > best[0]):
+            best = (len(closure), str(c))
+    return best[1] if best else path
 
 
 def _add(result: Analysis, d: Diagnostic) -> None:

@@ -1,7 +1,8 @@
 """The language server behind ``cowspec lsp``: pygls over stdio, answering from
 :mod:`explorer.lsp_index`.
 
-Every change of a ``.cow`` buffer re-checks the spec it belongs to and publishes the
+Every change of a ``.cow`` buffer re-checks the spec it belongs to (a library module: the
+spec that imports it, :func:`explorer.lsp_index.owner`) and publishes the
 checker's diagnostics (code, position, message) for every file of it, imported modules
 included, so an error in ``lib/fork.cow`` shows while ``cow.cow`` is edited. Hover,
 go to definition and completion use the last analysis of the document, which survives a
@@ -16,7 +17,7 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from explorer.lsp_index import KEYWORDS, Analysis, Symbol, analyse, word_at
+from explorer.lsp_index import KEYWORDS, Analysis, Symbol, analyse, owner, word_at
 from explorer.textsafe import encodable
 from pyspec.errors import Diagnostic
 from pyspec.model import SourcePos
@@ -73,7 +74,7 @@ def refresh(server: SpecServer, uri: str) -> None:
         for doc in server.workspace.text_documents.values()
         if (p := to_fs_path(doc.uri)) is not None
     }
-    analysis = analyse(path, overlay)
+    analysis = analyse(owner(path, overlay), overlay)
     server.analyses[uri] = analysis
     by_uri: dict[str, list[T.Diagnostic]] = {}
     for file in analysis.files:
