@@ -184,3 +184,17 @@ def test_junit_cases_carry_file_and_line_and_suites_stay_apart(tmp_path) -> None
         s = ET.parse(tmp_path / spec).getroot().find("testsuite")
         names.add((s.get("name"), s.find("testcase").get("classname")))
     assert len(names) == 2 and all("." not in cls for _, cls in names)
+
+
+@pytest.mark.parametrize(
+    ("argv", "blocked", "hint"),
+    [
+        (["lsp"], "explorer.lsp_server", "pip install 'cowspec[lsp]'"),
+        (["completion", "bash"], "shtab", "pip install 'cowspec[completion]'"),
+    ],
+)
+def test_a_missing_optional_extra_is_named(capsys, monkeypatch, argv, blocked, hint) -> None:
+    monkeypatch.setitem(sys.modules, blocked, None)  # as if it were not installed
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 151 and out == ""
+    assert hint in err
