@@ -17,7 +17,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from pyspec import ast as A
-from pyspec.checker import Symbols, check
+from pyspec.checked import Symbols
+from pyspec.checker import check
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.model import SourcePos
 from pyspec.parser import parse_text
