@@ -21,7 +21,9 @@ from explorer.cli_common import (
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
 from explorer.engine.interface import Observer, Options
 from explorer.engine.registry import check
-from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
+from explorer.graph import StateGraphRecorder, ViewRecorder, find_view, mark_unexplored
+from explorer.outputs import check_file
+from explorer.progress import end as end_progress
 from explorer.report_text import render_failure
 from explorer.result import Result
 from pyspec.errors import ModelConfigError, SourceCache
@@ -85,19 +87,25 @@ def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Di
             "or raise --max-nodes",
             EXIT_LIMIT,
         )
-    title = heading(model.spec_file, model.name, "reachable states")
+    partial = mark_unexplored(recorder.graph, result)
+    what = "reachable states" + (f" ({partial})" if partial else "")
+    title = heading(model.spec_file, model.name, what)
     return state_graph(recorder.graph, title), result
 
 
 def run(args: argparse.Namespace) -> int:
+    check_file("-o", args.output)
     model = load(args.spec).instantiate(args.model, parse_defines(args.defines))
     options = search_options(args)
-    if args.trace:
-        diagram, result = _trace(model, options, args.trace)
-    elif args.view:
-        diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
-    else:
-        diagram, result = _states(model, options, args.max_nodes)
+    try:
+        if args.trace:
+            diagram, result = _trace(model, options, args.trace)
+        elif args.view:
+            diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
+        else:
+            diagram, result = _states(model, options, args.max_nodes)
+    finally:
+        end_progress(options.progress)
     svg, dot = write_diagram(diagram, args.output)
     print(f"wrote {svg} and {dot}")
     if result.stopped is not None:

@@ -16,6 +16,7 @@ import graphviz
 import networkx as nx
 
 from explorer.result import PropertyVerdict, Trace
+from explorer.textsafe import encodable
 from explorer.traces import changes, leaves
 
 FONT = "Helvetica"
@@ -33,7 +34,8 @@ COMPARE_COLORS = ("#1f77b4", "#ff7f0e")
 
 def heading(spec: str | None, model: str, what: str) -> str:
     """A diagram's title: which spec and model it shows, and what of them."""
-    return f"{Path(spec).name}, model {model}: {what}" if spec else f"model {model}: {what}"
+    title = f"{Path(spec).name}, model {model}: {what}" if spec else f"model {model}: {what}"
+    return encodable(title)
 
 
 def _digraph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
@@ -68,9 +70,13 @@ def state_graph(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
                 lines = [f"{k} = {v}" for k, v in data["fields"].items()]
                 if data["violated"]:
                     lines.append("violates " + ", ".join(data["violated"]))
+                unexplored = data.get("unexplored", False)
+                if unexplored:
+                    lines.append("(successors not explored)")
+                style = "rounded,filled" if data["initial"] else "rounded"
                 attrs = {
                     "label": _plain(lines),
-                    "style": "rounded,filled" if data["initial"] else "rounded",
+                    "style": style + (",dashed" if unexplored else ""),
                     "fillcolor": INITIAL_FILL if data["initial"] else "white",
                     "color": RED if data["violated"] else "black",
                     "fontcolor": RED if data["violated"] else "black",

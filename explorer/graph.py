@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from explorer.result import Result
 from explorer.traces import leaves
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model, State, View
@@ -70,6 +71,22 @@ class StateGraphRecorder:
             count=1,
             violated=_failing_step(self.model, state, next_state),
         )
+
+
+def mark_unexplored(graph: nx.MultiDiGraph, result: Result) -> str | None:
+    """Mark the states of a search that stopped early whose successors were not drawn, so
+    that they do not look like deadlocks; returns a note for the title, None when the
+    search was complete. Ids are BFS order: the last ``queue`` stored states were never
+    explored, and past ``--max-depth`` the deepest level's successors were not stored."""
+    if result.stopped is None:
+        return None
+    first_unexplored = result.stats.distinct_states - result.stats.queue
+    depth_cut = result.stopped == "max_depth"
+    for sid, data in graph.nodes(data=True):
+        data["unexplored"] = sid >= first_unexplored or (
+            depth_cut and data["level"] >= result.stats.depth
+        )
+    return f"partial: search stopped ({result.stopped}); dashed states were not explored"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from explorer.result import (
     Stats,
     Trace,
 )
+from explorer.textsafe import encodable_tree
 from pyspec.model import SourcePos, Tag
 from pyspec.values import to_json
 
@@ -166,4 +167,5 @@ def document(results: list[Result], exit_code: int, several: bool) -> dict:
 
 
 def write_json(path: str, doc: dict) -> None:
-    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(encodable_tree(doc), indent=2, ensure_ascii=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")

@@ -61,3 +61,24 @@ def test_a_verdict_against_expectation_fails_the_run(tmp_path: Path) -> None:
     assert main([str(spec), "--out", str(tmp_path / "docs")]) == 12
     text = (tmp_path / "docs" / "model.md").read_text()
     assert "✗ (expected holds)" in text
+
+
+def test_each_models_line_reaches_a_pipe_when_the_model_is_done(tmp_path: Path) -> None:
+    """``make check | tee log``: a model's line is in the log while later models still
+    run, not block-buffered until the end."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "two.cow"
+    spec.write_text((ROOT / "spec" / "examples" / "refcount.cow").read_text()
+                    + "\nmodel quick { const N = 1 }\nmodel slow { const N = 5 }\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer.docgen", str(spec), "--out", str(tmp_path / "d"),
+         "-j", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    first = proc.stdout.readline()
+    still_running = proc.poll() is None
+    rest, _ = proc.communicate(timeout=300)
+    assert first.startswith("two.cow quick: 16 distinct")
+    assert still_running
+    assert rest.startswith("two.cow slow: 398,476 distinct")

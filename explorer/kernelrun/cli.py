@@ -78,13 +78,16 @@ def _signals_raise() -> Iterator[None]:
 
 def _predictions(args: argparse.Namespace,
                  selection: list[tuple[type, str]]) -> tuple[dict[str, frozenset[str]], str]:
+    """What the kernel model predicts; without predictions nothing would be compared and
+    a CI job would pass on zero comparisons, so their absence is an error (exit 2)."""
     names = [b.model_scenario(k) for b, k in selection]
     if args.predictions:
         return predict.load_predictions(args.predictions), f"saved mapping {args.predictions}"
     try:
         return predict.model_predictions(names), f"kernel model {predict.MODEL} (spec/kernel)"
     except predict.PredictionsUnavailable as e:
-        return {}, f"none ({e})"
+        raise predict.PredictionsUnavailable(
+            f"no predictions to compare with: {e} (give --predictions FILE)") from e
 
 
 def _progress(row: runner.Row) -> None:

@@ -42,7 +42,8 @@ def render(rows: list[Row], info: RunInfo, command: str) -> str:
         "outcome; `DISAGREE`: a finding, explained in the last column; `skip`: the "
         "facility or memory kind was not available (never counted as a pass); `no-model`: "
         "the model has no scenario of that name yet; `error`: the steps could not be "
-        "carried out. The runner exits 0 when no row is `DISAGREE` or `error`, 1 otherwise.",
+        "carried out. The runner exits 0 when no row is `DISAGREE` or `error`, 1 otherwise, "
+        "and 2 without running anything when the model's predictions cannot be had.",
         "",
         "## Facilities",
         "",
