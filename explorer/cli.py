@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in SUBCOMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-        p.set_defaults(run=module.run)
+        # The whole parser goes along: `completion` describes every command from it.
+        p.set_defaults(run=module.run, parser=parser)
     return parser
 
 

@@ -28,7 +28,5 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             "error: completion needs shtab: pip install 'cowspec[completion]'", EXIT_MODEL_ERROR
         ) from None
-    from explorer.cli import build_parser
-
-    print(shtab.complete(build_parser(), shell=args.shell))
+    print(shtab.complete(args.parser, shell=args.shell))
     return 0
