@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 COWSPEC := $(BIN)/cowspec
 EXAMPLES := $(wildcard spec/examples/*.cow)
 
-.PHONY: install check test bench lint docs clean graphviz
+KERNEL_SPECS := $(wildcard spec/kernel/*.cow)
+
+.PHONY: install check check-wide test bench lint docs clean graphviz
 
 install: $(VENV)/.installed graphviz
 
@@ -30,6 +32,13 @@ check: install
 	@set -e; for spec in $(EXAMPLES); do \
 	  echo "== $$spec"; $(COWSPEC) check $$spec --all-models; done
 	$(BIN)/python -m explorer.docgen
+
+# The kernel models at wider bounds (the `-wide` models; docs/kernel-model.md, "Bounds"):
+# slower than the others, so not part of `make test` (`make check` documents them too).
+check-wide: install
+	@set -e; for spec in $(KERNEL_SPECS); do \
+	  for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*-wide\) .*/\1/p' $$spec); do \
+	    echo "== $$spec $$model"; $(COWSPEC) check $$spec --model $$model; done; done
 
 # Every generated document: the kernel model's and the explorer reference's diagrams, and
 # the diagram of the packages drawn from the import graph (docs/explorer.md).

@@ -41,6 +41,7 @@ from pyspec.errors import ModelConfigError, SpecError
 from pyspec.exit_codes import EXIT_OK
 from pyspec.loader import Spec, load_spec
 from pyspec.model import SourcePos
+from pyspec.values import SetV
 
 ROOT = Path(__file__).resolve().parents[1]
 ABLATION = re.compile(r"-without-patch-(\d+)$")
@@ -192,7 +193,27 @@ def _verdict_table(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
         rows.append(f"| {p.name} | {p.kind} | " + " | ".join(cells) + " |")
     rows.append("| *distinct states / depth* | | " + " | ".join(
         f"{r.result.stats.distinct_states:,} / {r.result.stats.depth}" for r in sr.runs) + " |")
+    bounds = [_bounds(sr.spec, r) for r in sr.runs]
+    if any(bounds):
+        rows.append("| *bounds the model sets* | | " + " | ".join(bounds) + " |")
     return rows
+
+
+def _bounds(spec: Spec, run: ModelRun) -> str:
+    """The numbers a model sets (ints, and sets of model values by their size), so that a
+    model at wider bounds shows them next to its verdicts."""
+    if run.name not in spec.model_names:
+        return ""
+    _, overrides = spec.overrides(run.name, {})
+    shown = []
+    for name, value in run.result.constants.items():
+        if name not in overrides.values:
+            continue
+        if isinstance(value, SetV):
+            shown.append(f"{name}={len(value.items)}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown.append(f"{name}={value}")
+    return ", ".join(shown)
 
 
 def _scenario_table(sr: SpecRun) -> list[str]:
