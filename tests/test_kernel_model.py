@@ -340,6 +340,19 @@ def test_scenario_verdicts_across_versions(results: dict) -> None:
     assert violated("cow", "linux-5.19", "VfioSwapRace") == set()
     assert "PinnedStaysMapped" in violated("cow", "linux-5.18", "VfioSwapRace")
     assert violated("cow", "linux-5.19", "RoPinZeropage") == {"PinCoherent"}
+    # The cow.c cases added as scenarios (docs/kernel-model.md, "cow.c cases").
+    for name in ("BasicCowAfterFork", "BasicCowAfterForkMprotect"):
+        assert {violated("cow", m, name) == set() for m in MODELS} == {True}, name
+    for name in ("VmspliceAfterForkMprotect", "VmspliceInParentAfterFork"):
+        assert {m for m in VERSIONS if violated("cow", m, name)} == {"linux-5.7"}, name
+    lost = {m for m in MODELS if violated("cow", m, "RoPinPreviouslySharedWrite")}
+    assert lost == {"linux-5.17", "linux-5.18", "linux-5.19-without-patch-9",
+                    "linux-5.19-without-patch-12", "linux-5.19-without-patch-15",
+                    "linux-5.19-without-patch-16"}
+    lost = {m for m in MODELS if violated("cow", m, "RoPinExclusiveWrite")}
+    assert lost == {"linux-5.17", "linux-5.18", "linux-5.19-without-patch-12"}
+    leak = {m for m in VERSIONS if violated("hugetlb", m, "VmspliceInParentAfterForkHugetlb")}
+    assert leak == set(VERSIONS) - {"linux-5.8"}
     then_pin = {m: violated("hugetlb", m, "VmspliceThenPinHugetlb") for m in VERSIONS}
     assert then_pin == {m: set() if m == "linux-5.8" else {"GetCoherent", "DmaIsolation"}
                         for m in VERSIONS}
