@@ -32,6 +32,7 @@ from explorer import (
     cmd_graph,
     cmd_kernel_run,
     cmd_lsp,
+    cmd_sweep,
 )
 from explorer.cli_common import CommandError
 from explorer.textsafe import PrintableStream, printable
@@ -52,6 +53,7 @@ SUBCOMMANDS: list[ModuleType] = [
     cmd_kernel_run,
     cmd_lsp,
     cmd_completion,
+    cmd_sweep,
 ]
 
 EXIT_CODES = "exit codes (TLC's; see docs/explorer.md):\n" + "\n".join(
