@@ -82,3 +82,14 @@ def test_each_models_line_reaches_a_pipe_when_the_model_is_done(tmp_path: Path) 
     assert first.startswith("two.cow quick: 16 distinct")
     assert still_running
     assert rest.startswith("two.cow slow: 398,476 distinct")
+
+
+def test_the_bounds_a_model_sets_are_shown_under_its_verdicts(tmp_path: Path) -> None:
+    spec = tmp_path / "locks.cow"
+    spec.write_text(LOCKS.read_text().replace("const Patch2 = true\n",
+                                              "const Patch2 = true\nconst Tries: 1..3 = 1\n")
+                    + "\nmodel linux-5.19-wide extends linux-5.19 { const Tries = 2 }\n")
+    assert main([str(spec), "--out", str(tmp_path / "docs")]) == 0
+    text = (tmp_path / "docs" / "model.md").read_text()
+    # Only numbers: Patch2 (a bool the ablations set) is the model's name's business.
+    assert "| *bounds the model sets* | |  |  |  | Tries=2 |" in text
