@@ -386,6 +386,7 @@ def test_the_live_runner_gets_a_prediction_for_every_binding() -> None:
     ("cow", "Slots=3", "constant NumSlots = card(Slots) = 3 is outside its declared range 1..2"),
     ("cow", "MaxRefs=4", "constant MaxRefs = 4 is outside its declared range 1..3"),
     ("cow", "Bias=8", "-D Bias: the spec has no constant 'Bias'"),
+    ("cow", "Hugetlb=true", "-D Hugetlb: the spec has no constant 'Hugetlb'"),
     ("cow", "WithoutPatch=13", "constant UnswitchedPatch = if (WithoutPatch in SwitchedPatches) "
                                "then 0 else WithoutPatch = 13 is outside its declared range 0..0"),
     ("hugetlb", "MaxRefs=1", "constant MaxRefs = 1 is outside its declared range 2..3"),
