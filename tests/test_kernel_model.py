@@ -351,6 +351,11 @@ def test_scenario_verdicts_across_versions(results: dict) -> None:
                     "linux-5.19-without-patch-16"}
     lost = {m for m in MODELS if violated("cow", m, "RoPinExclusiveWrite")}
     assert lost == {"linux-5.17", "linux-5.18", "linux-5.19-without-patch-12"}
+    assert {m for m in VERSIONS if violated("thp", m, "VmspliceInParentAfterForkThp")} == \
+        {"linux-5.7", "linux-5.17"}
+    lost = {m for m in MODELS if violated("thp", m, "RoPinPreviouslySharedWriteThp")}
+    assert lost == {"linux-5.18", "linux-5.19-without-patch-9", "linux-5.19-without-patch-12",
+                    "linux-5.19-without-patch-15", "linux-5.19-without-patch-16"}
     leak = {m for m in VERSIONS if violated("hugetlb", m, "VmspliceInParentAfterForkHugetlb")}
     assert leak == set(VERSIONS) - {"linux-5.8"}
     then_pin = {m: violated("hugetlb", m, "VmspliceThenPinHugetlb") for m in VERSIONS}
