@@ -45,6 +45,8 @@ from pyspec.values import SetV
 
 ROOT = Path(__file__).resolve().parents[1]
 ABLATION = re.compile(r"-without-patch-(\d+)$")
+#: The suffix of a model at wider bounds than the one it extends.
+WIDE = "-wide"
 #: A view with more labels than this is listed, not drawn.
 MAX_VIEW_NODES = 60
 
@@ -66,9 +68,10 @@ class SpecRun:
 
 
 def _drawn(name: str | None) -> bool:
-    """Views are drawn per kernel version; an ablation is documented by its verdicts and
-    counterexamples (recording a view needs the one-state-at-a-time engine)."""
-    return name is None or ABLATION.search(name) is None
+    """Views are drawn per kernel version; an ablation, and a model at wider bounds
+    (``-wide``), is documented by its verdicts and counterexamples (recording a view
+    needs the one-state-at-a-time engine)."""
+    return name is None or (ABLATION.search(name) is None and not name.endswith(WIDE))
 
 
 def _check_model(path: str, name: str | None, options: Options) -> ModelRun:
