@@ -32,6 +32,7 @@ from explorer import (
     cmd_graph,
     cmd_kernel_run,
     cmd_lsp,
+    cmd_simulate,
     cmd_sweep,
 )
 from explorer.cli_common import CommandError
@@ -47,6 +48,7 @@ from pyspec.exit_codes import (
 
 SUBCOMMANDS: list[ModuleType] = [
     cmd_check,
+    cmd_simulate,
     cmd_graph,
     cmd_compare,
     cmd_compile,

@@ -57,7 +57,7 @@ def default_max_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75 / 2**20
 
 
-def _positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
+def positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
@@ -85,14 +85,14 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-deadlock", action="store_true", help="do not report deadlocks (TLC's -deadlock)"
     )
-    p.add_argument("--max-states", type=_positive(int), metavar="N", help="stop after N states")
+    p.add_argument("--max-states", type=positive(int), metavar="N", help="stop after N states")
     p.add_argument(
-        "--max-depth", type=_positive(int), metavar="N", help="explore no deeper than level N"
+        "--max-depth", type=positive(int), metavar="N", help="explore no deeper than level N"
     )
-    p.add_argument("--timeout", type=_positive(float), metavar="S", help="stop after S seconds")
+    p.add_argument("--timeout", type=positive(float), metavar="S", help="stop after S seconds")
     p.add_argument(
         "--max-memory",
-        type=_positive(float),
+        type=positive(float),
         metavar="MB",
         help="stop when the process uses more than MB megabytes (default: 75%% of RAM)",
     )
@@ -109,7 +109,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_positive(int),
+        type=positive(int),
         default=1,
         metavar="N",
         help="worker processes for the numpy backend, each owning a share of the states "
@@ -144,7 +144,7 @@ DEFAULT_MAX_NODES = 300
 def add_diagram_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-nodes",
-        type=_positive(int),
+        type=positive(int),
         default=DEFAULT_MAX_NODES,
         metavar="N",
         help=f"draw no graph of more nodes than this (default {DEFAULT_MAX_NODES})",

@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from explorer.annotate import annotate
 from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
@@ -57,6 +58,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="show whole states in traces")
     for fmt in FORMATS:
         p.add_argument(f"--{fmt.name}", metavar="FILE", help=fmt.help)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--show-traces",
+        action="store_true",
+        help="print the traces of expected violations and witnesses too",
+    )
+    shown.add_argument(
+        "--trace",
+        action="append",
+        metavar="PROP",
+        help="print this property's trace even when its verdict is expected (repeatable)",
+    )
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
     add_diagram_arguments(p)
     scen = p.add_mutually_exclusive_group()
@@ -114,10 +127,14 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int
         result = run_model(model, options, scenarios, args.strict_coverage)
     finally:
         end_progress(options.progress)
+    shown = True if args.show_traces else frozenset(args.trace or ())
+    annotate(model, result, lambda p: bool(args.json) or p.judgement == "fail"
+             or shown is True or p.name in shown)
     if args.summary:
         print(summary_line(result, width), flush=True)
     else:
-        print(render_result(result, full=args.full, show_coverage=args.coverage), flush=True)
+        print(render_result(result, full=args.full, show_coverage=args.coverage,
+                            show_traces=shown), flush=True)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
         for note in _diagrams(result, graph, views, out):

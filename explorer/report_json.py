@@ -14,6 +14,7 @@ from explorer.result import (
     ScenarioResult,
     Stats,
     Trace,
+    Why,
 )
 from explorer.textsafe import encodable_tree
 from pyspec.model import SourcePos, Tag
@@ -72,7 +73,14 @@ def _property(p: PropertyVerdict) -> dict:
         "tags": _tags(p.tags),
         "pos": _pos(p.pos),
         "trace": trace_json(p.trace),
+        "replay": p.replay,
+        "why": [why_json(w) for w in p.why],
     }
+
+
+def why_json(w: Why) -> dict:
+    return {"text": w.text, "value": w.value, "pos": _pos(w.pos), "note": w.note,
+            "parts": [why_json(x) for x in w.parts]}
 
 
 def _error(e: EvalFailure | None) -> dict | None:
