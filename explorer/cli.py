@@ -29,6 +29,7 @@ from explorer import (
     cmd_compare,
     cmd_compile,
     cmd_completion,
+    cmd_explore,
     cmd_graph,
     cmd_kernel_run,
     cmd_lsp,
@@ -49,6 +50,7 @@ from pyspec.exit_codes import (
 SUBCOMMANDS: list[ModuleType] = [
     cmd_check,
     cmd_simulate,
+    cmd_explore,
     cmd_graph,
     cmd_compare,
     cmd_compile,
