@@ -176,10 +176,15 @@
     select.value = String(vi);
     const v = D.views[vi];
     if (v.doc) box.append(el("p", {}, v.doc));
+    const left = el("div", { class: "list" });
+    const right = el("div", {});
+    box.append(el("div", { class: "cols" }, left, right));
     if (v.svg) {
       const svg = el("div", { class: "svg", id: "view-svg" });
       svg.innerHTML = v.svg;
-      box.append(svg);
+      right.append(svg);
+    } else {
+      right.append(el("p", { class: "dim" }, "(not drawn: Graphviz's dot is missing or the view has too many labels)"));
     }
     const nodes = el("table", { id: "labels" }, el("tr", {}, el("th", {}, "label"), el("th", {}, "states"), el("th", {}, "")));
     v.nodes.forEach((n) => {
@@ -187,14 +192,14 @@
         el("td", {}, el("span", { class: "link", "data-label": n.label, onclick: () => go({ panel: "view", view: vi, label: n.label }) }, n.label)),
         el("td", {}, String(n.states)), el("td", {}, n.initial ? "initial" : "")));
     });
-    box.append(el("h3", {}, "labels"), nodes);
+    left.append(el("h3", {}, "labels"), nodes);
     if (label !== undefined) {
       const n = v.nodes.find((x) => x.label === label);
       const list = el("div", { id: "label-states" }, el("b", {}, "states with label " + label + ": "));
       (n ? n.ids : []).slice(0, 200).forEach((sid) => list.append(stateLink(sid), " "));
       if (n && n.ids.length > 200) list.append("... (" + n.ids.length + " kept)");
       if (n && !n.ids.length) list.append(el("span", { class: "dim" }, "none among the states kept"));
-      box.append(list);
+      left.append(list);
     }
     const edges = el("table", { id: "view-edges" }, el("tr", {}, el("th", {}, "from"), el("th", {}, "to"), el("th", {}, "action"), el("th", {}, "transitions")));
     v.edges.forEach(([s, t, a, count, sev]) => {
