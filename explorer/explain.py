@@ -7,7 +7,7 @@ false (with its binding), the arm a ``match`` took (with its pattern variables),
 body of a called ``def`` (with its arguments), and the two sides of a comparison. For a
 deadlock it lists every action with the first guard that blocks it.
 
-Sub-expressions are compiled by the spec's own compiler (:class:`pyspec.compiler.Compiler`
+Sub-expressions are compiled by the spec's own compiler (:class:`pyspec.codegen.scalar.Compiler`
 for the same model and constants) and evaluated in the namespace of the compiled model,
 so nothing runs but the checked spec, with exactly the semantics the search used. Only
 models compiled from a spec file can be explained; hand-written Python models cannot.
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from explorer.result import Why
 from pyspec import ast as A
 from pyspec.analysis import conjuncts, hoist_guards
-from pyspec.compiler import Compiler
+from pyspec.codegen.scalar import Compiler
 from pyspec.model import Model, State
 from pyspec.runtime import describe
 from pyspec.types import MVT, AnyT, SetT, Type, UnionT
