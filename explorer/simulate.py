@@ -134,13 +134,21 @@ class _Walker:
         self.elapsed = time.monotonic() - t0
 
     def _walk(self, inits: list, script: list[int] | None) -> None:
-        model, rng = self.model, self.rng
-        successors = model.successors
+        rng = self.rng
         if not inits:
             return
         first = script[0] if script is not None else rng.randrange(len(inits))
         state = inits[first]
         self.raw, self.pos = [(None, (), state)], [first]
+        try:
+            self._steps(state, script)
+        finally:
+            self.longest = max(self.longest, len(self.raw) - 1)
+
+    def _steps(self, state: object, script: list[int] | None) -> None:
+        """The walk from ``state`` (its first state, already in ``self.raw``)."""
+        model, rng = self.model, self.rng
+        successors = model.successors
         self._visit(state)
         depth = len(script) - 1 if script is not None else self.options.depth
         for k in range(depth):
@@ -166,7 +174,6 @@ class _Walker:
                 self.new[a] += 1
             state = nxt
             self._visit(state)
-        self.longest = max(self.longest, len(self.raw) - 1)
 
     def _count_enabled(self, succs: list) -> None:
         for a in {a for a, _, _ in succs}:

@@ -49,6 +49,27 @@ def test_why_opens_quantifiers_defs_and_match_arms_of_the_kernel_model(capsys) -
     assert "(w != v) = false" in why
 
 
+COUNTER = """module Counter
+var x: 0..3
+init { x = 0 }
+action Inc { requires x < 3
+  x' = x + 1 }
+action Reset { requires x == 3
+  x' = 0 }
+property Grows = x' >= x
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "simulate"])
+def test_why_an_action_property_reads_both_states_of_the_step(capsys, tmp_path, command) -> None:
+    spec = tmp_path / "counter.cow"
+    spec.write_text(COUNTER)
+    code, out, _ = run_cli(capsys, command, str(spec))
+    assert code == 12
+    assert "  5. Reset\n         x = 0\nwhy:\n  (x' >= x) = false\n    x' = 0\n    x = 3\n" in out
+    assert "replay:  v1:" in out
+
+
 def test_why_a_deadlock_lists_each_action_and_its_blocking_guard(capsys, tmp_path) -> None:
     spec = tmp_path / "stopper.cow"
     spec.write_text(STOPPER)
