@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from explorer.annotate import annotate
-from explorer.graph import ViewRecorder, severity
+from explorer.graph import Recorders, ViewRecorder, severity
 from explorer.replay import encode, follow, match
 from explorer.result import PropertyVerdict, Result, Trace, Why
 from explorer.run import run_model
@@ -77,34 +77,6 @@ class PageRecorder:
         out.append((action, self.model.action_label(action, params), target))
 
 
-class _Views:
-    """Every view of the model, recorded in the same search."""
-
-    def __init__(self, model: Model) -> None:
-        self.recorders = [ViewRecorder(model, v) for v in model.views]
-
-    def state(self, sid: int, state: State, level: int) -> None:
-        for r in self.recorders:
-            r.state(sid, state, level)
-
-    def edge(self, *args: object) -> None:
-        for r in self.recorders:
-            r.edge(*args)  # type: ignore[arg-type]
-
-
-class _Both:
-    def __init__(self, page: PageRecorder, views: _Views) -> None:
-        self.page, self.views = page, views
-
-    def state(self, sid: int, state: State, level: int) -> None:
-        self.page.state(sid, state, level)
-        self.views.state(sid, state, level)
-
-    def edge(self, *args: object) -> None:
-        self.page.edge(*args)  # type: ignore[arg-type]
-        self.views.edge(*args)
-
-
 def _why(w: Why) -> dict:
     return {"text": w.text, "value": w.value, "pos": str(w.pos) if w.pos else "",
             "note": w.note, "parts": [_why(p) for p in w.parts]}
@@ -143,9 +115,9 @@ def build_page(model: Model, options: Options, cap: int = DEFAULT_CAP,
     """Everything the page shows. ``replay``: successor positions of a trace to show
     first; ``draw``: renders the recorded views (SVG text by view name)."""
     page = PageRecorder(model, cap)
-    views = _Views(model)
-    options = replace(options, keep_going=True, observer=_Both(page, views), backend="scalar",
-                      symmetry=False, fingerprint=False)
+    views = [ViewRecorder(model, v) for v in model.views]
+    options = replace(options, keep_going=True, observer=Recorders([page, *views]),
+                      backend="scalar", symmetry=False, fingerprint=False)
     result: Result = run_model(model, options, [])
     annotate(model, result)
     b = PageBuilder(model, cap)
@@ -174,9 +146,9 @@ def build_page(model: Model, options: Options, cap: int = DEFAULT_CAP,
         actions.append({"name": a.name, "params": list(a.params), "doc": a.doc,
                         "pos": str(a.pos) if a.pos else "", "line": (line or "").strip(),
                         "tags": [str(t) for t in a.tags]})
-    svgs = draw(views.recorders) if draw is not None else {}
+    svgs = draw(views) if draw is not None else {}
     view_data = []
-    for r in views.recorders:
+    for r in views:
         g = r.graph()
         labels: dict[str, list[int]] = {}
         for sid, per in enumerate(r.labels[:cap]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -18,6 +19,9 @@ from explorer.result import Result
 from explorer.traces import leaves
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model, State, View
+
+if TYPE_CHECKING:
+    from explorer.search import Observer
 
 
 def _failing(model: Model, state: State) -> tuple[str, ...]:
@@ -177,7 +181,7 @@ class ViewRecorder:
 class Recorders:
     """Several observers behind one, so one search feeds every diagram."""
 
-    def __init__(self, observers: Iterable[StateGraphRecorder | ViewRecorder]) -> None:
+    def __init__(self, observers: Iterable[Observer]) -> None:
         self.observers = list(observers)
 
     def state(self, sid: int, state: State, level: int) -> None:
