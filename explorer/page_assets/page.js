@@ -177,7 +177,7 @@
     const v = D.views[vi];
     if (v.doc) box.append(el("p", {}, v.doc));
     const left = el("div", { class: "list" });
-    const right = el("div", {});
+    const right = el("div", { class: "grow" });
     box.append(el("div", { class: "cols" }, left, right));
     if (v.svg) {
       const svg = el("div", { class: "svg", id: "view-svg" });
