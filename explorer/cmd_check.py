@@ -28,6 +28,7 @@ from explorer.report_text import render_result
 from explorer.reports import FORMATS
 from explorer.result import Result
 from explorer.run import run_model
+from pyspec.errors import ModelConfigError
 from pyspec.model import Model
 
 NAME = "check"
@@ -117,6 +118,11 @@ def _diagrams(
 
 
 def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int) -> Result:
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    unknown = sorted(set(args.trace or ()) - known - {"deadlock"})
+    if unknown:
+        raise ModelConfigError(f"--trace {', '.join(unknown)}: model {model.name!r} has no such "
+                               f"property (it has: {', '.join(sorted(known)) or 'none'})")
     options = search_options(args, keep_going=args.keep_going)
     if args.diagrams:
         graph = StateGraphRecorder(model, args.max_nodes)

@@ -92,6 +92,12 @@ def test_expected_traces_only_on_request(capsys) -> None:
         assert "  7. BigToSmall\n         big = 4" in out
 
 
+def test_trace_of_an_unknown_property_is_a_bad_option(capsys) -> None:
+    code, out, err = run_cli(capsys, "check", DIEHARD, "--trace", "Solved")
+    assert code == 151 and out == ""
+    assert "--trace Solved: model 'default' has no such property (it has: NotSolved)" in err
+
+
 def test_python_models_get_replay_strings_but_no_explanation(capsys) -> None:
     code, out, _ = run_cli(capsys, "check", model_path("diehard"), "--show-traces")
     assert "replay:  v1:" in out and "why:" not in out
