@@ -3,7 +3,8 @@
 Each walk starts at an initial state chosen uniformly and takes, at every step, a
 successor chosen uniformly among all the successors the model generates (so an action
 with more parameter bindings is chosen more often, as in TLC). Every state visited is
-checked against the invariants and witnesses, every step against the action properties,
+checked against the invariants and witnesses (once: a state met again has the same
+outcome), every step against the action properties,
 and a state without successors is a deadlock. The generator is seeded: the same model,
 options and seed give the same walks, step for step.
 
@@ -33,7 +34,7 @@ from explorer.result import (
 )
 from explorer.search import kernel_of, validate_expectations
 from explorer.traces import RawStep, describe_trace
-from pyspec.model import Check, Model
+from pyspec.model import Check, Model, State
 
 #: The outcome of a property a walk violated (found a state for), and the one expected.
 _FOUND: dict[PropertyKind, Verdict] = {
@@ -103,7 +104,8 @@ class _Walker:
         self.constraints = [c.fn for c in model.constraints]
         n = len(model.actions)
         self.enabled, self.fired, self.new = [0] * n, [0] * n, [0] * n
-        self.seen: set[int] = set()
+        #: Every state visited, whole: its invariants and witnesses were checked already.
+        self.seen: set[State] = set()
         self.steps = self.traces = self.longest = self.deadlocks = 0
         self.error: EvalFailure | None = None
         self.stopped_by_timeout = False
@@ -145,11 +147,12 @@ class _Walker:
         finally:
             self.longest = max(self.longest, len(self.raw) - 1)
 
-    def _steps(self, state: object, script: list[int] | None) -> None:
+    def _steps(self, state: State, script: list[int] | None) -> None:
         """The walk from ``state`` (its first state, already in ``self.raw``)."""
         model, rng = self.model, self.rng
         successors = model.successors
-        self._visit(state)
+        if state not in self.seen:
+            self._visit(state)
         depth = len(script) - 1 if script is not None else self.options.depth
         for k in range(depth):
             if self.constraints and not all(c(state) for c in self.constraints):
@@ -170,17 +173,19 @@ class _Walker:
             for j, c in self.live_props:
                 if not c.fn(state, nxt):
                     self._violated("property", j)
-            if hash(nxt) not in self.seen:
-                self.new[a] += 1
             state = nxt
-            self._visit(state)
+            if state not in self.seen:
+                self.new[a] += 1
+                self._visit(state)
 
     def _count_enabled(self, succs: list) -> None:
         for a in {a for a, _, _ in succs}:
             self.enabled[a] += 1
 
-    def _visit(self, state: object) -> None:
-        self.seen.add(hash(state))
+    def _visit(self, state: State) -> None:
+        """A state met for the first time: invariants and witnesses (a state met again
+        was checked then, with the same outcome)."""
+        self.seen.add(state)
         for j, c in self.live_inv:
             if not c.fn(state):
                 self._violated("invariant", j)
