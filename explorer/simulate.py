@@ -4,8 +4,8 @@ Each walk starts at an initial state chosen uniformly and takes, at every step, 
 successor chosen uniformly among all the successors the model generates (so an action
 with more parameter bindings is chosen more often, as in TLC). Every state visited is
 checked against the invariants and witnesses (once: a state met again has the same
-outcome), every step against the action properties,
-and a state without successors is a deadlock. The generator is seeded: the same model,
+outcome), every step against the action properties, and a state without successors is a
+deadlock. The generator is seeded: the same model,
 options and seed give the same walks, step for step.
 
 A violation's trace is the walk that found it, not necessarily the shortest. A property
