@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from explorer_testing import run_cli
 
 from explorer.replay import decode, encode, follow, match
+from explorer.report_json import load_schema
 from explorer.simulate import SimOptions, simulate
 from pyspec.loader import load_spec
 
@@ -52,7 +54,9 @@ def test_same_seed_same_walks_other_seed_other_walks(capsys, tmp_path) -> None:
         code, _, err = run_cli(capsys, "simulate", COW, "--model", "linux-5.19", "--traces",
                                "20", "--depth", "30", "--seed", seed, "--json", str(out))
         assert code == 0, err
-        docs.append(drop_times(json.loads(out.read_text())))
+        doc = json.loads(out.read_text())
+        jsonschema.validate(doc, load_schema())
+        docs.append(drop_times(doc))
     assert docs[0] == docs[1]
     assert docs[0]["simulation"]["steps"] > 0
     assert docs[0]["coverage"] != docs[2]["coverage"]
