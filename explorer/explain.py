@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from explorer.result import Why
 from pyspec import ast as A
 from pyspec.analysis import conjuncts, hoist_guards
+from pyspec.checked import Const, Def, TypeSet
 from pyspec.codegen.scalar import Compiler
 from pyspec.model import Model, State
 from pyspec.runtime import describe
 from pyspec.types import MVT, AnyT, SetT, Type, UnionT
-from pyspec.unparse import unparse
+from pyspec.unparse import unparse, unparse_pattern
 from pyspec.values import render
 
 #: How deep an explanation opens sub-expressions, and how many parts it lists per node.
@@ -91,10 +92,10 @@ class Explainer:
 
     def elem_type(self, domain: A.Expr) -> Type:
         if isinstance(domain, A.Name):
-            ref = self.checked.names.get(domain, ("",))
-            if ref[0] == "typeset":
-                return ref[1]
-            if ref[0] == "const" and domain.name in self.sym.mv_sets:
+            ref = self.checked.names.get(domain)
+            if isinstance(ref, TypeSet):
+                return ref.type
+            if isinstance(ref, Const) and domain.name in self.sym.mv_sets:
                 return MVT(domain.name)
         t = self.type_of(domain)
         return t.elem if isinstance(t, SetT) else AnyT()
@@ -202,7 +203,7 @@ class Explainer:
             for (name, src), t in zip(binds, types, strict=False):
                 inner[name] = eval(src, {"_m": subject})  # noqa: S307 - a tuple index
                 words.append(f"{name[2:]} = {self.text(inner[name], t)}")
-            arm = " | ".join(_pattern(p) for p in pats)
+            arm = " | ".join(unparse_pattern(p) for p in pats)
             note = f"arm {arm}" + (f" with {', '.join(words)}" if words else "")
             yield self.why(body, inner, depth, note)
             return
@@ -226,7 +227,7 @@ class Explainer:
         name = e.func if isinstance(e, A.Call) else e.name
         ref = self.checked.calls.get(e) if isinstance(e, A.Call) else \
             self.checked.names.get(e)
-        if ref is None or ref[0] != "def" or name not in self.sym.defs:
+        if not isinstance(ref, Def) or name not in self.sym.defs:
             return
         d = self.sym.defs[name]
         inner = {k: v for k, v in env.items() if k.startswith(("v_", "n_"))}
@@ -292,14 +293,6 @@ class Explainer:
             return bool(self.value(e, env))
         except Exception:  # noqa: BLE001 - a guard that raises blocks the action
             return False
-
-
-def _pattern(p: A.Pattern) -> str:
-    if p.ctor is None:
-        return "_"
-    if p.args is None:
-        return p.ctor
-    return p.ctor + "(" + ", ".join(a or "_" for a in p.args) + ")"
 
 
 def explainer(model: Model) -> Explainer | None:
