@@ -22,6 +22,7 @@ from explorer.result import Why
 from pyspec import ast as A
 from pyspec.analysis import conjuncts, hoist_guards
 from pyspec.checked import Const, Def, TypeSet
+from pyspec.codegen.common import py_name
 from pyspec.codegen.scalar import Compiler
 from pyspec.model import Model, State
 from pyspec.runtime import describe
@@ -101,9 +102,9 @@ class Explainer:
         return t.elem if isinstance(t, SetT) else AnyT()
 
     def state_env(self, s: State, t: State | None = None) -> dict[str, object]:
-        env = {f"v_{v}": x for v, x in zip(self.sym.vars, s)}
+        env = {py_name("v", v): x for v, x in zip(self.sym.vars, s)}
         if t is not None:
-            env.update({f"n_{v}": x for v, x in zip(self.sym.vars, t)})
+            env.update({py_name("n", v): x for v, x in zip(self.sym.vars, t)})
         return env
 
     # -- expressions -----------------------------------------------------------------
@@ -173,7 +174,7 @@ class Explainer:
             b = binders[i]
             t = self.elem_type(b.domain)
             for x in self.iterate(b.domain, {**env, **bound}):
-                yield from go(i + 1, {**bound, f"l_{b.name}": x},
+                yield from go(i + 1, {**bound, py_name("l", b.name): x},
                               [*words, f"{b.name} = {self.text(x, t)}"])
 
         return itertools.islice(go(0, {}, []), MAX_BINDINGS)
@@ -200,9 +201,10 @@ class Explainer:
             words = []
             binds = self.compiler.pattern_binds(pats, "_m")
             types = self._pattern_types(pats[0], subject_t)
-            for (name, src), t in zip(binds, types, strict=False):
-                inner[name] = eval(src, {"_m": subject})  # noqa: S307 - a tuple index
-                words.append(f"{name[2:]} = {self.text(inner[name], t)}")
+            names = [a for a in pats[0].args or [] if a is not None] if binds else []
+            for (local, src), t, name in zip(binds, types, names, strict=False):
+                inner[local] = eval(src, {"_m": subject})  # noqa: S307 - a tuple index
+                words.append(f"{name} = {self.text(inner[local], t)}")
             arm = " | ".join(unparse_pattern(p) for p in pats)
             note = f"arm {arm}" + (f" with {', '.join(words)}" if words else "")
             yield self.why(body, inner, depth, note)
@@ -230,12 +232,13 @@ class Explainer:
         if not isinstance(ref, Def) or name not in self.sym.defs:
             return
         d = self.sym.defs[name]
-        inner = {k: v for k, v in env.items() if k.startswith(("v_", "n_"))}
+        state_names = {py_name(p, v) for p in ("v", "n") for v in self.sym.vars}
+        inner = {k: v for k, v in env.items() if k in state_names}
         args = e.args if isinstance(e, A.Call) else []
         words = []
         for p, arg in zip(d.params or [], args, strict=False):
-            inner[f"l_{p.name}"] = self.value(arg.value, env)
-            words.append(f"{p.name} = {self.text(inner[f'l_{p.name}'], self.type_of(arg.value))}")
+            value = inner[py_name("l", p.name)] = self.value(arg.value, env)
+            words.append(f"{p.name} = {self.text(value, self.type_of(arg.value))}")
         yield self.why(d.body, inner, depth, f"def {name}" + (f"({', '.join(words)})"
                                                              if words else ""))
 
@@ -281,7 +284,7 @@ class Explainer:
                 return
             name, t = params[i]
             for x in eval(self.compiler.domain_src(t), self.ns):  # noqa: S307
-                yield from go(i + 1, {**bound, f"l_{name}": x},
+                yield from go(i + 1, {**bound, py_name("l", name): x},
                               [*words, f"{name} = {self.text(x, t)}"])
 
         for k, v in self.compiler.ns.items():
