@@ -24,7 +24,7 @@ from pyspec.analysis import conjuncts, hoist_guards
 from pyspec.checked import Const, Def, TypeSet
 from pyspec.codegen.common import py_name
 from pyspec.codegen.scalar import Compiler
-from pyspec.model import Model, State
+from pyspec.model import Model, NoProgram, State
 from pyspec.runtime import describe
 from pyspec.types import MVT, AnyT, SetT, Type, UnionT
 from pyspec.unparse import unparse, unparse_pattern
@@ -47,15 +47,14 @@ class Explainer:
     """Evaluates sub-expressions of one compiled model's spec on its raw states."""
 
     def __init__(self, model: Model) -> None:
-        origin = getattr(model, "origin", None)
-        if origin is None:
-            raise _NotExplainable
-        spec, name, defines = origin
-        model_name, overrides = spec.overrides(name, defines)
-        self.checked = spec.checked
-        self.sym = spec.checked.symbols
-        self.compiler = Compiler(spec.checked, model_name, overrides, spec.sources)
-        self.compiler.generate()
+        try:
+            compiler = model.programs.get("compiler")
+        except NoProgram:
+            raise _NotExplainable from None
+        assert isinstance(compiler, Compiler)
+        self.compiler = compiler
+        self.checked = compiler.c
+        self.sym = compiler.c.symbols
         self.ns: dict[str, object] = dict(model.successors.__globals__)  # type: ignore[attr-defined]
         self.model = model
         self._code: dict[int, object] = {}

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from explorer.annotate import annotate
+from explorer.engine.interface import Options
 from explorer.graph import Recorders, ViewRecorder, severity
 from explorer.replay import encode, follow, match
 from explorer.result import PropertyVerdict, Result, Trace, Why
 from explorer.run import run_model
-from explorer.search import Options
 from explorer.traces import RawStep, describe_trace, leaves
 from pyspec.errors import SourceCache
 from pyspec.model import Model, State

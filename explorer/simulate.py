@@ -21,6 +21,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from explorer.engine.registry import validate_expectations
 from explorer.result import (
     ActionCoverage,
     Coverage,
@@ -32,7 +33,6 @@ from explorer.result import (
     Trace,
     Verdict,
 )
-from explorer.search import kernel_of, validate_expectations
 from explorer.traces import RawStep, describe_trace
 from pyspec.model import Check, Model, State
 
@@ -235,7 +235,7 @@ class _Walker:
                     pos=c.pos if c is not None else None,
                 ))
         coverage = Coverage(actions=[
-            ActionCoverage(a.name, kernel_of(a), self.enabled[i], self.fired[i], self.new[i])
+            ActionCoverage(a.name, a.tags, self.enabled[i], self.fired[i], self.new[i])
             for i, a in enumerate(m.actions)
         ])
         stats = SimStats(self.traces, self.steps, len(self.seen), self.longest, self.elapsed,
