@@ -118,7 +118,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     prog = p.add_mutually_exclusive_group()
     prog.add_argument(
         "--progress-interval",
-        type=_positive(float),
+        type=positive(float),
         metavar="S",
         help="seconds between progress reports (default: a live line on a terminal, "
         "redrawn every 0.5 s; otherwise a timestamped line every 60 s, as TLC)",

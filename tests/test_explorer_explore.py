@@ -22,7 +22,7 @@ from test_explorer_simulate import COW, DIEHARD, PAGES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: The CVE (CVE-2020-29374, vmsplice after fork) on linux-5.7, as check prints it.
-CVE = "v1:bd6da352:0.0.3.6.4.5"
+CVE = "v1:a51e42bb:0.0.3.6.4.5"
 
 
 def page_data(html: str) -> dict:
