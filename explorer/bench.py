@@ -3,10 +3,11 @@
 Every model runs in a child process of its own, so that its wall time and peak resident
 memory (``os.wait4``'s rusage of exactly that child) are its own and not the previous
 model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal the table
-of ``../shared/bench/README.md``; TwoPhase with 3..7 resource managers; every model of every
+of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of every
 ``spec/kernel/*.cow`` found at run time. minicheck runs the same RefCount sizes in the same
 run (``refcount_minicheck.py``), and the table prints our distinct-states rate over
-minicheck's. Each run is also written to ``bench/history/DATE-COMMIT.json``.
+minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to be
+committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
 
 Never part of ``make test``: performance is measured here, never asserted in a test.
 """
@@ -26,10 +27,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_BENCH = ROOT.parent / "shared" / "bench"
+#: The benchmark's TLA+ original, its minicheck version and its exact counts.
+REFCOUNT_DIR = ROOT / "bench" / "refcount"
 HISTORY = ROOT / "bench" / "history"
 
-#: RefCount's exact counts (../shared/bench/README.md): N -> (distinct, total, depth).
+#: RefCount's exact counts (bench/refcount/README.md): N -> (distinct, total, depth).
 REFCOUNT_EXPECTED: dict[int, tuple[int, int | None, int | None]] = {
     2: (253, 2443, 5),
     3: (3634, 48664, 7),
@@ -222,7 +224,7 @@ def measure(case: Case, backend: str, workers: int, minicheck: bool) -> Row:
             row.counts_ok = (row.distinct == distinct and total in (None, row.total)
                              and depth in (None, row.depth))
     if minicheck and case.minicheck_n is not None:
-        script = SHARED_BENCH / "refcount_minicheck.py"
+        script = REFCOUNT_DIR / "refcount_minicheck.py"
         status, out, err, wall, _ = _run_child([sys.executable, str(script),
                                                 str(case.minicheck_n)])
         found = re.search(r"(\d+) distinct states.* ([\d.]+)s in check_safety", out)
@@ -268,7 +270,7 @@ def table(rows: list[Row]) -> str:
         for note in r.notes:
             lines.append(f"{r.group} {r.size}: {note}")
         if r.counts_ok is False:
-            lines.append(f"{r.group} {r.size}: counts differ from ../shared/bench/README.md")
+            lines.append(f"{r.group} {r.size}: counts differ from bench/refcount/README.md")
     return "\n".join(lines)
 
 
@@ -316,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="auto", help="engine backend (default auto)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-minicheck", action="store_true", help="skip the minicheck runs")
-    p.add_argument("--no-history", action="store_true", help="do not write bench/history/")
+    p.add_argument("--record", action="store_true",
+                   help="also write the run to bench/history/DATE-COMMIT.json")
     p.add_argument("--run-one", metavar="JSON", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.run_one:
@@ -333,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {case.group} {case.size}: {rows[-1].search_s:.2f} s", file=sys.stderr,
               flush=True)
     print(table(rows))
-    if not args.no_history:
+    if args.record:
         print(f"written {write_history(info, rows, args).relative_to(ROOT)}")
     bad = any(r.error or r.counts_ok is False for r in rows)
     return 1 if bad else 0

@@ -4,7 +4,10 @@ Each subcommand is a module with ``NAME``, ``HELP``, ``add_arguments(parser)`` a
 ``run(args) -> int``; adding one is adding its module to :data:`SUBCOMMANDS`. ``main``
 turns every way a run can end into TLC's exit codes, and keeps Python tracebacks for
 genuine bugs of cowspec itself (exit 255; the traceback is printed when
-``COWSPEC_DEBUG`` is set).
+``COWSPEC_DEBUG`` is set). Everything printed passes through
+:class:`explorer.textsafe.PrintableStream`, so a spec's control characters and terminal
+escape codes are shown, never obeyed. A reader that stops early (``| head``) ends the run
+quietly with 141, the status of a process killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -15,21 +18,58 @@ import sys
 import textwrap
 import traceback
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
 import graphviz
 
-from explorer import cmd_check, cmd_compare, cmd_compile, cmd_graph, cmd_kernel_run
+from explorer import (
+    cmd_check,
+    cmd_compare,
+    cmd_compile,
+    cmd_completion,
+    cmd_explore,
+    cmd_graph,
+    cmd_kernel_run,
+    cmd_lsp,
+    cmd_simulate,
+    cmd_sweep,
+)
 from explorer.cli_common import CommandError
+from explorer.textsafe import PrintableStream, printable
 from pyspec.errors import ModelConfigError, SpecError
-from pyspec.exit_codes import EXIT_INTERNAL, EXIT_LIMIT, EXIT_MODEL_ERROR, TABLE
+from pyspec.exit_codes import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
+    EXIT_LIMIT,
+    EXIT_MODEL_ERROR,
+    TABLE,
+)
 
-SUBCOMMANDS: list[ModuleType] = [cmd_check, cmd_graph, cmd_compare, cmd_compile, cmd_kernel_run]
+SUBCOMMANDS: list[ModuleType] = [
+    cmd_check,
+    cmd_simulate,
+    cmd_explore,
+    cmd_graph,
+    cmd_compare,
+    cmd_compile,
+    cmd_kernel_run,
+    cmd_lsp,
+    cmd_completion,
+    cmd_sweep,
+]
 
 EXIT_CODES = "exit codes (TLC's; see docs/explorer.md):\n" + "\n".join(
     textwrap.fill(text, 80, initial_indent=f"  {code:<5}", subsequent_indent=" " * 7)
     for code, text in TABLE)
+
+
+def package_version() -> str:
+    try:
+        return version("cowspec")
+    except PackageNotFoundError:
+        return "unknown (cowspec is not installed; run `make install`)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,11 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"cowspec {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-        p.set_defaults(run=module.run)
+        # The whole parser goes along: `completion` describes every command from it.
+        p.set_defaults(run=module.run, parser=parser)
     return parser
 
 
@@ -60,22 +102,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_MODEL_ERROR
+    stdout = sys.stdout
+    sys.stdout = PrintableStream(stdout)
+    try:
+        code = _run(args)
+        if not stdout.closed:  # the language server closes it when the client exits
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Later writes, and the interpreter's own flush at exit, go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``args.run`` with every way it can fail turned into a message and an exit code."""
     try:
         return int(args.run(args))
     except SpecError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(printable(exc.render()), file=sys.stderr)
         return exc.exit_code
     except ModelConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(printable(exc.render()), file=sys.stderr)
         return exc.exit_code
     except CommandError as exc:
-        print(exc.message, file=sys.stderr)
+        print(printable(exc.message), file=sys.stderr)
         return exc.exit_code
     except graphviz.ExecutableNotFound:
         print("error: Graphviz's `dot` is not installed; the .dot file was kept", file=sys.stderr)
         return EXIT_MODEL_ERROR
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return EXIT_MODEL_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -83,8 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         print(
-            f"internal error (a bug in cowspec, please report it): {type(exc).__name__}: {exc}\n"
-            f"  at {where.filename}:{where.lineno} in {where.name}",
+            printable(
+                f"internal error (a bug in cowspec, please report it): "
+                f"{type(exc).__name__}: {exc}\n  at {where.filename}:{where.lineno} in {where.name}"
+            ),
             file=sys.stderr,
         )
         if os.environ.get("COWSPEC_DEBUG"):

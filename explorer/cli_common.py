@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from typing import Protocol
 
 import networkx as nx
 
-from explorer.engine.interface import Options, Progress
+from explorer.engine.interface import Options
 from explorer.engine.registry import BACKENDS, backend_help
 from explorer.graph import ViewRecorder
+from explorer.progress import default_interval, reporter
 from explorer.pymodel import PythonSpec
 from pyspec.errors import ModelConfigError
 from pyspec.exit_codes import EXIT_LIMIT
@@ -57,7 +57,7 @@ def default_max_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75 / 2**20
 
 
-def _positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
+def positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
@@ -85,14 +85,14 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-deadlock", action="store_true", help="do not report deadlocks (TLC's -deadlock)"
     )
-    p.add_argument("--max-states", type=_positive(int), metavar="N", help="stop after N states")
+    p.add_argument("--max-states", type=positive(int), metavar="N", help="stop after N states")
     p.add_argument(
-        "--max-depth", type=_positive(int), metavar="N", help="explore no deeper than level N"
+        "--max-depth", type=positive(int), metavar="N", help="explore no deeper than level N"
     )
-    p.add_argument("--timeout", type=_positive(float), metavar="S", help="stop after S seconds")
+    p.add_argument("--timeout", type=positive(float), metavar="S", help="stop after S seconds")
     p.add_argument(
         "--max-memory",
-        type=_positive(float),
+        type=positive(float),
         metavar="MB",
         help="stop when the process uses more than MB megabytes (default: 75%% of RAM)",
     )
@@ -109,12 +109,21 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_positive(int),
+        type=positive(int),
         default=1,
         metavar="N",
         help="worker processes for the numpy backend, each owning a share of the states "
         "(default 1)",
     )
+    prog = p.add_mutually_exclusive_group()
+    prog.add_argument(
+        "--progress-interval",
+        type=positive(float),
+        metavar="S",
+        help="seconds between progress reports (default: a live line on a terminal, "
+        "redrawn every 0.5 s; otherwise a timestamped line every 60 s, as TLC)",
+    )
+    prog.add_argument("--no-progress", action="store_true", help="report no progress")
     sym = p.add_mutually_exclusive_group()
     sym.add_argument(
         "--symmetry",
@@ -135,7 +144,7 @@ DEFAULT_MAX_NODES = 300
 def add_diagram_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-nodes",
-        type=_positive(int),
+        type=positive(int),
         default=DEFAULT_MAX_NODES,
         metavar="N",
         help=f"draw no graph of more nodes than this (default {DEFAULT_MAX_NODES})",
@@ -165,21 +174,12 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
         max_depth=args.max_depth,
         timeout_s=args.timeout,
         max_memory_mb=args.max_memory or default_max_memory_mb(),
-        progress=print_progress if sys.stderr.isatty() else None,
+        progress=None if getattr(args, "no_progress", False) else reporter(),
+        progress_interval_s=getattr(args, "progress_interval", None) or default_interval(),
         backend=getattr(args, "backend", "auto"),
         fingerprint=getattr(args, "fingerprint", False),
         symmetry=getattr(args, "symmetry", None),
         workers=getattr(args, "workers", 1),
-    )
-
-
-def print_progress(p: Progress) -> None:
-    rate = p.distinct_states / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    print(
-        f"  {p.distinct_states:,} distinct, {p.total_states:,} generated, depth {p.depth}, "
-        f"queue {p.queue:,}, {rate:,.0f} distinct states/s",
-        file=sys.stderr,
-        flush=True,
     )
 
 

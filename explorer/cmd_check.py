@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from explorer.annotate import annotate
 from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
@@ -18,12 +19,16 @@ from explorer.cli_common import (
     search_options,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
-from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder
+from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder, mark_unexplored
 from explorer.judge import combine
+from explorer.outputs import check_dir, check_file
+from explorer.progress import end as end_progress
+from explorer.report_summary import summary_line
 from explorer.report_text import render_result
 from explorer.reports import FORMATS
 from explorer.result import Result
 from explorer.run import run_model
+from pyspec.errors import ModelConfigError
 from pyspec.model import Model
 
 NAME = "check"
@@ -48,9 +53,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--strict-coverage", action="store_true", help="an action that never fires is an error"
     )
     p.add_argument("--coverage", action="store_true", help="print the coverage table")
+    p.add_argument(
+        "--summary", action="store_true", help="one line per model instead of the whole report"
+    )
     p.add_argument("--full", action="store_true", help="show whole states in traces")
     for fmt in FORMATS:
         p.add_argument(f"--{fmt.name}", metavar="FILE", help=fmt.help)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--show-traces",
+        action="store_true",
+        help="print the traces of expected violations and witnesses too",
+    )
+    shown.add_argument(
+        "--trace",
+        action="append",
+        metavar="PROP",
+        help="print this property's trace even when its verdict is expected (repeatable)",
+    )
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
     add_diagram_arguments(p)
     scen = p.add_mutually_exclusive_group()
@@ -79,7 +99,9 @@ def _diagrams(
             "(raise --max-nodes, or draw a view)"
         )
     else:
-        title = heading(result.spec, result.model, "reachable states")
+        partial = mark_unexplored(graph.graph, result)
+        what = "reachable states" + (f" ({partial})" if partial else "")
+        title = heading(result.spec, result.model, what)
         write_diagram(state_graph(graph.graph, title), out / "states.svg")
     for p in result.properties:
         if p.trace is not None:
@@ -95,15 +117,30 @@ def _diagrams(
     return notes
 
 
-def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
+def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int) -> Result:
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    unknown = sorted(set(args.trace or ()) - known - {"deadlock"})
+    if unknown:
+        raise ModelConfigError(f"--trace {', '.join(unknown)}: model {model.name!r} has no such "
+                               f"property (it has: {', '.join(sorted(known)) or 'none'})")
     options = search_options(args, keep_going=args.keep_going)
     if args.diagrams:
         graph = StateGraphRecorder(model, args.max_nodes)
         views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
         options = replace(options, observer=Recorders([graph, *views]))
     scenarios = [] if args.no_scenarios else args.scenario
-    result = run_model(model, options, scenarios, args.strict_coverage)
-    print(render_result(result, full=args.full, show_coverage=args.coverage))
+    try:
+        result = run_model(model, options, scenarios, args.strict_coverage)
+    finally:
+        end_progress(options.progress)
+    shown = True if args.show_traces else frozenset(args.trace or ())
+    annotate(model, result, lambda p: bool(args.json) or p.judgement == "fail"
+             or shown is True or p.name in shown)
+    if args.summary:
+        print(summary_line(result, width), flush=True)
+    else:
+        print(render_result(result, full=args.full, show_coverage=args.coverage,
+                            show_traces=shown), flush=True)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
         for note in _diagrams(result, graph, views, out):
@@ -112,19 +149,25 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool) -> Result:
 
 
 def run(args: argparse.Namespace) -> int:
+    for fmt in FORMATS:
+        check_file(f"--{fmt.name}", getattr(args, fmt.name))
+    check_dir("--diagrams", args.diagrams)
     spec = load(args.spec)
     models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
     several = len(models) > 1
     results: list[Result] = []
+    width = max(len(m.name) for m in models)
     for i, model in enumerate(models):
-        if i:
+        if i and not args.summary:
             print()
-        results.append(_check_one(model, args, several))
+        results.append(_check_one(model, args, several, width))
         if results[-1].stopped == "interrupted":
             break
     code = combine(r.exit_code for r in results)
     if several:
-        print(f"\n{len(results)} models checked: exit code {code}")
+        if not args.summary:
+            print()
+        print(f"{len(results)} models checked: exit code {code}")
     for fmt in FORMATS:
         path = getattr(args, fmt.name)
         if path:

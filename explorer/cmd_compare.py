@@ -18,8 +18,10 @@ from explorer.cli_common import (
 from explorer.dot import compare_diagram, heading, write_diagram
 from explorer.graph import ViewRecorder, find_view
 from explorer.judge import combine
+from explorer.outputs import check_file
+from explorer.progress import end as end_progress
 from explorer.report_text import property_title, render_failure
-from explorer.result import Result
+from explorer.result import Result, ScenarioResult
 from explorer.run import run_model
 from pyspec.errors import ModelConfigError, SourceCache
 
@@ -43,20 +45,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_search_arguments(p)
 
 
+def scenario_verdict(s: ScenarioResult) -> str:
+    """What a scenario found, whatever the model expects: the properties its steps
+    violate, ``holds`` when it runs to the end violating none, or how it fell short."""
+    if s.error is not None:
+        return "error"
+    if s.violated:
+        return "violates " + ", ".join(sorted(s.violated))
+    if not s.complete:
+        return "unknown"
+    if s.reached < len(s.steps):
+        return f"stuck at step {s.reached + 1}"
+    return "holds"
+
+
 def verdict_table(results: list[Result]) -> str:
-    """One row per property or scenario, one column per model; ``!`` marks a verdict
-    that is not the one the model expects."""
+    """One row per property or scenario, one column per model. ``*`` marks a row whose
+    verdicts differ between the models; ``!`` a verdict the model does not expect."""
     rows: dict[str, list[str]] = {}
+    found: dict[str, set[str]] = {}
     for i, r in enumerate(results):
         cells = [(property_title(p), p.verdict, p.judgement) for p in r.properties]
-        cells += [(f"scenario {s.name}", s.judgement, s.judgement) for s in r.scenarios]
+        cells += [(f"scenario {s.name}", scenario_verdict(s), s.judgement) for s in r.scenarios]
         for key, text, judgement in cells:
             row = rows.setdefault(key, ["-"] * len(results))
             row[i] = text + (" !" if judgement == "fail" else "")
-    header = ["", *(r.model for r in results)]
-    table = [header, *([key, *cells] for key, cells in rows.items())]
+            found.setdefault(key, set()).add(text)
+    header = ["", "", *(r.model for r in results)]
+    table = [header]
+    for key, cells in rows.items():
+        differs = len(found[key]) > 1 or "-" in cells
+        table.append(["*" if differs else "", key, *cells])
     widths = [max(len(row[c]) for row in table) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
+    lines.append("* verdicts differ between the models; ! not the verdict the model expects")
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -65,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise ModelConfigError("compare wants at least two --model")
     if args.view and (len(args.model) != 2 or not args.output):
         raise ModelConfigError("--view compares exactly two models and needs -o FILE.svg")
+    check_file("-o", args.output)
     spec = load(args.spec)
     defines = parse_defines(args.defines)
     options = search_options(args)
@@ -77,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
             recorder = ViewRecorder(model, find_view(model, args.view), args.self_loops)
             recorders.append(recorder)
             opts = replace(options, observer=recorder)
-        results.append(run_model(model, opts, [] if args.no_scenarios else None))
+        try:
+            results.append(run_model(model, opts, [] if args.no_scenarios else None))
+        finally:
+            end_progress(options.progress)
     print(verdict_table(results))
     for r in results:
         if r.error is not None:

@@ -18,10 +18,19 @@ from explorer.cli_common import (
     search_options,
     view_graph,
 )
-from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
+from explorer.dot import (
+    diagram_format,
+    heading,
+    property_trace,
+    state_graph,
+    view_diagram,
+    write_diagram,
+)
 from explorer.engine.interface import Observer, Options
 from explorer.engine.registry import check
-from explorer.graph import StateGraphRecorder, ViewRecorder, find_view
+from explorer.graph import StateGraphRecorder, ViewRecorder, find_view, mark_unexplored
+from explorer.outputs import check_file
+from explorer.progress import end as end_progress
 from explorer.report_text import render_failure
 from explorer.result import Result
 from pyspec.errors import ModelConfigError, SourceCache
@@ -29,7 +38,7 @@ from pyspec.exit_codes import EXIT_LIMIT, EXIT_OK, EXIT_SPEC_ERROR
 from pyspec.model import Model
 
 NAME = "graph"
-HELP = "draw the state graph, a view of it, or a trace (Graphviz SVG + .dot)"
+HELP = "draw the state graph, a view of it, or a trace (Graphviz SVG, PNG or PDF + .dot)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -42,7 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_diagram_arguments(p)
     add_search_arguments(p)
-    p.add_argument("-o", "--output", required=True, metavar="FILE.svg", help="where to write")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE.svg",
+        help="where to write: .svg, .png or .pdf (and FILE.dot beside it)",
+    )
 
 
 def search(model: Model, options: Options, observer: Observer | None = None) -> Result:
@@ -85,19 +97,29 @@ def _states(model: Model, options: Options, max_nodes: int) -> tuple[graphviz.Di
             "or raise --max-nodes",
             EXIT_LIMIT,
         )
-    title = heading(model.spec_file, model.name, "reachable states")
+    partial = mark_unexplored(recorder.graph, result)
+    what = "reachable states" + (f" ({partial})" if partial else "")
+    title = heading(model.spec_file, model.name, what)
     return state_graph(recorder.graph, title), result
 
 
 def run(args: argparse.Namespace) -> int:
+    if diagram_format(args.output) is None:
+        raise ModelConfigError(
+            f"-o {args.output}: cannot draw to this file type; use .svg, .png or .pdf"
+        )
+    check_file("-o", args.output)
     model = load(args.spec).instantiate(args.model, parse_defines(args.defines))
     options = search_options(args)
-    if args.trace:
-        diagram, result = _trace(model, options, args.trace)
-    elif args.view:
-        diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
-    else:
-        diagram, result = _states(model, options, args.max_nodes)
+    try:
+        if args.trace:
+            diagram, result = _trace(model, options, args.trace)
+        elif args.view:
+            diagram, result = _view(model, options, args.view, args.self_loops, args.max_nodes)
+        else:
+            diagram, result = _states(model, options, args.max_nodes)
+    finally:
+        end_progress(options.progress)
     svg, dot = write_diagram(diagram, args.output)
     print(f"wrote {svg} and {dot}")
     if result.stopped is not None:

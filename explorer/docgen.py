@@ -18,10 +18,12 @@ output is the same byte for byte for the same specs (no timings, sorted everythi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import sys
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,11 +41,14 @@ from pyspec.errors import ModelConfigError, SpecError
 from pyspec.exit_codes import EXIT_OK
 from pyspec.loader import Spec, load_spec
 from pyspec.model import SourcePos
+from pyspec.values import SetV
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Kernels newer than the reference: the ablation table also says what they change.
 NEWER_MODELS = ("linux-6.x",)
 ABLATION = re.compile(r"-without-patch-(\d+)$")
+#: The suffix of a model at wider bounds than the one it extends.
+WIDE = "-wide"
 #: A view with more labels than this is listed, not drawn.
 MAX_VIEW_NODES = 60
 
@@ -65,9 +70,10 @@ class SpecRun:
 
 
 def _drawn(name: str | None) -> bool:
-    """Views are drawn per kernel version; an ablation is documented by its verdicts and
-    counterexamples (recording a view needs the one-state-at-a-time engine)."""
-    return name is None or ABLATION.search(name) is None
+    """Views are drawn per kernel version; an ablation, and a model at wider bounds
+    (``-wide``), is documented by its verdicts and counterexamples (recording a view
+    needs the one-state-at-a-time engine)."""
+    return name is None or (ABLATION.search(name) is None and not name.endswith(WIDE))
 
 
 def _check_model(path: str, name: str | None, options: Options) -> ModelRun:
@@ -80,15 +86,25 @@ def _check_model(path: str, name: str | None, options: Options) -> ModelRun:
     return ModelRun(model.name, result, {r.view.name: r.graph() for r in recorders})
 
 
-def _check_specs(paths: list[Path], options: Options, jobs: int) -> list[SpecRun]:
-    """Every model of every spec, ``jobs`` at a time; results in spec and model order."""
+def _check_specs(
+    paths: list[Path], options: Options, jobs: int, on_run: Callable[[str, ModelRun], None]
+) -> list[SpecRun]:
+    """Every model of every spec, ``jobs`` at a time; results in spec and model order.
+    ``on_run(stem, run)`` sees each model as soon as it and every model before it are
+    done, so that a log shows progress instead of everything at the end."""
     specs = [load_spec(str(p)) for p in paths]
+    stems = [p.stem for p, spec in zip(paths, specs) for _ in spec.model_names or [None]]
     tasks = [(spec.path, name, options) for spec in specs for name in spec.model_names or [None]]
-    if jobs > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            runs = list(pool.map(_check_model, *zip(*tasks)))
-    else:
-        runs = [_check_model(*task) for task in tasks]
+    runs: list[ModelRun] = []
+    with contextlib.ExitStack() as stack:
+        if jobs > 1 and len(tasks) > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs))
+            done: Iterable[ModelRun] = pool.map(_check_model, *zip(*tasks))
+        else:
+            done = (_check_model(*task) for task in tasks)
+        for stem, run in zip(stems, done):
+            on_run(stem, run)
+            runs.append(run)
     out, i = [], 0
     for path, spec in zip(paths, specs):
         n = len(spec.model_names or [None])
@@ -182,7 +198,27 @@ def _verdict_table(sr: SpecRun, links: dict[tuple[str, str], str]) -> list[str]:
         rows.append(f"| {p.name} | {p.kind} | " + " | ".join(cells) + " |")
     rows.append("| *distinct states / depth* | | " + " | ".join(
         f"{r.result.stats.distinct_states:,} / {r.result.stats.depth}" for r in sr.runs) + " |")
+    bounds = [_bounds(sr.spec, r) for r in sr.runs]
+    if any(bounds):
+        rows.append("| *bounds the model sets* | | " + " | ".join(bounds) + " |")
     return rows
+
+
+def _bounds(spec: Spec, run: ModelRun) -> str:
+    """The numbers a model sets (ints, and sets of model values by their size), so that a
+    model at wider bounds shows them next to its verdicts."""
+    if run.name not in spec.model_names:
+        return ""
+    _, overrides = spec.overrides(run.name, {})
+    shown = []
+    for name, value in run.result.constants.items():
+        if name not in overrides.values:
+            continue
+        if isinstance(value, SetV):
+            shown.append(f"{name}={len(value.items)}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown.append(f"{name}={value}")
+    return ", ".join(shown)
 
 
 def _scenario_table(sr: SpecRun) -> list[str]:
@@ -306,6 +342,17 @@ def render(runs: list[SpecRun], links: dict[str, dict[tuple[str, str], str]]) ->
     return "\n".join(out).rstrip() + "\n"
 
 
+def _print_run(stem: str, run: ModelRun) -> None:
+    """One line per model, flushed: ``make check | tee log`` shows each as it ends."""
+    r = run.result
+    failed = [p.name for p in r.properties if p.judgement == "fail"] + [
+        s.name for s in r.scenarios if s.judgement == "fail"]
+    print(f"{stem}.cow {run.name}: {r.stats.distinct_states:,} distinct, "
+          f"{r.stats.total_states:,} generated, depth {r.stats.depth}, "
+          f"exit {r.exit_code}" + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+          flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.docgen", description=__doc__)
     parser.add_argument("specs", nargs="*", metavar="SPEC",
@@ -319,21 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     options = Options(max_memory_mb=default_max_memory_mb())
     try:
-        runs = _check_specs(paths, options, max(1, args.jobs))
+        runs = _check_specs(paths, options, max(1, args.jobs), _print_run)
     except (SpecError, ModelConfigError) as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
     links: dict[str, dict[tuple[str, str], str]] = {}
-    codes: list[int] = []
+    codes = [run.result.exit_code for sr in runs for run in sr.runs]
     for sr in runs:
-        for run in sr.runs:
-            r = run.result
-            failed = [p.name for p in r.properties if p.judgement == "fail"] + [
-                s.name for s in r.scenarios if s.judgement == "fail"]
-            print(f"{sr.stem}.cow {run.name}: {r.stats.distinct_states:,} distinct, "
-                  f"{r.stats.total_states:,} generated, depth {r.stats.depth}, "
-                  f"exit {r.exit_code}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
-            codes.append(r.exit_code)
         links[sr.stem] = _write_diagrams(sr, out)
     if runs:
         (out / "model.md").write_text(render(runs, links), encoding="utf-8")

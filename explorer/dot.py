@@ -15,11 +15,17 @@ from pathlib import Path
 import graphviz
 import networkx as nx
 
+from explorer.graph import CLEAN, EXPECTED
 from explorer.result import PropertyVerdict, Trace
+from explorer.textsafe import encodable
 from explorer.traces import changes, leaves
 
 FONT = "Helvetica"
+#: An unexpected violation (a bug the model did not expect).
 RED = "#d62728"
+#: A violation the model expects (a documented gap of that kernel version): drawn dashed
+#: in amber, so that a version whose gaps touch many states is not painted red.
+AMBER = "#b8860b"
 INITIAL_FILL = "#e8e8e8"
 CHANGED_FILL = "#fff2a8"
 #: Edge colours by action index (Tableau 10 without red, which marks violations).
@@ -33,7 +39,8 @@ COMPARE_COLORS = ("#1f77b4", "#ff7f0e")
 
 def heading(spec: str | None, model: str, what: str) -> str:
     """A diagram's title: which spec and model it shows, and what of them."""
-    return f"{Path(spec).name}, model {model}: {what}" if spec else f"model {model}: {what}"
+    title = f"{Path(spec).name}, model {model}: {what}" if spec else f"model {model}: {what}"
+    return encodable(title)
 
 
 def _digraph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
@@ -53,6 +60,34 @@ def _digraph(name: str, title: str, rankdir: str = "TB") -> graphviz.Digraph:
     return g
 
 
+def _colour(severity: int) -> str:
+    return RED if severity > EXPECTED else AMBER
+
+
+def _legend(g: graphviz.Digraph, rows: list[tuple[str, str, str]]) -> None:
+    """A box saying what the marks mean: rows of (swatch colour, swatch text, meaning);
+    a colour starting with ``fill:`` is a fill, else the swatch text's colour."""
+    cells = []
+    for colour, swatch, meaning in rows:
+        if colour.startswith("fill:"):
+            cell = f'<td bgcolor="{colour[5:]}" border="1">{html.escape(swatch)}</td>'
+        else:
+            cell = f'<td><font color="{colour}">{html.escape(swatch)}</font></td>'
+        cells.append(f'<tr>{cell}<td align="left">{html.escape(meaning)}</td></tr>')
+    table = ('<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
+             '<tr><td colspan="2" align="left"><b>legend</b></td></tr>'
+             + "".join(cells) + "</table>")
+    with g.subgraph(name="cluster_legend") as box:
+        box.attr(label="", color="grey", style="rounded")
+        box.node("legend", label=f"<{table}>", shape="plaintext", style="solid")
+
+
+_VIOLATION_ROWS = [
+    (RED, "red, bold", "unexpected violation (the check fails)"),
+    (AMBER, "amber, dashed", "violation the model expects (a documented gap)"),
+]
+
+
 def _plain(lines: list[str]) -> str:
     """Left-justified lines; a backslash in a value must not start an escape."""
     return "".join(line.replace("\\", "\\\\") + "\\l" for line in lines)
@@ -68,27 +103,42 @@ def state_graph(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
                 lines = [f"{k} = {v}" for k, v in data["fields"].items()]
                 if data["violated"]:
                     lines.append("violates " + ", ".join(data["violated"]))
+                unexplored = data.get("unexplored", False)
+                if unexplored:
+                    lines.append("(successors not explored)")
+                bad = data["severity"]
+                style = "rounded,filled" if data["initial"] else "rounded"
                 attrs = {
                     "label": _plain(lines),
-                    "style": "rounded,filled" if data["initial"] else "rounded",
+                    "style": style + (",dashed" if unexplored or bad == EXPECTED else ""),
                     "fillcolor": INITIAL_FILL if data["initial"] else "white",
-                    "color": RED if data["violated"] else "black",
-                    "fontcolor": RED if data["violated"] else "black",
-                    "penwidth": "2" if data["violated"] else "1",
+                    "color": _colour(bad) if bad else "black",
+                    "fontcolor": _colour(bad) if bad else "black",
+                    "penwidth": "2" if bad else "1",
                 }
                 rank.node(f"s{sid}", **attrs)
     for src, dst, label, data in sorted(graph.edges(keys=True, data=True)):
-        bad = bool(data["violated"])
-        colour = RED if bad else PALETTE[data["action"] % len(PALETTE)]
+        bad = data["severity"]
+        colour = _colour(bad) if bad else PALETTE[data["action"] % len(PALETTE)]
         text = label if data["count"] == 1 else f"{label} x{data['count']}"
-        g.edge(f"s{src}", f"s{dst}", label=text, color=colour, fontcolor=colour)
+        g.edge(f"s{src}", f"s{dst}", label=text, color=colour, fontcolor=colour,
+               style="dashed" if bad == EXPECTED else "solid")
+    _legend(g, [
+        (f"fill:{INITIAL_FILL}", "box", "initial state"),
+        ("black", "A(x) x3", "action and parameters; x3: three generated successors"),
+        *_VIOLATION_ROWS,
+    ])
     return g
 
 
-def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph:
+def trace_diagram(
+    trace: Trace, title: str, violation: bool, expected: bool = False
+) -> graphviz.Digraph:
     """One node per state, fields as a table with changed fields highlighted; numbered
-    edges carry the action and its parameters. The last state is red for a violation."""
+    edges carry the action and its parameters. The last state is red for a violation
+    (amber for one the model expects)."""
     g = _digraph("trace", title)
+    bad = AMBER if expected else RED
     diffs = changes(trace)
     n = len(trace.steps)
     # A kernel state has dozens of fields and a trace touches a few: the first state shows
@@ -121,12 +171,19 @@ def trace_diagram(trace: Trace, title: str, violation: bool) -> graphviz.Digraph
             label=f"<{table}>",
             shape="plaintext",
             style="solid",
-            color=RED if last_bad else "black",
-            fontcolor=RED if last_bad else "black",
+            color=bad if last_bad else "black",
+            fontcolor=bad if last_bad else "black",
         )
     for i, step in enumerate(trace.steps[1:], 2):
-        colour = RED if violation and i == n else "black"
+        colour = bad if violation and i == n else "black"
         g.edge(f"t{i - 1}", f"t{i}", label=f"{i - 1}. {step.label}", color=colour, fontcolor=colour)
+    _legend(g, [
+        (f"fill:{CHANGED_FILL}", "field", "changed by the step into this state"),
+        ("black", "k. A(x)", "step k: action and parameters"),
+        *([(bad, "amber" if expected else "red", "the violating state and the step into it"
+                + (" (a violation the model expects)" if expected else ""))]
+          if violation else []),
+    ])
     return g
 
 
@@ -135,7 +192,8 @@ def property_trace(p: PropertyVerdict, spec: str | None, model: str) -> graphviz
     if p.trace is None:
         raise ValueError(f"{p.name} has no trace")
     title = heading(spec, model, f"{p.kind} {p.name} {p.verdict}")
-    return trace_diagram(p.trace, title, violation=p.verdict == "violated")
+    return trace_diagram(p.trace, title, violation=p.verdict == "violated",
+                         expected=p.expected == "violated")
 
 
 def _node_id(label: str, order: dict[str, int]) -> str:
@@ -163,8 +221,8 @@ def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
     edges = sorted(graph.edges(keys=True, data=True))
     for (src, dst), group in groupby(edges, key=lambda e: (e[0], e[1])):
         items = list(group)
-        bad = any(data["into_violation"] for *_, data in items)
-        colour = RED if bad else "black"
+        bad = max(data.get("severity", CLEAN) for *_, data in items)
+        colour = _colour(bad) if bad else "black"
         g.edge(
             _node_id(src, order),
             _node_id(dst, order),
@@ -172,7 +230,16 @@ def view_diagram(graph: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
             color=colour,
             fontcolor=colour,
             penwidth="2" if bad else "1",
+            style="dashed" if bad == EXPECTED else "solid",
         )
+    what = "(state, element) pairs" if element else "states"
+    _legend(g, [
+        (f"fill:{INITIAL_FILL}", "label", "label of an initial state"),
+        ("black", "(n states)", f"reachable {what} with this label"),
+        ("black", "A (n)", "action A changes the label: n transitions"),
+        (RED, "red, bold", "some transition enters an unexpected violation"),
+        (AMBER, "amber, dashed", "transitions enter only violations the model expects"),
+    ])
     return g
 
 
@@ -184,16 +251,12 @@ def compare_diagram(
     g = _digraph("compare", title)
     labels = sorted(set(a.nodes) | set(b.nodes))
     order = {label: i for i, label in enumerate(labels)}
-    with g.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", color="grey", fontname=FONT, fontsize="10")
-        for i, name in enumerate(names):
-            legend.node(
-                f"legend{i}",
-                label=f"only in {name}",
-                color=COMPARE_COLORS[i],
-                fontcolor=COMPARE_COLORS[i],
-                style="rounded",
-            )
+    _legend(g, [
+        (f"fill:{INITIAL_FILL}", "label", "label of an initial state"),
+        ("black", "black", "in both models"),
+        (COMPARE_COLORS[0], f"only in {names[0]}", "label or actions only in this model"),
+        (COMPARE_COLORS[1], f"only in {names[1]}", "label or actions only in this model"),
+    ])
     for label in labels:
         in_a, in_b = label in a.nodes, label in b.nodes
         colour = "black" if in_a and in_b else COMPARE_COLORS[0 if in_a else 1]
@@ -227,14 +290,30 @@ def compare_diagram(
     return g
 
 
+#: What ``dot`` renders a diagram to, by the output file's extension (none: SVG).
+FORMATS = ("svg", "png", "pdf")
+
+
+def diagram_format(path: str | Path) -> str | None:
+    """The format an output path asks for; None for an extension dot is not asked for."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if not suffix:
+        return "svg"
+    return suffix if suffix in FORMATS else None
+
+
 def write_diagram(g: graphviz.Digraph, path: str | Path) -> tuple[Path, Path]:
-    """Write ``FILE.dot`` and render ``FILE.svg`` next to it; returns both paths.
+    """Write ``FILE.dot`` and render ``FILE.svg`` (``.png``, ``.pdf`` as the path says)
+    next to it; returns both paths.
 
     Raises :class:`graphviz.ExecutableNotFound` when Graphviz's ``dot`` is missing (the
-    ``.dot`` file is written first, so it is kept).
+    ``.dot`` file is written first, so it is kept), ValueError for another extension.
     """
     out = Path(path)
-    dot_path, svg_path = out.with_suffix(".dot"), out.with_suffix(".svg")
+    fmt = diagram_format(out)
+    if fmt is None:
+        raise ValueError(f"cannot draw {out}: the extension must be one of {', '.join(FORMATS)}")
+    dot_path, image_path = out.with_suffix(".dot"), out.with_suffix(f".{fmt}")
     dot_path.write_text(g.source, encoding="utf-8")
-    svg_path.write_bytes(g.pipe(format="svg", quiet=True))
-    return svg_path, dot_path
+    image_path.write_bytes(g.pipe(format=fmt, quiet=True))
+    return image_path, dot_path

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from explorer.result import Result
 from explorer.traces import leaves
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model, State, View
+
+if TYPE_CHECKING:
+    from explorer.search import Observer
 
 
 def _failing(model: Model, state: State) -> tuple[str, ...]:
@@ -25,6 +30,18 @@ def _failing(model: Model, state: State) -> tuple[str, ...]:
 
 def _failing_step(model: Model, state: State, next_state: State) -> tuple[str, ...]:
     return tuple(c.name for c in model.action_properties if not c.fn(state, next_state))
+
+
+#: How bad a state or transition is: no violation, only violations the model expects
+#: (documented gaps, drawn apart), or some unexpected violation.
+CLEAN, EXPECTED, UNEXPECTED = 0, 1, 2
+
+
+def severity(model: Model, names: Iterable[str]) -> int:
+    names = set(names)
+    if not names:
+        return CLEAN
+    return EXPECTED if names <= model.expect_violated else UNEXPECTED
 
 
 class StateGraphRecorder:
@@ -49,7 +66,8 @@ class StateGraphRecorder:
             sid,
             level=level,
             initial=level == 1,
-            violated=_failing(self.model, state),
+            violated=(failing := _failing(self.model, state)),
+            severity=severity(self.model, failing),
             fields=leaves(self.model.describe_state(state)),
         )
 
@@ -68,14 +86,32 @@ class StateGraphRecorder:
             key=label,
             action=action,
             count=1,
-            violated=_failing_step(self.model, state, next_state),
+            violated=(failing := _failing_step(self.model, state, next_state)),
+            severity=severity(self.model, failing),
         )
+
+
+def mark_unexplored(graph: nx.MultiDiGraph, result: Result) -> str | None:
+    """Mark the states of a search that stopped early whose successors were not drawn, so
+    that they do not look like deadlocks; returns a note for the title, None when the
+    search was complete. Ids are BFS order: the last ``queue`` stored states were never
+    explored, and past ``--max-depth`` the deepest level's successors were not stored."""
+    if result.stopped is None:
+        return None
+    first_unexplored = result.stats.distinct_states - result.stats.queue
+    depth_cut = result.stopped == "max_depth"
+    for sid, data in graph.nodes(data=True):
+        data["unexplored"] = sid >= first_unexplored or (
+            depth_cut and data["level"] >= result.stats.depth
+        )
+    return f"partial: search stopped ({result.stopped}); dashed states were not explored"
 
 
 @dataclass
 class _AbstractEdge:
     count: int = 0
-    into_violation: bool = False
+    #: The worst transition it stands for (CLEAN, EXPECTED, UNEXPECTED).
+    severity: int = CLEAN
 
 
 class ViewRecorder:
@@ -103,7 +139,7 @@ class ViewRecorder:
     def state(self, sid: int, state: State, level: int) -> None:
         labels = self._labels(state)
         self.labels.append(labels)
-        self.bad.append(1 if _failing(self.model, state) else 0)
+        self.bad.append(severity(self.model, _failing(self.model, state)))
         for label in labels.values():
             self.states[label] = self.states.get(label, 0) + 1
             if level == 1:
@@ -114,10 +150,11 @@ class ViewRecorder:
     ) -> None:
         src = self.labels[sid]
         if next_id >= 0:
-            dst, bad = self.labels[next_id], bool(self.bad[next_id])
+            dst, bad = self.labels[next_id], self.bad[next_id]
         else:
-            dst, bad = self._labels(next_state), bool(_failing(self.model, next_state))
-        bad = bad or bool(_failing_step(self.model, state, next_state))
+            dst = self._labels(next_state)
+            bad = severity(self.model, _failing(self.model, next_state))
+        bad = max(bad, severity(self.model, _failing_step(self.model, state, next_state)))
         name = self.model.actions[action].name
         for element, before in src.items():
             after = dst.get(element)
@@ -125,23 +162,26 @@ class ViewRecorder:
                 continue
             e = self.edges.setdefault((before, after, name), _AbstractEdge())
             e.count += 1
-            e.into_violation = e.into_violation or bad
+            e.severity = max(e.severity, bad)
 
     def graph(self) -> nx.MultiDiGraph:
         """Nodes: labels (``initial``, ``states``: how many (state, element) pairs map to
-        it); edges keyed by action name, with ``count`` and ``into_violation``."""
+        it); edges keyed by action name, with ``count``, ``into_violation`` (some
+        transition enters a violation) and ``severity`` (the worst: :data:`EXPECTED` when
+        every violation entered is one the model expects)."""
         g = nx.MultiDiGraph(view=self.view.name, element=self.view.element)
         for label in sorted(self.states):
             g.add_node(label, initial=label in self.initial, states=self.states[label])
         for (src, dst, action), e in sorted(self.edges.items()):
-            g.add_edge(src, dst, key=action, count=e.count, into_violation=e.into_violation)
+            g.add_edge(src, dst, key=action, count=e.count, into_violation=e.severity > CLEAN,
+                       severity=e.severity)
         return g
 
 
 class Recorders:
     """Several observers behind one, so one search feeds every diagram."""
 
-    def __init__(self, observers: Iterable[StateGraphRecorder | ViewRecorder]) -> None:
+    def __init__(self, observers: Iterable[Observer]) -> None:
         self.observers = list(observers)
 
     def state(self, sid: int, state: State, level: int) -> None:

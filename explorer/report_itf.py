@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from explorer.result import Result, Trace
+from explorer.textsafe import encodable
 from pyspec.values import to_itf
 
 DESCRIPTION_URL = "https://apalache-mc.org/docs/adr/015adr-trace.html"
@@ -18,7 +19,7 @@ def itf_document(trace: Trace, source: str | None, description: str) -> dict:
         "#meta": {
             "format": "ITF",
             "format-description": DESCRIPTION_URL,
-            "source": source or "",
+            "source": encodable(source or ""),
             "description": description,
         },
         "vars": variables,

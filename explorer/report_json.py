@@ -14,7 +14,9 @@ from explorer.result import (
     ScenarioResult,
     Stats,
     Trace,
+    Why,
 )
+from explorer.textsafe import encodable_tree
 from pyspec.model import SourcePos, Tag
 from pyspec.values import to_json
 
@@ -71,7 +73,14 @@ def _property(p: PropertyVerdict) -> dict:
         "tags": _tags(p.tags),
         "pos": _pos(p.pos),
         "trace": trace_json(p.trace),
+        "replay": p.replay,
+        "why": [why_json(w) for w in p.why],
     }
+
+
+def why_json(w: Why) -> dict:
+    return {"text": w.text, "value": w.value, "pos": _pos(w.pos), "note": w.note,
+            "parts": [why_json(x) for x in w.parts]}
 
 
 def _error(e: EvalFailure | None) -> dict | None:
@@ -166,4 +175,5 @@ def document(results: list[Result], exit_code: int, several: bool) -> dict:
 
 
 def write_json(path: str, doc: dict) -> None:
-    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(encodable_tree(doc), indent=2, ensure_ascii=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from explorer.result import (
     Stats,
     Trace,
     TraceStep,
+    Why,
 )
 from explorer.scenario import FURTHEST
 from explorer.traces import changes, leaves
@@ -50,7 +51,7 @@ def engine_lines(result: Result) -> list[str]:
     """How the search ran, when it is not the plain scalar engine or there is a note."""
     s = result.stats
     out = []
-    if s.backend != "scalar":
+    if s.backend not in ("scalar", "simulation"):
         per = f", {s.store_bytes / s.distinct_states:.1f} bytes per stored state" \
             if s.store_bytes and s.distinct_states else ""
         out.append(f"engine:      {s.backend} (a BFS level at a time){per}")
@@ -64,8 +65,10 @@ def engine_lines(result: Result) -> list[str]:
     return out
 
 
-def render_result(result: Result, full: bool = False, show_coverage: bool = False) -> str:
-    """The whole report of one model: summary, verdicts, then every failure's trace."""
+def render_result(result: Result, full: bool = False, show_coverage: bool = False,
+                  show_traces: bool | frozenset[str] = False) -> str:
+    """The whole report of one model: summary, verdicts, then every failure's trace, and
+    the traces of expected outcomes too when ``show_traces`` is true or names them."""
     sources = SourceCache()
     out = [f"spec:        {result.spec or '-'}", f"model:       {result.model}"]
     if result.constants:
@@ -77,6 +80,8 @@ def render_result(result: Result, full: bool = False, show_coverage: bool = Fals
         queue = result.stats.queue
         left = f" ({_count(queue, 'state')} left unexplored)" if queue else ""
         out.append(f"search:      {_STOPPED[result.stopped]}{left}")
+    elif result.stats.backend == "simulation":
+        out.append("search:      random walks (a property no walk violated is unknown)")
     else:
         out.append("search:      complete")
     if result.properties:
@@ -92,11 +97,14 @@ def render_result(result: Result, full: bool = False, show_coverage: bool = Fals
     if result.error is not None:
         out += ["", render_failure(result.error, sources, full)]
     for p in result.properties:
-        if p.judgement == "fail" and p.trace is not None:
+        wanted = show_traces is True or bool(show_traces) and p.name in show_traces
+        if p.trace is not None and (p.judgement == "fail" or wanted):
             title = "Counterexample" if p.verdict == "violated" else "Witness"
             length = _count(len(p.trace.steps), "state")
-            out += ["", f"{title}: {property_title(p)} {p.verdict} ({length})"]
+            expected = " as expected" if p.judgement == "pass" else ""
+            out += ["", f"{title}: {property_title(p)} {p.verdict}{expected} ({length})"]
             out.append(render_trace(p.trace, full))
+            out.extend(_explanation_lines(p))
     for s in result.scenarios:
         if s.error is not None:
             out += ["", f"Scenario {s.name}:", render_failure(s.error, sources, full)]
@@ -183,3 +191,25 @@ def render_trace(trace: Trace, full: bool = False) -> str:
             for k, v in diff.items():
                 lines.append(f"         {k} = {'(gone)' if v is None else v}")
     return "\n".join(lines)
+
+
+def _explanation_lines(p: PropertyVerdict) -> list[str]:
+    """Why the property failed at the last state, and the trace as a replay string."""
+    lines = []
+    if p.why:
+        lines.append("why:")
+        for w in p.why:
+            lines.extend(render_why(w, 1))
+    if p.replay:
+        lines.append(f"replay:  {p.replay}")
+    return lines
+
+
+def render_why(w: Why, depth: int = 0) -> list[str]:
+    """One sub-expression per line, its parts indented under it."""
+    note = f"    [{w.note}]" if w.note else ""
+    text = w.text if len(w.text) <= 100 else w.text[:97] + "..."
+    lines = [f"{'  ' * depth}{text} = {w.value}{note}"]
+    for part in w.parts:
+        lines.extend(render_why(part, depth + 1))
+    return lines

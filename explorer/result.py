@@ -43,6 +43,19 @@ class Trace:
     steps: tuple[TraceStep, ...]
 
 
+@dataclass(frozen=True)
+class Why:
+    """A sub-expression of a failed property and its value at the failing state, with
+    the sub-expressions that make it so (:mod:`explorer.explain`). ``note`` says where
+    it stands: ``for f = F0`` (a quantifier instance), ``arm Present(f, w)``, ``def X``."""
+
+    text: str
+    value: str
+    pos: SourcePos | None = None
+    note: str = ""
+    parts: tuple[Why, ...] = ()
+
+
 @dataclass
 class PropertyVerdict:
     """A property's verdict as found, what the model expects, and whether they agree."""
@@ -56,6 +69,10 @@ class PropertyVerdict:
     doc: str = ""
     tags: tuple[Tag, ...] = ()
     pos: SourcePos | None = None
+    #: The trace as a string ``cowspec simulate --replay`` accepts (:mod:`explorer.replay`).
+    replay: str | None = None
+    #: Why the property failed at the trace's last state (:mod:`explorer.explain`).
+    why: tuple[Why, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +131,8 @@ class Stats:
     elapsed_s: float = 0.0
     #: States found but not explored when the search stopped.
     queue: int = 0
-    #: The engine that ran the search (:data:`explorer.engine.registry.ENGINES`).
+    #: The engine that ran the search (:data:`explorer.engine.registry.ENGINES`), or
+    #: ``simulation`` (random walks, :mod:`explorer.simulate`).
     backend: str = "scalar"
     #: Bytes the engine's store of seen states and parent links takes, when it knows.
     store_bytes: int | None = None

@@ -20,6 +20,9 @@ EXIT_SAFETY = 12
 EXIT_SPEC_ERROR = 150
 EXIT_MODEL_ERROR = 151
 EXIT_LIMIT = 152
+#: The reader of the output went away (``| head``): the status of a process killed by
+#: SIGPIPE (128 + 13), as a shell reports it.
+EXIT_BROKEN_PIPE = 141
 EXIT_INTERNAL = 255
 
 #: Each code and what it means, for ``--help`` and the docs.
@@ -31,6 +34,7 @@ TABLE: tuple[tuple[int, str], ...] = (
     (EXIT_SPEC_ERROR, "spec error, or the model raised while being evaluated"),
     (EXIT_MODEL_ERROR, "bad model or options"),
     (EXIT_LIMIT, "limit reached or interrupted (Ctrl-C)"),
+    (EXIT_BROKEN_PIPE, "the reader of the output went away (e.g. `| head`)"),
     (EXIT_INTERNAL, "internal error"),
 )
 

@@ -87,10 +87,19 @@ class Spec:
         generated = self._compile(name, overrides)
         instance = load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
         instance.programs = Programs(
-            {"arrays": lambda: self._arrays(name, overrides)},
+            {"arrays": lambda: self._arrays(name, overrides),
+             "compiler": lambda: self._compiler(name, overrides)},
             lambda sets: symmetry.warnings(self.checked, sets),
         )
         return instance
+
+    def _compiler(self, name: str, overrides: Overrides) -> Compiler:
+        """The scalar compiler of one model after generating its code: its names and
+        tables are the loaded module's, so it compiles further expressions of the spec
+        for that module (the explanations of failures, ``explorer.explain``)."""
+        compiler = Compiler(self.checked, name, overrides, self.sources)
+        compiler.generate()
+        return compiler
 
     def _arrays(self, name: str, overrides: Overrides) -> object:
         """The array program of one model (:mod:`pyspec.codegen.arrays`)."""

@@ -36,7 +36,9 @@ class Programs:
     """Code generated for the engines of one model, by kind, and what the spec says about
     them.
 
-    Kinds: ``"arrays"`` (:class:`pyspec.codegen.arrays.ArrayProgram`, the numpy engines'). Each
+    Kinds: ``"arrays"`` (:class:`pyspec.codegen.arrays.ArrayProgram`, the numpy engines'),
+    ``"compiler"`` (the :class:`pyspec.codegen.scalar.Compiler` that made the scalar code,
+    to compile more of the spec's expressions for it: explanations of failures). Each
     program is generated on the first request and kept (a search that never needs it
     never pays for it); a generator raises :class:`NoProgram` when the spec uses what the
     kind cannot express. A hand-written model has no programs.

@@ -111,11 +111,12 @@ def to_json(v: Value) -> object:
 
 
 def to_itf(v: Value) -> object:
-    """The ITF trace format of Apalache (ADR-015): tagged sets, maps and tuples."""
+    """The ITF trace format of Apalache (ADR-015): tagged sets, maps and tuples; every
+    integer, small or big, as ``{"#bigint": "..."}`` as the ADR's current revision says."""
     if isinstance(v, bool):
         return v
     if isinstance(v, int):
-        return v if -(2**53) < v < 2**53 else {"#bigint": str(v)}
+        return {"#bigint": str(v)}
     if isinstance(v, str):
         return v
     if isinstance(v, Rec):

@@ -61,3 +61,35 @@ def test_a_verdict_against_expectation_fails_the_run(tmp_path: Path) -> None:
     assert main([str(spec), "--out", str(tmp_path / "docs")]) == 12
     text = (tmp_path / "docs" / "model.md").read_text()
     assert "✗ (expected holds)" in text
+
+
+def test_each_models_line_reaches_a_pipe_when_the_model_is_done(tmp_path: Path) -> None:
+    """``make check | tee log``: a model's line is in the log while later models still
+    run, not block-buffered until the end."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "two.cow"
+    spec.write_text((ROOT / "spec" / "examples" / "refcount.cow").read_text()
+                    + "\nmodel quick { const N = 1 }\nmodel slow { const N = 5 }\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer.docgen", str(spec), "--out", str(tmp_path / "d"),
+         "-j", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    first = proc.stdout.readline()
+    still_running = proc.poll() is None
+    rest, _ = proc.communicate(timeout=300)
+    assert first.startswith("two.cow quick: 16 distinct")
+    assert still_running
+    assert rest.startswith("two.cow slow: 398,476 distinct")
+
+
+def test_the_bounds_a_model_sets_are_shown_under_its_verdicts(tmp_path: Path) -> None:
+    spec = tmp_path / "locks.cow"
+    spec.write_text(LOCKS.read_text().replace("const Patch2 = true\n",
+                                              "const Patch2 = true\nconst Tries: 1..3 = 1\n")
+                    + "\nmodel linux-5.19-wide extends linux-5.19 { const Tries = 2 }\n")
+    assert main([str(spec), "--out", str(tmp_path / "docs")]) == 0
+    text = (tmp_path / "docs" / "model.md").read_text()
+    # Only numbers: Patch2 (a bool the ablations set) is the model's name's business.
+    assert "| *bounds the model sets* | |  |  |  | Tries=2 |" in text

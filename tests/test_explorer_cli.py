@@ -134,11 +134,6 @@ def test_limit_message_and_partial_statistics(capsys) -> None:
     assert "--max-states reached" in out
 
 
-def test_no_progress_lines_when_stderr_is_not_a_terminal(capsys) -> None:
-    code, _, err = run_cli(capsys, "check", TOYS, "--model", "grid", "-D", "SIZE=50")
-    assert code == 0 and err == ""
-
-
 def test_real_process_exit_code_and_entry_point() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "explorer.cli", "check", TOYS, "--model", "chain"],

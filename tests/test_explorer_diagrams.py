@@ -11,7 +11,7 @@ from itertools import product
 import pytest
 from explorer_testing import load, model_path, run_cli
 
-from explorer.dot import view_diagram
+from explorer.dot import state_graph, view_diagram
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder, find_view
@@ -57,11 +57,27 @@ def test_state_graph_marks_initial_and_violating_states_and_ranks_levels(capsys,
     nodes = re.findall(r"^\s*(s\d+) \[", dot, re.M)
     assert len(nodes) == 9
     assert dot.count('style="rounded,filled"') == 1  # the one initial state
+    # The model expects NotBothShared to be violated: amber and dashed, not red.
     (bad,) = [line for line in dot.splitlines() if "violates NotBothShared" in line]
-    assert "color=\"#d62728\"" in bad
+    assert 'color="#b8860b"' in bad and "dashed" in bad and "#d62728" not in bad
+    assert "legend" in dot and "initial state" in dot and "unexpected violation" in dot
     assert len(re.findall(r"rank=same", dot)) == check(load("toys", "pages")).stats.depth
     edges = re.findall(r"^\s*s\d+ -> s\d+", dot, re.M)
     assert len(edges) == check(load("toys", "pages")).stats.total_states - 1
+
+
+def test_unexpected_violations_are_red_and_expected_ones_amber() -> None:
+    model = load("toys", "pages")
+    model.expect_violated = frozenset()
+    recorder = StateGraphRecorder(model, 100)
+    view = ViewRecorder(model, find_view(model, "page"))
+    check(model, Options(keep_going=True, observer=Recorders([recorder, view])))
+    dot = state_graph(recorder.graph, "pages").source
+    (bad,) = [line for line in dot.splitlines() if "violates NotBothShared" in line]
+    assert 'color="#d62728"' in bad and "dashed" not in bad
+    share = view_diagram(view.graph(), "pages").source
+    (edge,) = [line for line in share.splitlines() if "Share (6)" in line]
+    assert 'color="#d62728"' in edge
 
 
 def test_state_graph_refuses_past_its_cap_and_suggests_a_view(capsys, tmp_path) -> None:
@@ -142,7 +158,9 @@ def test_view_quotient_node_by_node_and_edge_by_edge() -> None:
     }
     dot = view_diagram(graph, "pages").source
     assert len(re.findall(r"^\s*v\d+ -> v\d+", dot, re.M)) == 4
-    assert "Share (6)" in dot
+    (share,) = [line for line in dot.splitlines() if "Share (6)" in line]
+    assert 'color="#b8860b"' in share and "dashed" in share  # the model expects it
+    assert "amber, dashed" in dot and "label of an initial state" in dot
 
 
 def test_whole_state_view_and_self_loops() -> None:

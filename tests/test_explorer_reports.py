@@ -74,9 +74,10 @@ def test_itf_single_trace_goes_to_the_file(capsys, tmp_path) -> None:
     assert doc["#meta"]["format"] == "ITF"
     assert doc["vars"] == ["big", "small"]
     assert [s["#meta"]["index"] for s in doc["states"]] == list(range(7))
-    first = {"#meta": {"index": 0, "action": "initial state"}, "big": 0, "small": 0}
+    zero = {"#bigint": "0"}
+    first = {"#meta": {"index": 0, "action": "initial state"}, "big": zero, "small": zero}
     assert doc["states"][0] == first
-    assert doc["states"][-1]["big"] == 4
+    assert doc["states"][-1]["big"] == {"#bigint": "4"}
 
 
 def test_itf_one_file_per_trace_when_several(capsys, tmp_path) -> None:

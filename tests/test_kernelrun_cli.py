@@ -208,16 +208,24 @@ def test_cli_run_calls_model_predictions_with_the_selected_scenarios(monkeypatch
     assert "DISAGREE" in out and code == 1
 
 
-def test_cli_without_a_model_reports_no_model_and_exits_0(monkeypatch, capsys):
+def test_cli_without_predictions_refuses_to_compare_nothing(monkeypatch, capsys):
     def unavailable(names: list[str], model: str) -> dict[str, frozenset[str]]:
         raise predict.PredictionsUnavailable("no kernel model yet")
 
     monkeypatch.setattr(predict, "model_predictions", unavailable)
     code = cli.main(["VmspliceAfterFork", "--kind", "base"])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "predictions: none (no kernel model yet)" in out
-    assert "no prediction" in out
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_USAGE != 0
+    assert captured.out == ""
+    assert captured.err == ("cowspec kernel-run: no predictions to compare with: no kernel "
+                            "model yet (give --predictions FILE)\n")
+
+
+def test_cli_without_a_kernel_spec_directory_exits_non_zero(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(predict, "KERNEL_SPEC_DIR", tmp_path)
+    code = cli.main(["VmspliceAfterFork", "--kind", "base"])
+    assert code == cli.EXIT_USAGE
+    assert "no predictions to compare with: no spec file in" in capsys.readouterr().err
 
 
 def test_setup_refuses_without_root(monkeypatch):

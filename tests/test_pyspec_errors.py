@@ -155,6 +155,19 @@ def test_model_errors(tmp_path: Path) -> None:
     assert info.value.diagnostics[0].code == "E411"
 
 
+def test_a_constant_computed_from_a_set_bounds_its_size(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, "const Procs = {P0, P1}\nconst NumProcs: 2..3 = card(Procs)\n"
+                   "const Bias: 1..4 = 2\n" + HEAD + "action A { x' = 1 }\n")
+    assert spec.instantiate(None, {"Procs": "3"}) is not None
+    with pytest.raises(ModelConfigError) as info:
+        spec.instantiate(None, {"Procs": "{P0, P1, P2, P3}"})
+    assert info.value.message == ("constant NumProcs = card(Procs) = 4 is outside its "
+                                  "declared range 2..3")
+    with pytest.raises(ModelConfigError) as info:
+        spec.instantiate(None, {"Bias": "5"})
+    assert info.value.message == "constant Bias = 5 is outside its declared range 1..4"
+
+
 def test_cli_exit_codes_for_spec_and_model_errors(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     bad = write(tmp_path, HEAD + "action A { x' = y }\n", "bad.cow")

@@ -1,7 +1,7 @@
 """The TLA+ Examples specs, translated into the language, give TLC's exact numbers.
 
 Counts are the ones TLC records in tlaplus/Examples' manifests (see
-../shared/domain/model-checking-notes.md) and the RefCount table of ../shared/bench.
+../shared/domain/model-checking-notes.md) and the RefCount table of bench/refcount.
 The hand-written Python models of the same specs (tests/pymodels) must agree with the
 compiled specs: the explorer cannot tell them apart.
 """

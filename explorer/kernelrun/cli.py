@@ -86,6 +86,8 @@ def _signals_raise() -> Iterator[None]:
 
 def _predictions(args: argparse.Namespace, selection: list[tuple[type, str]],
                  model: str) -> tuple[dict[str, frozenset[str]], str]:
+    """What ``model`` predicts; without predictions nothing would be compared and a CI
+    job would pass on zero comparisons, so their absence is an error (exit 2)."""
     names = runner.scenario_names(selection)
     if args.predictions:
         return predict.load_predictions(args.predictions), f"saved mapping {args.predictions}"
@@ -93,7 +95,8 @@ def _predictions(args: argparse.Namespace, selection: list[tuple[type, str]],
         return (predict.model_predictions(names, model),
                 f"kernel model {model} (spec/kernel)")
     except predict.PredictionsUnavailable as e:
-        return {}, f"none ({e})"
+        raise predict.PredictionsUnavailable(
+            f"no predictions to compare with: {e} (give --predictions FILE)") from e
 
 
 def _progress(row: runner.Row) -> None:

@@ -47,7 +47,8 @@ def render(rows: list[Row], info: RunInfo, command: str) -> str:
         "partially mremap()ed or shared THP), the kernel's outcome is recorded anyway; "
         "`skip`: the facility or memory variant was not available (never counted as a "
         "pass); `error`: the steps could not be carried out. The runner exits 0 when no "
-        "row is `DISAGREE` or `error`, 1 otherwise.",
+        "row is `DISAGREE` or `error`, 1 otherwise, and 2 without running anything when "
+        "the model's predictions cannot be had.",
         "",
         "## Facilities",
         "",

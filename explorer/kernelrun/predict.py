@@ -57,7 +57,7 @@ def model_for_release(release: str) -> str:
 
 
 def kernel_models(model: str = MODEL) -> list[Model]:
-    """The ``model`` (by default ``linux-5.19``) of every kernel spec that defines it.
+    """The ``model`` (by default the reference model) of every kernel spec that defines it.
 
     The kernel model is split into top-level specs (small pages, THP, hugetlb, the
     GUP-fast race), each with the same model names; a scenario lives in one of them.

@@ -292,8 +292,11 @@ class Compiler:
             if declared is not None and isinstance(t, IntT) and t.bounded:
                 lo, hi = self.bounds(t)
                 if not lo <= value <= hi:  # type: ignore[operator]
-                    raise ModelConfigError(f"constant {name} = {value} is outside its declared "
-                                           f"range {lo}..{hi}")
+                    # A value computed from other constants names them (a spec's bound
+                    # such as `const NumProcs: 2..2 = card(Procs)` refuses a -D Procs).
+                    how = "" if isinstance(expr, A.Int) else f"{unparse(expr)} = "
+                    raise ModelConfigError(f"constant {name} = {how}{value} is outside its "
+                                           f"declared range {lo}..{hi}")
             self.const_values[name] = value
             self.ns[py_name("c", name)] = value
 

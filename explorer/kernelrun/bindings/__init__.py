@@ -2,23 +2,23 @@
 the runner's own scenarios."""
 
 from explorer.kernelrun.bindings.base import Binding, Observation, ScenarioError
-from explorer.kernelrun.bindings.cow_basic import CowAfterFork, CowAfterForkMprotect
+from explorer.kernelrun.bindings.cow_basic import BasicCowAfterFork, BasicCowAfterForkMprotect
 from explorer.kernelrun.bindings.ro_pins import RoPinForkWrite, RoPinZeropage
 from explorer.kernelrun.bindings.rw_pins import RwPinFork, RwPinSwapoutWrite, RwPinWrprotectWrite
 from explorer.kernelrun.bindings.vmsplice import (
     VmspliceAfterFork,
     VmspliceAfterForkMprotect,
     VmspliceBeforeFork,
-    VmspliceInParent,
+    VmspliceInParentAfterFork,
 )
 
 BINDINGS: tuple[type[Binding], ...] = (
-    CowAfterFork,
-    CowAfterForkMprotect,
+    BasicCowAfterFork,
+    BasicCowAfterForkMprotect,
     VmspliceAfterFork,
     VmspliceAfterForkMprotect,
     VmspliceBeforeFork,
-    VmspliceInParent,
+    VmspliceInParentAfterFork,
     RoPinForkWrite,
     RwPinWrprotectWrite,
     RwPinFork,

@@ -49,7 +49,7 @@ def cow_in_parent(variant: Variant, mprotect: bool) -> Observation:
         region.close()
 
 
-class CowAfterFork(Binding):
+class BasicCowAfterFork(Binding):
     """kernel cow.c "Basic COW after fork()": the parent writes memory it shares with
     its child since fork; the child must keep reading the pre-fork data.
 
@@ -77,9 +77,9 @@ class CowAfterFork(Binding):
         return cow_in_parent(variant, mprotect=False)
 
 
-class CowAfterForkMprotect(Binding):
+class BasicCowAfterForkMprotect(Binding):
     """kernel cow.c "Basic COW after fork() with mprotect() optimization": as
-    CowAfterFork, with mprotect(PROT_READ) and mprotect(PROT_READ|PROT_WRITE) by the
+    BasicCowAfterFork, with mprotect(PROT_READ) and mprotect(PROT_READ|PROT_WRITE) by the
     parent before its write.
 
     Steps (model step => system calls):

@@ -200,7 +200,7 @@ class VmspliceBeforeFork(Binding):
             region.close()
 
 
-class VmspliceInParent(Binding):
+class VmspliceInParentAfterFork(Binding):
     """kernel cow.c "vmsplice() + unmap in parent after fork()": the parent vmsplices a
     page it shares with its child, unmaps it, the child writes it; the parent's pipe
     must return the pre-fork data.
