@@ -265,6 +265,11 @@ class Compiler:
         s = self.sym
         for name in s.mv_sets:
             value = self.overrides.values.get(name)
+            size = value.value if isinstance(value, A.Int) else \
+                len(value.items) if value is not None else 0  # type: ignore[attr-defined]
+            if size > MAX_MODEL_VALUES:
+                raise ModelConfigError(f"{name} = {size} model values: a set of model values "
+                                       f"has 0..{MAX_MODEL_VALUES:,} members")
             if isinstance(value, A.Int):
                 members = _numbered(s.mv_sets[name], name, value.value)
             elif value is not None:
@@ -273,12 +278,12 @@ class Compiler:
                 members = tuple(s.mv_sets[name])
             if len(set(members)) != len(members):
                 raise ModelConfigError(f"'{name}' lists a model value twice")
-            for m in members:
+            for i, m in enumerate(members):
                 taken = m in self.c.global_names and s.mv_members.get(m) != name
                 if taken or m in self.mv_index:
                     raise ModelConfigError(f"model value '{m}' of '{name}' is already a name "
                                            "in the spec")
-                self.mv_index[m] = members.index(m)
+                self.mv_index[m] = i
             self.mv_members[name] = members
             self.const_values[name] = frozenset(range(len(members)))
         self.add_tables()
@@ -1049,12 +1054,14 @@ class Compiler:
             elif unroll:
                 pname, ptype = params[i]
                 shown = type_domain(self.desc(ptype))
+                if not values[i]:
+                    self.emit(f"pass  # {pname} has no values: never enabled", d.pos)
                 for v, value in zip(values[i], shown):  # type: ignore[arg-type]
                     self.emit(f"# {pname} = {render(describe(value, self.desc(ptype)))}")
                     self._last_comment = None
                     self._static[pname] = v
                     bind(i + 1)
-                del self._static[pname]
+                self._static.pop(pname, None)  # an empty domain bound nothing
             else:
                 pname, ptype = params[i]
                 self.emit(f"for {py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
@@ -1281,6 +1288,10 @@ def _nothing() -> None:
 def _simple(src: str) -> bool:
     return src.replace("_", "a").isalnum()
 
+
+#: The most members a set of model values may have (``-D RM=100000`` compiles in about
+#: a second; each member is a name in the generated tables).
+MAX_MODEL_VALUES = 100_000
 
 #: Unrolling limits: a domain of at most this many values is unrolled ...
 UNROLL_DOMAIN = 16
