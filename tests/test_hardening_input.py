@@ -16,7 +16,7 @@ from explorer_testing import run_cli
 from pyspec_testing import ROOT, write
 
 from pyspec import grammar_cache
-from pyspec.compiler import MAX_MODEL_VALUES
+from pyspec.codegen.scalar import MAX_MODEL_VALUES
 from pyspec.parser import MAX_NESTING
 from pyspec.sourcefiles import MAX_SPEC_BYTES
 
