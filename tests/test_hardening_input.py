@@ -272,3 +272,19 @@ def test_a_large_set_of_model_values_compiles(capsys: pytest.CaptureFixture[str]
     code, out, err = run_cli(capsys, "compile", str(spec), "-D", f"RM={MAX_MODEL_VALUES}")
     assert code == 0, err
     assert f"'r{MAX_MODEL_VALUES}'" in out
+
+
+# ---- evaluation errors on every engine ------------------------------------------------
+
+@pytest.mark.parametrize("engine", [["--backend", "scalar"], ["--backend", "numpy"],
+                                    ["--backend", "numpy", "--workers", "2"]])
+def test_an_initial_state_out_of_range_is_a_spec_error_on_every_engine(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: list[str]) -> None:
+    text = (ROOT / "spec" / "examples" / "hourclock.cow").read_text()
+    spec = tmp_path / "hourclock.cow"
+    spec.write_text(text.replace("pick h in 1..12", "pick h in 1..255"))
+    code, out, err = run_cli(capsys, "check", str(spec), *engine)
+    assert code == 150, err
+    assert "internal error" not in err
+    assert f"{spec}:9:8: error[E900]: value 13 is outside its declared range 1..12" in out
+    assert "while evaluating the last state of this trace" in out
