@@ -536,8 +536,8 @@ class Compiler:
         if None not in bounds and bounds[1] - bounds[0] + 1 > MAX_DOMAIN:  # type: ignore
             size = bounds[1] - bounds[0] + 1  # type: ignore[operator]
             raise SpecError([Diagnostic(
-                codes.TOO_LARGE, f"the set {bounds[0]}..{bounds[1]} has {size:,} elements, more than "
-                f"the {MAX_DOMAIN:,} a set built from a range may have", e.pos,
+                codes.TOO_LARGE, f"the set {bounds[0]}..{bounds[1]} has {size:,} elements, "
+                f"more than the {MAX_DOMAIN:,} a set built from a range may have", e.pos,
                 source_line=self.sources.line(e.pos))])
         return f"_span({lo}, {hi}, {self.posid(e.pos)})"
 
