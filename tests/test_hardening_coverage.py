@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from pyspec_testing import EXAMPLES
 
-from explorer.search import Options, check
+from explorer.engine.interface import Options
+from explorer.engine.registry import check
 from pyspec.loader import load_spec
 
 

@@ -114,8 +114,8 @@ def test_a_killed_worker_is_reported_with_its_cause(tmp_path: Path) -> None:
     os.kill(workers[1], signal.SIGKILL)
     out, document = _finish(proc, tmp_path, workers)
     assert "a bug in cowspec" not in out
-    note = (f"worker 1 (pid {workers[1]}) was killed by SIGKILL (as the kernel's OOM killer "
-            "does); the counts are those of the levels finished before")
+    note = (f"worker 1 (pid {workers[1]}) died, killed by SIGKILL: the search stopped with "
+            "the counts of the levels done")
     assert note in out
     model = _partial(document)
     assert any(n.startswith(note) for n in model["notes"])

@@ -357,6 +357,7 @@ class Coordinator:
                 proc = context.Process(target=serve, args=(worker, there, os.getpid()),
                                        daemon=True)
                 proc.start()
+                there.close()  # the worker's end: its death must read as EOF here
                 pipes.append(here)
                 procs.append(proc)
             self._search(pipes)
