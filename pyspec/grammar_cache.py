@@ -40,10 +40,10 @@ def cache_dir() -> Path:
 
 def load_parser(grammar: str, **options: Any) -> Lark:
     """A Lark parser for ``grammar``: from the cache when it holds this exact build."""
-    key = _key(grammar, options)
+    key = cache_key(grammar, options)
     folder = cache_dir()
     path = folder / "grammar.json"
-    cached = _read(path, key)
+    cached = read_cache(path, key)
     if cached is not None:
         try:
             return Lark.load(cached)
@@ -54,7 +54,9 @@ def load_parser(grammar: str, **options: Any) -> Lark:
     return parser
 
 
-def _key(grammar: str, options: dict[str, Any]) -> str:
+def cache_key(grammar: str, options: dict[str, Any]) -> str:
+    """What a cached parser must have been built from: format, Lark version, grammar,
+    options."""
     text = json.dumps([_FORMAT, lark.__version__, grammar, sorted(options.items())],
                       default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -65,7 +67,8 @@ def _trusted(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _read(path: Path, key: str) -> dict | None:
+def read_cache(path: Path, key: str) -> dict | None:
+    """The cached parser data at ``path`` if it is trusted and built for ``key``."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:

@@ -86,11 +86,11 @@ def test_a_stale_or_writable_cache_is_not_used(tmp_path: Path,
     options = {"parser": "lalr", "start": "start"}
     grammar_cache.load_parser(grammar, **options)
     path = tmp_path / "cowspec" / "grammar.json"
-    key = grammar_cache._key(grammar, options)
-    assert grammar_cache._read(path, key) is not None
-    assert grammar_cache._read(path, key.replace(key[0], "x")) is None  # another grammar
+    key = grammar_cache.cache_key(grammar, options)
+    assert grammar_cache.read_cache(path, key) is not None
+    assert grammar_cache.read_cache(path, key.replace(key[0], "x")) is None  # another grammar
     path.chmod(0o622)  # others may write it: not trusted
-    assert grammar_cache._read(path, key) is None
+    assert grammar_cache.read_cache(path, key) is None
 
 
 # ---- what imports may open -----------------------------------------------------------
