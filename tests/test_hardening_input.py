@@ -249,12 +249,12 @@ def test_tcommit_with_no_resource_managers(capsys: pytest.CaptureFixture[str],
     assert "PASS  invariant TCConsistent" in out
 
 
-def test_kernel_model_without_frames_is_an_evaluation_error(
+def test_kernel_model_without_frames_is_refused_with_the_supported_range(
         capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "check", str(ROOT / "spec" / "kernel" / "cow.cow"),
+    code, _, err = run_cli(capsys, "check", str(ROOT / "spec" / "kernel" / "cow.cow"),
                            "-D", "Frames=0")
-    assert code == 150
-    assert "lib/state.cow:98:34: error[E900]: max of an empty set" in out
+    assert code == 151
+    assert "error: constant NumFrames = card(Frames) = 0 is outside its declared range" in err
 
 
 def test_too_many_model_values_is_a_model_error_naming_the_range(
