@@ -9,7 +9,7 @@ EXAMPLES := $(wildcard spec/examples/*.cow)
 
 KERNEL_SPECS := $(wildcard spec/kernel/*.cow)
 
-.PHONY: install check check-wide test bench lint docs clean graphviz
+.PHONY: install check check-wide test bench lint docs clean graphviz fuzz
 
 install: $(VENV)/.installed graphviz
 
@@ -49,6 +49,15 @@ docs: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# A fuzz campaign (not part of `make test`): FUZZ_MINUTES of mutated specs, each run capped
+# at FUZZ_MEMORY_MB of address space; new crashes, hangs and blow-ups are kept under
+# tests/fuzz_regressions/, which `make test` runs again.
+FUZZ_MINUTES ?= 10
+FUZZ_MEMORY_MB ?= 2048
+fuzz: install
+	nice -n 10 $(BIN)/python tests/fuzz_campaign.py --minutes $(FUZZ_MINUTES) \
+	  --memory-mb $(FUZZ_MEMORY_MB)
 
 bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
@@ -105,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout = sys.stdout
     sys.stdout = PrintableStream(stdout)
     try:
-        code = _run(args)
+        with _stop_signals():
+            code = _run(args)
         if not stdout.closed:  # the language server closes it when the client exits
             sys.stdout.flush()
         return code
@@ -115,6 +119,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     finally:
         sys.stdout = stdout
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM (CI time-outs, container stops) and SIGHUP (a closed terminal) end a run as
+    Ctrl-C does: partial statistics, reports written and marked interrupted, exit 152."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, signal.default_int_handler)
+             for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def _run(args: argparse.Namespace) -> int:

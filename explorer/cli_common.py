@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import networkx as nx
@@ -17,6 +18,7 @@ from explorer.pymodel import PythonSpec
 from pyspec.errors import ModelConfigError
 from pyspec.exit_codes import EXIT_LIMIT
 from pyspec.model import Model
+from pyspec.sourcefiles import ImportPolicy
 
 
 class SpecLike(Protocol):
@@ -28,8 +30,9 @@ class SpecLike(Protocol):
     def instantiate(self, model: str | None = ..., defines: dict[str, str] = ...) -> Model: ...
 
 
-def load(path: str) -> SpecLike:
-    """A ``.py`` file is a hand-written model; anything else goes to the spec loader."""
+def load(path: str, policy: ImportPolicy | None = None) -> SpecLike:
+    """A ``.py`` file is a hand-written model; anything else goes to the spec loader,
+    which opens imports where ``policy`` allows."""
     if path.endswith(".py"):
         return PythonSpec(path)
     try:
@@ -38,7 +41,7 @@ def load(path: str) -> SpecLike:
         raise ModelConfigError(
             f"cannot load {path}: this build has no spec loader (pyspec.loader): {exc}"
         ) from exc
-    return load_spec(path)
+    return load_spec(path, policy)
 
 
 def parse_defines(items: list[str] | None) -> dict[str, str]:
@@ -79,6 +82,28 @@ def add_spec_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="override a constant (repeatable)",
     )
+    add_import_arguments(p)
+
+
+def add_import_arguments(p: argparse.ArgumentParser) -> None:
+    """Where a spec's imports may come from (see ``pyspec.sourcefiles``)."""
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also look for imports in DIR, and allow them from there (repeatable)",
+    )
+    p.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="allow imports by absolute path, with '..', or leading outside the spec's "
+        "directory and the --include directories",
+    )
+
+
+def import_policy(args: argparse.Namespace) -> ImportPolicy:
+    return ImportPolicy(tuple(Path(d) for d in args.include), args.allow_outside)
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
+    import_policy,
     load,
     models_of,
     parse_defines,
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     for fmt in FORMATS:
         check_file(f"--{fmt.name}", getattr(args, fmt.name))
     check_dir("--diagrams", args.diagrams)
-    spec = load(args.spec)
+    spec = load(args.spec, import_policy(args))
     models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
     several = len(models) > 1
     results: list[Result] = []

@@ -10,6 +10,7 @@ from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
+    import_policy,
     load,
     parse_defines,
     search_options,
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.view and (len(args.model) != 2 or not args.output):
         raise ModelConfigError("--view compares exactly two models and needs -o FILE.svg")
     check_file("-o", args.output)
-    spec = load(args.spec)
+    spec = load(args.spec, import_policy(args))
     defines = parse_defines(args.defines)
     options = search_options(args)
     results: list[Result] = []

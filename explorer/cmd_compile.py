@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from explorer.cli_common import CommandError, parse_defines
+from explorer.cli_common import CommandError, add_import_arguments, import_policy, parse_defines
 from pyspec.exit_codes import EXIT_MODEL_ERROR
 from pyspec.loader import load_spec
 
@@ -26,13 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="the model whose constants to use")
     parser.add_argument("-D", dest="defines", action="append", metavar="NAME=VALUE",
                         help="override a constant (repeatable)")
+    add_import_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.spec.endswith(".py"):
         raise CommandError(f"{args.spec} is already Python; compile takes a spec",
                            EXIT_MODEL_ERROR)
-    spec = load_spec(args.spec)
+    spec = load_spec(args.spec, import_policy(args))
     for warning in spec.warnings:
         print(warning.render(), file=sys.stderr)
     source = spec.compile(args.model, parse_defines(args.defines)).file_source()

@@ -13,6 +13,7 @@ from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
+    import_policy,
     load,
     parse_defines,
     search_options,
@@ -109,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
             f"-o {args.output}: cannot draw to this file type; use .svg, .png or .pdf"
         )
     check_file("-o", args.output)
-    model = load(args.spec).instantiate(args.model, parse_defines(args.defines))
+    spec = load(args.spec, import_policy(args))
+    model = spec.instantiate(args.model, parse_defines(args.defines))
     options = search_options(args)
     try:
         if args.trace:

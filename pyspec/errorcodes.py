@@ -64,6 +64,9 @@ CYCLE = "E302"
 NOT_CONSTANT = "E303"
 #: An empty range in a model.
 EMPTY_RANGE = "E304"
+#: A set that must be built, or a type that must be listed, with more values than
+#: ``runtime.MAX_DOMAIN``.
+TOO_LARGE = "E305"
 
 # -- scenarios and models ---------------------------------------------------------------
 #: A scenario step that names an unknown action.

@@ -33,7 +33,7 @@ TABLE: tuple[tuple[int, str], ...] = (
                   "found, failed scenario, unreachable witness, --strict-coverage)"),
     (EXIT_SPEC_ERROR, "spec error, or the model raised while being evaluated"),
     (EXIT_MODEL_ERROR, "bad model or options"),
-    (EXIT_LIMIT, "limit reached or interrupted (Ctrl-C)"),
+    (EXIT_LIMIT, "limit reached or interrupted (Ctrl-C, SIGTERM, SIGHUP, a worker that died)"),
     (EXIT_BROKEN_PIPE, "the reader of the output went away (e.g. `| head`)"),
     (EXIT_INTERNAL, "internal error"),
 )

@@ -18,6 +18,7 @@ from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError, 
 from pyspec.model import Model, NoProgram, Programs
 from pyspec.parser import parse_expr, parse_files
 from pyspec.runtime import SAFE_BUILTINS, make_helpers
+from pyspec.sourcefiles import ImportPolicy
 
 DEFAULT_MODEL = "default"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -136,15 +137,16 @@ def load_generated(generated: Generated, code_file: str) -> Model:
     return model
 
 
-def load_spec(path: str) -> Spec:
-    """Parse and check a spec file and everything it imports.
+def load_spec(path: str, policy: ImportPolicy | None = None) -> Spec:
+    """Parse and check a spec file and everything it imports (from where ``policy``
+    allows).
 
     Raises :class:`SpecError` (exit code 150) with every error found; warnings are kept
     in ``Spec.warnings``.
     """
     sources = SourceCache()
     try:
-        modules, diags = parse_files(path, sources)
+        modules, diags = parse_files(path, sources, policy)
         if any(d.severity == "error" for d in diags):
             raise SpecError(diags)
         checked = check(modules, sources)

@@ -7,7 +7,6 @@ offending token and the tokens that would have been accepted, in the source's sp
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -17,30 +16,43 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.errors import Diagnostic, SourceCache
+from pyspec.grammar_cache import load_parser
 from pyspec.model import SourcePos
+from pyspec.sourcefiles import ImportPolicy, SourceFileError, read_source, resolve_import
 
 #: The largest integer literal a spec may write. Values stay far inside 64 bits so that
 #: packed-state backends can rely on them.
 MAX_INT_LITERAL = 2**40
 
 
-def _cache_file() -> str | bool:
-    """Where Lark keeps the built parser between runs (it checks the grammar's hash): the
-    user's own cache directory, never a shared temporary one; no cache where it cannot
-    be created."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cowspec"
-    try:
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return False
-    return str(base / "grammar.lark.cache")
-
-
 @cache
 def _lark() -> Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True, start=["start", "expr"], cache=_cache_file())
+    return load_parser(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                       maybe_placeholders=True, start=["start", "expr"])
+
+
+#: How deeply a spec may nest constructs (expressions, statements, types), in levels of
+#: its syntax tree: the kernel model needs 20; the passes after parsing are recursive.
+MAX_NESTING = 150
+
+
+def _too_deep(tree: Tree, file: str, text: str) -> Diagnostic | None:
+    """The first construct nested deeper than :data:`MAX_NESTING`, found without
+    recursion (Python's own stack is what a deep spec would exhaust)."""
+    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            line = getattr(node.meta, "line", 1)
+            col = getattr(node.meta, "column", 1)
+            lines = text.splitlines()
+            return Diagnostic(
+                codes.TOO_DEEP, f"constructs nest more than {MAX_NESTING} levels deep here",
+                SourcePos(file, line, col),
+                source_line=lines[line - 1] if 0 < line <= len(lines) else None)
+        stack.extend((c, depth + 1) for c in reversed(node.children) if isinstance(c, Tree))
+    return None
 
 
 #: How the grammar's terminal names read in an error message.
@@ -676,6 +688,9 @@ def parse_expr(text: str, file: str) -> tuple[A.Expr | None, list[Diagnostic]]:
         tree = _lark().parse(text, start="expr")
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, file, text)]
+    deep = _too_deep(tree, file, text)
+    if deep is not None:
+        return None, [deep]
     builder = _ToAst(file)
     expr = builder.transform(tree)
     return expr, builder.errors
@@ -687,6 +702,9 @@ def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]
         tree = _lark().parse(text, start="start")
     except UnexpectedInput as err:
         return None, [_syntax_diagnostic(err, file, text)]
+    deep = _too_deep(tree, file, text)
+    if deep is not None:
+        return None, [deep]
     builder = _ToAst(file)
     items = builder.transform(tree)
     if not isinstance(items, list):  # pragma: no cover - start always yields a list
@@ -715,16 +733,29 @@ def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]
     return A.Module(file, name, imports, decls), errors
 
 
-def parse_files(path: str, sources: SourceCache) -> tuple[list[A.Module], list[Diagnostic]]:
+def parse_files(path: str, sources: SourceCache, policy: ImportPolicy | None = None
+                ) -> tuple[list[A.Module], list[Diagnostic]]:
     """Parse a spec file and, transitively, every file it imports (each once).
 
-    Imports are resolved relative to the importing file. Modules come back in
-    dependency order (an imported module before its importer), which is also the order
-    in which their declarations are merged.
+    Imports are resolved relative to the importing file, then to the include directories
+    of ``policy`` (see :mod:`pyspec.sourcefiles` for what a spec may open). Modules come
+    back in dependency order (an imported module before its importer), which is also the
+    order in which their declarations are merged.
     """
+    policy = policy or ImportPolicy()
+    root = Path(path).parent
     modules: list[A.Module] = []
     diags: list[Diagnostic] = []
     seen: set[Path] = set()
+
+    def refuse(exc: SourceFileError, p: Path, origin: SourcePos | None) -> None:
+        if exc.line is not None:  # in the file's own text
+            pos = SourcePos(str(p), exc.line, exc.col or 1)
+            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, exc.message, pos,
+                                    source_line=exc.source_line))
+        else:
+            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, exc.message, origin,
+                                    source_line=sources.line(origin)))
 
     def visit(p: Path, origin: SourcePos | None) -> None:
         resolved = p.resolve()
@@ -732,11 +763,9 @@ def parse_files(path: str, sources: SourceCache) -> tuple[list[A.Module], list[D
             return
         seen.add(resolved)
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, f"cannot read {p}: {reason}", origin,
-                                    source_line=sources.line(origin)))
+            text = read_source(p)
+        except SourceFileError as exc:
+            refuse(exc, p, origin)
             return
         file = str(p)
         sources.add(file, text)
@@ -745,7 +774,10 @@ def parse_files(path: str, sources: SourceCache) -> tuple[list[A.Module], list[D
         if module is None:
             return
         for target, pos in module.imports:
-            visit(p.parent / target, pos)
+            try:
+                visit(resolve_import(p, target, root, policy), pos)
+            except SourceFileError as exc:
+                refuse(exc, p, pos)
         modules.append(module)
 
     visit(Path(path), None)

@@ -9,7 +9,7 @@ spec can reach ``open``, ``__import__`` or an attribute of a Python object.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import product
 
 from pyspec.errors import ModelConfigError
@@ -60,9 +60,67 @@ def describe(v: object, t: TypeDesc) -> Value:
     raise TypeError(f"unknown type descriptor {t!r}")
 
 
+#: The most values cowspec lists of one type (a map's keys, a set type's elements, an
+#: action parameter's values) or builds into one set (``lo..hi`` as a value): above it a
+#: model is refused instead of exhausting memory. Membership, bounds, cardinality and
+#: quantifiers over an integer range never list it and have no such limit.
+MAX_DOMAIN = 1_000_000
+
+
+def domain_size(t: TypeDesc) -> int:
+    """How many values a finite type has, counted without listing them."""
+    kind = t[0]
+    if kind == "bool":
+        return 2
+    if kind == "int":
+        return max(0, t[2] - t[1] + 1)
+    if kind in ("enum", "mv"):
+        return len(t[2])
+    if kind == "rec":
+        return _product(domain_size(ft) for _, ft in t[2])
+    if kind == "union":
+        return sum(_product(domain_size(ft) for _, ft in fields) for _, fields in t[2])
+    if kind == "map":
+        keys = domain_size(t[1])
+        return domain_size(t[2]) ** keys if keys <= MAX_DOMAIN else MAX_DOMAIN + 1
+    if kind == "set":
+        elems = domain_size(t[1])
+        return 2 ** elems if elems <= MAX_DOMAIN else MAX_DOMAIN + 1
+    if kind == "tup":
+        return _product(domain_size(it) for it in t[1])
+    raise TypeError(f"no finite domain for {t!r}")
+
+
+def _product(sizes: Iterable[int]) -> int:
+    out = 1
+    for n in sizes:
+        out *= n
+    return out
+
+
+def type_words(t: TypeDesc) -> str:
+    """A type as a spec would name it, for messages."""
+    kind = t[0]
+    if kind == "int":
+        return f"{t[1]}..{t[2]}"
+    if kind in ("enum", "mv", "rec", "union"):
+        return str(t[1])
+    if kind == "map":
+        return f"[{type_words(t[1])} -> {type_words(t[2])}]"
+    if kind == "set":
+        return f"set[{type_words(t[1])}]"
+    if kind == "tup":
+        return "(" + ", ".join(type_words(it) for it in t[1]) + ")"
+    return kind
+
+
 def domain(t: TypeDesc) -> tuple:
     """Every value of a finite type, in the type's order (the order of iteration,
-    display and packing)."""
+    display and packing); a model error when there are more than :data:`MAX_DOMAIN`."""
+    size = domain_size(t)
+    if size > MAX_DOMAIN:
+        raise ModelConfigError(f"the type {type_words(t)} has {_many(size)} values, more than "
+                               f"the {MAX_DOMAIN:,} cowspec lists of one type")
     kind = t[0]
     if kind == "bool":
         return (False, True)
@@ -89,6 +147,10 @@ def domain(t: TypeDesc) -> tuple:
 
 
 _LABELS: dict[tuple[object, TypeDesc], str] = {}
+
+
+def _many(n: int) -> str:
+    return f"{n:,}" if n < 10**30 else f"about 10^{len(str(n)) - 1}"
 
 
 def label(v: object, t: TypeDesc) -> str:
@@ -154,15 +216,22 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
             raise EvalError("modulo by zero", pos[k])
         return a % b
 
+    def _span(lo: int, hi: int, k: int) -> frozenset:
+        """``lo..hi`` as a set value, which must be built: bounded by MAX_DOMAIN."""
+        if hi - lo + 1 > MAX_DOMAIN:
+            raise EvalError(f"the set {lo}..{hi} has {hi - lo + 1:,} elements, more than the "
+                            f"{MAX_DOMAIN:,} a set built from a range may have", pos[k])
+        return frozenset(range(lo, hi + 1))
+
     def _min(s: frozenset, k: int):
         if not s:
             raise EvalError("min of an empty set", pos[k])
-        return min(s)
+        return s[0] if isinstance(s, range) else min(s)
 
     def _max(s: frozenset, k: int):
         if not s:
             raise EvalError("max of an empty set", pos[k])
-        return max(s)
+        return s[-1] if isinstance(s, range) else max(s)
 
     def _deep(v: object, t: TypeDesc, k: int) -> object:
         bad = _out_of_range(v, t)
@@ -172,7 +241,8 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
         return v
 
     return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
-            "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep}
+            "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
+            "_span": _span}
 
 
 def _out_of_range(v: object, t: TypeDesc) -> tuple | None:

@@ -73,6 +73,8 @@ class ArraySearch:
             model, options.keep_going or bool(model.expect_violated), check_deadlock)
         self.coverage = CoverageCounts(model.actions)
         self.symmetry, self.notes = reduction(model, options)
+        #: An exception the model raised computing the initial states, with its anchor.
+        self.error: tuple[BaseException, Anchor] | None = None
         self.traces = TraceBuilder(model, self.symmetry)
         self.store = ArrayLevel(program, self.symmetry, options.fingerprint)
         layout = program.layout
@@ -102,7 +104,7 @@ class ArraySearch:
                         store.count - self.head)
         setup = Setup("numpy", store.fingerprints, self.symmetry, store.store_bytes)
         return assemble(self.model, setup, counts, elapsed, self.stopped, self.findings,
-                        self.coverage, self.trace, None, self.notes)
+                        self.coverage, self.trace, self.error, self.notes)
 
     def trace(self, anchor: Anchor) -> Trace | None:
         return self.traces.trace(self.store.links, anchor)
@@ -110,7 +112,11 @@ class ArraySearch:
     # -- the search -------------------------------------------------------------------
 
     def _initial(self) -> bool:
-        inits = list(self.model.initial_states())
+        try:
+            inits = list(self.model.initial_states())
+        except Exception as exc:  # the spec's evaluation error: reported with its position
+            self.error = (exc, (-1, []))
+            return False
         if not inits:
             return True
         batch = self.store.initial_batch(inits, len(self.findings.live_properties))

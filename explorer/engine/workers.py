@@ -256,21 +256,29 @@ class Worker:
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(parent: int) -> None:
-    """Be killed when the coordinator dies, however it dies (Linux; elsewhere the closed
-    pipe ends the worker at its next command)."""
+def die_with_parent(parent: int, folder: str) -> None:
+    """End when the coordinator dies, however it dies (Linux; elsewhere the closed pipe
+    ends the worker at its next command): the kernel sends SIGTERM, which removes the
+    shared files in ``folder`` (a coordinator killed by SIGKILL cannot) and exits."""
+
+    def end(signum: int, frame: object) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, end)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
     if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
+        end(signal.SIGTERM, None)
 
 
 def serve(worker: Worker, conn: Connection, parent: int) -> None:
     """A worker's loop: run what the coordinator asks, answer with the outcome."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator stops the workers
-    die_with_parent(parent)
+    die_with_parent(parent, worker.folder)
     while True:
         try:
             command, arg = conn.recv()
@@ -329,11 +337,14 @@ class Coordinator:
         self.level, self.level_end = 0, 0
         self.cut_by_depth = False
         self.stopped: StopReason | None = None
+        #: An exception the model raised computing the initial states.
+        self.error: tuple[BaseException, ShardAnchor] | None = None
 
     def run(self) -> Result:
         self.limits = Limits(self.options)
-        folder = tempfile.mkdtemp(prefix="cowspec-", dir="/dev/shm" if os.path.isdir(
-            "/dev/shm") else None)
+        # Named after this process, so that what a run leaves in /dev/shm is traceable.
+        folder = tempfile.mkdtemp(prefix=f"cowspec-{os.getpid()}-", dir="/dev/shm" if
+                                  os.path.isdir("/dev/shm") else None)
         context = multiprocessing.get_context("fork")
         pipes: list[Connection] = []
         procs = self.procs
@@ -346,6 +357,7 @@ class Coordinator:
                 proc = context.Process(target=serve, args=(worker, there, os.getpid()),
                                        daemon=True)
                 proc.start()
+                there.close()  # the worker's end: its death must read as EOF here
                 pipes.append(here)
                 procs.append(proc)
             self._search(pipes)
@@ -372,7 +384,7 @@ class Coordinator:
         counts = Counts(self.count, self.total, depth, self.count - self.head)
         setup = Setup("numpy", self.options.fingerprint, self.symmetry, self.bytes)
         return assemble(self.model, setup, counts, elapsed, self.stopped, self.findings,
-                        self.coverage, self.trace, None, self.notes)
+                        self.coverage, self.trace, self.error, self.notes)
 
     def _ask(self, pipes: list[Connection], command: str, arg: object) -> list:
         try:
@@ -408,7 +420,11 @@ class Coordinator:
         return Progress(self.count, self.total, self.level, self.count - self.head, elapsed)
 
     def _search(self, pipes: list[Connection]) -> None:
-        inits = list(self.model.initial_states())
+        try:
+            inits = list(self.model.initial_states())
+        except Exception as exc:  # the spec's evaluation error: reported with its position
+            self.error = (exc, (None, None))  # type: ignore[assignment]
+            return
         packer = ArrayLevel(self.program, self.symmetry, self.options.fingerprint)
         words = packer.pack(inits)
         if self.symmetry is not None and inits:
@@ -472,6 +488,8 @@ class Coordinator:
         if len(self.links.shards) < self.workers:
             return None
         parent, position = anchor
+        if position is None:  # before any state: computing the initial states failed
+            return self.traces.trace(self.links, (-1, []))
         if parent is None:
             tail: list[RawStep] = [(None, (), list(self.model.initial_states())[position])]
             return self.traces.trace(self.links, (-1, tail))

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from explorer.kernelrun import conformance, facilities, predict, report, runner, variants
 from explorer.kernelrun.children import reap_all
+from explorer.kernelrun.lock import SetupLock
 from explorer.kernelrun.machine_setup import MachineSetup, SetupError
 from explorer.kernelrun.runner import KINDS
 
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         with _signals_raise(), contextlib.ExitStack() as stack:
             stack.callback(reap_all)
             if setup is not None:
+                stack.enter_context(SetupLock())
                 stack.enter_context(setup)
             facs = facilities.probe()
             stack.callback(facs.close)

@@ -710,6 +710,10 @@ class ArrayCompiler(Compiler):
                 out = f"either({out}, ({v} == {self.aexpr(item, m)}))"
             return out
         d = self.set_domain(s, None)
+        if d is not None and d[0] == "int" and isinstance(s, A.Name) and \
+                isinstance(self.c.names.get(s), TypeSet):  # a range type: arithmetic
+            v = self.aexpr(x, m)
+            return f"both(({d[1]} <= {v}), ({v} <= {d[2]}))"
         if d is None:
             fixed = self.static_set(s)
             if fixed is None or not all(isinstance(v, int) for v in fixed):

@@ -35,9 +35,17 @@ from pyspec.checked import (
     Variant,
 )
 from pyspec.codegen.common import assigned_vars, forks, py_name
-from pyspec.errors import Diagnostic, ModelConfigError, SourceCache
+from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
 from pyspec.model import SourcePos, Tag
-from pyspec.runtime import SAFE_BUILTINS, describe, make_helpers
+from pyspec.runtime import (
+    MAX_DOMAIN,
+    SAFE_BUILTINS,
+    TypeDesc,
+    describe,
+    domain_size,
+    make_helpers,
+    type_words,
+)
 from pyspec.runtime import domain as type_domain
 from pyspec.types import (
     MVT,
@@ -265,6 +273,11 @@ class Compiler:
         s = self.sym
         for name in s.mv_sets:
             value = self.overrides.values.get(name)
+            size = value.value if isinstance(value, A.Int) else \
+                len(value.items) if value is not None else 0  # type: ignore[attr-defined]
+            if size > MAX_MODEL_VALUES:
+                raise ModelConfigError(f"{name} = {size} model values: a set of model values "
+                                       f"has 0..{MAX_MODEL_VALUES:,} members")
             if isinstance(value, A.Int):
                 members = _numbered(s.mv_sets[name], name, value.value)
             elif value is not None:
@@ -273,12 +286,12 @@ class Compiler:
                 members = tuple(s.mv_sets[name])
             if len(set(members)) != len(members):
                 raise ModelConfigError(f"'{name}' lists a model value twice")
-            for m in members:
+            for i, m in enumerate(members):
                 taken = m in self.c.global_names and s.mv_members.get(m) != name
                 if taken or m in self.mv_index:
                     raise ModelConfigError(f"model value '{m}' of '{name}' is already a name "
                                            "in the spec")
-                self.mv_index[m] = members.index(m)
+                self.mv_index[m] = i
             self.mv_members[name] = members
             self.const_values[name] = frozenset(range(len(members)))
         self.add_tables()
@@ -384,7 +397,7 @@ class Compiler:
             case A.Neg():
                 return f"(-{self.expr(e.operand)})"
             case A.RangeExpr():
-                return f"frozenset(range({self.expr(e.lo)}, {self.expr(e.hi)} + 1))"
+                return self.range_set(e)
             case A.Is():
                 union = self.t(e.operand)
                 assert isinstance(union, UnionT)
@@ -420,6 +433,8 @@ class Compiler:
     def type_values(self, t: Type) -> list[str] | None:
         """Every value of a small type of plain values, as literals in iteration order."""
         if not isinstance(t, (BoolT, IntT, EnumT, MVT)) or isinstance(t, IntT) and not t.bounded:
+            return None
+        if domain_size(self.desc(t)) > UNROLL_DOMAIN:
             return None
         values = type_domain(self.desc(t))
         if len(values) > UNROLL_DOMAIN:
@@ -501,8 +516,55 @@ class Compiler:
         src = self.expr(domain)
         return f"sorted({src})" if ordered else src
 
+    def check_listable(self, name: str, decl: A.VarDecl) -> None:
+        """Map keys and set elements are listed to pack a state: refuse a variable whose
+        type has too many of them in this model, at its declaration."""
+        big = _unlistable(self.desc(self.sym.var_types[name]))
+        if big is not None:
+            raise ModelConfigError(
+                f"variable {name} cannot be represented in model {self.model_name}",
+                [Diagnostic(codes.TOO_LARGE, f"its type has a part {type_words(big)} of "
+                            f"{domain_size(big):,} values, more than the {MAX_DOMAIN:,} "
+                            "a map's keys or a set's elements may range over", decl.pos,
+                            source_line=self.sources.line(decl.pos))])
+
+    def range_set(self, e: A.RangeExpr) -> str:
+        """``lo..hi`` where a set must be built; too large a one is refused where it is
+        written, at compile time when its bounds are constants."""
+        lo, hi = self.expr(e.lo), self.expr(e.hi)
+        bounds = [self.static_int(lo), self.static_int(hi)]
+        if None not in bounds and bounds[1] - bounds[0] + 1 > MAX_DOMAIN:  # type: ignore
+            size = bounds[1] - bounds[0] + 1  # type: ignore[operator]
+            raise SpecError([Diagnostic(
+                codes.TOO_LARGE, f"the set {bounds[0]}..{bounds[1]} has {size:,} elements, "
+                f"more than the {MAX_DOMAIN:,} a set built from a range may have", e.pos,
+                source_line=self.sources.line(e.pos))])
+        return f"_span({lo}, {hi}, {self.posid(e.pos)})"
+
+    def static_int(self, src: str) -> int | None:
+        """The value of compiled code that reads only constants, else None."""
+        try:
+            scope = {**self.ns, "__builtins__": SAFE_BUILTINS}
+            value = eval(compile(src, "<static>", "eval"), scope)  # noqa: S307
+        except Exception:  # noqa: BLE001 - reads a variable or a local: not static
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def range_iter(self, e: A.Expr) -> str | None:
+        """An integer range (``lo..hi``, or a name of a range type) as a Python ``range``,
+        whose membership, length and ends cost nothing however large it is."""
+        if isinstance(e, A.RangeExpr):
+            return f"range({self.expr(e.lo)}, {self.expr(e.hi)} + 1)"
+        if isinstance(e, A.Name):
+            match self.c.names.get(e):
+                case TypeSet(type=IntT() as t) if t.bounded:
+                    return self.domain_src(t)
+        return None
+
     def binop(self, e: A.BinOp) -> str:
         op = e.op
+        if op in ("in", "not in") and (span := self.range_iter(e.right)) is not None:
+            return f"({self.expr(e.left)} {op} {span})"
         left, right = self.expr(e.left), self.expr(e.right)
         if op == "implies":
             return f"(not {left} or {right})"
@@ -552,13 +614,15 @@ class Compiler:
 
     def call(self, e: A.Call) -> str:
         ref = self.c.calls[e]
+        if isinstance(ref, Builtin):
+            arg = self.range_iter(e.args[0].value) or self.expr(e.args[0].value)
         match ref:
             case Builtin(name="card"):
-                return f"len({self.expr(e.args[0].value)})"
+                return f"len({arg})"
             case Builtin(name="abs"):
-                return f"abs({self.expr(e.args[0].value)})"
+                return f"abs({arg})"
             case Builtin(name=f):
-                return f"_{f}({self.expr(e.args[0].value)}, {self.posid(e.pos)})"
+                return f"_{f}({arg}, {self.posid(e.pos)})"
             case Def(name=d):
                 return self.def_call(d, [a.value for a in e.args])
         values = [self.checked(value, ftype) for value, ftype in self.field_args(e)]
@@ -1049,12 +1113,14 @@ class Compiler:
             elif unroll:
                 pname, ptype = params[i]
                 shown = type_domain(self.desc(ptype))
+                if not values[i]:
+                    self.emit(f"pass  # {pname} has no values: never enabled", d.pos)
                 for v, value in zip(values[i], shown):  # type: ignore[arg-type]
                     self.emit(f"# {pname} = {render(describe(value, self.desc(ptype)))}")
                     self._last_comment = None
                     self._static[pname] = v
                     bind(i + 1)
-                del self._static[pname]
+                self._static.pop(pname, None)  # an empty domain bound nothing
             else:
                 pname, ptype = params[i]
                 self.emit(f"for {py_name('l', pname)} in {self.domain_src(ptype)}:", d.pos)
@@ -1100,6 +1166,8 @@ class Compiler:
     def generate(self) -> Generated:
         self.ns.update(make_helpers(self.positions))
         self.build_constants()
+        for name, decl in self.sym.vars.items():
+            self.check_listable(name, decl)
         self.gen_defs()
         self.gen_init()
         self.gen_actions()
@@ -1257,6 +1325,23 @@ class Compiler:
 
 
 # ---- helpers -----------------------------------------------------------------------
+def _unlistable(t: TypeDesc) -> TypeDesc | None:
+    """The first map key or set element type within ``t`` too large to list."""
+    kind = t[0]
+    parts: list[TypeDesc] = []
+    if kind in ("map", "set"):
+        if domain_size(t[1]) > MAX_DOMAIN:
+            return t[1]
+        parts = list(t[1:])
+    elif kind == "rec":
+        parts = [ft for _, ft in t[2]]
+    elif kind == "union":
+        parts = [ft for _, fields in t[2] for _, ft in fields]
+    elif kind == "tup":
+        parts = list(t[1])
+    return next((big for p in parts if (big := _unlistable(p)) is not None), None)
+
+
 def _numbered(default: list[str], set_name: str, n: int) -> tuple[str, ...]:
     """``n`` model values named like the default ones (``-D Frames=4`` after
     ``const Frames = {F0, F1, F2}`` gives F0..F3); the set's name numbered otherwise."""
@@ -1281,6 +1366,10 @@ def _nothing() -> None:
 def _simple(src: str) -> bool:
     return src.replace("_", "a").isalnum()
 
+
+#: The most members a set of model values may have (``-D RM=100000`` compiles in about
+#: a second; each member is a name in the generated tables).
+MAX_MODEL_VALUES = 100_000
 
 #: Unrolling limits: a domain of at most this many values is unrolled ...
 UNROLL_DOMAIN = 16
