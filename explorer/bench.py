@@ -152,8 +152,8 @@ def _model_names(spec: Path) -> list[str | None]:
 def run_one(case: dict, backend: str, workers: int) -> dict:
     """Check one case in this process; returns the figures as plain data."""
     from explorer.cli_common import default_max_memory_mb
-    from explorer.run import run_model
     from explorer.engine.interface import Options
+    from explorer.run import run_model
     from pyspec.loader import load_spec
 
     model = load_spec(case["spec"]).instantiate(case["model"], case["defines"])
