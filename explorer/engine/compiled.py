@@ -6,7 +6,7 @@ machine code on disk, in a private directory under the user's cache directory, k
 the generated source (the module file is named by its hash; numba's ``cache=True`` keeps
 the code beside it). A second run of the same model only loads it.
 
-The search is the scalar engine's loop (:meth:`explorer.search._Search._explore`) state
+The search is the scalar engine's loop (:class:`explorer.engine.scalar.ScalarSearch`) state
 by state, so every count, cut, verdict and coverage figure is the scalar engine's: the
 compiled loop runs a chunk of states at a time and returns to Python between chunks,
 which looks at the limits (``--timeout``, ``--max-memory``, Ctrl-C), moves to the next
@@ -18,7 +18,8 @@ Stores: an open-addressing table of the packed words (one word: 8 bytes a slot; 
 the words, or with ``--fingerprint`` one 64-bit fingerprint), parent ids (``uint32``)
 and positions in the parent's successor list (``uint16``); a trace is rebuilt by
 replaying the scalar model along them. An evaluation error of the spec in compiled code
-makes :func:`check_compiled` rerun the search on the scalar engine, which reports it.
+raises :class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search
+and reports it.
 """
 
 from __future__ import annotations
