@@ -244,7 +244,9 @@ class CompiledSearch(ScalarSearch):
     def run(self) -> Result:
         self.limits = Limits(self.options)
         try:
-            if self._initial():
+            go_on = self._initial()  # the scalar engine's: generated, checked, stored
+            self._take_initial()
+            if go_on:
                 self._explore()
         except KeyboardInterrupt:
             self.stopped = "interrupted"
@@ -285,10 +287,9 @@ class CompiledSearch(ScalarSearch):
 
     # -- the search -------------------------------------------------------------------
 
-    def _initial(self) -> bool:
-        """The scalar engine's initial states (generated, checked and stored by the
-        scalar model), then handed to the compiled store."""
-        go_on = super()._initial()
+    def _take_initial(self) -> None:
+        """The initial states the scalar engine's code stored, moved to the compiled
+        store."""
         states = self.queue.states
         n = len(states)
         rows = np.array([self.layout.encode(s) for s in states],
@@ -304,7 +305,6 @@ class CompiledSearch(ScalarSearch):
         self.ctr[_LEVEL_NO] = self.queue.levels.level
         self.ctr[_LEVEL_END] = self.queue.levels.level_end
         self.handed_over = True
-        return go_on
 
     def _ensure(self, extra: int) -> None:
         """Room for ``extra`` more states in the table, the parent links and the next
