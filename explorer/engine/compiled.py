@@ -244,12 +244,13 @@ class CompiledSearch(ScalarSearch):
     def run(self) -> Result:
         self.limits = Limits(self.options)
         try:
-            go_on = self._initial()  # the scalar engine's: generated, checked, stored
-            self._take_initial()
-            if go_on:
-                self._explore()
+            with self.limits.guard():
+                go_on = self._initial()  # the scalar engine's: generated, checked, stored
+                self._take_initial()
+                if go_on:
+                    self._explore()
         except KeyboardInterrupt:
-            self.stopped = "interrupted"
+            self.stopped = self.limits.stop_reason()
         except MemoryError:
             self.stopped = "max_memory"
         if self.stopped is None and self.cut_by_depth:

@@ -1,0 +1,69 @@
+"""--timeout and --max-memory are hard limits: they stop a search inside one long step (an
+expensive invariant on one state), not only between the engines' periodic looks, and
+--max-memory counts the whole process tree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from explorer.engine.limits import rss_mb, tree_mb
+from tests.pyspec_testing import write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Three states, each with an invariant of nine million evaluations: seconds per state, and
+#: far fewer states than the engines' periodic looks at the clock and the memory need.
+SLOW = """
+    var x: 0..2
+    init { x = 0 }
+    action Up { requires x < 2  x' = x + 1 }
+    invariant Slow = forall a in 0..3000, b in 0..3000: a * b + x >= 0
+    check deadlock off
+"""
+
+
+def run(tmp_path: Path, *args: str) -> tuple[int, dict]:
+    out = tmp_path / "out.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer.cli", "check", str(write(tmp_path, SLOW)),
+         "--json", str(out), *args], capture_output=True, text=True, cwd=ROOT)
+    return proc.returncode, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("backend", ["scalar", "numpy"])
+def test_timeout_stops_inside_one_expensive_state(tmp_path: Path, backend: str) -> None:
+    code, doc = run(tmp_path, "--timeout", "0.5", "--backend", backend)
+    assert code == 152
+    assert doc["stopped"] == "timeout"
+    assert doc["distinct_states"] < 3
+
+
+def test_memory_limit_stops_inside_one_expensive_state(tmp_path: Path) -> None:
+    """A limit below what the interpreter itself takes: reached at once, reported as such."""
+    code, doc = run(tmp_path, "--max-memory", "5", "--backend", "scalar")
+    assert code == 152
+    assert doc["stopped"] == "max_memory"
+
+
+def test_process_tree_memory_counts_children() -> None:
+    """Worker processes count against --max-memory: the tree is this process and every
+    process below it."""
+    alone = tree_mb()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; b = bytearray(200 * 2**20); "
+         "b[::4096] = b'x' * len(b[::4096]); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        time.sleep(0.1)
+        assert tree_mb() - alone > 150
+        assert rss_mb() < tree_mb()
+    finally:
+        child.kill()
+        child.wait()
