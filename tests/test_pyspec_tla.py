@@ -202,3 +202,33 @@ def test_an_inline_set_type_says_to_declare_it(tmp_path: Path) -> None:
     (d,) = errors_of(tmp_path, HEAD + "action A { pick s in set[0..3]  x' = card(s) }\n")
     assert (d.code, d.pos.line, d.pos.col) == ("E101", 4, 22)
     assert "declare 'type T = set[...]'" in d.message
+
+
+# -- empty domains ----------------------------------------------------------------------
+
+EMPTY = """
+const P = {p1, p2}
+var x: 0..3
+init { x = 0 }
+action A(p: P, k: 0..1) {
+  requires x < 3
+  x' = x + k
+}
+action B(p: P) { x' = 0 }
+action C {
+  requires x < 3
+  x' = x + 1
+}
+check deadlock off
+"""
+
+
+@pytest.mark.parametrize("backend", ["scalar", "numpy"])
+@pytest.mark.parametrize("value", ["0", "{}"])
+def test_an_action_over_an_empty_set_never_fires(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 backend: str, value: str) -> None:
+    path = write(tmp_path, EMPTY)
+    code, out, _ = run_cli(capsys, "check", str(path), "-D", f"P={value}", "--backend", backend)
+    assert code == 0 and "4 distinct states, 4 generated, depth 4" in out
+    assert "never fired: A, B" in out
