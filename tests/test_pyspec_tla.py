@@ -102,10 +102,16 @@ action B {
   requires if x == 0 then true else y < 2 or y == 3
   x' = 1
 }
+action C {
+  requires if x > 0 then true else y > 0
+  requires not (forall v in 0..3: not (v > x))
+  x' = 1
+}
 """)
     assert [(w.code, w.pos.line, w.pos.col) for w in spec.warnings] == [
         ("W503", 8, 12), ("W503", 9, 24), ("W503", 13, 37)]
     assert "one successor per witness of this 'exists'" in spec.warnings[0].message
+    assert "or 'not (forall x in S: not P)' to keep one successor" in spec.warnings[0].message
 
 
 def test_check_prints_warnings_on_stderr(tmp_path: Path,

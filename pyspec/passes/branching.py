@@ -71,10 +71,11 @@ class Reach:
             case A.BinOp(op="or"):
                 if not exclusive(disjuncts(e), self.typer):
                     self.warn(e, via, "one successor per true disjunct of this 'or'",
-                              "either { requires A } or { requires B }")
+                              "either { requires A } or { requires B }",
+                              "'if A then true else B'")
             case A.Quant(kind="exists"):
                 self.warn(e, via, "one successor per witness of this 'exists'",
-                          "pick x in S where P")
+                          "pick x in S where P", "'not (forall x in S: not P)'")
             case A.IfExpr():
                 for _, value in e.branches:
                     self.visit(value, via)
@@ -89,7 +90,7 @@ class Reach:
                 if isinstance(ref, Def) and ref.name not in via and ref.name in self.sym.defs:
                     self.visit(self.sym.defs[ref.name].body, (*via, ref.name))
 
-    def warn(self, e: A.Expr, via: tuple[str, ...], what: str, how: str) -> None:
+    def warn(self, e: A.Expr, via: tuple[str, ...], what: str, how: str, keep: str) -> None:
         if id(e) in self.seen:
             return
         self.seen.add(id(e))
@@ -97,8 +98,9 @@ class Reach:
         self.report.warning(
             codes.BRANCHING_GUARD,
             f"in action position of action '{self.action}'{through}, TLC makes {what}; "
-            f"here it is one successor. Distinct states and verdicts agree, generated "
-            f"counts differ when several hold: write {how} to count as TLC does", e.pos)
+            f"here it is one successor (generated counts differ from TLC's when several "
+            f"hold; distinct states and verdicts agree): write {how} to count as TLC "
+            f"does, or {keep} to keep one successor", e.pos)
 
 
 def disjuncts(e: A.Expr) -> list[A.Expr]:
