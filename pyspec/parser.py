@@ -104,6 +104,9 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
         if found is not None:
             col, form, advice = found
             message = f"{form} is TLA+, not this language: {advice}"
+        elif "IN" in getattr(err, "expected", ()) and re.search(r"\blet\s+\w+\s*=", src):
+            message += ("; a let value is an arithmetic or postfix expression: parenthesise "
+                        "a comparison, and/or, if or quantifier, as in 'let ok = (a < b) in ok'")
     return Diagnostic(codes.SYNTAX, message, SourcePos(file, line, col), source_line=src)
 
 

@@ -238,3 +238,12 @@ def test_an_action_over_an_empty_set_never_fires(tmp_path: Path,
     code, out, _ = run_cli(capsys, "check", str(path), "-D", f"P={value}", "--backend", backend)
     assert code == 0 and "4 distinct states, 4 generated, depth 4" in out
     assert "never fired: A, B" in out
+
+
+def test_a_let_value_that_needs_parentheses_says_so(tmp_path: Path) -> None:
+    (d,) = errors_of(tmp_path, HEAD + "def f = let ok = x < 3 in ok\n")
+    assert (d.code, d.pos.line, d.pos.col) == ("E001", 4, 20)
+    assert "parenthesise a comparison" in d.message
+    spec = spec_of(tmp_path, HEAD + "def f = let ok = (x < 3) in ok\n"
+                   "action A { requires f  x' = x + 1 }\n")
+    assert spec.warnings == []
