@@ -154,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         check_file(f"--{fmt.name}", getattr(args, fmt.name))
     check_dir("--diagrams", args.diagrams)
     spec = load(args.spec, import_policy(args))
+    for warning in getattr(spec, "warnings", []):
+        print(warning.render(), file=sys.stderr)
     models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
     several = len(models) > 1
     results: list[Result] = []
