@@ -67,3 +67,21 @@ def test_process_tree_memory_counts_children() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+#: A constant of nine million additions: evaluated while the spec is compiled.
+SLOW_CONSTANT = """
+    const Big = sum a in 0..3000: sum b in 0..3000: a * b
+    var x: 0..1
+    init { x = 0 }
+    action Up { requires x < 1 and Big > 0  x' = 1 }
+    check deadlock off
+"""
+
+
+def test_timeout_applies_while_the_spec_is_compiled(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer.cli", "check", str(write(tmp_path, SLOW_CONSTANT)),
+         "--timeout", "0.5", "--no-progress"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 152
+    assert "--timeout reached while the spec was compiled" in proc.stderr
