@@ -4,7 +4,6 @@ expensive invariant on one state), not only between the engines' periodic looks,
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -12,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine.interface import Options
 from explorer.engine.limits import rss_mb, tree_mb
+from explorer.engine.registry import check
+from pyspec.loader import load_spec
+from pyspec.model import Model
 from tests.pyspec_testing import write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,27 +31,24 @@ SLOW = """
 """
 
 
-def run(tmp_path: Path, *args: str) -> tuple[int, dict]:
-    out = tmp_path / "out.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer.cli", "check", str(write(tmp_path, SLOW)),
-         "--json", str(out), *args], capture_output=True, text=True, cwd=ROOT)
-    return proc.returncode, json.loads(out.read_text())
+def slow_model(tmp_path: Path) -> Model:
+    return load_spec(str(write(tmp_path, SLOW))).instantiate()
 
 
 @pytest.mark.parametrize("backend", ["scalar", "numpy"])
 def test_timeout_stops_inside_one_expensive_state(tmp_path: Path, backend: str) -> None:
-    code, doc = run(tmp_path, "--timeout", "0.5", "--backend", backend)
-    assert code == 152
-    assert doc["stopped"] == "timeout"
-    assert doc["distinct_states"] < 3
+    result = check(slow_model(tmp_path), Options(backend=backend, timeout_s=1.0))
+    assert result.stopped == "timeout"
+    assert result.stats.distinct_states < 3
 
 
 def test_memory_limit_stops_inside_one_expensive_state(tmp_path: Path) -> None:
-    """A limit below what the interpreter itself takes: reached at once, reported as such."""
-    code, doc = run(tmp_path, "--max-memory", "5", "--backend", "scalar")
-    assert code == 152
-    assert doc["stopped"] == "max_memory"
+    """A limit below what the process already takes: reached at once, inside the first
+    state's invariant, and reported as such."""
+    model = slow_model(tmp_path)
+    result = check(model, Options(backend="scalar", max_memory_mb=tree_mb() / 2))
+    assert result.stopped == "max_memory"
+    assert result.stats.distinct_states < 3
 
 
 def test_process_tree_memory_counts_children() -> None:
