@@ -4,10 +4,14 @@ Every model runs in a child process of its own, so that its wall time and peak r
 memory (``os.wait4``'s rusage of exactly that child) are its own and not the previous
 model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal the table
 of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of every
-``spec/kernel/*.cow`` found at run time. minicheck runs the same RefCount sizes in the same
-run (``refcount_minicheck.py``), and the table prints our distinct-states rate over
-minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to be
-committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
+``spec/kernel/*.cow`` found at run time, and the kernel models at wider bounds (cow
+linux-5.19 with two addresses, thp linux-5.19 with two references and four frames).
+``--backend scalar,numpy,compiled`` measures each case once per engine, rows side by side;
+the compiled engine's compile time (or cache load) has its own column. minicheck runs the
+same RefCount sizes in the same run (``refcount_minicheck.py``), and the table prints our
+distinct-states rate over minicheck's. ``--record`` also writes the run to
+``bench/history/DATE-COMMIT.json``, to be committed with the change it measures; a plain
+``make bench`` leaves the tree as it was.
 
 Never part of ``make test``: performance is measured here, never asserted in a test.
 """
@@ -81,6 +85,7 @@ class Row:
     minicheck_s: float | None = None
     minicheck_wall_s: float | None = None
     minicheck_distinct: int | None = None
+    compile_s: float | None = None
 
     @property
     def states_per_s(self) -> float:
@@ -117,6 +122,11 @@ def suite(big: bool, only: str | None) -> list[Case]:
     for spec in sorted((ROOT / "spec" / "kernel").glob("*.cow")):
         for model in _model_names(spec):
             cases.append(Case(f"kernel/{spec.stem}", model or "default", str(spec), model))
+    kernel = ROOT / "spec" / "kernel"
+    cases.append(Case("kernel/cow", "linux-5.19 Addrs=2", str(kernel / "cow.cow"), "linux-5.19",
+                      {"Addrs": "2"}))
+    cases.append(Case("kernel/thp", "linux-5.19 MaxRefs=2 Frames=4", str(kernel / "thp.cow"),
+                      "linux-5.19", {"MaxRefs": "2", "Frames": "4"}))
     if only:
         pattern = re.compile(only)
         cases = [c for c in cases if pattern.search(f"{c.group} {c.size}")]
@@ -162,6 +172,7 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
         "rss_bytes_per_state": _growth_per_state(rss_before, distinct),
         "exit_code": result.exit_code,
         "notes": result.notes,
+        "compile_s": stats.compile_s,
     }
 
 
@@ -207,7 +218,7 @@ def _run_child(argv: list[str]) -> tuple[int, str, str, float, float]:
 
 
 def measure(case: Case, backend: str, workers: int, minicheck: bool) -> Row:
-    row = Row(case.group, case.size)
+    row = Row(case.group, case.size, backend)
     payload = json.dumps(asdict(case))
     argv = [sys.executable, "-m", "explorer.bench", "--run-one", payload,
             "--backend", backend, "--workers", str(workers)]
@@ -239,8 +250,8 @@ def measure(case: Case, backend: str, workers: int, minicheck: bool) -> Row:
 
 # ---- the table ---------------------------------------------------------------------------
 
-_COLUMNS = ("model", "size", "backend", "distinct", "total", "depth", "search s", "wall s",
-            "states/s", "trans/s", "peak MB", "B/state", "mc s", "x mc")
+_COLUMNS = ("model", "size", "backend", "distinct", "total", "depth", "compile s", "search s",
+            "wall s", "states/s", "trans/s", "peak MB", "B/state", "mc s", "x mc")
 
 
 def _cells(row: Row) -> list[str]:
@@ -249,7 +260,8 @@ def _cells(row: Row) -> list[str]:
 
     flag = {True: "", False: " !", None: ""}[row.counts_ok]
     return [row.group, row.size, row.backend or "-", f"{row.distinct:,}{flag}", f"{row.total:,}",
-            str(row.depth), f"{row.search_s:.2f}", f"{row.wall_s:.2f}",
+            str(row.depth), num(row.compile_s, ".2f"), f"{row.search_s:.2f}",
+            f"{row.wall_s:.2f}",
             f"{row.states_per_s:,.0f}", f"{row.transitions_per_s:,.0f}",
             f"{row.peak_rss_mb:,.0f}", num(row.bytes_per_state, ".1f"),
             num(row.minicheck_s, ".2f"), num(row.minicheck_ratio, ".1f")]
@@ -315,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
     p.add_argument("--big", action="store_true", help="also RefCount N=7 (14M states)")
     p.add_argument("--only", metavar="REGEX", help="only cases whose 'group size' matches")
-    p.add_argument("--backend", default="auto", help="engine backend (default auto)")
+    p.add_argument("--backend", default="auto",
+                   help="engine backend, or several separated by commas, each case run once "
+                   "per engine (default auto)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-minicheck", action="store_true", help="skip the minicheck runs")
     p.add_argument("--record", action="store_true",
@@ -332,9 +346,10 @@ def main(argv: list[str] | None = None) -> int:
           "x mc = our distinct states/s over minicheck's", flush=True)
     rows = []
     for case in suite(args.big, args.only):
-        rows.append(measure(case, args.backend, args.workers, not args.no_minicheck))
-        print(f"  {case.group} {case.size}: {rows[-1].search_s:.2f} s", file=sys.stderr,
-              flush=True)
+        for n, backend in enumerate(args.backend.split(",")):
+            rows.append(measure(case, backend, args.workers, not args.no_minicheck and n == 0))
+            print(f"  {case.group} {case.size} {backend}: {rows[-1].search_s:.2f} s",
+                  file=sys.stderr, flush=True)
     print(table(rows))
     if args.record:
         print(f"written {write_history(info, rows, args).relative_to(ROOT)}")

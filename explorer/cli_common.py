@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 import networkx as nx
 
 from explorer.engine.interface import Options
+from explorer.engine.limits import Limits
 from explorer.engine.registry import BACKENDS, backend_help
 from explorer.graph import ViewRecorder
 from explorer.progress import default_interval, reporter
@@ -206,6 +208,24 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
         symmetry=getattr(args, "symmetry", None),
         workers=getattr(args, "workers", 1),
     )
+
+
+@contextmanager
+def compile_limits(args: argparse.Namespace) -> Iterator[None]:
+    """``--timeout`` and ``--max-memory`` while a spec is parsed, checked and compiled
+    (constants are evaluated then): a breach ends the command with exit 152, as in a
+    search (:meth:`explorer.engine.limits.Limits.guard`)."""
+    limits = Limits(Options(timeout_s=args.timeout,
+                            max_memory_mb=args.max_memory or default_max_memory_mb()))
+    try:
+        with limits.guard():
+            yield
+    except KeyboardInterrupt:
+        if limits.breached is None:
+            raise
+        what = "--timeout" if limits.breached == "timeout" else "--max-memory"
+        raise CommandError(f"error: {what} reached while the spec was compiled",
+                           EXIT_LIMIT) from None
 
 
 def models_of(

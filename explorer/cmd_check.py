@@ -13,6 +13,7 @@ from explorer.cli_common import (
     add_diagram_arguments,
     add_search_arguments,
     add_spec_arguments,
+    compile_limits,
     import_policy,
     load,
     models_of,
@@ -153,8 +154,11 @@ def run(args: argparse.Namespace) -> int:
     for fmt in FORMATS:
         check_file(f"--{fmt.name}", getattr(args, fmt.name))
     check_dir("--diagrams", args.diagrams)
-    spec = load(args.spec, import_policy(args))
-    models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
+    with compile_limits(args):
+        spec = load(args.spec, import_policy(args))
+        models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))
+    for warning in getattr(spec, "warnings", []):
+        print(warning.render(), file=sys.stderr)
     several = len(models) > 1
     results: list[Result] = []
     width = max(len(m.name) for m in models)

@@ -54,7 +54,11 @@ def engine_lines(result: Result) -> list[str]:
     if s.backend not in ("scalar", "simulation"):
         per = f", {s.store_bytes / s.distinct_states:.1f} bytes per stored state" \
             if s.store_bytes and s.distinct_states else ""
-        out.append(f"engine:      {s.backend} (a BFS level at a time){per}")
+        how = "the search as machine code" if s.backend == "compiled" else "a BFS level at a time"
+        out.append(f"engine:      {s.backend} ({how}){per}")
+    if s.compile_s is not None:
+        out.append(f"compile:     {s.compile_s:.2f} s (generating and compiling the model, or "
+                   "loading it from the cache; not in the search time)")
     if s.seen_by == "fingerprint":
         p = s.collision_probability or 0.0
         out.append(f"fingerprints: 64-bit; probability of a collision, calculated (optimistic): "

@@ -136,6 +136,9 @@ class Stats:
     backend: str = "scalar"
     #: Bytes the engine's store of seen states and parent links takes, when it knows.
     store_bytes: int | None = None
+    #: Seconds the compiled engine spent generating and compiling (or loading from its
+    #: cache) the model's machine code, before the search; None for the other engines.
+    compile_s: float | None = None
     #: What identifies a seen state: ``state`` (the state itself, or its packed words) or
     #: ``fingerprint`` (a 64-bit hash of it, TLC's way).
     seen_by: str = "state"

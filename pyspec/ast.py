@@ -146,6 +146,26 @@ class Quant:
 
 
 @dataclass(eq=False)
+class LetExpr:
+    """``let x = value in body``: ``body`` with ``x`` naming ``value``."""
+
+    name: str
+    value: Expr
+    body: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Choose:
+    """``choose x in S: cond``: the first element of ``S``, in the set's order, that
+    satisfies ``cond`` (TLA+'s deterministic CHOOSE)."""
+
+    binder: Binder
+    cond: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
 class BinOp:
     """Every binary operator. ``op`` is its source spelling (``+``, ``union``, ``in``, ...)."""
 
@@ -220,8 +240,8 @@ class WithKey:
 
 Expr = (
     Int | Str | Bool | Name | Primed | Call | TupleLit | SetLit | SetFilter | SetMap |
-    MapComp | IfExpr | MatchExpr | Quant | BinOp | Not | Neg | RangeExpr | Is | Field | Index |
-    WithFields | WithKey
+    MapComp | IfExpr | MatchExpr | Quant | LetExpr | Choose | BinOp | Not | Neg | RangeExpr |
+    Is | Field | Index | WithFields | WithKey
 )
 
 # ---- types (as written) -----------------------------------------------------------

@@ -13,6 +13,7 @@ from pyspec import ast as A
 from pyspec.checked import Checked
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.passes import finiteness, lints, models
+from pyspec.passes.branching import warn_branching
 from pyspec.passes.effects import Effects
 from pyspec.passes.names import declare_all
 from pyspec.passes.report import Report
@@ -38,6 +39,7 @@ def check(modules: list[A.Module], sources: SourceCache) -> Checked:
     models.check_models(typer)
     models.check_scenarios(typer)
     lints.warn_all(modules, sym, typer.used_defs, report)
+    warn_branching(sym, typer, report)
     return Checked(modules, sym, typer.types, typer.names, typer.calls, typer.fields,
                    typer.patterns, typer.const_deps, declared.global_names,
                    report.diagnostics)

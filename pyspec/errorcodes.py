@@ -52,6 +52,8 @@ PRIME_OUTSIDE_ACTION = "E205"
 PRIME_MISPLACED = "E206"
 #: ``requires``, ``pick`` or ``either`` inside ``for``.
 FORK_IN_FOR = "E207"
+#: A next value ``x'`` read before the action assigns ``x`` on every path.
+PRIME_BEFORE_ASSIGNED = "E208"
 #: ``init`` reads a variable.
 INIT_READS_STATE = "E209"
 
@@ -93,6 +95,8 @@ PYTHON_MODEL = "E901"
 UNUSED_DEF = "W501"
 #: An action whose guard can never be true.
 NEVER_ENABLED = "W502"
+#: An ``or``/``exists`` in action position, where TLC makes one successor per true case.
+BRANCHING_GUARD = "W503"
 
 #: Every code, for the docs test.
 ALL = {name: code for name, code in dict(globals()).items()

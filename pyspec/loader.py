@@ -89,7 +89,8 @@ class Spec:
         instance = load_generated(generated, f"<cowspec {self.path} model {generated.model_name}>")
         instance.programs = Programs(
             {"arrays": lambda: self._arrays(name, overrides),
-             "compiler": lambda: self._compiler(name, overrides)},
+             "compiler": lambda: self._compiler(name, overrides),
+             "compiled": lambda: self._compiled(name, overrides)},
             lambda sets: symmetry.warnings(self.checked, sets),
         )
         return instance
@@ -102,6 +103,9 @@ class Spec:
         compiler.generate()
         return compiler
 
+    def _compiled(self, name: str, overrides: Overrides) -> object:
+        return _compiled_program(self, name, overrides)
+
     def _arrays(self, name: str, overrides: Overrides) -> object:
         """The array program of one model (:mod:`pyspec.codegen.arrays`)."""
         from pyspec.codegen.arrays import ArrayCompiler, Unsupported
@@ -112,6 +116,19 @@ class Spec:
             raise NoProgram(str(exc)) from None
         except RecursionError:
             raise NoProgram("the spec nests too deeply for array code") from None
+
+
+def _compiled_program(spec: Spec, name: str, overrides: Overrides) -> object:
+    """The numba source of one model (:mod:`pyspec.codegen.compiled`)."""
+    from pyspec.codegen.arrays import Unsupported
+    from pyspec.codegen.compiled import CompiledCompiler
+
+    try:
+        return CompiledCompiler(spec.checked, name, overrides, spec.sources).generate()
+    except Unsupported as exc:
+        raise NoProgram(str(exc)) from None
+    except RecursionError:
+        raise NoProgram("the spec nests too deeply for compiled code") from None
 
 
 def load_generated(generated: Generated, code_file: str) -> Model:

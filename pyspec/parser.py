@@ -7,6 +7,7 @@ offending token and the tokens that would have been accepted, in the source's sp
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -98,7 +99,79 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
         message = str(err).splitlines()[0]
     lines = text.splitlines()
     src = lines[line - 1] if 1 <= line <= len(lines) else None
+    if src is not None:
+        found = tla_form(src, col)
+        if found is not None:
+            col, form, advice = found
+            message = f"{form} is TLA+, not this language: {advice}"
+        elif "IN" in getattr(err, "expected", ()) and re.search(r"\blet\s+\w+\s*=", src):
+            message += ("; a let value is an arithmetic or postfix expression: parenthesise "
+                        "a comparison, and/or, if or quantifier, as in 'let ok = (a < b) in ok'")
     return Diagnostic(codes.SYNTAX, message, SourcePos(file, line, col), source_line=src)
+
+
+#: TLA+ forms a translator may write, spotted where a syntax error stops: the form's name
+#: and how to write it here (docs/language.md, "Coming from TLA+").
+_TLA_SYMBOLS = [
+    (r"\\E\b|\\exists\b", "\\E", "write 'exists x in S: P' (in a requires, "
+     "'pick x in S where P' makes one successor per witness, as TLC does)"),
+    (r"\\A\b|\\forall\b", "\\A", "write 'forall x in S: P'"),
+    (r"/\\", "/\\", "write 'and' (or a separate requires)"),
+    (r"\\/", "\\/", "write 'or' (for one successor per disjunct, as TLC makes in an "
+     "action: either { requires A } or { requires B })"),
+    (r"\\notin\b", "\\notin", "write 'not in'"),
+    (r"\\in\b", "\\in", "write 'in'"),
+    (r"\\cup\b|\\union\b", "\\cup", "write 'A | B'"),
+    (r"\\cap\b|\\intersect\b", "\\cap", "write 'A & B'"),
+    (r"\\subseteq\b", "\\subseteq", "write 'A subset B'"),
+    (r"\|->", "[x \\in S |-> e]", "write '[x in S -> e]' (a map over a whole key type)"),
+    (r"<<", "<<a, b>>", "a tuple is written '(a, b)'"),
+    (r"=>", "=>", "write 'implies'"),
+    (r"~", "~", "write 'not'"),
+    (r"#|/=", "# (not equal)", "write '!='"),
+]
+_TLA_WORDS = {
+    "CHOOSE": "write 'choose x in S: P' (the first such x in the set's order)",
+    "LET": "write 'let x = e in body' in an expression, or the statement 'let x = e'",
+    "IN": "write 'let x = e in body' in an expression, or the statement 'let x = e'",
+    "UNION": "UNION of a set of sets is not supported; write '{y for x in S, y in x}'",
+    "DOMAIN": "maps are total over their key type: the domain of f: [K -> V] is K",
+    "CASE": "write 'if c then a elif d then b else e', or 'match' over a union or enum",
+    "OTHER": "write 'else' in an if, or '_ =>' in a match",
+    "EXCEPT": "write 'f with [k -> v]' (in an action: f'[k] = v)",
+    "UNCHANGED": "variables an action does not assign keep their values: leave it out",
+    "SUBSET": "declare 'type T = set[S]' and use T as the set of all its values",
+    "ENABLED": "ENABLED is not supported",
+    "EXTENDS": "write 'import \"file.cow\"'",
+    "VARIABLE": "write 'var x: T' (every variable has a finite type)",
+    "VARIABLES": "write 'var x: T, y: U' (every variable has a finite type)",
+    "CONSTANT": "write 'const N = 3' (every constant has a default)",
+    "CONSTANTS": "write 'const N = 3' (every constant has a default)",
+}
+
+
+def tla_form(src: str, col: int) -> tuple[int, str, str] | None:
+    """A TLA+ form at or just before column ``col`` of a line where parsing stopped:
+    ``(column, form, advice)``. A keyword among the three words up to the error wins (the
+    error often comes a token or two after it); then a symbol that starts at the error or
+    was split by the lexer just before it; then a ``Name == ...`` definition."""
+    words = [m for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", src) if m.start() <= col - 1]
+    for m in reversed(words[-3:]):
+        if m.group() in _TLA_WORDS:
+            return m.start() + 1, m.group(), _TLA_WORDS[m.group()]
+    for back in range(3):
+        at = col - 1 - back
+        if at < 0:
+            break
+        for pattern, form, advice in _TLA_SYMBOLS:
+            if re.match(pattern, src[at:]):
+                return at + 1, form, advice
+    definition = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\([^)]*\))?\s*==", src)
+    if definition and col - 1 <= definition.end(1):
+        name = definition.group(1)
+        return (definition.start(1) + 1, f"the definition '{name} == ...'",
+                f"write 'def {name} = ...' (or 'action {name} {{ ... }}' for an action)")
+    return None
 
 
 class _ToAst(Transformer):
@@ -564,6 +637,15 @@ class _ToAst(Transformer):
     def e_sum(self, meta, children):
         *binders, body = children
         return A.Quant("sum", binders, body, self._pos(meta))
+
+    @v_args(meta=True)
+    def e_choose(self, meta, children):
+        return A.Choose(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_let(self, meta, children):
+        name, value, body = children
+        return A.LetExpr(str(name), value, body, self._pos(meta))
 
     def _bin(self, op: str, meta, children) -> A.BinOp:
         return A.BinOp(op, children[0], children[-1], self._pos(meta))

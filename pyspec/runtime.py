@@ -9,7 +9,7 @@ spec can reach ``open``, ``__import__`` or an attribute of a Python object.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import product
 
 from pyspec.errors import ModelConfigError
@@ -233,6 +233,11 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
             raise EvalError("max of an empty set", pos[k])
         return s[-1] if isinstance(s, range) else max(s)
 
+    def _choose(candidates: Iterator, k: int):
+        for v in candidates:
+            return v
+        raise EvalError("choose: no element of the set satisfies the condition", pos[k])
+
     def _deep(v: object, t: TypeDesc, k: int) -> object:
         bad = _out_of_range(v, t)
         if bad is not None:
@@ -242,7 +247,7 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
 
     return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
-            "_span": _span}
+            "_span": _span, "_choose": _choose}
 
 
 def _out_of_range(v: object, t: TypeDesc) -> tuple | None:

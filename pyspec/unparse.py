@@ -42,6 +42,10 @@ def unparse(e: A.Expr) -> str:
             return f"match {unparse(e.subject)} {{ {arms} }}"
         case A.Quant():
             return f"{e.kind} {', '.join(map(_binder, e.binders))}: {unparse(e.body)}"
+        case A.LetExpr():
+            return f"let {e.name} = {unparse(e.value)} in {unparse(e.body)}"
+        case A.Choose():
+            return f"choose {_binder(e.binder)}: {unparse(e.cond)}"
         case A.BinOp():
             return f"({unparse(e.left)} {e.op} {unparse(e.right)})"
         case A.Not():

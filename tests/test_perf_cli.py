@@ -35,7 +35,8 @@ def check_json(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -
     (["-D", "N=4", "--backend", "scalar"], "scalar"),
 ])
 def test_what_auto_picks(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
-                         backend: str) -> None:
+                         backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no compiled code cached
     doc = check_json(capsys, tmp_path, REFCOUNT, *argv)
     assert doc["engine"]["backend"] == backend
     if "--max-states" not in argv:

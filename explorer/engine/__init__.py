@@ -22,5 +22,6 @@ TLCTrace, Worker; Stateright's: Checker, visitor, Path, report):
 - :mod:`~explorer.engine.array_level`: the array code's expansion of a batch of states.
 
 Engines: :mod:`~explorer.engine.scalar`, :mod:`~explorer.engine.arrays` (numpy),
-:mod:`~explorer.engine.workers` (several processes). No engine imports the registry.
+:mod:`~explorer.engine.compiled` (numba machine code), :mod:`~explorer.engine.workers`
+(several processes). No engine imports the registry.
 """

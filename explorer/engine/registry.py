@@ -5,8 +5,11 @@ options) -> Result`` and an ``ENGINE`` entry) and add its ``ENGINE`` to
 :data:`REGISTERED`; an engine that runs generated code names the kind of program it
 needs (``Model.programs``). This module imports the engines; no engine imports it.
 
-``auto`` runs an array engine on large searches of specs its compiler supports, and the
-scalar engine otherwise, saying why in the result's notes when a large spec falls back.
+``auto`` runs the compiled engine on large searches of specs its generator supports when
+numba is installed and the spec's machine code is in its cache (a cold compile takes
+longer than most searches it would speed up; ``--backend compiled`` compiles it once),
+else an array engine on large searches of specs its compiler supports, and the scalar
+engine otherwise, saying why in the result's notes when a large spec falls back.
 Large means: a state type of at least ``AUTO_MIN_STATES`` values, and a search that does
 not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs the array
 engine a fixed time per BFS level, and kernel models have vast state types and few
@@ -20,16 +23,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from explorer.engine import arrays, scalar, workers
+from explorer.engine import arrays, compiled, scalar, workers
 from explorer.engine.interface import Engine, HandOver, Options
 from explorer.result import Result
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
 from pyspec.model import Model, NoProgram
+from pyspec.symmetry import symmetric_sets
 
 #: Every engine: one process each, then the engines run when ``--workers`` is above 1
 #: (by name; an engine without such a variant ignores ``--workers``).
-REGISTERED: tuple[Engine, ...] = (scalar.ENGINE, arrays.ENGINE)
+REGISTERED: tuple[Engine, ...] = (scalar.ENGINE, arrays.ENGINE, compiled.ENGINE)
 PARALLEL: tuple[Engine, ...] = (workers.ENGINE,)
 #: The reference engine: it runs every model and takes over from an engine that hands over.
 REFERENCE = scalar.ENGINE
@@ -123,6 +127,41 @@ def choose(model: Model, options: Options) -> tuple[Engine, str | None]:
     if wanted not in BACKENDS:
         raise ModelConfigError(f"unknown backend {wanted!r} (one of {', '.join(BACKENDS)})")
     engine = AUTO if wanted == "auto" else ENGINES[wanted]
+    why_not = None
+    if wanted == "auto":
+        why_not = _why_not_compiled(model, options)
+        if why_not is None:
+            return compiled.ENGINE, None
+    elif engine is compiled.ENGINE and (options.workers > 1
+                                        or symmetric_sets(model, options.symmetry)):
+        raise ModelConfigError("--backend compiled runs one worker without symmetry "
+                               "reduction (--no-symmetry turns it off)")
+    engine, note = _choose(model, options, engine)
+    if why_not and engine is not REFERENCE:
+        note = f"the {compiled.ENGINE.name} engine did not run: {why_not}"
+    return engine, note
+
+
+def _why_not_compiled(model: Model, options: Options) -> str | None:
+    """``auto``: None when the compiled engine is the one to run (a large search of a
+    spec its generator supports, numba installed, its code cached, one worker, no
+    diagrams), else why not (``""``: nothing worth a note)."""
+    if options.observer is not None or state_space(model) < AUTO_MIN_STATES \
+            or compiled.PROGRAM not in model.programs.kinds:
+        return ""
+    if options.workers > 1:
+        return "it runs one worker"
+    if symmetric_sets(model, options.symmetry):
+        return "it does not support symmetry reduction"
+    try:
+        source = compiled.generated_source(model)
+    except NoProgram as exc:
+        return f"it does not support {exc}"
+    return None if compiled.is_compiled(source) else ""
+
+
+def _choose(model: Model, options: Options, engine: Engine) -> tuple[Engine, str | None]:
+    wanted = options.backend
     if engine.program is None:
         return engine, None
     if options.observer is not None:

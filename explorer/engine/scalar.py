@@ -63,10 +63,11 @@ class ScalarSearch:
     def run(self) -> Result:
         self.limits = Limits(self.options)
         try:
-            if self._initial():
-                self._explore()
+            with self.limits.guard():
+                if self._initial():
+                    self._explore()
         except KeyboardInterrupt:
-            self.stopped = "interrupted"
+            self.stopped = self.limits.stop_reason()
         except MemoryError:
             self.stopped = "max_memory"
         if self.stopped is None and self.cut_by_depth:

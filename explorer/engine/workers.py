@@ -360,13 +360,14 @@ class Coordinator:
                 there.close()  # the worker's end: its death must read as EOF here
                 pipes.append(here)
                 procs.append(proc)
-            self._search(pipes)
+            with self.limits.guard():  # the workers are forked: no thread before here
+                self._search(pipes)
             self._collect(pipes)
             for conn in pipes:
                 self._ask([conn], "stop", None)
             done = True
         except KeyboardInterrupt:
-            self.stopped = "interrupted"
+            self.stopped = self.limits.stop_reason()
         except WorkerLost as exc:
             self.stopped = "interrupted"
             self.notes.append(f"{exc}: the search stopped with the counts of the levels "

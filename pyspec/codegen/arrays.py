@@ -263,6 +263,8 @@ class ArrayCompiler(Compiler):
                 return f"(-{self.aexpr(e.operand, m)})"
             case A.Is():
                 return f"({self.aexpr(e.operand, m)}.tag == {py_name('t', e.variant)})"
+            case A.LetExpr() | A.Choose():
+                raise Unsupported("let and choose expressions")
         # A map read under field and item accesses gathers only what is read.
         gathered = self.gather_path(e)
         if gathered is not None:

@@ -390,6 +390,14 @@ class Compiler:
                 body = self.expr(e.body)
                 fn = {"forall": "all", "exists": "any", "sum": "sum"}[e.kind]
                 return f"{fn}({body} {self.fors(e.binders)})"
+            case A.LetExpr():
+                return (f"[{self.expr(e.body)} for {py_name('l', e.name)} in "
+                        f"({self.expr(e.value)},)][0]")
+            case A.Choose():
+                b = e.binder
+                return (f"_choose(({py_name('l', b.name)} for {py_name('l', b.name)} in "
+                        f"{self.iter_src(b.domain, True)} if {self.expr(e.cond)}), "
+                        f"{self.posid(e.pos)})")
             case A.BinOp():
                 return self.binop(e)
             case A.Not():

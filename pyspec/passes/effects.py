@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
+from pyspec.analysis import walk
+from pyspec.codegen.common import assigned_vars
 from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
 from pyspec.passes.finiteness import check_parameter
@@ -31,9 +33,17 @@ class Flow:
 
     may: dict[Target, SourcePos] = field(default_factory=dict)
     must: set[Target] = field(default_factory=set)
+    #: Variables a surrounding ``for`` loop assigns: their next value may be read before
+    #: the first assignment (it accumulates over the iterations).
+    looped: frozenset[str] = frozenset()
 
     def copy(self) -> Flow:
-        return Flow(dict(self.may), set(self.must))
+        return Flow(dict(self.may), set(self.must), self.looped)
+
+    def assigned(self, var: str) -> bool:
+        """Whether every path so far assigns ``var`` (whole or in part), or a loop around
+        us accumulates into it."""
+        return var in self.looped or any(v == var for v, _ in self.must)
 
     def first(self, var: str) -> SourcePos:
         """Where a path first assigned ``var`` (whole or in part)."""
@@ -87,6 +97,8 @@ class Effects:
 
     def stmt(self, st: A.Stmt, env: dict[str, Type], ctx: Scope, flow: Flow,
              in_for: bool) -> dict[str, Type]:
+        if ctx.reads_primes:
+            self.primes_read(st, ctx, flow)
         match st:
             case A.Requires():
                 if in_for:
@@ -146,6 +158,7 @@ class Effects:
             case A.For():
                 inner = self.typer.binders([st.binder], env, ctx)
                 f = flow.copy()
+                f.looped = f.looped | assigned_vars(st.body)
                 self.block(st.body, inner, ctx, f, in_for=True)
                 flow.may = {**f.may, **flow.may}
                 flow.must |= f.must
@@ -153,6 +166,37 @@ class Effects:
             case A.Skip():
                 return env
         raise TypeError(f"unknown statement node {st!r}")  # pragma: no cover
+
+    def primes_read(self, st: A.Stmt, ctx: Scope, flow: Flow) -> None:
+        """A statement's own expressions read ``x'`` only where every path so far has
+        assigned ``x`` (E208): TLC stops with an error when a path reads a next value it
+        has not yet given, and the old value would silently stand in for it."""
+        match st:
+            case A.Requires():
+                exprs: list[object] = [st.cond]
+            case A.Let():
+                exprs = [st.value]
+            case A.Assign():
+                exprs = [st.value, st.target.path]
+            case A.IfStmt():
+                exprs = [cond for cond, _ in st.branches]
+            case A.MatchStmt():
+                exprs = [st.subject]
+            case A.Pick():
+                exprs = [st.binder.domain, st.cond]
+            case A.For():
+                exprs = [st.binder.domain]
+            case _:
+                exprs = []
+        for n in walk(exprs):
+            if (isinstance(n, A.Primed) and n.name in self.sym.vars
+                    and not flow.assigned(n.name)):
+                some = any(v == n.name for v, _ in flow.may)
+                self.err(codes.PRIME_BEFORE_ASSIGNED,
+                         f"{n.name}' is read before {ctx.what} assigns it"
+                         f"{' on every path' if some else ''}; TLC stops with an error "
+                         f"here. Assign {n.name}' first, or read {n.name} (the current "
+                         "value)", n.pos)
 
     @staticmethod
     def merge(flow: Flow, outs: list[Flow]) -> None:

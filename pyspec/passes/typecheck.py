@@ -323,6 +323,13 @@ class Typer:
                     return INT
                 self.expect(e.body, BOOL, body, f"the body of {e.kind}")
                 return BOOL
+            case A.LetExpr():
+                inner = self.bind(e.name, self.expr(e.value, env, ctx), env, e.pos)
+                return self.expr(e.body, inner, ctx)
+            case A.Choose():
+                inner = self.binders([e.binder], env, ctx)
+                self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "a choose condition")
+                return inner[e.binder.name]
             case A.BinOp():
                 return self.binop(e, env, ctx)
             case A.Not():
@@ -427,6 +434,10 @@ class Typer:
             return SetT(t)
         if n in self.global_names:
             self.err(codes.WRONG_KIND, f"'{n}' cannot be used as a value here", e.pos)
+        elif n in ("set", "tuple"):
+            self.err(codes.UNKNOWN_NAME,
+                     f"a type written inline ('{n}[...]') is not a set of values: declare "
+                     f"'type T = {n}[...]' and use T, the set of all its values", e.pos)
         else:
             self.err(codes.UNKNOWN_NAME,
                      f"unknown name '{n}'{did_you_mean(n, [*env, *self.global_names])}", e.pos)

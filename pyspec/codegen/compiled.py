@@ -1,0 +1,1629 @@
+"""Checked spec plus one model's constants to Python source that numba compiles.
+
+The third code generator (beside the scalar one, :mod:`pyspec.codegen.scalar`, and the array
+one, :mod:`pyspec.codegen.arrays`). It works on **packed states** (:mod:`pyspec.layout`): a
+state is ``W`` 64-bit words, passed as ``W`` plain ints (``v0``...), and an action's
+draft next state is ``W`` more (``n0``...), so that successor generation runs in machine
+registers with no allocation. Every value the code computes is an ``int64`` (or a bool):
+a plain int is itself, anything else is its **index** in its type's domain
+(:func:`pyspec.layout.index_of`): an enum constant, a model value, a union value, a
+record, a tuple or a map is one mixed-radix number, a set is a bitmask over its element
+type's domain. So ``m[k].f`` is two divisions, ``r with {f: x}`` one multiply-add, ``x
+in s`` a shift. A read of a state variable's part (``pt[p][v]``, ``page[f].ae``) is a
+read of its bit field in the packed words, never of the whole variable.
+
+Paths are taken in the scalar code's order (actions, parameter bindings, ``either``
+branches, ``pick`` choices in their values' order), so the successors of a state come
+out in its scalar successor order: the explorer replays traces with the scalar model.
+An evaluation error of the spec raises :class:`CompiledEvalError`: the engine then runs
+the search on the scalar engine, which reports it. What this generator cannot express
+raises :class:`Unsupported` at generation time, with a reason.
+
+The generated module also holds the breadth-first search itself (:func:`kernel_source`):
+numba compiles it with this model's successor function inlined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from math import prod
+
+from pyspec import ast as A
+from pyspec.analysis import arm_tests, hoist_guards
+from pyspec.checked import (
+    Builtin,
+    Const,
+    Def,
+    EnumMember,
+    Local,
+    ModelValue,
+    RecordCtor,
+    RecordField,
+    TypeSet,
+    Var,
+    Variant,
+)
+from pyspec.codegen.arrays import Unsupported
+from pyspec.codegen.common import assigned_vars, forks
+from pyspec.codegen.scalar import Compiler
+from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
+from pyspec.types import (
+    MVT,
+    BoolT,
+    EnumT,
+    IntT,
+    MapT,
+    RecT,
+    SetT,
+    TupT,
+    Type,
+    UnionT,
+)
+
+#: The largest domain a value may have to be one int64 index.
+MAX_INDEX = 2**62
+#: A set is a bitmask cut into parts of PART_BITS elements (a tuple when more than one);
+#: at most this many parts.
+MAX_PARTS = 16
+
+
+class CompiledEvalError(Exception):
+    """The spec failed to evaluate in compiled code (the scalar engine reports how)."""
+
+
+@dataclass
+class CompiledSource:
+    """One model's generated module and what the engine needs to run it."""
+
+    source: str
+    layout: Layout
+    #: The model's constants, in the slots of the ``K`` array the code reads them from.
+    constants: tuple[int, ...]
+    #: At most this many successors per state (the size of the successor buffer).
+    max_successors: int
+    #: How many checks of each kind, in the model's order.
+    invariants: int
+    properties: int
+    reachables: int
+    constraints: int
+
+
+@dataclass
+class _Place:
+    """A part of a state: its words' prefix (``v`` or ``n``), its type, the index of its
+    first leaf (a literal or an expression)."""
+
+    prefix: str
+    t: Type
+    leaf: str
+
+
+def _lit(n: int) -> str:
+    return f"({n})" if n < 0 else str(n)
+
+
+def _static(src: str) -> int | None:
+    try:
+        return int(src.strip("()"))
+    except ValueError:
+        return None
+
+
+class CompiledCompiler(Compiler):
+    """Compiles one instance of a checked spec to numba source (see the module doc)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.layout: Layout | None = None
+        self.env: list[dict[str, str]] = [{}]
+        self.tables: dict[tuple, str] = {}
+        self.table_src: list[str] = []
+        self._props = False
+        self.bound = 0
+        self.def_lines: list[str] = []
+        #: The model constants passed as data (see :meth:`kref`).
+        self.kslots: dict[tuple[str, str], int] = {}
+        self.kvalues: list[int] = []
+        self.done_defs: set[str] = set()
+        self.bad_defs: dict[str, str] = {}
+
+    # ---- types -----------------------------------------------------------------------
+    def dsize(self, t: Type) -> int:
+        """How many values ``t`` has (Unsupported when they are not finitely many)."""
+        try:
+            return size(self.desc(t))
+        except Exception:  # noqa: BLE001 - any type without a finite domain
+            raise Unsupported(f"values of type {t} have no finite domain") from None
+
+    def indexed(self, t: Type, what: str) -> int:
+        """The size of ``t``, which must fit an int64 index."""
+        n = self.dsize(t)
+        if isinstance(t, SetT):
+            if self.nparts(t) > MAX_PARTS:
+                raise Unsupported(f"{what}: a set of more than {MAX_PARTS * PART_BITS} "
+                                  "possible elements")
+        elif n > MAX_INDEX:
+            raise Unsupported(f"{what}: a {t} value has more than 2^62 possibilities")
+        return n
+
+    def plain(self, t: Type) -> bool:
+        return isinstance(t, (BoolT, IntT))
+
+    def code(self, t: Type, x: str) -> str:
+        """The index of value ``x`` of type ``t``."""
+        if isinstance(t, BoolT):
+            return f"int({x})"
+        if isinstance(t, IntT):
+            lo = self.bounds(t)[0]
+            return x if lo == 0 else f"({x} - {_lit(lo)})"
+        return x
+
+    def value(self, t: Type, c: str) -> str:
+        """The value whose index is ``c``."""
+        if isinstance(t, BoolT):
+            return f"({c} != 0)"
+        if isinstance(t, IntT):
+            lo = self.bounds(t)[0]
+            return c if lo == 0 else f"({c} + {_lit(lo)})"
+        return c
+
+    def items(self, t: Type) -> list[Type]:
+        if isinstance(t, RecT):
+            return [ft for _, ft in self.sym.record_fields[t.name]]
+        if isinstance(t, TupT):
+            return list(t.items)
+        assert isinstance(t, MapT)
+        return [t.value] * self.dsize(t.key)
+
+    def strides(self, types: list[Type]) -> list[int]:
+        out, acc = [], 1
+        for it in reversed(types):
+            out.append(acc)
+            acc *= self.dsize(it)
+        return out[::-1]
+
+    def variants(self, union: str) -> list[tuple[str, list[tuple[str, Type]]]]:
+        return [(v.name, self.sym.variant_fields[v.name]) for v in self.sym.unions[union].variants]
+
+    def variant_offsets(self, union: str) -> list[int]:
+        out = [0]
+        for _, fields in self.variants(union):
+            out.append(out[-1] + prod(self.dsize(ft) for _, ft in fields))
+        return out
+
+    def key_index(self, mt: MapT, key: str, key_e: A.Expr) -> str:
+        """The position of key ``key`` in map type ``mt`` (checked when needed)."""
+        kt = mt.key
+        if isinstance(kt, IntT):
+            lo, hi = self.bounds(kt)
+            vt = self.t(key_e)
+            inside = isinstance(vt, IntT) and vt.bounded and lo <= self.bounds(vt)[0] \
+                and self.bounds(vt)[1] <= hi
+            k = _static(key)
+            if k is not None and lo <= k <= hi:
+                return str(k - lo)
+            if not inside:
+                self.emit(f"if not ({_lit(lo)} <= {key} <= {_lit(hi)}):")
+                with self.indented():
+                    self.fail(f"key outside the map's domain {lo}..{hi}")
+            return key if lo == 0 else f"({key} - {_lit(lo)})"
+        if isinstance(kt, BoolT):
+            return f"int({key})"
+        return key
+
+    def table(self, values: list[int]) -> str:
+        key = tuple(values)
+        if key not in self.tables:
+            name = f"T{len(self.tables)}"
+            self.tables[key] = name
+            self.table_src.append(f"{name} = np.array({list(values)!r}, dtype=np.int64)")
+        return self.tables[key]
+
+    # ---- output helpers --------------------------------------------------------------
+    def fail(self, message: str) -> None:
+        self.emit(f"raise CompiledEvalError({message!r})")
+
+    def let(self, src: str, stem: str = "t") -> str:
+        """``src`` bound to a fresh local (unless it is already a name or a literal)."""
+        if src.isidentifier() or _static(src) is not None or src in ("True", "False"):
+            return src
+        name = self.tmp(stem)
+        self.emit(f"{name} = {src}")
+        return name
+
+    @contextmanager
+    def scope(self) -> Iterator[dict[str, str]]:
+        self.env.append(dict(self.env[-1]))
+        try:
+            yield self.env[-1]
+        finally:
+            self.env.pop()
+
+    def bind(self, name: str, src: str) -> str:
+        local = self.tmp(f"l_{name}_")
+        self.emit(f"{local} = {src}")
+        self.env[-1][name] = local
+        return local
+
+    def captured(self, build: Callable[[], str]) -> tuple[list[str], list[int], str]:
+        """What ``build`` emits and returns, taken out of the output."""
+        start = len(self.lines)
+        out = build()
+        lines, srcmap = self.lines[start:], self.srcmap[start:]
+        del self.lines[start:], self.srcmap[start:]
+        return lines, srcmap, out
+
+    def replay(self, lines: list[str], srcmap: list[int], depth: int = 0) -> None:
+        """Emit captured lines again, ``depth`` levels further in."""
+        for line, pos in zip(lines, srcmap):
+            self.lines.append("    " * depth + line)
+            self.srcmap.append(pos)
+
+    # ---- leaves of the packed state --------------------------------------------------
+    def leaf_read(self, prefix: str, leaf: str) -> str:
+        """The code in leaf ``leaf`` of the words ``prefix0``..."""
+        assert self.layout is not None
+        i = _static(leaf)
+        if i is not None:
+            lf = self.layout.leaves[i]
+            return f"(({prefix}{lf.word} >> {lf.shift}) & {(1 << lf.bits) - 1})"
+        words = ", ".join(f"{prefix}{w}" for w in range(self.layout.words))
+        return f"leaf_read({words}, {leaf})" if self.layout.words > 1 else \
+            f"((({prefix}0) >> LS[{leaf}]) & LM[{leaf}])"
+
+    def leaf_write(self, leaf: str, code: str) -> None:
+        """Store ``code`` in leaf ``leaf`` of the draft words."""
+        assert self.layout is not None
+        i = _static(leaf)
+        if i is not None:
+            lf = self.layout.leaves[i]
+            mask = ((1 << lf.bits) - 1) << lf.shift
+            self.emit(f"n{lf.word} = (n{lf.word} & {~mask}) | ({code} << {lf.shift})")
+            return
+        words = ", ".join(f"n{w}" for w in range(self.layout.words))
+        if self.layout.words == 1:
+            self.emit(f"n0 = (n0 & ~(LM[{leaf}] << LS[{leaf}])) | ({code} << LS[{leaf}])")
+        else:
+            self.emit(f"{words}, = leaf_write({words}, {leaf}, {code})")
+
+    def leaf_types(self, t: Type) -> list[Type]:
+        """The leaf types of a value of ``t`` in tree order."""
+        if isinstance(t, (RecT, TupT, MapT)):
+            return [lt for it in self.items(t) for lt in self.leaf_types(it)]
+        if isinstance(t, SetT):
+            self.indexed(t, "a state variable")
+            return [t] * self.nparts(t)
+        return [t]
+
+    def place_of(self, e: A.Expr) -> _Place | None:
+        """``e`` as a part of a state (a variable, primed or not, then record fields, tuple
+        items and map entries), or None."""
+        if isinstance(e, A.Name) and isinstance(self.c.names.get(e), Var):
+            return self.var_place("v", e.name)
+        if isinstance(e, A.Primed):
+            primed = self._props or (self._primes_are_draft and e.name in self._assigned)
+            return self.var_place("n" if primed else "v", e.name)
+        if isinstance(e, A.Field) and isinstance(self.c.fields[e], RecordField):
+            base = self.place_of(e.operand)
+            if base is None:
+                return None
+            return self.sub_place(base, self.c.fields[e].index)  # type: ignore[union-attr]
+        if isinstance(e, A.Index):
+            ot = self.t(e.operand)
+            if isinstance(ot, TupT):
+                base = self.place_of(e.operand)
+                return None if base is None else self.sub_place(base, e.key.value)  # type: ignore
+            if isinstance(ot, MapT):
+                base = self.place_of(e.operand)
+                if base is None:
+                    return None
+                k = self.key_index(ot, self.val(e.key), e.key)
+                return self.map_place(base, k)
+        return None
+
+    def var_place(self, prefix: str, var: str) -> _Place:
+        assert self.layout is not None
+        i = list(self.sym.vars).index(var)
+        return _Place(prefix, self.sym.var_types[var], str(self.layout.var_start[i]))
+
+    def sub_place(self, base: _Place, j: int) -> _Place:
+        items = self.items(base.t)
+        offset = sum(len(self.leaf_types(it)) for it in items[:j])
+        return _Place(base.prefix, items[j], self.add(base.leaf, offset))
+
+    def map_place(self, base: _Place, k: str) -> _Place:
+        assert isinstance(base.t, MapT)
+        n = len(self.leaf_types(base.t.value))
+        ks = _static(k)
+        if ks is not None:
+            return _Place(base.prefix, base.t.value, self.add(base.leaf, ks * n))
+        k = self.let(k, "k")
+        off = k if n == 1 else f"{k} * {n}"
+        b = _static(base.leaf)
+        return _Place(base.prefix, base.t.value, off if b == 0 else f"{base.leaf} + {off}")
+
+    @staticmethod
+    def add(leaf: str, n: int) -> str:
+        s = _static(leaf)
+        if s is not None:
+            return str(s + n)
+        return leaf if n == 0 else f"{leaf} + {n}"
+
+    def read_place(self, p: _Place) -> str:
+        """The value of a part of a state."""
+        leaves = self.leaf_types(p.t)
+        if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
+            return self.value(p.t, self.leaf_read(p.prefix, p.leaf))
+        if isinstance(p.t, SetT):
+            base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
+            return self.join([self.leaf_read(p.prefix, self.add(base, j))
+                              for j in range(len(leaves))])
+        self.indexed(p.t, "a read of a whole composite")
+        base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
+        terms = []
+        for j, stride in enumerate(self.strides(leaves)):
+            c = self.leaf_read(p.prefix, self.add(base, j))
+            terms.append(c if stride == 1 else f"{c} * {stride}")
+        return "(" + " + ".join(terms) + ")"
+
+    def write_place(self, p: _Place, x: str) -> None:
+        """Store value ``x`` (already range-checked) in a part of the draft state."""
+        leaves = self.leaf_types(p.t)
+        if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
+            self.leaf_write(p.leaf, self.code(p.t, x))
+            return
+        x = self.let(x, "w")
+        base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
+        if isinstance(p.t, SetT):
+            for j in range(len(leaves)):
+                self.leaf_write(self.add(base, j), f"{x}[{j}]")
+            return
+        for j, (lt, stride) in enumerate(zip(leaves, self.strides(leaves))):
+            self.leaf_write(self.add(base, j), f"(({x} // {stride}) % {self.dsize(lt)})")
+
+    # ---- expressions -----------------------------------------------------------------
+    def val(self, e: A.Expr, target: Type | None = None) -> str:  # noqa: C901
+        """``e`` as an int64/bool expression (statements it needs emitted first); for a
+        slot of type ``target``, range-checked."""
+        if target is not None:
+            return self.checked_val(e, target)
+        if isinstance(e, A.Int):
+            return _lit(e.value)
+        if isinstance(e, A.Bool):
+            return "True" if e.value else "False"
+        if isinstance(e, A.Str):
+            raise Unsupported("strings")
+        place = self.place_of(e)
+        if place is not None:
+            return self.read_place(place)
+        if isinstance(e, A.Name):
+            return self.name(e)
+        if isinstance(e, A.Call):
+            return self.call_val(e)
+        if isinstance(e, A.TupleLit):
+            t = self.t(e)
+            return self.composite(t, [self.val(i, it) for i, it in zip(e.items, self.items(t))])
+        if isinstance(e, (A.SetLit, A.SetFilter, A.SetMap, A.RangeExpr)):
+            return self.set_val(e)
+        if isinstance(e, A.MapComp):
+            return self.map_comp_val(e, self.t(e))
+        if isinstance(e, A.IfExpr):
+            return self.if_val(e.branches, e.orelse, None)
+        if isinstance(e, A.MatchExpr):
+            return self.match_val(e, None)
+        if isinstance(e, A.Quant):
+            return self.quant_val(e)
+        if isinstance(e, A.BinOp):
+            return self.binop_val(e)
+        if isinstance(e, A.Not):
+            return f"(not {self.val(e.operand)})"
+        if isinstance(e, A.Neg):
+            return f"(-{self.val(e.operand)})"
+        if isinstance(e, A.Is):
+            x = self.let(self.val(e.operand), "u")
+            ut = self.t(e.operand)
+            assert isinstance(ut, UnionT)
+            names = [n for n, _ in self.variants(ut.name)]
+            off = self.variant_offsets(ut.name)
+            k = names.index(e.variant)
+            return f"({_lit(off[k])} <= {x} < {off[k + 1]})"
+        if isinstance(e, A.Field):
+            return self.field_val(self.let(self.val(e.operand), "r"), self.t(e.operand), e)
+        if isinstance(e, A.Index):
+            ot = self.t(e.operand)
+            x = self.let(self.val(e.operand), "r")
+            if isinstance(ot, TupT):
+                return self.item_val(x, ot, str(e.key.value))  # type: ignore[union-attr]
+            assert isinstance(ot, MapT)
+            return self.item_val(x, ot, self.key_index(ot, self.val(e.key), e.key))
+        if isinstance(e, A.WithFields):
+            t = self.t(e.operand)
+            x = self.let(self.val(e.operand), "r")
+            for fname, value, _ in e.updates:
+                x = self.let(self.field_set(x, t, (e, fname), fname, value), "r")
+            return x
+        if isinstance(e, A.WithKey):
+            mt = self.t(e.operand)
+            assert isinstance(mt, MapT)
+            x = self.let(self.val(e.operand), "r")
+            k = self.let(self.key_index(mt, self.val(e.key), e.key), "k")
+            return self.item_set(x, mt, k, self.val(e.value, mt.value))
+        raise Unsupported(f"{type(e).__name__} expressions")
+
+    def checked_val(self, e: A.Expr, target: Type) -> str:
+        """``e`` for a slot of ``target``: ints range-checked; composites built from their
+        items against the target's item types (their indices cannot hold anything else)."""
+        if isinstance(e, A.MapComp) and isinstance(target, MapT):
+            return self.map_comp_val(e, target)
+        if isinstance(e, A.TupleLit) and isinstance(target, TupT):
+            return self.composite(target, [self.val(i, it) for i, it in
+                                           zip(e.items, target.items)])
+        if isinstance(e, A.IfExpr):
+            return self.if_val(e.branches, e.orelse, target)
+        if isinstance(e, A.MatchExpr):
+            return self.match_val(e, target)
+        if isinstance(target, SetT):
+            return self.set_val(e, target)
+        src = self.val(e)
+        if isinstance(target, IntT) and target.bounded:
+            check = self.range_check(e, target)
+            if check is False:
+                return src
+            lo, hi = self.bounds(target)
+            x = self.let(src, "x")
+            self.emit(f"if not ({_lit(lo)} <= {x} <= {_lit(hi)}):")
+            with self.indented():
+                self.fail(f"value outside its declared range {lo}..{hi}")
+            return x
+        if self.needs_check(target, self.t(e)):
+            vt = self.t(e)
+            if isinstance(vt, (MapT, TupT, SetT)) and self.dsize_or_none(vt) is None:
+                raise Unsupported(f"a {vt} value stored in a {target} slot")
+        return src
+
+    def dsize_or_none(self, t: Type) -> int | None:
+        try:
+            return self.dsize(t)
+        except Unsupported:
+            return None
+
+    def composite(self, t: Type, values: list[str]) -> str:
+        """The index of a record, tuple or map from its items' values."""
+        self.indexed(t, "a composite value")
+        items = self.items(t)
+        terms = []
+        for it, x, stride in zip(items, values, self.strides(items)):
+            c = self.code(it, x)
+            terms.append(c if stride == 1 else f"{c} * {stride}")
+        return "(" + " + ".join(terms) + ")" if terms else "0"
+
+    def item_val(self, x: str, t: Type, j: str) -> str:
+        """Item ``j`` (a position) of the record, tuple or map index ``x``."""
+        items = self.items(t)
+        strides = self.strides(items)
+        js = _static(j)
+        if js is not None:
+            it = items[js]
+            return self.value(it, f"(({x} // {strides[js]}) % {self.dsize(it)})")
+        assert isinstance(t, MapT)
+        return self.value(t.value, f"(({x} // {self.table(strides)}[{j}]) % "
+                                   f"{self.dsize(t.value)})")
+
+    def item_set(self, x: str, t: Type, j: str, v: str) -> str:
+        """The index ``x`` with item ``j`` replaced by value ``v`` (range-checked)."""
+        items = self.items(t)
+        strides = self.strides(items)
+        js = _static(j)
+        it = items[js] if js is not None else items[0]
+        stride = str(strides[js]) if js is not None else f"{self.table(strides)}[{j}]"
+        old = self.let(f"(({x} // {stride}) % {self.dsize(it)})", "o")
+        return f"({x} + ({self.code(it, v)} - {old}) * {stride})"
+
+    def union_field(self, ut: UnionT, fname: str) -> dict[int, tuple[int, int, Type]]:
+        """Per variant having field ``fname``: its offset, the field's stride, type."""
+        out = {}
+        offsets = self.variant_offsets(ut.name)
+        for k, (_, fields) in enumerate(self.variants(ut.name)):
+            types = [ft for _, ft in fields]
+            for (f, ft), stride in zip(fields, self.strides(types)):
+                if f == fname:
+                    out[k] = (offsets[k], stride, ft)
+        return out
+
+    def union_variant(self, ut: UnionT, x: str, where: dict) -> str:
+        """The offset and stride of field access on union index ``x`` (fails when its
+        variant lacks the field)."""
+        offsets = self.variant_offsets(ut.name)
+        off = self.tmp("uo")
+        st = self.tmp("us")
+        first = True
+        for k, (o, stride, _) in where.items():
+            kw = "if" if first else "elif"
+            self.emit(f"{kw} {_lit(offsets[k])} <= {x} < {offsets[k + 1]}:")
+            with self.indented():
+                self.emit(f"{off} = {o}")
+                self.emit(f"{st} = {stride}")
+            first = False
+        self.emit("else:")
+        with self.indented():
+            self.fail("a field read from a variant without it")
+        return off, st  # type: ignore[return-value]
+
+    def field_val(self, x: str, t: Type, node: A.Field) -> str:
+        ref = self.c.fields[node]
+        if isinstance(ref, RecordField):
+            return self.item_val(x, t, str(ref.index))
+        assert isinstance(t, UnionT)
+        where = self.union_field(t, node.name)
+        ft = next(iter(where.values()))[2]
+        off, st = self.union_variant(t, x, where)  # type: ignore[misc]
+        return self.value(ft, f"((({x} - {off}) // {st}) % {self.dsize(ft)})")
+
+    def field_set(self, x: str, t: Type, node: object, fname: str, value: A.Expr) -> str:
+        ref = self.c.fields[node]
+        if isinstance(ref, RecordField):
+            assert isinstance(t, RecT)
+            ft = self.sym.record_fields[t.name][ref.index][1]
+            return self.item_set(x, t, str(ref.index), self.val(value, ft))
+        assert isinstance(t, UnionT)
+        where = self.union_field(t, fname)
+        ft = next(iter(where.values()))[2]
+        off, st = self.union_variant(t, x, where)  # type: ignore[misc]
+        v = self.let(self.val(value, ft), "v")
+        old = self.let(f"((({x} - {off}) // {st}) % {self.dsize(ft)})", "o")
+        return f"({x} + ({self.code(ft, v)} - {old}) * {st})"
+
+    def name(self, e: A.Name) -> str:
+        ref = self.c.names[e]
+        if isinstance(ref, Local):
+            return self.env[-1][e.name]
+        if isinstance(ref, Const):
+            t = self.sym.const_types[e.name]
+            return self.kref(("const", e.name), self.const_values[e.name], t)
+        if isinstance(ref, ModelValue):
+            self.expr(e)  # the scalar compiler's checks that the value is in the model
+            return str(self.mv_index[ref.name])
+        if isinstance(ref, EnumMember):
+            return str([m for m, _ in self.sym.enums[ref.enum].members].index(ref.name))
+        if isinstance(ref, Variant):
+            names = [n for n, _ in self.variants(ref.union)]
+            return str(self.variant_offsets(ref.union)[names.index(ref.name)])
+        if isinstance(ref, Def):
+            return self.cdef_call(e.name, [])
+        if isinstance(ref, TypeSet):
+            return self.set_val(e, SetT(ref.type))
+        raise Unsupported(f"the name {e.name} as a value")
+
+    def constant(self, v: object, t: Type) -> str:
+        """A value known now, in this code's representation."""
+        if isinstance(t, BoolT):
+            return "True" if v else "False"
+        if isinstance(t, IntT):
+            return _lit(v)  # type: ignore[arg-type]
+        self.indexed(t, "a constant")
+        x = index_of(v, self.desc(t))
+        if isinstance(t, SetT):
+            return self.join([str(x >> (j * PART_BITS) & ((1 << PART_BITS) - 1))
+                              for j in range(self.nparts(t))])
+        return str(x)
+
+    def cdef_call(self, name: str, args: list[A.Expr]) -> str:
+        s = self.sym
+        d = s.defs[name]
+        reads = sorted(s.def_reads.get(name, ()))
+        if d.params is None and not reads:
+            return self.kref(("def", name), self.const_def(name), s.def_types[name])
+        self.need_def(name)
+        params = s.def_params.get(name, [])
+        values = [self.val(a, t) for a, (_, t) in zip(args, params)]
+        words = [f"v{w}" for w in range(self.layout.words)] if reads else []  # type: ignore
+        return f"d_{name}({', '.join(['K'] + words + values)})"
+
+    def kref(self, key: tuple[str, str], v: object, t: Type) -> str:
+        """A model constant of a plain type as data: slot ``K[i]`` of the array every
+        function takes, so that the models of a spec share one compiled module. Other
+        constants (sets, records) are written into the code."""
+        if not isinstance(t, (BoolT, IntT, EnumT)):
+            return self.constant(v, t)
+        if key not in self.kslots:
+            self.kslots[key] = len(self.kvalues)
+            self.kvalues.append(int(v))  # type: ignore[call-overload]
+        i = self.kslots[key]
+        return f"(K[{i}] != 0)" if isinstance(t, BoolT) else f"K[{i}]"
+
+    def call_val(self, e: A.Call) -> str:
+        ref = self.c.calls[e]
+        if isinstance(ref, Builtin):
+            arg = e.args[0].value
+            if ref.name == "abs":
+                return f"abs({self.val(arg)})"
+            st = self.t(arg)
+            assert isinstance(st, SetT)
+            parts = self.set_parts(arg, st)
+            if ref.name == "card":
+                return "(" + " + ".join(f"popcount({x})" for x in parts) + ")"
+            self.emit(f"if {' and '.join(f'{x} == 0' for x in parts)}:")
+            with self.indented():
+                self.fail(f"{ref.name} of an empty set")
+            out = self.tmp("e")
+            order = list(range(len(parts)))
+            if ref.name == "max":
+                order.reverse()
+            fn = "highest" if ref.name == "max" else "lowest"
+            for n, j in enumerate(order):
+                kw = "if" if n == 0 else "elif"
+                self.emit(f"{kw} {parts[j]} != 0:" if n < len(order) - 1 else "else:")
+                with self.indented():
+                    self.emit(f"{out} = {fn}({parts[j]}) + {j * PART_BITS}")
+            return self.value(st.elem, out)
+        if isinstance(ref, Def):
+            return self.cdef_call(ref.name, [a.value for a in e.args])
+        values = [self.let(self.val(v, ft), "f") for v, ft in self.field_args(e)]
+        if isinstance(ref, RecordCtor):
+            return self.composite(RecT(ref.record), values)
+        assert isinstance(ref, Variant)
+        names = [n for n, _ in self.variants(ref.union)]
+        k = names.index(ref.name)
+        offset = self.variant_offsets(ref.union)[k]
+        types = [ft for _, ft in self.variants(ref.union)[k][1]]
+        terms = [str(offset)] if offset else []
+        for ft, x, stride in zip(types, values, self.strides(types)):
+            c = self.code(ft, x)
+            terms.append(c if stride == 1 else f"{c} * {stride}")
+        return "(" + " + ".join(terms) + ")" if terms else "0"
+
+    # ---- control flow in expressions -------------------------------------------------
+    def if_val(self, branches: list[tuple[A.Expr, A.Expr]], orelse: A.Expr,
+               target: Type | None) -> str:
+        """Conditions evaluated one after another, each only where the earlier failed."""
+        out = self.tmp("y")
+
+        def chain(i: int) -> None:
+            if i == len(branches):
+                self.emit(f"{out} = {self.val(orelse, target)}")
+                return
+            cond, value = branches[i]
+            self.emit(f"if {self.val(cond)}:")
+            with self.indented():
+                self.emit(f"{out} = {self.val(value, target)}")
+            self.emit("else:")
+            with self.indented():
+                chain(i + 1)
+
+        chain(0)
+        return out
+
+    def match_val(self, e: A.MatchExpr, target: Type | None) -> str:
+        """Arms tested in order; the last one is taken when no earlier one applies (as
+        in the scalar code)."""
+        out = self.tmp("y")
+        subject = self.let(self.val(e.subject), "m")
+        st = self.t(e.subject)
+        opened = 0
+        for n, (pats, value) in enumerate(e.arms):
+            cond = self.pattern_cond(pats, subject, st)
+            if cond is None or n == len(e.arms) - 1:
+                with self.scope():
+                    self.cpattern_binds(pats, subject, st)
+                    self.emit(f"{out} = {self.val(value, target)}")
+                break
+            self.emit(f"if {cond}:")
+            with self.indented(), self.scope():
+                self.cpattern_binds(pats, subject, st)
+                self.emit(f"{out} = {self.val(value, target)}")
+            self.emit("else:")
+            self._indent += 1
+            opened += 1
+        self._indent -= opened
+        return out
+
+    def pattern_cond(self, pats: list[A.Pattern], subject: str, st: Type) -> str | None:
+        tests = arm_tests(pats, self.c)
+        if tests is None:
+            return None
+        conds = []
+        for test in tests:
+            if isinstance(test, EnumMember):
+                members = [m for m, _ in self.sym.enums[test.enum].members]
+                conds.append(f"{subject} == {members.index(test.name)}")
+            else:
+                assert isinstance(st, UnionT)
+                names = [n for n, _ in self.variants(st.name)]
+                off = self.variant_offsets(st.name)
+                k = names.index(test.name)
+                conds.append(f"({_lit(off[k])} <= {subject} < {off[k + 1]})")
+        return " or ".join(conds)
+
+    def cpattern_binds(self, pats: list[A.Pattern], subject: str, st: Type) -> None:
+        if len(pats) != 1 or pats[0].args is None:
+            return
+        assert isinstance(st, UnionT)
+        names = [n for n, _ in self.variants(st.name)]
+        k = names.index(pats[0].ctor)  # type: ignore[arg-type]
+        off = self.variant_offsets(st.name)[k]
+        types = [ft for _, ft in self.variants(st.name)[k][1]]
+        for a, ft, stride in zip(pats[0].args, types, self.strides(types)):
+            if a is not None:
+                self.bind(a, self.value(ft, f"((({subject} - {off}) // {stride}) % "
+                                            f"{self.dsize(ft)})"))
+
+    def binop_val(self, e: A.BinOp) -> str:  # noqa: C901 - one case per operator
+        op = e.op
+        if op in ("and", "or", "implies"):
+            left = self.val(e.left)
+            lines, srcmap, right = self.captured(lambda: self.val(e.right))
+            neg = op == "implies"
+            if not lines:
+                left = f"(not {left})" if neg else left
+                return f"({left} {'and' if op == 'and' else 'or'} {right})"
+            out = self.tmp("b")
+            self.emit(f"{out} = {'not ' if neg else ''}{left}")
+            self.emit(f"if {'' if op == 'and' else 'not '}{out}:")
+            self.replay(lines, srcmap, 1)
+            with self.indented():
+                self.emit(f"{out} = {right}")
+            return out
+        lt, rt = self.t(e.left), self.t(e.right)
+        if op in ("in", "not in"):
+            out = self.member(e.left, e.right)
+            return f"(not {out})" if op == "not in" else out
+        if isinstance(lt, SetT) or isinstance(rt, SetT):
+            st = lt if isinstance(lt, SetT) and self.finite_set(lt) else rt
+            assert isinstance(st, SetT)
+            a, b = self.set_parts(e.left, st), self.set_parts(e.right, st)
+            if op in ("==", "!="):
+                out = " and ".join(f"{x} == {y}" for x, y in zip(a, b))
+                return f"({out})" if op == "==" else f"(not ({out}))"
+            if op == "subset":
+                return "(" + " and ".join(f"({x} & ~{y}) == 0" for x, y in zip(a, b)) + ")"
+            if op in ("|", "&", "-"):
+                return self.set_val(e, st)
+            raise Unsupported(f"'{op}' on sets")
+        left, right = self.val(e.left), self.val(e.right)
+        if op in ("==", "!=", "<", "<=", ">", ">=", "+", "-", "*"):
+            return f"({left} {op} {right})"
+        if op in ("/", "%"):
+            r = self.let(right, "d")
+            self.emit(f"if {r} == 0:")
+            with self.indented():
+                self.fail("division by zero" if op == "/" else "modulo by zero")
+            return f"({left} {'//' if op == '/' else '%'} {r})"
+        raise Unsupported(f"the operator {op}")
+
+    def finite_set(self, t: SetT) -> bool:
+        n = self.dsize_or_none(t.elem)
+        return n is not None and n <= MAX_PARTS * PART_BITS
+
+    def nparts(self, t: SetT) -> int:
+        return max(1, -(-self.dsize(t.elem) // PART_BITS))
+
+    @staticmethod
+    def join(parts: list[str]) -> str:
+        """A set's value from its parts: one int, or a tuple of them."""
+        return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ",)"
+
+    def set_parts(self, e: A.Expr, st: SetT) -> list[str]:
+        """A set's bitmask parts, each a name or a literal."""
+        x = self.let(self.set_val(e, st), "s")
+        n = self.nparts(st)
+        return [x] if n == 1 else [self.let(f"{x}[{j}]", "p") for j in range(n)]
+
+    def bit_in(self, parts: list[str], c: str) -> str:
+        """Whether element index ``c`` (within the domain) is in the set."""
+        if len(parts) == 1:
+            return f"(({parts[0]} >> {c}) & 1) == 1"
+        return (f"(({self.join(parts)}[{c} // {PART_BITS}] >> ({c} % {PART_BITS})) & 1) "
+                "== 1")
+
+    def add_bit(self, names: list[str], c: str) -> None:
+        """Statements that put element index ``c`` into the parts ``names``."""
+        if len(names) == 1:
+            self.emit(f"{names[0]} |= 1 << {c}")
+            return
+        c = self.let(c, "c")
+        for j, name in enumerate(names):
+            kw = "if" if j == 0 else "elif"
+            self.emit(f"{kw} {c} < {(j + 1) * PART_BITS}:" if j < len(names) - 1 else "else:")
+            with self.indented():
+                self.emit(f"{name} |= 1 << ({c} - {j * PART_BITS})")
+
+    def member(self, x: A.Expr, s: A.Expr) -> str:
+        if isinstance(s, A.RangeExpr):
+            v = self.let(self.val(x), "x")
+            return f"({self.val(s.lo)} <= {v} <= {self.val(s.hi)})"
+        st = self.t(s)
+        assert isinstance(st, SetT)
+        if isinstance(s, A.SetLit) and not self.finite_set(st):
+            v = self.let(self.val(x), "x")
+            return "(" + " or ".join(f"{v} == {self.val(i)}" for i in s.items) + ")" \
+                if s.items else "False"
+        elem = st.elem if self.finite_set(st) else self.t(x)
+        parts = self.set_parts(s, SetT(elem))
+        c = self.let(self.code(elem, self.val(x)), "c")
+        n = self.dsize(elem)
+        return f"(0 <= {c} < {n} and {self.bit_in(parts, c)})"
+
+    def set_val(self, e: A.Expr, target: Type | None = None) -> str:
+        """A set as a bitmask over the element type of ``target`` (default: its own): an
+        int, or a tuple of parts for more than PART_BITS possible elements."""
+        st = target if isinstance(target, SetT) else self.t(e)
+        assert isinstance(st, SetT)
+        if not self.finite_set(st):
+            raise Unsupported(f"a {st} value (a set of more than {MAX_PARTS * PART_BITS} "
+                              "possible elements, or of unbounded integers)")
+        elem = st.elem
+        n = self.nparts(st)
+        if isinstance(e, A.SetLit) and n == 1:
+            bits = [f"(1 << {self.code(elem, self.val(i, elem))})" for i in e.items]
+            return "(" + " | ".join(bits) + ")" if bits else "0"
+        if isinstance(e, (A.SetLit, A.RangeExpr, A.SetFilter, A.SetMap)):
+            names = [self.tmp("s") for _ in range(n)]
+            for name in names:
+                self.emit(f"{name} = 0")
+            self.build_set(e, elem, names)
+            return self.join(names)
+        if isinstance(e, A.BinOp) and e.op in ("|", "&", "-"):
+            a, b = self.set_parts(e.left, st), self.set_parts(e.right, st)
+            fmt = {"|": "({} | {})", "&": "({} & {})", "-": "({} & ~{})"}[e.op]
+            return self.join([fmt.format(x, y) for x, y in zip(a, b)])
+        if isinstance(e, A.IfExpr):
+            return self.if_val(e.branches, e.orelse, st)
+        if isinstance(e, A.MatchExpr):
+            return self.match_val(e, st)
+        if isinstance(e, A.Name) and isinstance(self.c.names.get(e), TypeSet):
+            full = (1 << self.dsize(elem)) - 1
+            return self.join([str(full >> (j * PART_BITS) & ((1 << PART_BITS) - 1))
+                              for j in range(n)])
+        own = self.t(e)
+        if isinstance(own, SetT) and (self.dsize_or_none(own.elem) is None
+                                      or self.desc(own.elem) != self.desc(elem)):
+            raise Unsupported(f"a {own} value used as a {st}")
+        return self.val(e)
+
+    def build_set(self, e: A.Expr, elem: Type, names: list[str]) -> None:
+        """Statements that put the members of a set expression into ``names``."""
+        if isinstance(e, A.SetLit):
+            for i in e.items:
+                self.add_bit(names, self.code(elem, self.val(i, elem)))
+        elif isinstance(e, A.RangeExpr):
+            lo, hi = self.let(self.val(e.lo), "lo"), self.let(self.val(e.hi), "hi")
+            x = self.tmp("x")
+            self.emit(f"for {x} in range({lo}, {hi} + 1):")
+            with self.indented():
+                self.add_bit(names, self.code(elem, self.val_checked_str(x, elem)))
+        elif isinstance(e, A.SetFilter):
+            def body() -> None:
+                c = self.val(e.cond)
+                self.emit(f"if {c}:")
+                with self.indented():
+                    self.add_bit(names, self.code(elem, self.env[-1][e.binder.name]))
+
+            self.loop([e.binder], body)
+        else:
+            assert isinstance(e, A.SetMap)
+
+            def body2() -> None:
+                if e.cond is not None:
+                    c = self.val(e.cond)
+                    self.emit(f"if {c}:")
+                    self._indent += 1
+                self.add_bit(names, self.code(elem, self.val(e.expr, elem)))
+                if e.cond is not None:
+                    self._indent -= 1
+
+            self.loop(e.binders, body2)
+
+    def val_checked_str(self, x: str, t: Type) -> str:
+        if isinstance(t, IntT) and t.bounded:
+            lo, hi = self.bounds(t)
+            self.emit(f"if not ({_lit(lo)} <= {x} <= {_lit(hi)}):")
+            with self.indented():
+                self.fail(f"value outside its declared range {lo}..{hi}")
+        return x
+
+    def map_comp_val(self, e: A.MapComp, t: Type) -> str:
+        assert isinstance(t, MapT)
+        self.indexed(t, "a map")
+        kt = self.t(e).key  # type: ignore[union-attr]
+        keys = self.domain_list(kt)
+        strides = self.strides(self.items(t))
+        out = self.tmp("mp")
+        self.emit(f"{out} = 0")
+        for key, stride in zip(keys, strides):
+            with self.scope():
+                self.env[-1][e.binder.name] = key
+                x = self.val(e.expr, t.value)
+                c = self.code(t.value, x)
+                self.emit(f"{out} += {c} * {stride}" if stride != 1 else f"{out} += {c}")
+        return out
+
+    def domain_list(self, t: Type) -> list[str]:
+        """Every value of a finite type, as literals in domain order."""
+        n = self.dsize(t)
+        if n > 4096:
+            raise Unsupported(f"a map keyed by {t} ({n} keys)")
+        return [self.value(t, str(i)) if not isinstance(t, BoolT) else
+                ("True" if i else "False") for i in range(n)]
+
+    def quant_val(self, e: A.Quant) -> str:
+        out = self.tmp("q")
+        self.emit(f"{out} = {dict(forall='True', exists='False', sum='0')[e.kind]}")
+        done = self.tmp("qd")
+        if e.kind != "sum":
+            self.emit(f"{done} = False")
+
+        def body() -> None:
+            x = self.val(e.body)
+            if e.kind == "sum":
+                self.emit(f"{out} += {x}")
+                return
+            hit = f"not {x}" if e.kind == "forall" else x
+            self.emit(f"if {hit}:")
+            with self.indented():
+                self.emit(f"{out} = {'False' if e.kind == 'forall' else 'True'}")
+                self.emit(f"{done} = True")
+                self.emit("break")
+
+        self.loop(e.binders, body, None if e.kind == "sum" else done)
+        return out
+
+    def loop(self, binders: list[A.Binder], body: Callable[[], None],
+             done: str | None = None) -> None:
+        """Nested loops over the binders' domains in their order; ``done``: a flag that
+        leaves every level once set (the innermost ``break`` leaves its own)."""
+        with self.scope():
+            extras = []
+            for i, b in enumerate(binders):
+                if i and done is not None:
+                    self.emit(f"if {done}:")
+                    with self.indented():
+                        self.emit("break")
+                extras.append(self.for_header(b.domain, b.name))
+                self._indent += 1
+            body()
+            for extra in reversed(extras):
+                self._indent -= 1
+                self.close_header(extra, done)
+
+    def close_header(self, extra: int, done: str | None = None) -> None:
+        """Leave the outer loop :meth:`for_header` opened (and leave it for good once
+        ``done`` is set)."""
+        if extra and done is not None:
+            self.emit(f"if {done}:")
+            with self.indented():
+                self.emit("break")
+        self._indent -= extra
+
+    def for_header(self, domain: A.Expr, name: str) -> int:
+        """A loop over a set's members in their order, binding ``name``; the body goes one
+        level in. Returns 1 when it opened an outer loop too (over a set's parts), which
+        :meth:`close_header` closes after the body."""
+        local = self.tmp(f"l_{name}_")
+        self.env[-1][name] = local
+        if isinstance(domain, A.RangeExpr):
+            lo, hi = self.let(self.val(domain.lo), "lo"), self.let(self.val(domain.hi), "hi")
+            self.emit(f"for {local} in range({lo}, {hi} + 1):")
+            return 0
+        if isinstance(domain, A.Name):
+            ref = self.c.names.get(domain)
+            t = ref.type if isinstance(ref, TypeSet) else (
+                MVT(domain.name) if isinstance(ref, Const) and domain.name in self.sym.mv_sets
+                else None)
+            if t is not None:
+                self.emit(self.range_header(local, t))
+                return 0
+        st = self.t(domain)
+        assert isinstance(st, SetT)
+        # Only the members: the lowest set bit, cleared, until none is left.
+        parts = self.set_parts(domain, st)
+        m, b = self.tmp("m"), self.tmp("b")
+        extra = 0
+        base = "0"
+        if len(parts) == 1:
+            self.emit(f"{m} = {parts[0]}")
+        else:
+            tup = self.let(self.join(parts), "s")
+            j = self.tmp("j")
+            self.emit(f"for {j} in range({len(parts)}):")
+            self._indent += 1
+            extra = 1
+            self.emit(f"{m} = {tup}[{j}]")
+            base = f"{j} * {PART_BITS}"
+        self.emit(f"while {m} != 0:")
+        with self.indented():
+            self.emit(f"{b} = lowest({m})")
+            self.emit(f"{m} &= {m} - 1")
+            index = b if base == "0" else f"({base} + {b})"
+            self.emit(f"{local} = {self.value(st.elem, index)}")
+        return extra
+
+    def range_header(self, local: str, t: Type) -> str:
+        if isinstance(t, BoolT):
+            return f"for {local} in (False, True):"
+        if isinstance(t, IntT):
+            lo, hi = self.bounds(t)
+            return f"for {local} in range({_lit(lo)}, {hi + 1}):"
+        return f"for {local} in range({self.dsize(t)}):"
+
+    # ---- statements ------------------------------------------------------------------
+    def block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:  # noqa: C901
+        for i, st in enumerate(stmts):
+            rest = stmts[i + 1:]
+            if isinstance(st, A.Requires):
+                c = self.val(st.cond)
+                if c == "False":
+                    self.emit(self._fail[-1])
+                    return
+                if c != "True":
+                    self.emit(f"if not {c}:")
+                    with self.indented():
+                        self.emit(self._fail[-1])
+            elif isinstance(st, A.Let):
+                self.bind(st.name, self.val(st.value))
+            elif isinstance(st, A.Assign):
+                self.assign(st)
+            elif isinstance(st, A.Skip):
+                continue
+            elif isinstance(st, A.For):
+                with self.scope():
+                    extra = self.for_header(st.binder.domain, st.binder.name)
+                    with self.indented():
+                        self.emit("pass")
+                        self.block(st.body.stmts, lambda: None)
+                    self.close_header(extra)
+            elif isinstance(st, A.Pick):
+                self.pick(st, rest, tail)
+                return
+            elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
+                if not forks(st):
+                    self.branches(st, lambda: None, forks=False)
+                    continue
+                self.branches(st, lambda rest=rest: self.block(rest, tail))
+                return
+        tail()
+
+    def drafts(self) -> str:
+        return ", ".join(f"n{w}" for w in range(self.layout.words))  # type: ignore[union-attr]
+
+    def pick(self, st: A.Pick, rest: list[A.Stmt], tail: Callable[[], None]) -> None:
+        saved = self.tmp("sv")
+        self.emit(f"{saved} = ({self.drafts()},)")
+        with self.scope():
+            extra = self.for_header(st.binder.domain, st.binder.name)
+            with self.indented():
+                self.emit(f"{self.drafts()}, = {saved}")
+                if st.cond is not None:
+                    c = self.val(st.cond)
+                    self.emit(f"if not {c}:")
+                    with self.indented():
+                        self.emit("continue")
+                self._fail.append("continue")
+                self.block(rest, tail)
+                self._fail.pop()
+            self.close_header(extra)
+
+    def branches(self, st: A.IfStmt | A.MatchStmt | A.Either, tail: Callable[[], None],
+                 forks: bool = True) -> None:
+        """Branches, each followed by the rest of the block (``tail``); a statement that
+        cannot end or split a path (``forks`` false) is followed by the rest once."""
+        saved = self.tmp("sv")
+        if forks:
+            self.emit(f"{saved} = ({self.drafts()},)")
+        if isinstance(st, A.Either):
+            for body in st.branches:
+                self.emit("for _ in range(1):")
+                with self.indented(), self.scope():
+                    self.emit(f"{self.drafts()}, = {saved}")
+                    self._fail.append("break")
+                    self.block(body.stmts, tail)
+                    self._fail.pop()
+            return
+        if isinstance(st, A.IfStmt):
+            arms: list[tuple[Callable[[], str | None], A.Block | None, Callable]] = []
+            for cond, body in st.branches:
+                arms.append((lambda cond=cond: self.val(cond), body, lambda: None))
+            arms.append((lambda: None, st.orelse, lambda: None))
+        else:
+            subject = self.let(self.val(st.subject), "m")
+            stt = self.t(st.subject)
+            arms = []
+            for pats, body in st.arms:
+                cond = self.pattern_cond(pats, subject, stt)
+                arms.append((lambda cond=cond: cond, body,
+                             lambda pats=pats: self.cpattern_binds(pats, subject, stt)))
+                if cond is None:
+                    break
+            else:
+                arms.append((lambda: None, None, lambda: None))
+        opened = 0
+        for cond_fn, body, binds in arms:
+            cond = cond_fn()
+            if cond is not None:
+                self.emit(f"if {cond}:")
+            else:
+                self.emit("if True:")
+            with self.indented(), self.scope():
+                binds()
+                self.emit("pass")
+                if body is None and isinstance(st, A.MatchStmt):
+                    # No arm applies: the scalar code makes no successor on this path.
+                    self.emit(self._fail[-1] if forks else "pass")
+                else:
+                    self.block(body.stmts if body is not None else [], tail)
+            if cond is None:
+                break
+            self.emit("else:")
+            self._indent += 1
+            opened += 1
+        self._indent -= opened
+
+    def assign(self, st: A.Assign) -> None:
+        lv = st.target
+        base = self.var_place("n", lv.var)
+        path: list[_Place] = [base]
+        for n, acc in enumerate(lv.path):
+            p = path[-1]
+            if isinstance(acc, A.IndexAcc):
+                if isinstance(p.t, MapT):
+                    k = self.let(self.key_index(p.t, self.val(acc.key), acc.key), "k")
+                    path.append(self.map_place(p, k))
+                else:
+                    path.append(self.sub_place(p, acc.key.value))  # type: ignore[union-attr]
+            else:
+                ref = self.c.fields[acc]
+                if isinstance(ref, RecordField):
+                    path.append(self.sub_place(p, ref.index))
+                else:
+                    # A union field: update the union value as a whole.
+                    assert n == len(lv.path) - 1, "union fields end an lvalue"
+                    x = self.let(self.read_place(p), "u")
+                    new = self.field_set(x, p.t, acc, acc.name, st.value)
+                    self.write_place(p, new)
+                    return
+        target = path[-1]
+        self.write_place(target, self.val(st.value, target.t))
+
+    # ---- whole program ---------------------------------------------------------------
+    def words(self, prefix: str) -> list[str]:
+        return [f"{prefix}{w}" for w in range(self.layout.words)]  # type: ignore[union-attr]
+
+    def need_def(self, name: str) -> None:
+        """Generate ``d_name`` (once, on its first call) into the module's defs; a def
+        that cannot be compiled makes each of its callers unsupported."""
+        if name in self.bad_defs:
+            raise Unsupported(self.bad_defs[name])
+        if name in self.done_defs:
+            return
+        self.done_defs.add(name)
+        s = self.sym
+        d = s.defs[name]
+        saved = (self.lines, self.srcmap, self._indent, self.env, self._props,
+                 self._primes_are_draft)
+        self.lines, self.srcmap, self._indent, self.env = [], [], 0, [{}]
+        self._props = self._primes_are_draft = False
+        try:
+            params = ["K"] + (self.words("v") if s.def_reads.get(name) else [])
+            for p, _ in s.def_params.get(name, []):
+                self.env[-1][p] = f"l_{p}"
+                params.append(f"l_{p}")
+            self.emit("")
+            self.emit("@njit(cache=True)")
+            self.emit(f"def d_{name}({', '.join(params)}):", d.pos)
+            with self.indented():
+                self.emit(f"return {self.val(d.body, s.def_types[name])}")
+            self.def_lines += self.lines
+        except Unsupported as exc:
+            self.bad_defs[name] = str(exc)
+            raise
+        finally:
+            (self.lines, self.srcmap, self._indent, self.env, self._props,
+             self._primes_are_draft) = saved
+
+    def gen_actions(self) -> None:
+        s = self.sym
+        for index, (name, d) in enumerate(s.actions.items()):
+            self._assigned = assigned_vars(d.body)
+            self._primes_are_draft = True
+            self.emit("")
+            self.emit("@njit(cache=True)")
+            args = ["K"] + self.words("v") + ["out", "acts", "n"]
+            self.emit(f"def a_{name}({', '.join(args)}):", d.pos)
+            with self.indented():
+                self.action_body(index, d)
+                self.emit("return n")
+            self._primes_are_draft = False
+            self.bound += self.paths(d)
+        self.emit("")
+        self.emit("@njit(cache=True)")
+        self.emit(f"def successors(K, {', '.join(self.words('v'))}, out, acts):")
+        with self.indented():
+            self.emit("n = 0")
+            for name in s.actions:
+                self.emit(f"n = a_{name}(K, {', '.join(self.words('v'))}, out, acts, n)")
+            self.emit("return n")
+
+    def paths(self, d: A.ActionDecl) -> int:
+        """At most how many successors one action makes from one state."""
+        n = prod(self.dsize(t) for _, t in self.sym.action_params[d.name])
+        return n * self.block_paths(d.body.stmts)
+
+    def block_paths(self, stmts: list[A.Stmt]) -> int:
+        out = 1
+        for st in stmts:
+            if isinstance(st, A.Pick):
+                dt = self.t(st.binder.domain)
+                n = self.dsize(dt.elem) if isinstance(dt, SetT) and self.finite_set(dt) \
+                    else 4096
+                out *= n
+            elif isinstance(st, A.Either):
+                out *= sum(self.block_paths(b.stmts) for b in st.branches)
+            elif isinstance(st, A.IfStmt):
+                blocks = [b for _, b in st.branches] + ([st.orelse] if st.orelse else [])
+                out *= max([self.block_paths(b.stmts) for b in blocks] + [1])
+            elif isinstance(st, A.MatchStmt):
+                out *= max([self.block_paths(b.stmts) for _, b in st.arms] + [1])
+        return out
+
+    def action_body(self, index: int, d: A.ActionDecl) -> None:
+        params = self.sym.action_params[d.name]
+        guards, body = hoist_guards(d.body.stmts, [p for p, _ in params], self.c)
+
+        def tail() -> None:
+            for w in range(self.layout.words):  # type: ignore[union-attr]
+                self.emit(f"out[n, {w}] = n{w}")
+            self.emit(f"acts[n] = {index}")
+            self.emit("n += 1")
+
+        def bind(i: int) -> None:
+            for level, cond, _ in guards:
+                if level != i - 1:
+                    continue
+                c = self.val(cond)
+                self.emit(f"if not {c}:")
+                with self.indented():
+                    self.emit("continue" if i else "return n")
+            if i == len(params):
+                for w in range(self.layout.words):  # type: ignore[union-attr]
+                    self.emit(f"n{w} = v{w}")
+                self._fail = ["continue" if params else "return n"]
+                self.block(body, tail)
+                return
+            pname, ptype = params[i]
+            self.dsize(ptype)
+            local = self.tmp(f"l_{pname}_")
+            self.env[-1][pname] = local
+            self.emit(self.range_header(local, ptype))
+            with self.indented():
+                bind(i + 1)
+
+        with self.scope():
+            bind(0)
+
+    def gen_checks(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
+                                     "constraint": []}
+        for name, c in self.sym.checks.items():
+            self.emit("")
+            self.emit("@njit(cache=True)")
+            args = ["K"] + self.words("v")
+            if c.kind == "property":
+                args += self.words("n")
+                self._props = True
+            self.emit(f"def c_{name}({', '.join(args)}):", c.pos)
+            with self.indented(), self.scope():
+                self.emit(f"return {self.val(c.body)}")
+            self._props = False
+            out[c.kind].append(f"c_{name}")
+        return out
+
+    def generate(self) -> CompiledSource:  # type: ignore[override]
+        self.build_constants()
+        var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)
+        try:
+            self.layout = Layout(var_types)
+        except LayoutError as exc:
+            raise Unsupported(str(exc)) from None
+        for v in self.sym.vars:
+            self.leaf_types(self.sym.var_types[v])
+        self.gen_actions()
+        checks = self.gen_checks()
+        body, self.lines = self.lines, []
+        lay = self.layout
+        head = [
+            '"""Compiled code of a spec (generated by cowspec); model constants are K."""',
+            "import numpy as np",
+            "from numba import njit",
+            "",
+            "from pyspec.codegen.compiled import CompiledEvalError",
+            "",
+            f"W = {lay.words}",
+            f"LW = np.array({[lf.word for lf in lay.leaves]!r}, dtype=np.int64)",
+            f"LS = np.array({[lf.shift for lf in lay.leaves]!r}, dtype=np.int64)",
+            f"LM = np.array({[(1 << lf.bits) - 1 for lf in lay.leaves]!r}, dtype=np.int64)",
+            *self.table_src,
+            *runtime_source(lay.words),
+        ]
+        src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
+                        + kernel_source(lay.words)) + "\n"
+        return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
+                              len(checks["invariant"]),
+                              len(checks["property"]), len(checks["reachable"]),
+                              len(checks["constraint"]))
+
+
+def runtime_source(words: int) -> list[str]:
+    """Helpers the generated code calls: bit counts and reads/writes of a leaf whose word
+    is known only at run time."""
+    ws = ", ".join(f"w{w}" for w in range(words))
+    pick = "w0"
+    for w in range(1, words):
+        pick = f"(w{w} if k == {w} else {pick})"
+    out = [
+        "",
+        "@njit(cache=True, inline='always')",
+        "def popcount(x):",
+        "    x = x - ((x >> 1) & 0x5555555555555555)",
+        "    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)",
+        "    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F",
+        "    return (x * 0x0101010101010101) >> 56 & 0xFF",
+        "",
+        "@njit(cache=True, inline='always')",
+        "def lowest(x):",
+        "    return popcount((x & -x) - 1)",
+        "",
+        "@njit(cache=True, inline='always')",
+        "def highest(x):",
+        "    n = -1",
+        "    while x:",
+        "        x >>= 1",
+        "        n += 1",
+        "    return n",
+        "",
+        "@njit(cache=True, inline='always')",
+        f"def leaf_read({ws}, i):",
+        "    k = LW[i]",
+        f"    return ({pick} >> LS[i]) & LM[i]",
+        "",
+        "@njit(cache=True, inline='always')",
+        f"def leaf_write({ws}, i, c):",
+        "    k = LW[i]",
+        "    m = ~(LM[i] << LS[i])",
+        "    v = c << LS[i]",
+    ]
+    for w in range(words):
+        out.append(f"    if k == {w}:")
+        out.append(f"        w{w} = (w{w} & m) | v")
+    out.append(f"    return ({ws},)")
+    return out
+
+
+def dispatch_source(checks: dict[str, list[str]], words: int) -> list[str]:
+    """One function per kind of check taking the check's number (numba calls them with a
+    run-time index)."""
+    vs = ", ".join(f"v{w}" for w in range(words))
+    ns = ", ".join(f"n{w}" for w in range(words))
+    out = []
+    for kind, args in (("invariant", vs), ("reachable", vs), ("property", f"{vs}, {ns}")):
+        out += ["", "@njit(cache=True)", f"def check_{kind}(K, k, {args}):"]
+        for i, fn in enumerate(checks[kind]):
+            out.append(f"    if k == {i}:")
+            out.append(f"        return {fn}(K, {args})")
+        out.append("    return True")
+    out += ["", f"NINV = {len(checks['invariant'])}", f"NPROP = {len(checks['property'])}",
+            f"NREACH = {len(checks['reachable'])}"]
+    out += ["", "@njit(cache=True)", f"def constraints(K, {vs}):"]
+    for fn in checks["constraint"]:
+        out.append(f"    if not {fn}(K, {vs}):")
+        out.append("        return False")
+    out.append("    return True")
+    return out
+
+
+def kernel_source(words: int) -> list[str]:
+    """The breadth-first search, exactly the scalar engine's loop
+    (:meth:`explorer.search._Search._explore`) over packed states; see
+    :mod:`explorer.engine.compiled` for the arrays it works on."""
+    vs = ", ".join(f"v{w}" for w in range(words))
+    ns = ", ".join(f"n{w}" for w in range(words))
+    read_v = [f"        v{w} = cur[sid - lstart, {w}]" for w in range(words)]
+    read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
+    # A fingerprint of several words: each word mixed into the mix of the ones before.
+    fold = ["            h = mix(n0)"] + [f"            h = mix(h ^ n{w})" for w in range(1, words)]
+    if words == 1:
+        hash_src = ["            j = mix(n0) & mask"]
+    else:
+        hash_src = fold + ["            if fp and h == -1:",
+                           "                h = -2",
+                           "            j = mix(h) & mask"]
+    row_fold = ["        h = old[i, 0]"]
+    if words > 1:
+        row_fold += ["        if not fp:", "            h = mix(h)"] + [
+            f"            h = mix(h ^ old[i, {w}])" for w in range(1, words)]
+    return [
+        "",
+        "@njit(cache=True, inline='always')",
+        "def mix(x):",
+        "    x = (x ^ (x >> 31)) * -7723592293110705685",
+        "    x = (x ^ (x >> 27)) * -4658895280553007687",
+        "    return x ^ (x >> 33)",
+        "",
+        "@njit(cache=True)",
+        "def rehash(old, new, fp):",
+        "    mask = len(new) - 1",
+        "    for i in range(len(old)):",
+        "        if old[i, 0] == -1:",
+        "            continue",
+        *row_fold,
+        "        j = mix(h) & mask",
+        "        while new[j, 0] != -1:",
+        "            j = (j + 1) & mask",
+        "        new[j, :] = old[i, :]",
+        "",
+        "@njit(cache=True)",
+        "def seed(table, rows, fp):",
+        "    mask = len(table) - 1",
+        "    for i in range(len(rows)):",
+        *[f"        n{w} = rows[i, {w}]" for w in range(words)],
+        *[line[4:] for line in hash_src],
+        "        while table[j, 0] != -1:",
+        "            j = (j + 1) & mask",
+        *[line[8:].replace("ctr[15] != 0", "fp") for line in table_store(words)],
+        "",
+        "@njit(cache=True)",
+        "def search(K, cur, nxt, table, parents, vias, ctr, live, fired, enabled, newc,",
+        "           group_of, genab, stamp, gstamp, events, sbuf, abuf, budget):",
+        "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 level_start,",
+        "    # 6 nxt_n, 7 cut_by_depth, 8 stopped (1 violation, 2 max states), 9 nevents,",
+        "    # 10 keep_going, 11 check_deadlock, 12 max_depth (-1 none), 13 cap,",
+        "    # 14 table_limit, 15 fingerprint, 16 max successors",
+        "    # live: invariants, then properties, then reachables, then deadlock",
+        "    ninv = NINV",
+        "    nprop = NPROP",
+        "    nreach = NREACH",
+        "    keep = ctr[10] != 0",
+        "    fp = ctr[15] != 0",
+        "    mask = len(table) - 1",
+        "    lstart = ctr[5]",
+        "    nprops = 0",
+        "    for k in range(nprop):",
+        "        nprops += live[ninv + k]",
+        "    steps = 0",
+        "    while True:",
+        "        sid = ctr[2]",
+        "        if sid == ctr[0]:",
+        "            return 0",
+        "        if sid == ctr[4]:",
+        "            return 3",
+        "        if steps >= budget:",
+        "            return 1",
+        "        if ctr[0] + ctr[16] > ctr[14] or ctr[6] + ctr[16] > len(nxt) \\",
+        "                or ctr[0] + ctr[16] > len(parents):",
+        "            return 4",
+        "        steps += 1",
+        *read_v,
+        "        ctr[2] = sid + 1",
+        f"        n = successors(K, {vs}, sbuf, abuf)",
+        "        ctr[1] += n",
+        "        stop = False",
+        "        if n == 0 and ctr[11] != 0:",
+        "            d = ninv + nprop + nreach",
+        "            if live[d]:",
+        "                live[d] = 0",
+        "                events[ctr[9], 0] = 3",
+        "                events[ctr[9], 1] = 0",
+        "                events[ctr[9], 2] = sid",
+        "                events[ctr[9], 3] = -1",
+        "                ctr[9] += 1",
+        "            if not keep:",
+        "                ctr[8] = 1",
+        "                return 2",
+        "        beyond = ctr[12] >= 0 and ctr[3] >= ctr[12]",
+        "        pos = -1",
+        "        for pos in range(n):",
+        "            a = abuf[pos]",
+        *read_n,
+        "            fired[a] += 1",
+        "            if stamp[a] != sid:",
+        "                stamp[a] = sid",
+        "                enabled[a] += 1",
+        "                for gi in range(group_of.shape[1]):",
+        "                    g = group_of[a, gi]",
+        "                    if g < 0:",
+        "                        break",
+        "                    if gstamp[g] != sid:",
+        "                        gstamp[g] = sid",
+        "                        genab[g] += 1",
+        "            if nprops:",
+        "                for k in range(nprop):",
+        f"                    if live[ninv + k] and not check_property(K, k, {vs}, {ns}):",
+        "                        live[ninv + k] = 0",
+        "                        nprops -= 1",
+        "                        events[ctr[9], 0] = 1",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "                        if not keep:",
+        "                            stop = True",
+        "                            ctr[8] = 1",
+        "                if stop:",
+        "                    break",
+        *hash_src,
+        "            seen = False",
+        "            while table[j, 0] != -1:",
+        *table_compare(words),
+        "                j = (j + 1) & mask",
+        "            if seen:",
+        "                continue",
+        "            check = False",
+        "            if beyond:",
+        "                ctr[7] = 1",
+        f"            elif not constraints(K, {ns}):",
+        "                check = True",
+        "            elif ctr[0] >= ctr[13]:",
+        "                ctr[8] = 2",
+        "                stop = True",
+        "                break",
+        "            else:",
+        *table_store(words),
+        "                c = ctr[0]",
+        "                parents[c] = sid",
+        "                vias[c] = pos",
+        *[f"                nxt[ctr[6], {w}] = n{w}" for w in range(words)],
+        "                ctr[6] += 1",
+        "                ctr[0] = c + 1",
+        "                newc[a] += 1",
+        "                check = True",
+        "            if check:",
+        "                for k in range(ninv):",
+        f"                    if live[k] and not check_invariant(K, k, {ns}):",
+        "                        live[k] = 0",
+        "                        events[ctr[9], 0] = 0",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "                        if not keep:",
+        "                            stop = True",
+        "                            ctr[8] = 1",
+        "                for k in range(nreach):",
+        f"                    if live[ninv + nprop + k] and check_reachable(K, k, {ns}):",
+        "                        live[ninv + nprop + k] = 0",
+        "                        events[ctr[9], 0] = 2",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "            if stop:",
+        "                break",
+        "        if stop:",
+        "            ctr[1] -= n - pos - 1",
+        "            return 2",
+    ]
+
+
+def table_compare(words: int) -> list[str]:
+    """Is slot ``j`` the state (exact) or its fingerprint?"""
+    if words == 1:
+        return ["                if table[j, 0] == n0:",
+                "                    seen = True",
+                "                    break"]
+    exact = " and ".join(f"table[j, {w}] == n{w}" for w in range(words))
+    return ["                if ctr[15] != 0:",
+            "                    if table[j, 0] == h:",
+            "                        seen = True",
+            "                        break",
+            f"                elif {exact}:",
+            "                    seen = True",
+            "                    break"]
+
+
+def table_store(words: int) -> list[str]:
+    if words == 1:
+        return ["                table[j, 0] = n0"]
+    return ["                if ctr[15] != 0:",
+            "                    table[j, 0] = h",
+            "                else:",
+            *[f"                    table[j, {w}] = n{w}" for w in range(words)]]
