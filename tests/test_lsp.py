@@ -134,7 +134,7 @@ def test_hover_shows_type_doc_and_kernel_annotations(client) -> None:
     # Checked as part of the spec that imports it: no "unknown name 'Hugetlb'"; the one
     # warning is the 'or' in a guard where TLC would branch (W503).
     assert [(d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"])
-            for d in client.diagnostics_for(uri)] == [("W503", 139, 15)]
+            for d in client.diagnostics_for(uri)] == [("W503", 140, 15)]
     hover = client.request("textDocument/hover", {
         "textDocument": {"uri": uri}, "position": _at(text, "action Fault(", 8)})
     value = hover["contents"]["value"]
