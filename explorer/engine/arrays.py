@@ -271,8 +271,12 @@ class ArraySearch:
             self.notes.append(f"no checkpoint written to {directory}: the search stopped "
                               "before its first BFS level was stored")
             return
-        self._save(self.mark)
-        self.notes.append(f"checkpoint {directory}: the search as of {self.mark.count} "
+        try:
+            self._save(self.mark)
+        except MemoryError:
+            self.notes.append(f"no checkpoint written to {directory}: out of memory")
+            return
+        self.notes.append(f"checkpoint {directory}: the search as of {self.mark.count:,} "
                           f"stored states; resume it with --recover {directory}")
 
     def _resume(self, directory: str) -> None:
@@ -289,6 +293,6 @@ class ArraySearch:
         checkpoint.record_all(self.findings, [
             (kind, index, checkpoint.anchor(self.model, self.traces, self.store, sid, via))
             for kind, index, sid, via in found])
-        self.notes.append(f"resumed from checkpoint {directory}: {self.store.count} states "
-                          f"stored, {self.total} generated, exploring level "
+        self.notes.append(f"resumed from checkpoint {directory}: {self.store.count:,} states "
+                          f"stored, {self.total:,} generated, exploring level "
                           f"{counters['level']}")

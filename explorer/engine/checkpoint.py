@@ -296,7 +296,10 @@ def _validate(manifest: dict[str, Any], a: dict[str, np.ndarray]) -> None:
     """The arrays agree with each other and with the counters (a file that was replaced
     by another consistent snapshot is caught by the manifest's hash)."""
     c = manifest["counters"]
-    count = int(c["count"])
+    if not all(isinstance(c[k], int) for k in ("count", "total", "head", "level",
+                                               "level_end", "frontier_start")):
+        raise ValueError("counters are not integers")
+    count = c["count"]
     for k in ARRAYS:
         if a[k].dtype.kind not in "ui":
             raise ValueError(f"{k} holds {a[k].dtype}")
@@ -312,8 +315,15 @@ def _validate(manifest: dict[str, Any], a: dict[str, np.ndarray]) -> None:
     if not 0 <= int(c["head"]) - int(c["frontier_start"]) <= current:
         raise ValueError("the next state to explore is outside the frontier")
     for f in manifest["found"]:
-        if len(f) != 4 or f[0] not in ("invariant", "property", "deadlock", "reachable"):
+        if not (isinstance(f, list) and len(f) == 4
+                and f[0] in ("invariant", "property", "deadlock", "reachable")
+                and all(isinstance(x, int) for x in f[1:]) and -1 <= f[2] < count
+                and f[1] >= 0 and f[3] >= -1):
             raise ValueError(f"bad finding {f!r}")
+    coverage = manifest["coverage"]
+    for name in ("enabled", "fired", "new", "group_enabled"):
+        if not all(isinstance(x, int) for x in coverage[name]):
+            raise ValueError(f"bad coverage counts {name}")
 
 
 def _manifest(where: Path) -> dict[str, Any]:
