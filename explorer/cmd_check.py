@@ -74,6 +74,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="print this property's trace even when its verdict is expected (repeatable)",
     )
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="keep a snapshot of the search in DIR (numpy engine), to resume it")
+    p.add_argument("--checkpoint-every", type=float, default=300.0, metavar="S",
+                   help="seconds between snapshots, written at BFS level boundaries "
+                   "(default 300; also one when a limit stops the search)")
+    p.add_argument("--recover", metavar="DIR",
+                   help="resume the search whose snapshot DIR holds (and keep it there)")
     add_diagram_arguments(p)
     scen = p.add_mutually_exclusive_group()
     scen.add_argument("--no-scenarios", action="store_true", help="skip the scenarios")
@@ -126,6 +133,12 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int
         raise ModelConfigError(f"--trace {', '.join(unknown)}: model {model.name!r} has no such "
                                f"property (it has: {', '.join(sorted(known)) or 'none'})")
     options = search_options(args, keep_going=args.keep_going)
+    if args.checkpoint or args.recover:
+        def sub(path: str | None) -> str | None:
+            return str(Path(path) / _safe(model.name)) if path and several else path
+
+        options = replace(options, checkpoint=sub(args.checkpoint or args.recover),
+                          checkpoint_every_s=args.checkpoint_every, recover=sub(args.recover))
     if args.diagrams:
         graph = StateGraphRecorder(model, args.max_nodes)
         views = [ViewRecorder(model, v, self_loops=args.self_loops) for v in model.views]
@@ -154,6 +167,9 @@ def run(args: argparse.Namespace) -> int:
     for fmt in FORMATS:
         check_file(f"--{fmt.name}", getattr(args, fmt.name))
     check_dir("--diagrams", args.diagrams)
+    check_dir("--checkpoint", args.checkpoint)
+    if args.checkpoint_every < 0:
+        raise ModelConfigError("--checkpoint-every wants seconds, 0 or more")
     with compile_limits(args):
         spec = load(args.spec, import_policy(args))
         models = models_of(spec, args.model, args.all_models, parse_defines(args.defines))

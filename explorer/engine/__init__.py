@@ -20,6 +20,7 @@ TLCTrace, Worker; Stateright's: Checker, visitor, Path, report):
 - :mod:`~explorer.engine.reduction`: symmetry reduction of a model;
 - :mod:`~explorer.engine.fingerprint`: 64-bit fingerprints and sorted key arrays;
 - :mod:`~explorer.engine.array_level`: the array code's expansion of a batch of states.
+- :mod:`~explorer.engine.checkpoint`: snapshots of an array search, written and resumed.
 
 Engines: :mod:`~explorer.engine.scalar`, :mod:`~explorer.engine.arrays` (numpy),
 :mod:`~explorer.engine.compiled` (numba machine code), :mod:`~explorer.engine.workers`

@@ -15,9 +15,11 @@ reports it exactly as it always does.
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 
+from explorer.engine import checkpoint
 from explorer.engine.array_level import (
     MAX_BATCH_ROWS,
     RANK,
@@ -57,7 +59,10 @@ def check(model: Model, options: Options) -> Result:
 
 
 ENGINE = Engine(name="numpy", check=check, program=PROGRAM,
-                summary="a BFS level at a time as array code")
+                summary="a BFS level at a time as array code", checkpoints=True)
+
+#: Stops after which a snapshot is written, so that the search can be resumed.
+RESUMABLE = ("max_states", "timeout", "interrupted", "max_memory")
 
 
 class ArraySearch:
@@ -86,17 +91,30 @@ class ArraySearch:
         self.head = 0
         self.cut_by_depth = False
         self.stopped: StopReason | None = None
+        #: Checkpoints: what this search is, where each finding hangs (state id,
+        #: position), the last batch boundary and when a snapshot was last written.
+        self.identity = checkpoint.identity(
+            model, ENGINE.name, program.source, self.symmetry, options, check_deadlock,
+            self.findings.keep_going) if options.checkpoint or options.recover else None
+        self.anchors: dict[tuple[str, int], tuple[int, int]] = {}
+        self.mark: checkpoint.Mark | None = None
+        self.saved_at = time.monotonic()
 
     def run(self) -> Result:
         self.limits = Limits(self.options)
         try:
             with self.limits.guard():
-                if self._initial():
+                if self.options.recover:
+                    self._resume(self.options.recover)
+                    self._explore()
+                elif self._initial():
                     self._explore()
         except KeyboardInterrupt:
             self.stopped = self.limits.stop_reason()
         except MemoryError:
             self.stopped = "max_memory"
+        if self.stopped in RESUMABLE and self.options.checkpoint:
+            self._save_at_stop(self.options.checkpoint)
         if self.stopped is None and self.cut_by_depth:
             self.stopped = "max_depth"
         elapsed = self.limits.elapsed()
@@ -140,8 +158,10 @@ class ArraySearch:
             base = frontier.start
             width = len(frontier)
             rows = MAX_BATCH_ROWS
-            start = 0
+            start = self.head - base  # 0 but in a resumed level
             while start < width:
+                if self.identity is not None:
+                    self._boundary(start == 0)
                 polls += 1
                 self.stopped = self.limits.poll(polls, self._progress)
                 if self.stopped:
@@ -217,11 +237,62 @@ class ArraySearch:
             return
         if kind == "deadlock":
             anchor: Anchor = (base + where, [])
+            at = (base + where, -1)
         elif initial:
             anchor = (-1, [(None, (), list(self.model.initial_states())[int(via[where])])])
+            at = (-1, int(via[where]))
         else:
             parent = base + int(rows[where])
             state = self.store.layout.decode(self.store.frontier.state_words(parent))
             anchor = (parent, [self.model.successors(state)[int(via[where])]])
+            at = (parent, int(via[where]))
+        self.anchors.setdefault((kind, index), at)
         if self.findings.record(kind, index, anchor):  # type: ignore[arg-type]
             self.stopped = "violation"
+
+    # -- checkpoints (explorer.engine.checkpoint) ---------------------------------------
+
+    def _boundary(self, level_start: bool) -> None:
+        """A batch boundary: mark it; at a level's start, write a snapshot when one is due."""
+        self.mark = checkpoint.mark(self.store, self.coverage, self.findings.found,
+                                    self.total, self.head, self.cut_by_depth, self.anchors)
+        due = time.monotonic() - self.saved_at >= self.options.checkpoint_every_s
+        if level_start and due and self.options.checkpoint:
+            self._save(self.mark)
+
+    def _save(self, at: checkpoint.Mark) -> None:
+        assert self.identity is not None and self.options.checkpoint is not None
+        checkpoint.write(self.options.checkpoint, self.identity, at, self.store)
+        self.saved_at = time.monotonic()
+
+    def _save_at_stop(self, directory: str) -> None:
+        """A limit stopped the search: keep its last batch boundary, to be resumed."""
+        if self.mark is None:
+            self.notes.append(f"no checkpoint written to {directory}: the search stopped "
+                              "before its first BFS level was stored")
+            return
+        try:
+            self._save(self.mark)
+        except MemoryError:
+            self.notes.append(f"no checkpoint written to {directory}: out of memory")
+            return
+        self.notes.append(f"checkpoint {directory}: the search as of {self.mark.count:,} "
+                          f"stored states; resume it with --recover {directory}")
+
+    def _resume(self, directory: str) -> None:
+        """Continue the search a snapshot holds (refused unless it is of this search)."""
+        assert self.identity is not None
+        loaded = checkpoint.read(directory, self.identity)
+        checkpoint.restore(loaded, self.store, self.coverage)
+        counters = loaded.counters
+        self.total, self.head = int(counters["total"]), int(counters["head"])
+        self.cut_by_depth = bool(counters["cut_by_depth"])
+        found = checkpoint.found_at(loaded)
+        for kind, index, sid, via in found:
+            self.anchors[(kind, index)] = (sid, via)
+        checkpoint.record_all(self.findings, [
+            (kind, index, checkpoint.anchor(self.model, self.traces, self.store, sid, via))
+            for kind, index, sid, via in found])
+        self.notes.append(f"resumed from checkpoint {directory}: {self.store.count:,} states "
+                          f"stored, {self.total:,} generated, exploring level "
+                          f"{counters['level']}")

@@ -65,6 +65,13 @@ class Options:
     #: Symmetry reduction over the model's ``symmetric`` sets: None = when it declares
     #: some (TLC's rule: on when configured), False = off.
     symmetry: bool | None = None
+    #: A directory to keep a snapshot of the search in (``--checkpoint``), written at
+    #: BFS level boundaries at most every ``checkpoint_every_s`` seconds and when a limit
+    #: stops the search; only engines with ``Engine.checkpoints`` take it.
+    checkpoint: str | None = None
+    checkpoint_every_s: float = 300.0
+    #: A directory whose snapshot the search resumes from (``--recover``).
+    recover: str | None = None
 
 
 class HandOver(Exception):  # noqa: N818 - a request, not an error
@@ -85,3 +92,5 @@ class Engine:
     program: str | None
     #: A few words for ``--help``.
     summary: str
+    #: Whether it takes ``Options.checkpoint`` and ``Options.recover``.
+    checkpoints: bool = False

@@ -60,7 +60,9 @@ def check(model: Model, options: Options | None = None) -> Result:
     validate_expectations(model)
     options = options or Options()
     engine, note = choose(model, options)
-    if engine is REFERENCE:
+    if options.checkpoint or options.recover:  # no probe: the snapshot is the engine's
+        result = _run(engine, model, options)
+    elif engine is REFERENCE:
         result = REFERENCE.check(model, options)
     else:
         probe = _probe(model, options)
@@ -127,6 +129,8 @@ def choose(model: Model, options: Options) -> tuple[Engine, str | None]:
     if wanted not in BACKENDS:
         raise ModelConfigError(f"unknown backend {wanted!r} (one of {', '.join(BACKENDS)})")
     engine = AUTO if wanted == "auto" else ENGINES[wanted]
+    if options.checkpoint or options.recover:
+        return checkpointing(engine, model, options), None
     why_not = None
     if wanted == "auto":
         why_not = _why_not_compiled(model, options)
@@ -182,6 +186,26 @@ def _choose(model: Model, options: Options, engine: Engine) -> tuple[Engine, str
         return REFERENCE, (f"the {REFERENCE.name} engine ran this model: the {engine.name} "
                            f"backend does not support {exc}")
     return engine, None
+
+
+def checkpointing(engine: Engine, model: Model, options: Options) -> Engine:
+    """``--checkpoint``/``--recover``: the engine, when it can keep snapshots of this
+    search (``auto`` picks :data:`AUTO` whatever the size); refused otherwise."""
+    why = None
+    if not engine.checkpoints:
+        why = f"the {engine.name} engine keeps no checkpoints (use --backend {AUTO.name})"
+    elif options.workers > 1:
+        why = "one worker only (--workers 1)"
+    elif options.observer is not None:
+        why = f"diagrams are drawn from the {REFERENCE.name} engine, which keeps none"
+    elif engine.program is not None:
+        try:
+            model.programs.get(engine.program)
+        except NoProgram as exc:
+            why = f"the {engine.name} engine cannot run model {model.name}: {exc}"
+    if why is not None:
+        raise ModelConfigError(f"--checkpoint/--recover: {why}")
+    return engine
 
 
 def state_space(model: Model) -> int:
