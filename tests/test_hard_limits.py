@@ -20,13 +20,13 @@ from tests.pyspec_testing import write
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Three states, each with an invariant of nine million evaluations: seconds per state, and
+#: Three states, each with an invariant of sixteen million evaluations: seconds per state, and
 #: far fewer states than the engines' periodic looks at the clock and the memory need.
 SLOW = """
     var x: 0..2
     init { x = 0 }
     action Up { requires x < 2  x' = x + 1 }
-    invariant Slow = forall a in 0..3000, b in 0..3000: a * b + x >= 0
+    invariant Slow = forall a in 0..4000, b in 0..4000: a * b + x >= 0
     check deadlock off
 """
 
@@ -69,9 +69,9 @@ def test_process_tree_memory_counts_children() -> None:
         child.wait()
 
 
-#: A constant of nine million additions: evaluated while the spec is compiled.
+#: A constant of thirty-six million additions: evaluated while the spec is compiled.
 SLOW_CONSTANT = """
-    const Big = sum a in 0..3000: sum b in 0..3000: a * b
+    const Big = sum a in 0..6000: sum b in 0..6000: a * b
     var x: 0..1
     init { x = 0 }
     action Up { requires x < 1 and Big > 0  x' = 1 }
