@@ -6,8 +6,8 @@ model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal 
 of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of every
 ``spec/kernel/*.cow`` found at run time, and the kernel models at wider bounds (cow
 linux-5.19 with two addresses, thp linux-5.19 with two references and four frames).
-``--backend scalar,numpy,compiled`` measures each case once per engine, rows side by side;
-the compiled engine's compile time (or cache load) has its own column. minicheck runs the
+Each case runs once per engine of ``--backend`` (default ``numpy,compiled``), rows side by
+side; the compiled engine's compile time (or cache load) has its own column. minicheck runs the
 same RefCount sizes in the same run (``refcount_minicheck.py``), and the table prints our
 distinct-states rate over minicheck's. ``--record`` also writes the run to
 ``bench/history/DATE-COMMIT.json``, to be committed with the change it measures; a plain
@@ -327,9 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__.split("\n")[0])
     p.add_argument("--big", action="store_true", help="also RefCount N=7 (14M states)")
     p.add_argument("--only", metavar="REGEX", help="only cases whose 'group size' matches")
-    p.add_argument("--backend", default="auto",
+    p.add_argument("--backend", default="numpy,compiled",
                    help="engine backend, or several separated by commas, each case run once "
-                   "per engine (default auto)")
+                   "per engine (default numpy,compiled: the two fast engines side by side)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-minicheck", action="store_true", help="skip the minicheck runs")
     p.add_argument("--record", action="store_true",
