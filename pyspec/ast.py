@@ -166,6 +166,24 @@ class Choose:
 
 
 @dataclass(eq=False)
+class SeqLit:
+    """``<<a, b>>``: a sequence (TLA+'s tuple-as-sequence)."""
+
+    items: list[Expr]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Select:
+    """``select x in s: cond``: the elements of sequence ``s`` that satisfy ``cond``, in
+    order (TLA+'s ``SelectSeq``)."""
+
+    binder: Binder
+    cond: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
 class BinOp:
     """Every binary operator. ``op`` is its source spelling (``+``, ``union``, ``in``, ...)."""
 
@@ -240,8 +258,8 @@ class WithKey:
 
 Expr = (
     Int | Str | Bool | Name | Primed | Call | TupleLit | SetLit | SetFilter | SetMap |
-    MapComp | IfExpr | MatchExpr | Quant | LetExpr | Choose | BinOp | Not | Neg | RangeExpr |
-    Is | Field | Index | WithFields | WithKey
+    MapComp | IfExpr | MatchExpr | Quant | LetExpr | Choose | SeqLit | Select | BinOp | Not |
+    Neg | RangeExpr | Is | Field | Index | WithFields | WithKey
 )
 
 # ---- types (as written) -----------------------------------------------------------
@@ -296,8 +314,18 @@ class TTupleSyn:
     pos: SourcePos
 
 
+@dataclass(eq=False)
+class TSeqSyn:
+    """``seq[T, N]``: sequences of at most ``cap`` elements of ``elem``."""
+
+    elem: TypeSyn
+    cap: Expr
+    pos: SourcePos
+
+
 TypeSyn = (
     TBoolSyn | TIntSyn | TStringSyn | TNamedSyn | TRangeSyn | TMapSyn | TSetSyn | TTupleSyn
+    | TSeqSyn
 )
 
 # ---- statements -------------------------------------------------------------------
@@ -509,9 +537,10 @@ class ViewDecl(DeclBase):
 
 @dataclass(eq=False)
 class SettingDecl(DeclBase):
-    """``check deadlock on|off`` at the top level: the spec's default."""
+    """``check deadlock on|off`` or ``check types on|off`` at the top level (``name`` says
+    which): the spec's default."""
 
-    deadlock: bool
+    on: bool
 
 
 @dataclass(eq=False)

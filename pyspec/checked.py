@@ -121,6 +121,11 @@ PatternRef = Wildcard | EnumMember | Variant
 # -- the symbol table and the checked spec -----------------------------------------------
 
 
+#: The built-in invariant of ``check types on``: every variable holds a value of its
+#: declared type (ranges, sequence bounds), TLA+'s customary ``TypeOK``.
+TYPE_OK = "TypeOK"
+
+
 @dataclass
 class Symbols:
     """Every global declaration of the spec, by kind, in source order."""
@@ -143,6 +148,9 @@ class Symbols:
     models: dict[str, A.ModelDecl] = field(default_factory=dict)
     scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
     deadlock: bool = True
+    #: ``check types on``: a value outside its declared type is a violation of the
+    #: built-in invariant :data:`TYPE_OK` instead of an evaluation error.
+    check_types: bool = False
     # Resolved types.
     const_types: dict[str, Type] = field(default_factory=dict)
     var_types: dict[str, Type] = field(default_factory=dict)

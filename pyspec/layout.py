@@ -10,6 +10,10 @@ seen-set's empty marker). The first leaf of a word sits in its most significant 
 comparing packed states word by word compares them in the order of
 :func:`pyspec.runtime.domain`.
 
+A bounded sequence ``seq[T, N]`` packs as a length field (``0..N``) followed by N slots
+of T; the slots past the length hold T's first value (all codes zero), so that a sequence
+has exactly one packed form.
+
 The **index** of a value is its position in its type's domain, computed arithmetically:
 ``index_of`` and ``value_at`` are inverse, and for a plain or union leaf the index is its
 code in the bit field.
@@ -50,6 +54,8 @@ def size(t: TypeDesc) -> int:
         return 2 ** size(t[1])
     if kind in ("rec", "tup", "map"):
         return prod(size(it) for it in items(t))
+    if kind == "seq":
+        return sum(size(t[1]) ** n for n in range(t[2] + 1))
     raise LayoutError(f"no finite domain for {kind} values")
 
 
@@ -67,6 +73,22 @@ def items(t: TypeDesc) -> list[TypeDesc]:
 def parts(t: TypeDesc) -> int:
     """How many bitmask parts a set type's values have."""
     return max(1, -(-size(t[1]) // PART_BITS))
+
+
+def seq_offset(t: TypeDesc, n: int) -> int:
+    """Index of the first sequence of length ``n`` in ``domain(t)`` (shorter ones first)."""
+    return sum(size(t[1]) ** k for k in range(n))
+
+
+def seq_fields(t: TypeDesc) -> list[TypeDesc]:
+    """The packed fields of a sequence type: its length, then one slot per element."""
+    return [("int", 0, t[2])] + [t[1]] * t[2]
+
+
+def seq_padded(v: tuple, t: TypeDesc) -> tuple:
+    """A sequence value as its packed fields: the length, the elements, the padding."""
+    pad = value_at(0, t[1])
+    return (len(v),) + tuple(v) + (pad,) * (t[2] - len(v))
 
 
 def variant_offsets(t: TypeDesc) -> list[int]:
@@ -92,6 +114,8 @@ def index_of(v: object, t: TypeDesc) -> int:
         tag = v[0]  # type: ignore[index]
         fields = [ft for _, ft in t[2][tag][1]]
         return variant_offsets(t)[tag] + _mixed(fields, v[1:])  # type: ignore[index]
+    if kind == "seq":
+        return seq_offset(t, len(v)) + _mixed([t[1]] * len(v), v)  # type: ignore[arg-type]
     return _mixed(items(t), v)  # type: ignore[arg-type]
 
 
@@ -118,6 +142,9 @@ def value_at(i: int, t: TypeDesc) -> object:
         tag = max(n for n in range(len(t[2])) if offsets[n] <= i)
         fields = [ft for _, ft in t[2][tag][1]]
         return (tag,) + _unmixed(fields, i - offsets[tag])
+    if kind == "seq":
+        n = max(k for k in range(t[2] + 1) if seq_offset(t, k) <= i)
+        return _unmixed([t[1]] * n, i - seq_offset(t, n))
     return _unmixed(items(t), i)
 
 
@@ -137,6 +164,9 @@ def leaf_types(t: TypeDesc) -> Iterator[TypeDesc]:
     if kind in ("rec", "tup", "map"):
         for it in items(t):
             yield from leaf_types(it)
+    elif kind == "seq":
+        for it in seq_fields(t):
+            yield from leaf_types(it)
     elif kind == "set":
         n = size(t[1])
         for j in range(parts(t)):
@@ -152,6 +182,9 @@ def leaf_codes(v: object, t: TypeDesc) -> Iterator[int]:
     if kind in ("rec", "tup", "map"):
         for x, it in zip(v, items(t)):  # type: ignore[call-overload]
             yield from leaf_codes(x, it)
+    elif kind == "seq":
+        for x, it in zip(seq_padded(v, t), seq_fields(t)):  # type: ignore[arg-type]
+            yield from leaf_codes(x, it)
     elif kind == "set":
         mask = index_of(v, t)
         for j in range(parts(t)):
@@ -165,6 +198,9 @@ def from_codes(codes: Iterator[int], t: TypeDesc) -> object:
     kind = t[0]
     if kind in ("rec", "tup", "map"):
         return tuple(from_codes(codes, it) for it in items(t))
+    if kind == "seq":
+        n, *slots = (from_codes(codes, it) for it in seq_fields(t))
+        return tuple(slots[:n])
     if kind == "set":
         mask = sum(next(codes) << (j * PART_BITS) for j in range(parts(t)))
         return value_at(mask, t)
@@ -243,6 +279,8 @@ def leaf_count(t: TypeDesc) -> int:
     kind = t[0]
     if kind in ("rec", "tup", "map"):
         return sum(leaf_count(it) for it in items(t))
+    if kind == "seq":
+        return sum(leaf_count(it) for it in seq_fields(t))
     if kind == "set":
         return parts(t)
     return 1

@@ -59,7 +59,8 @@ def _too_deep(tree: Tree, file: str, text: str) -> Diagnostic | None:
 #: How the grammar's terminal names read in an error message.
 _TERMINAL_WORDS = {
     "NAME": "a name", "INT": "an integer", "STRING": "a string", "MODEL_NAME": "a model name",
-    "PRIME": "'", "CMP_OP": "a comparison", "$END": "end of file", "SYMMETRIC": "'symmetric'",
+    "PRIME": "'", "SEQ_OPEN": "'<<'", "SEQ_CLOSE": "'>>'", "CMP_OP": "a comparison",
+    "$END": "end of file", "SYMMETRIC": "'symmetric'",
 }
 
 
@@ -125,8 +126,8 @@ _TLA_SYMBOLS = [
     (r"\\cap\b|\\intersect\b", "\\cap", "write 'A & B'"),
     (r"\\subseteq\b", "\\subseteq", "write 'A subset B'"),
     (r"\|->", "[x \\in S |-> e]", "write '[x in S -> e]' (a map over a whole key type)"),
-    (r"<<", "<<a, b>>", "a tuple is written '(a, b)'"),
     (r"=>", "=>", "write 'implies'"),
+    (r"\\o\b|\\circ\b", "\\o", "write 's ++ t' to join two sequences"),
     (r"~", "~", "write 'not'"),
     (r"#|/=", "# (not equal)", "write '!='"),
 ]
@@ -135,7 +136,8 @@ _TLA_WORDS = {
     "LET": "write 'let x = e in body' in an expression, or the statement 'let x = e'",
     "IN": "write 'let x = e in body' in an expression, or the statement 'let x = e'",
     "UNION": "UNION of a set of sets is not supported; write '{y for x in S, y in x}'",
-    "DOMAIN": "maps are total over their key type: the domain of f: [K -> V] is K",
+    "DOMAIN": "maps are total over their key type: the domain of f: [K -> V] is K; "
+              "a sequence s has the domain 1..len(s)",
     "CASE": "write 'if c then a elif d then b else e', or 'match' over a union or enum",
     "OTHER": "write 'else' in an if, or '_ =>' in a match",
     "EXCEPT": "write 'f with [k -> v]' (in an action: f'[k] = v)",
@@ -331,8 +333,12 @@ class _ToAst(Transformer):
         return A.ViewDecl(str(name), self._pos(meta), element, body)
 
     @v_args(meta=True)
-    def setting_decl(self, meta, children):
+    def setting_deadlock(self, meta, children):
         return A.SettingDecl("deadlock", self._pos(meta), children[0])
+
+    @v_args(meta=True)
+    def setting_types(self, meta, children):
+        return A.SettingDecl("types", self._pos(meta), children[0])
 
     def on(self, _):
         return True
@@ -447,6 +453,10 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def t_tuple(self, meta, children):
         return A.TTupleSyn(list(children), self._pos(meta))
+
+    @v_args(meta=True)
+    def t_seq(self, meta, children):
+        return A.TSeqSyn(children[0], children[1], self._pos(meta))
 
     # -- statements ----------------------------------------------------------------
     @v_args(meta=True)
@@ -581,6 +591,10 @@ class _ToAst(Transformer):
         return A.TupleLit(list(children), self._pos(meta))
 
     @v_args(meta=True)
+    def e_seq(self, meta, children):
+        return A.SeqLit([c for c in children[1:-1] if c is not None], self._pos(meta))
+
+    @v_args(meta=True)
     def e_set(self, meta, children):
         return A.SetLit([c for c in children if c is not None], self._pos(meta))
 
@@ -641,6 +655,10 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def e_choose(self, meta, children):
         return A.Choose(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def e_select(self, meta, children):
+        return A.Select(children[0], children[1], self._pos(meta))
 
     @v_args(meta=True)
     def e_let(self, meta, children):

@@ -25,14 +25,16 @@ from pyspec.model import (
     Tag,
     View,
 )
-from pyspec.values import MapV, Rec, SetV, TupV, Value, Variant, render
+from pyspec.values import MapV, Rec, SeqV, SetV, TupV, Value, Variant, render
 
 # ---- type descriptors -----------------------------------------------------------------
 # Compiled modules describe their types as nested tuples (plain literals, so that the
 # generated file stays self-contained and readable):
 #   ("bool",) ("int", lo, hi) ("str",) ("enum", name, members) ("mv", name, members)
 #   ("rec", name, ((field, T), ...)) ("union", name, ((variant, ((field, T), ...)), ...))
-#   ("map", K, V) ("set", T) ("tup", (T, ...))
+#   ("map", K, V) ("set", T) ("tup", (T, ...)) ("seq", T, N)
+# A sequence value is the tuple of its elements (at most N of them): no padding, so
+# equal sequences are equal tuples.
 TypeDesc = tuple
 
 
@@ -57,6 +59,8 @@ def describe(v: object, t: TypeDesc) -> Value:
         return SetV(tuple(describe(x, t[1]) for x in sorted(v)))  # type: ignore[arg-type]
     if kind == "tup":
         return TupV(tuple(describe(x, it) for x, it in zip(v, t[1])))  # type: ignore
+    if kind == "seq":
+        return SeqV(tuple(describe(x, t[1]) for x in v))  # type: ignore[attr-defined]
     raise TypeError(f"unknown type descriptor {t!r}")
 
 
@@ -88,6 +92,10 @@ def domain_size(t: TypeDesc) -> int:
         return 2 ** elems if elems <= MAX_DOMAIN else MAX_DOMAIN + 1
     if kind == "tup":
         return _product(domain_size(it) for it in t[1])
+    if kind == "seq":
+        elems = domain_size(t[1])
+        return sum(elems ** n for n in range(t[2] + 1)) if t[2] <= MAX_DOMAIN \
+            else MAX_DOMAIN + 1
     raise TypeError(f"no finite domain for {t!r}")
 
 
@@ -111,6 +119,8 @@ def type_words(t: TypeDesc) -> str:
         return f"set[{type_words(t[1])}]"
     if kind == "tup":
         return "(" + ", ".join(type_words(it) for it in t[1]) + ")"
+    if kind == "seq":
+        return f"seq[{type_words(t[1])}, {t[2]}]"
     return kind
 
 
@@ -143,6 +153,9 @@ def domain(t: TypeDesc) -> tuple:
                      for mask in range(1 << len(elems)))
     if kind == "tup":
         return tuple(product(*(domain(it) for it in t[1])))
+    if kind == "seq":  # shorter first, then in the elements' order (as the layout packs)
+        elems = domain(t[1])
+        return tuple(s for n in range(t[2] + 1) for s in product(elems, repeat=n))
     raise TypeError(f"no finite domain for {t!r}")
 
 
@@ -241,23 +254,63 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
     def _deep(v: object, t: TypeDesc, k: int) -> object:
         bad = _out_of_range(v, t)
         if bad is not None:
-            x, lo, hi = bad
-            raise EvalError(f"value {x} is outside its declared range {lo}..{hi}", pos[k])
+            raise EvalError(bad, pos[k])
         return v
+
+    def _head(s: tuple, k: int) -> object:
+        if not s:
+            raise EvalError("head of the empty sequence", pos[k])
+        return s[0]
+
+    def _tail(s: tuple, k: int) -> tuple:
+        if not s:
+            raise EvalError("tail of the empty sequence", pos[k])
+        return s[1:]
+
+    def _at(s: tuple, i: int, k: int) -> object:
+        if not 1 <= i <= len(s):
+            raise EvalError(f"index {i} is outside the sequence's domain 1..{len(s)}", pos[k])
+        return s[i - 1]
+
+    def _sput(s: tuple, i: int, v: object, k: int) -> tuple:
+        if not 1 <= i <= len(s):
+            raise EvalError(f"index {i} is outside the sequence's domain 1..{len(s)}", pos[k])
+        return s[:i - 1] + (v,) + s[i:]
+
+    def _subseq(s: tuple, m: int, n: int, k: int) -> tuple:
+        if m > n:
+            return ()
+        if m < 1 or n > len(s):
+            raise EvalError(f"subseq from {m} to {n} of a sequence of length {len(s)}", pos[k])
+        return s[m - 1:n]
 
     return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
-            "_span": _span, "_choose": _choose}
+            "_span": _span, "_choose": _choose, "_head": _head, "_tail": _tail, "_at": _at,
+            "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok}
 
 
-def _out_of_range(v: object, t: TypeDesc) -> tuple | None:
-    """``(value, lo, hi)`` for the first integer inside ``v`` outside its declared range,
-    else None. Called on every composite value a spec stores, so it builds nothing unless
-    something is wrong."""
+def _typeok(state: tuple, types: tuple[TypeDesc, ...]) -> bool:
+    """``check types on``'s invariant: every variable's value is of its declared type."""
+    return all(_out_of_range(v, t) is None for v, t in zip(state, types))
+
+
+def _out_of_range(v: object, t: TypeDesc) -> str | None:
+    """What is wrong with the first integer inside ``v`` outside its declared range, or
+    the first sequence longer than its bound; else None. Called on every composite value
+    a spec stores, so it builds nothing unless something is wrong."""
     kind = t[0]
     if kind == "int":
         if t[1] is not None and not t[1] <= v <= t[2]:  # type: ignore[operator]
-            return (v, t[1], t[2])
+            return f"value {v} is outside its declared range {t[1]}..{t[2]}"
+    elif kind == "seq":
+        if len(v) > t[2]:  # type: ignore[arg-type]
+            return (f"a sequence of length {len(v)} exceeds its bound {t[2]} "  # type: ignore
+                    f"(seq[{type_words(t[1])}, {t[2]}])")
+        for x in v:  # type: ignore[attr-defined]
+            bad = _out_of_range(x, t[1])
+            if bad is not None:
+                return bad
     elif kind == "rec":
         for (_, ft), x in zip(t[2], v):  # type: ignore[call-overload]
             bad = _out_of_range(x, ft)
@@ -354,6 +407,6 @@ class CompiledModel(Model):
 __all__ = [
     "ActionInfo", "Check", "CompiledModel", "EvalError", "MapV", "ModelConfigError", "Rec",
     "Scenario",
-    "ScenarioStep", "SetV", "SourcePos", "Tag", "TupV", "Variant", "View", "label",
+    "ScenarioStep", "SeqV", "SetV", "SourcePos", "Tag", "TupV", "Variant", "View", "label",
     "make_helpers",
 ]

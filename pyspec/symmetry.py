@@ -58,8 +58,8 @@ def involved(t: TypeDesc, perm: Perm) -> bool:
     kind = t[0]
     if kind == "mv":
         return t[1] in perm
-    if kind in ("bool", "int", "enum", "str"):
-        return False
+    if kind in ("bool", "int", "enum", "str", "seq"):
+        return False  # no set with members in a sequence is permuted (symmetric_sets)
     if kind == "set":
         return involved(t[1], perm)
     if kind == "map":
@@ -102,26 +102,33 @@ def symmetric_sets(model: Model, wanted: bool | None) -> dict[str, int]:
         return {}
     declared = set(model.symmetric)
     found: dict[str, int] = {}
+    #: Sets with members inside a sequence: a sequence's padding is its element type's
+    #: first value, which a renaming would move, so these sets are not permuted.
+    in_seqs: set[str] = set()
 
-    def visit(t: TypeDesc) -> None:
+    def visit(t: TypeDesc, in_seq: bool = False) -> None:
         if t[0] == "mv" and t[1] in declared:
             found[t[1]] = len(t[2])
+            if in_seq:
+                in_seqs.add(t[1])
+        elif t[0] == "seq":
+            visit(t[1], True)
         elif t[0] in ("set",):
-            visit(t[1])
+            visit(t[1], in_seq)
         elif t[0] == "map":
-            visit(t[1])
-            visit(t[2])
+            visit(t[1], in_seq)
+            visit(t[2], in_seq)
         elif t[0] == "union":
             for _, fields in t[2]:
                 for _, ft in fields:
-                    visit(ft)
+                    visit(ft, in_seq)
         elif t[0] in ("rec", "tup"):
             for it in items(t):
-                visit(it)
+                visit(it, in_seq)
 
     for t in model.var_types or ():
         visit(t)
-    return found
+    return {name: n for name, n in found.items() if name not in in_seqs}
 
 
 class Symmetry:
@@ -166,6 +173,9 @@ class Symmetry:
                     order[new] = i
             for q in order:
                 yield from self._plan(children[q], starts[q], perm)
+        elif kind == "seq":  # never involved (symmetric_sets): every leaf stays
+            for j in range(leaf_count(t)):
+                yield ("leaf", first + j, None)
         elif kind == "set":
             moves = None
             if involved(t[1], perm):

@@ -99,6 +99,19 @@ class TupT:
 
 
 @dataclass(frozen=True)
+class SeqT:
+    """A bounded sequence (TLA+'s ``Seq(T)`` cut at a length): ``cap`` (an expression,
+    evaluated per model) is the longest it may grow, part of a declared type but not of
+    its identity, like a range's bounds; ``None`` for a computed sequence."""
+
+    elem: Type
+    cap: A.Expr | None = field(default=None, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return f"seq[{self.elem}]"
+
+
+@dataclass(frozen=True)
 class AnyT:
     """Unknown: the element type of ``{}``, or the type of an expression already in
     error (so one mistake does not cascade into many)."""
@@ -107,7 +120,8 @@ class AnyT:
         return "?"
 
 
-Type = BoolT | IntT | StrT | EnumT | MVT | RecT | UnionT | MapT | SetT | TupT | AnyT
+Type = (BoolT | IntT | StrT | EnumT | MVT | RecT | UnionT | MapT | SetT | TupT | SeqT
+        | AnyT)
 
 BOOL = BoolT()
 INT = IntT()
@@ -123,6 +137,8 @@ def compatible(a: Type, b: Type) -> bool:
         return compatible(a.elem, b.elem)
     if isinstance(a, MapT) and isinstance(b, MapT):
         return compatible(a.key, b.key) and compatible(a.value, b.value)
+    if isinstance(a, SeqT) and isinstance(b, SeqT):
+        return compatible(a.elem, b.elem)
     if isinstance(a, TupT) and isinstance(b, TupT):
         return len(a.items) == len(b.items) and all(map(compatible, a.items, b.items))
     return a == b
@@ -136,6 +152,8 @@ def join(a: Type, b: Type) -> Type:
         return a
     if isinstance(a, SetT) and isinstance(b, SetT):
         return SetT(join(a.elem, b.elem))
+    if isinstance(a, SeqT) and isinstance(b, SeqT):
+        return SeqT(join(a.elem, b.elem))
     if isinstance(a, TupT) and isinstance(b, TupT) and len(a.items) == len(b.items):
         return TupT(tuple(join(x, y) for x, y in zip(a.items, b.items)))
     if isinstance(a, IntT) and isinstance(b, IntT):

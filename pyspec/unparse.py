@@ -46,6 +46,10 @@ def unparse(e: A.Expr) -> str:
             return f"let {e.name} = {unparse(e.value)} in {unparse(e.body)}"
         case A.Choose():
             return f"choose {_binder(e.binder)}: {unparse(e.cond)}"
+        case A.SeqLit():
+            return "<<" + ", ".join(map(unparse, e.items)) + ">>"
+        case A.Select():
+            return f"select {_binder(e.binder)}: {unparse(e.cond)}"
         case A.BinOp():
             return f"({unparse(e.left)} {e.op} {unparse(e.right)})"
         case A.Not():

@@ -52,7 +52,15 @@ class TupV:
     items: tuple[Value, ...]
 
 
-Value = bool | int | str | Rec | Variant | MapV | SetV | TupV
+@dataclass(frozen=True)
+class SeqV:
+    """A sequence: its elements in order (no padding: a bounded sequence shows only
+    the elements it has)."""
+
+    items: tuple[Value, ...]
+
+
+Value = bool | int | str | Rec | Variant | MapV | SetV | TupV | SeqV
 
 
 def render(v: Value) -> str:
@@ -73,6 +81,8 @@ def render(v: Value) -> str:
         return "{" + ", ".join(render(x) for x in v.items) + "}"
     if isinstance(v, TupV):
         return "(" + ", ".join(render(x) for x in v.items) + ")"
+    if isinstance(v, SeqV):
+        return "<<" + ", ".join(render(x) for x in v.items) + ">>"
     raise TypeError(f"not a described value: {v!r}")
 
 
@@ -105,7 +115,7 @@ def to_json(v: Value) -> object:
         return {"tag": v.tag, **{k: to_json(x) for k, x in v.fields}}
     if isinstance(v, MapV):
         return [[to_json(k), to_json(x)] for k, x in v.items]
-    if isinstance(v, (SetV, TupV)):
+    if isinstance(v, (SetV, TupV, SeqV)):
         return [to_json(x) for x in v.items]
     raise TypeError(f"not a described value: {v!r}")
 
@@ -130,4 +140,6 @@ def to_itf(v: Value) -> object:
         return {"#set": [to_itf(x) for x in v.items]}
     if isinstance(v, TupV):
         return {"#tup": [to_itf(x) for x in v.items]}
+    if isinstance(v, SeqV):  # ADR-015: a TLA+ sequence is a plain JSON array
+        return [to_itf(x) for x in v.items]
     raise TypeError(f"not a described value: {v!r}")

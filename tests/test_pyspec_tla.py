@@ -189,7 +189,7 @@ def test_the_numpy_engine_leaves_let_and_choose_to_the_scalar_one(
     ("def f = DOMAIN y", 9, "DOMAIN", "maps are total"),
     ("def f = CASE x > 0 -> 1 [] OTHER -> 2", 9, "CASE", "elif"),
     ("def f = [v in 0..3 |-> v]", 20, "[x \\in S |-> e]", "[x in S -> e]"),
-    ("def f = <<1, 2>>", 9, "<<a, b>>", "(a, b)"),
+    ("def f = y \\o y", 11, "\\o", "s ++ t"),
     ("def f = [y EXCEPT ![1] = 2]", 12, "EXCEPT", "f with [k -> v]"),
     ("action A { UNCHANGED <<x>> }", 12, "UNCHANGED", "leave it out"),
     ("Next == x' = x + 1", 1, "the definition 'Next == ...'", "def Next = ..."),

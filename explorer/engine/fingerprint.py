@@ -110,6 +110,11 @@ def set_normaliser(t: TypeDesc) -> Normaliser | None:
         return lambda v: _normal_variant(v, per_variant)  # type: ignore[arg-type]
     if kind in ("rec", "tup", "map"):
         return _items_normaliser(items(t))
+    if kind == "seq":
+        inner = set_normaliser(t[1])
+        if inner is None:
+            return None
+        return lambda v: tuple(inner(x) for x in v)  # type: ignore[attr-defined]
     return None
 
 

@@ -38,7 +38,7 @@ from pyspec.checked import (
     Variant,
 )
 from pyspec.codegen import array_runtime
-from pyspec.codegen.common import assigned_vars, forks, py_name
+from pyspec.codegen.common import assigned_vars, forks, py_name, uses_sequences
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.runtime import domain, make_helpers
@@ -1127,6 +1127,10 @@ class ArrayCompiler(Compiler):
         return out
 
     def program(self) -> ArrayProgram:
+        if uses_sequences(self.c):
+            raise Unsupported("sequences")
+        if self.sym.check_types:
+            raise Unsupported("check types on (a state may hold a value outside its type)")
         self.ns.update(make_helpers(self.positions))
         self.build_constants()
         var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)

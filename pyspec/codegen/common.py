@@ -8,6 +8,8 @@ same statements, so a generated module reads alike whichever engine runs it.
 from __future__ import annotations
 
 from pyspec import ast as A
+from pyspec.checked import Checked
+from pyspec.types import MapT, RecT, SeqT, SetT, TupT, Type, UnionT
 
 
 def py_name(prefix: str, name: str) -> str:
@@ -53,3 +55,31 @@ def assigned_vars(block: A.Block) -> set[str]:
 
     walk(block.stmts)
     return out
+
+
+
+def holds_sequence(t: Type, checked: Checked) -> bool:
+    """Whether a value of ``t`` is or contains a sequence (which only the scalar code
+    represents: the array and compiled generators refuse such specs)."""
+    s = checked.symbols
+    if isinstance(t, SeqT):
+        return True
+    parts: list[Type] = []
+    if isinstance(t, SetT):
+        parts = [t.elem]
+    elif isinstance(t, MapT):
+        parts = [t.key, t.value]
+    elif isinstance(t, TupT):
+        parts = list(t.items)
+    elif isinstance(t, RecT):
+        parts = [ft for _, ft in s.record_fields.get(t.name, [])]
+    elif isinstance(t, UnionT):
+        parts = [ft for v in s.unions[t.name].variants
+                 for _, ft in s.variant_fields.get(v.name, [])]
+    return any(holds_sequence(p, checked) for p in parts)
+
+
+def uses_sequences(checked: Checked) -> bool:
+    """Whether any variable or expression of the spec holds a sequence."""
+    return any(holds_sequence(t, checked) for t in (*checked.symbols.var_types.values(),
+                                                    *checked.types.values()))

@@ -20,6 +20,7 @@ from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checked import (
+    TYPE_OK,
     Builtin,
     Checked,
     Const,
@@ -55,6 +56,7 @@ from pyspec.types import (
     IntT,
     MapT,
     RecT,
+    SeqT,
     SetT,
     StrT,
     TupT,
@@ -229,6 +231,20 @@ class Compiler:
             self._bounds[key] = (lo, hi)
         return self._bounds[key]
 
+    def seq_bound(self, t: SeqT) -> int:
+        """A declared sequence type's bound in this model."""
+        assert t.cap is not None
+        key = id(t.cap)
+        if key not in self._bounds:
+            n = self.evaluate(t.cap)
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                raise ModelConfigError(
+                    f"the sequence bound {unparse(t.cap)} is {n} in model {self.model_name}, "
+                    "not a natural number", [Diagnostic(codes.EMPTY_RANGE, "bad sequence bound",
+                                                        t.cap.pos)])
+            self._bounds[key] = (0, n)
+        return self._bounds[key][1]
+
     def desc(self, t: Type) -> tuple:
         """The runtime type descriptor (see :mod:`pyspec.runtime`)."""
         s = self.sym
@@ -254,6 +270,8 @@ class Compiler:
             return ("set", self.desc(t.elem))
         if isinstance(t, TupT):
             return ("tup", tuple(self.desc(i) for i in t.items))
+        if isinstance(t, SeqT):
+            return ("seq", self.desc(t.elem), self.seq_bound(t))
         return ("str",)  # AnyT only survives in error-free specs as the element of {}
 
     def domain_src(self, t: Type) -> str:
@@ -390,6 +408,13 @@ class Compiler:
                 body = self.expr(e.body)
                 fn = {"forall": "all", "exists": "any", "sum": "sum"}[e.kind]
                 return f"{fn}({body} {self.fors(e.binders)})"
+            case A.SeqLit():
+                items = [self.expr(i) for i in e.items]
+                return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            case A.Select():
+                x = py_name("l", e.binder.name)
+                return (f"tuple({x} for {x} in {self.expr(e.binder.domain)} "
+                        f"if {self.expr(e.cond)})")
             case A.LetExpr():
                 return (f"[{self.expr(e.body)} for {py_name('l', e.name)} in "
                         f"({self.expr(e.value)},)][0]")
@@ -419,6 +444,11 @@ class Compiler:
                 for fname, value, pos in e.updates:
                     out = self.field_write(out, (e, fname), fname, self.t(e.operand), value, pos)
                 return out
+            case A.WithKey() if isinstance(self.t(e.operand), SeqT):
+                st = self.t(e.operand)
+                assert isinstance(st, SeqT)
+                return (f"_sput({self.expr(e.operand)}, {self.expr(e.key)}, "
+                        f"{self.checked(e.value, st.elem)}, {self.posid(e.key.pos)})")
             case A.WithKey():
                 mt = self.t(e.operand)
                 assert isinstance(mt, MapT)
@@ -582,6 +612,8 @@ class Compiler:
             return f"({left} {op} {right})"
         if op == "subset":
             return f"({left} <= {right})"
+        if op == "++":
+            return f"({left} + {right})"
         if op in ("|", "&"):
             return f"({left} {op} {right})"
         if op == "/":
@@ -629,6 +661,13 @@ class Compiler:
                 return f"len({arg})"
             case Builtin(name="abs"):
                 return f"abs({arg})"
+            case Builtin(name="len"):
+                return f"len({arg})"
+            case Builtin(name="append"):
+                return f"({arg} + ({self.expr(e.args[1].value)},))"
+            case Builtin(name="subseq"):
+                m, n = (self.expr(a.value) for a in e.args[1:])
+                return f"_subseq({arg}, {m}, {n}, {self.posid(e.pos)})"
             case Builtin(name=f):
                 return f"_{f}({arg}, {self.posid(e.pos)})"
             case Def(name=d):
@@ -688,6 +727,8 @@ class Compiler:
         return src
 
     def index_read(self, operand: str, t: Type, key: A.Expr) -> str:
+        if isinstance(t, SeqT):
+            return f"_at({operand}, {self.expr(key)}, {self.posid(key.pos)})"
         if isinstance(t, TupT):
             return f"{operand}[{key.value}]"  # type: ignore[union-attr]
         assert isinstance(t, MapT)
@@ -777,7 +818,7 @@ class Compiler:
         if isinstance(target, TupT):
             items = value_t.items if isinstance(value_t, TupT) else (AnyT(),) * len(target.items)
             return any(self.needs_check(t, v) for t, v in zip(target.items, items))
-        return False
+        return isinstance(target, SeqT)  # a sequence may outgrow its bound
 
     def range_check(self, e: A.Expr, target: Type) -> tuple[int, int] | bool:
         """What storing ``e`` in a slot of type ``target`` must check: nothing (False),
@@ -791,10 +832,13 @@ class Compiler:
         return self.bounds(target) if isinstance(target, IntT) else True
 
     def checked(self, e: A.Expr, target: Type) -> str:
-        """``e`` compiled for a slot of type ``target``, with a range check if needed."""
+        """``e`` compiled for a slot of type ``target``, with a range check if needed
+        (``check types on``: none, the invariant TypeOK checks every state instead)."""
         if isinstance(e, A.MapComp) and isinstance(target, MapT):
             return self.map_comp(e, target.value)
         src = self.expr(e)
+        if self.sym.check_types:
+            return src
         check = self.range_check(e, target)
         if check is False:
             return src
@@ -956,7 +1000,7 @@ class Compiler:
             return
         # Point update: rebuild the path from the inside out. Keys are evaluated once.
         reads = [target]
-        # (index source or "union", accessor, length of the tuple indexed)
+        # (index source or "union", accessor, length of the tuple indexed or -1)
         steps: list[tuple[str, object, int]] = []
         t: Type = var_t
         for acc in lv.path:
@@ -970,6 +1014,15 @@ class Compiler:
                     steps.append((key, acc, self.length(t)))
                     reads.append(f"{reads[-1]}[{key}]")
                     t = t.value
+                elif isinstance(t, SeqT):
+                    key = self.expr(acc.key)
+                    if not _simple(key):
+                        tmp = self.tmp("i")
+                        self.emit(f"{tmp} = {key}", acc.pos)
+                        key = tmp
+                    steps.append((key, acc, -1))  # -1: a sequence's element
+                    reads.append(f"_at({reads[-1]}, {key}, {self.posid(acc.key.pos)})")
+                    t = t.elem
                 else:
                     assert isinstance(t, TupT) and isinstance(acc.key, A.Int)
                     steps.append((str(acc.key.value), acc, self.length(t)))
@@ -993,6 +1046,8 @@ class Compiler:
                 where, names = self.union_field_table(ref.union, ref.where)
                 value = (f"_uset({base}, {where}, {names}, {acc.name!r}, {value}, "  # type: ignore
                          f"{self.posid(acc.pos)})")  # type: ignore[union-attr]
+            elif length == -1:
+                value = f"_sput({base}, {key}, {value}, {self.posid(acc.key.pos)})"  # type: ignore
             else:
                 value = self.tuple_set(base, key, length, value)
         self.emit(f"{target} = {value}", st.pos)
@@ -1140,6 +1195,13 @@ class Compiler:
 
     def gen_checks(self) -> None:
         s = self.sym
+        if s.check_types:
+            self.emit("")
+            self.emit(f"# check types on: the invariant {TYPE_OK}")
+            types = self.extra("T", repr(tuple(self.desc(s.var_types[v]) for v in s.vars)))
+            self.emit(f"def {py_name('i', TYPE_OK)}(s):")
+            with self.indented():
+                self.emit(f"return _typeok(s, {types})")
         for name, c in s.checks.items():
             self.emit("")
             self.comment(c.pos, f"{c.kind} {name}")
@@ -1253,6 +1315,11 @@ class Compiler:
             self.emit("successors=successors,")
             self.emit("checks=(")
             with self.indented():
+                if s.check_types:
+                    doc = ("Every variable holds a value of its declared type (ranges, "
+                           "sequence bounds): check types on.")
+                    self.emit(f"Check({TYPE_OK!r}, 'invariant', {py_name('i', TYPE_OK)}, "
+                              f"{doc!r}, (), None),")
                 for name, c in s.checks.items():
                     fn = py_name("p" if c.kind == "property" else "i", name)
                     self.emit(f"Check({name!r}, {c.kind!r}, {fn}, {c.doc!r}, "
@@ -1273,8 +1340,9 @@ class Compiler:
             expect, deadlock = self.model_settings()
             self.emit(f"expect_violated=frozenset({sorted(expect)!r}),")
             self.emit(f"check_deadlock={deadlock!r},")
-            symmetric = tuple(n for n in s.mv_sets
-                              if s.consts[n].symmetric or n in self.overrides.symmetric)
+            # States outside their types cannot be packed, which symmetry reduction does.
+            symmetric = () if s.check_types else tuple(
+                n for n in s.mv_sets if s.consts[n].symmetric or n in self.overrides.symmetric)
             self.emit(f"symmetric={symmetric!r},")
         self.emit(")")
 

@@ -20,6 +20,7 @@ from pyspec.types import (
     IntT,
     MapT,
     RecT,
+    SeqT,
     SetT,
     StrT,
     TupT,
@@ -46,6 +47,9 @@ def why_not_finite(t: Type, sym: Symbols) -> str | None:
             return why_not_finite(t.key, sym) or why_not_finite(t.value, sym)
         case SetT():
             return why_not_finite(t.elem, sym)
+        case SeqT():
+            return why_not_finite(t.elem, sym) if t.cap is not None else \
+                "a sequence without a bound"
         case TupT():
             return _first_reason(t.items, sym)
     return None
@@ -62,7 +66,7 @@ def _first_reason(types: Iterable[Type], sym: Symbols) -> str | None:
 def simple_finite(t: Type, sym: Symbols) -> bool:
     """A finite type of plain values (bool, an enum, model values, a range)."""
     return why_not_finite(t, sym) is None and not isinstance(
-        t, (MapT, SetT, TupT, RecT, UnionT))
+        t, (MapT, SetT, TupT, RecT, UnionT, SeqT))
 
 
 def check_variables(sym: Symbols, report: Report) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
+from pyspec.checked import TYPE_OK
 from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
 from pyspec.passes.typecheck import Scope, Typer
@@ -22,6 +23,8 @@ def check_models(typer: Typer) -> None:
     # kernel version without that path); the explorer judges it so.
     props = {n for n, c in s.checks.items()
              if c.kind in ("invariant", "property", "reachable")}
+    if s.check_types:
+        props.add(TYPE_OK)
     for name, m in s.models.items():
         if m.extends is not None and m.extends not in s.models:
             typer.err(codes.UNKNOWN_MODEL,
@@ -77,6 +80,8 @@ def check_scenarios(typer: Typer) -> None:
     properties and models that exist."""
     s = typer.sym
     props = {n for n, c in s.checks.items() if c.kind in ("invariant", "property")}
+    if s.check_types:
+        props.add(TYPE_OK)
     for name, sc in s.scenarios.items():
         if not sc.steps:
             typer.err(codes.STEP_ARITY, f"scenario '{name}' has no steps", sc.pos)

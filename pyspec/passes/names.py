@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
-from pyspec.checked import Symbols
+from pyspec.checked import TYPE_OK, Symbols
 from pyspec.model import SourcePos
 from pyspec.passes.report import Report
 
+#: The builtins on sequences (TLA+'s Len, Head, Tail, Append, SubSeq) and how many
+#: arguments each takes.
+SEQ_BUILTINS = {"len": 1, "head": 1, "tail": 1, "append": 2, "subseq": 3}
 #: Functions every spec has; their names cannot be declared.
-BUILTINS = frozenset({"card", "min", "max", "abs"})
+BUILTINS = frozenset({"card", "min", "max", "abs", *SEQ_BUILTINS})
 
 
 @dataclass
@@ -32,6 +35,7 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
     """Collect the declarations of ``modules`` (merged, the main file last)."""
     out = Declared()
     s = out.symbols
+    types_at: SourcePos | None = None
 
     def claim(name: str, pos: SourcePos) -> bool:
         if name in BUILTINS:
@@ -90,14 +94,21 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
                                      d.pos)
                     else:
                         s.init = d
+                case A.SettingDecl(name="types"):
+                    s.check_types = d.on
+                    types_at = d.pos
                 case A.SettingDecl():
-                    s.deadlock = d.deadlock
+                    s.deadlock = d.on
                 case A.ModelDecl():
                     if d.name in s.models:
                         report.error(codes.DUPLICATE, f"model '{d.name}' is already declared "
                                      f"at {s.models[d.name].pos}", d.pos)
                     else:
                         s.models[d.name] = d
+    if s.check_types and TYPE_OK in out.global_names:
+        report.error(codes.DUPLICATE, f"'check types on' adds the invariant {TYPE_OK}, "
+                     f"already declared at {out.global_names[TYPE_OK]}: rename that one",
+                     types_at)
     return out
 
 

@@ -38,7 +38,7 @@ from pyspec.checked import (
 from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
 from pyspec.passes.finiteness import simple_finite, why_not_finite
-from pyspec.passes.names import BUILTINS
+from pyspec.passes.names import BUILTINS, SEQ_BUILTINS
 from pyspec.passes.report import Report
 from pyspec.types import (
     ANY,
@@ -53,6 +53,7 @@ from pyspec.types import (
     IntT,
     MapT,
     RecT,
+    SeqT,
     SetT,
     StrT,
     TupT,
@@ -61,6 +62,15 @@ from pyspec.types import (
     compatible,
     join,
 )
+
+
+#: TLA+'s sequence operators, as a translator writes them, and how to write each here.
+TLA_SEQ_OPERATORS = {
+    "Len": "write len(s)", "Head": "write head(s)", "Tail": "write tail(s)",
+    "Append": "write append(s, x)", "SubSeq": "write subseq(s, m, n)",
+    "SelectSeq": "write 'select x in s: P'",
+    "Seq": "a sequence type is written seq[T, N] (at most N elements of T)",
+}
 
 
 @dataclass
@@ -135,6 +145,11 @@ class Typer:
                 return SetT(self.resolve_type(t.elem, visiting))
             case A.TTupleSyn():
                 return TupT(tuple(self.resolve_type(i, visiting) for i in t.items))
+            case A.TSeqSyn():
+                elem = self.resolve_type(t.elem, visiting)
+                ctx = Scope("a sequence's bound", reads_vars=False)
+                self.expect(t.cap, INT, self.expr(t.cap, {}, ctx), "a sequence's bound")
+                return SeqT(elem, t.cap)
         assert isinstance(t, A.TNamedSyn)
         s = self.sym
         if t.name in s.enums:
@@ -162,6 +177,15 @@ class Typer:
         if t.name in s.consts:
             self.err(codes.WRONG_KIND, f"'{t.name}' is a constant, not a set of model values; "
                      "use a range or an enum as a type", t.pos)
+            return ANY
+        if t.name in s.defs:
+            self.err(codes.WRONG_KIND, f"'{t.name}' is a def, not a type: a type is a range, "
+                     "an enum, a set of model values, a record, a union or a 'type' alias "
+                     "(a map's keys range over a whole type)", t.pos)
+            return ANY
+        if t.name == "Seq":
+            self.err(codes.UNKNOWN_NAME, f"Seq is TLA+, not this language: "
+                     f"{TLA_SEQ_OPERATORS['Seq']}", t.pos)
             return ANY
         types = [*s.enums, *s.mv_sets, *s.records, *s.unions, *s.aliases]
         self.err(codes.UNKNOWN_NAME,
@@ -330,6 +354,29 @@ class Typer:
                 inner = self.binders([e.binder], env, ctx)
                 self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "a choose condition")
                 return inner[e.binder.name]
+            case A.SeqLit():
+                elem = ANY
+                for item in e.items:
+                    t = self.expr(item, env, ctx)
+                    if not compatible(t, elem):
+                        self.err(codes.TYPE_MISMATCH,
+                                 f"sequence elements must have one type: {elem} and {t}",
+                                 item.pos)
+                    else:
+                        elem = join(elem, t)
+                return SeqT(elem)
+            case A.Select():
+                b = e.binder
+                st = self.expr(b.domain, env, ctx)
+                if not isinstance(st, (SeqT, AnyT)):
+                    self.err(codes.TYPE_MISMATCH, f"'select {b.name} in ...' needs a sequence, "
+                             f"not {st} (for a set, write {{{b.name} in S where P}})",
+                             b.domain.pos)
+                    st = SeqT(ANY)
+                elem = st.elem if isinstance(st, SeqT) else ANY
+                inner = self.bind(b.name, elem, env, b.pos)
+                self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "a select condition")
+                return SeqT(elem)
             case A.BinOp():
                 return self.binop(e, env, ctx)
             case A.Not():
@@ -434,7 +481,7 @@ class Typer:
             return SetT(t)
         if n in self.global_names:
             self.err(codes.WRONG_KIND, f"'{n}' cannot be used as a value here", e.pos)
-        elif n in ("set", "tuple"):
+        elif n in ("set", "tuple", "seq"):
             self.err(codes.UNKNOWN_NAME,
                      f"a type written inline ('{n}[...]') is not a set of values: declare "
                      f"'type T = {n}[...]' and use T, the set of all its values", e.pos)
@@ -454,6 +501,11 @@ class Typer:
             deps |= self._type_const_deps(t.key) | self._type_const_deps(t.value)
         elif isinstance(t, SetT):
             deps |= self._type_const_deps(t.elem)
+        elif isinstance(t, SeqT):
+            deps |= self._type_const_deps(t.elem)
+            if t.cap is not None:
+                self.expr(t.cap, {}, Scope("a sequence's bound", reads_vars=False,
+                                           const_deps=deps))
         elif isinstance(t, TupT):
             for i in t.items:
                 deps |= self._type_const_deps(i)
@@ -522,6 +574,9 @@ class Typer:
     def call(self, e: A.Call, env: dict[str, Type], ctx: Scope) -> Type:
         s = self.sym
         f = e.func
+        if f in SEQ_BUILTINS:
+            self.calls[e] = Builtin(f)
+            return self.seq_call(e, env, ctx)
         if f in BUILTINS:
             self.calls[e] = Builtin(f)
             if len(e.args) != 1 or e.args[0].name is not None:
@@ -577,6 +632,9 @@ class Typer:
             return result
         if f in self.global_names:
             self.err(codes.WRONG_KIND, f"'{f}' cannot be called", e.pos)
+        elif f in TLA_SEQ_OPERATORS:
+            self.err(codes.UNKNOWN_NAME, f"{f} is TLA+, not this language: "
+                     f"{TLA_SEQ_OPERATORS[f]}", e.pos)
         else:
             known = [*s.defs, *s.records, *s.variants, *BUILTINS]
             self.err(codes.UNKNOWN_NAME, f"unknown function '{f}'{did_you_mean(f, known)}",
@@ -584,6 +642,34 @@ class Typer:
         for a in e.args:
             self.expr(a.value, env, ctx)
         return ANY
+
+    def seq_call(self, e: A.Call, env: dict[str, Type], ctx: Scope) -> Type:
+        """``len(s)``, ``head(s)``, ``tail(s)``, ``append(s, x)``, ``subseq(s, m, n)``."""
+        f = e.func
+        want = SEQ_BUILTINS[f]
+        types = [self.expr(a.value, env, ctx) for a in e.args]
+        if len(e.args) != want or any(a.name is not None for a in e.args):
+            self.err(codes.ARITY, f"{f} takes {want} argument{'s' if want > 1 else ''}", e.pos)
+            return INT if f == "len" else ANY
+        st = types[0]
+        if not isinstance(st, (SeqT, AnyT)):
+            self.err(codes.TYPE_MISMATCH, f"{f} needs a sequence, not {st}", e.args[0].value.pos)
+            st = SeqT(ANY)
+        elem = st.elem if isinstance(st, SeqT) else ANY
+        if f == "len":
+            return INT
+        if f == "head":
+            return elem
+        if f == "append":
+            x = e.args[1].value
+            if not compatible(types[1], elem):
+                self.err(codes.TYPE_MISMATCH,
+                         f"append adds a {elem} to this sequence, not a {types[1]}", x.pos)
+            return SeqT(join(elem, types[1]))
+        if f == "subseq":
+            for a, t in zip(e.args[1:], types[1:]):
+                self.expect(a.value, INT, t, "a subseq bound")
+        return SeqT(elem)
 
     def ctor_args(self, e: A.Call, what: str, fields: list[tuple[str, Type]],
                   env: dict[str, Type], ctx: Scope) -> None:
@@ -649,6 +735,13 @@ class Typer:
                          f"'subset' compares two sets of one type, not {lt} and {rt}",
                          e.pos)
             return BOOL
+        if op == "++":
+            if not (isinstance(lt, (SeqT, AnyT)) and isinstance(rt, (SeqT, AnyT))
+                    and compatible(lt, rt)):
+                self.err(codes.TYPE_MISMATCH,
+                         f"'++' joins two sequences of one type, not {lt} and {rt}", e.pos)
+                return ANY
+            return join(lt, rt) if isinstance(lt, SeqT) else rt
         if op in ("|", "&") or (op == "-" and isinstance(lt, SetT)):
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
@@ -709,9 +802,13 @@ class Typer:
                          f"{len(t.items) - 1}", key.pos)
                 return ANY
             return t.items[key.value]
+        if isinstance(t, SeqT):
+            self.expect(key, INT, kt, "a sequence index")
+            return t.elem
         if not isinstance(t, AnyT):
             self.err(codes.TYPE_MISMATCH,
-                     f"cannot index {t}; only maps and tuples can be indexed", key.pos)
+                     f"cannot index {t}; only maps, sequences and tuples can be indexed",
+                     key.pos)
         return ANY
 
     def type_set(self, domain: A.Expr, env: dict[str, Type], ctx: Scope) -> Type | None:
