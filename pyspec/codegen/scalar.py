@@ -231,9 +231,11 @@ class Compiler:
             self._bounds[key] = (lo, hi)
         return self._bounds[key]
 
-    def seq_bound(self, t: SeqT) -> int:
-        """A declared sequence type's bound in this model."""
-        assert t.cap is not None
+    def seq_bound(self, t: SeqT) -> int | None:
+        """A declared sequence type's bound in this model (None for a computed sequence,
+        such as a constant's value, whose descriptor only describes it)."""
+        if t.cap is None:
+            return None
         key = id(t.cap)
         if key not in self._bounds:
             n = self.evaluate(t.cap)
