@@ -22,6 +22,15 @@ REFERENCE = [
     ("ewd840.cow", {}, 302, 2001, 9),
     ("refcount.cow", {"N": "2"}, 253, 2443, 5),
     ("refcount.cow", {"N": "3"}, 3634, 48664, 7),
+    # tlaplus/Examples with sequences, choose and let: the manifests' numbers.
+    ("majority.cow", {}, 2733, 3459, 6),
+    ("changroberts.cow", {}, 137, 227, 10),
+    ("readerswriters.cow", {}, 21527, 59674, 13),
+    ("innerfifo.cow", {}, 3864, 9660, 11),
+    ("alternatingbit.cow", {}, 240, 1392, 10),
+    ("internalmemory.cow", {}, 4408, 21400, 10),
+    ("writethroughcache.cow", {}, 5196, 28170, 18),
+    ("innersequential.cow", {}, 3528, 24368, 9),
 ]
 
 
