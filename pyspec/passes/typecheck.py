@@ -63,7 +63,6 @@ from pyspec.types import (
     join,
 )
 
-
 #: TLA+'s sequence operators, as a translator writes them, and how to write each here.
 TLA_SEQ_OPERATORS = {
     "Len": "write len(s)", "Head": "write head(s)", "Tail": "write tail(s)",
