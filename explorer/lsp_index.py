@@ -43,6 +43,7 @@ _KINDS: dict[type, str] = {
     A.InitDecl: "init",
     A.ActionDecl: "action",
     A.DefDecl: "def",
+    A.ActionDefDecl: "def",
     A.ViewDecl: "view",
     A.ModelDecl: "model",
     A.ScenarioDecl: "scenario",

@@ -419,8 +419,18 @@ class Skip:
     pos: SourcePos
 
 
+@dataclass(eq=False)
+class Perform:
+    """``Send(m)`` as a statement: the body of an action definition, with its parameters
+    bound to the arguments, on the caller's paths."""
+
+    name: str
+    args: list[Arg]
+    pos: SourcePos
+
+
 Stmt = (
-    Requires | Let | Assign | IfStmt | MatchStmt | Either | Pick | For | Skip
+    Requires | Let | Assign | IfStmt | MatchStmt | Either | Pick | For | Skip | Perform
 )
 
 
@@ -522,6 +532,15 @@ class DefDecl(DeclBase):
 
 
 @dataclass(eq=False)
+class ActionDefDecl(DeclBase):
+    """``def Send(m: Msg) { ... }``: statements an action performs by name (TLA+'s
+    action-level operator); its body may read and assign primed variables."""
+
+    params: list[Param]
+    body: Block
+
+
+@dataclass(eq=False)
 class CheckDecl(DeclBase):
     """``invariant``, ``property`` (action property), ``reachable`` or ``constraint``."""
 
@@ -585,7 +604,7 @@ class ScenarioDecl(DeclBase):
 
 Decl = (
     ConstDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl | InitDecl |
-    ActionDecl | DefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl | ScenarioDecl
+    ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl | ScenarioDecl
 )
 
 

@@ -141,6 +141,7 @@ class Symbols:
     aliases: dict[str, A.TypeAliasDecl] = field(default_factory=dict)
     vars: dict[str, A.VarDecl] = field(default_factory=dict)
     defs: dict[str, A.DefDecl] = field(default_factory=dict)
+    action_defs: dict[str, A.ActionDefDecl] = field(default_factory=dict)
     init: A.InitDecl | None = None
     actions: dict[str, A.ActionDecl] = field(default_factory=dict)
     checks: dict[str, A.CheckDecl] = field(default_factory=dict)
@@ -162,6 +163,8 @@ class Symbols:
     #: State variables a def reads, directly or through other defs.
     def_reads: dict[str, frozenset[str]] = field(default_factory=dict)
     action_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
+    #: The parameters of each action definition, with their types.
+    action_def_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
     view_elem_types: dict[str, Type] = field(default_factory=dict)
 
 

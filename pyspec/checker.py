@@ -33,6 +33,7 @@ def check(modules: list[A.Module], sources: SourceCache) -> Checked:
     effects.check_init()
     for name, action in sym.actions.items():
         effects.check_action(name, action)
+    effects.check_unperformed()
     typer.check_properties()
     typer.check_views()
     typer.check_defs()

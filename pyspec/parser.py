@@ -310,6 +310,11 @@ class _ToAst(Transformer):
         return self._present(children)
 
     @v_args(meta=True)
+    def action_def_decl(self, meta, children):
+        name, params, body = children
+        return A.ActionDefDecl(str(name), self._pos(meta), params or [], body)
+
+    @v_args(meta=True)
     def check_decl(self, meta, children):
         kind, name, body = children
         return A.CheckDecl(str(name), self._pos(meta), kind, body)
@@ -546,6 +551,12 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def s_skip(self, meta, _):
         return A.Skip(self._pos(meta))
+
+    @v_args(meta=True)
+    def s_perform(self, meta, children):
+        name, *args = children
+        return A.Perform(str(name), [a if isinstance(a, A.Arg) else A.Arg(None, a, a.pos)
+                                     for a in args if a is not None], self._pos(meta))
 
     # -- expressions ---------------------------------------------------------------
     @v_args(meta=True)

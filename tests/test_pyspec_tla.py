@@ -247,3 +247,79 @@ def test_a_let_value_that_needs_parentheses_says_so(tmp_path: Path) -> None:
     spec = spec_of(tmp_path, HEAD + "def f = let ok = (x < 3) in ok\n"
                    "action A { requires f  x' = x + 1 }\n")
     assert spec.warnings == []
+
+
+# -- action definitions -------------------------------------------------------------------
+
+SEND = """
+const Msgs = {M1, M2}
+var msgs: set[Msgs]
+var count: 0..3
+init { msgs = {}  count = 0 }
+def Send(m: Msgs) {
+  requires count < 3
+  msgs' = msgs | {m}
+  count' = count + 1
+}
+def SendAny {
+  pick m in Msgs
+  Send(m)
+}
+action A(m: Msgs) { Send(m) }
+action B {
+  either { SendAny() } or { skip }
+}
+action C(x: Msgs) {
+  let m = x
+  Send(m)
+  requires count' > 0
+}
+check deadlock off
+"""
+
+
+def test_action_definitions_run_on_the_callers_paths(tmp_path: Path) -> None:
+    m = model_of(tmp_path, SEND)
+    (s,) = m.initial_states()
+    words = [(label, st["msgs"].items, st["count"])
+             for label, st in [(m.action_label(a, p), m.describe_state(t))
+                               for a, p, t in m.successors(s)]]
+    assert words == [
+        ("A(m=M1)", ("M1",), 1), ("A(m=M2)", ("M2",), 1),
+        ("B", ("M1",), 1), ("B", ("M2",), 1), ("B", (), 0),
+        ("C(x=M1)", ("M1",), 1), ("C(x=M2)", ("M2",), 1)]
+    result = explore(m)
+    assert (result.stats.distinct_states, result.stats.total_states,
+            result.stats.depth) == (9, 46, 4)
+
+
+def test_action_definitions_are_refused_by_the_numpy_engine(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, SEND)
+    code, _, err = run_cli(capsys, "check", str(path), "--backend", "numpy")
+    assert code == 151 and "action definitions" in err
+
+
+def test_action_definition_errors(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, """
+        var x: 0..3
+        init { x = 0 }
+        def Bump(k: 0..3) { x' = k }
+        def Loop { Loop() }
+        def V = x + 1
+        action A { Bump(true) }
+        action B { Nope(1) }
+        action C { V() }
+        action D { A() }
+        action E { Loop() }
+        action F(k: 0..3) { Bump(k, 1) }
+        def Local { let y = 1  x' = y }
+        action G { let y = 2  Local() }
+        action H { x' = 1  Bump(2) }
+    """)
+    assert [(d.code, d.pos.line, d.pos.col) for d in errors] == [
+        ("E201", 3, 21), ("E302", 4, 12), ("E104", 6, 17), ("E101", 7, 12), ("E106", 8, 12),
+        ("E106", 9, 12), ("E103", 11, 21), ("E102", 13, 23)]
+    assert "'x' is assigned twice on one path through action 'H'" in errors[0].message
+    assert "'V' is a def with a value" in errors[4].message
+    assert "'y' is a local name both here and in the body of 'Local'" in errors[7].message

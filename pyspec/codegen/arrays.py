@@ -38,7 +38,13 @@ from pyspec.checked import (
     Variant,
 )
 from pyspec.codegen import array_runtime
-from pyspec.codegen.common import assigned_vars, forks, py_name, uses_sequences
+from pyspec.codegen.common import (
+    assigned_vars,
+    forks,
+    performs,
+    py_name,
+    uses_sequences,
+)
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.runtime import domain, make_helpers
@@ -1129,6 +1135,8 @@ class ArrayCompiler(Compiler):
     def program(self) -> ArrayProgram:
         if uses_sequences(self.c):
             raise Unsupported("sequences")
+        if performs(self.c):
+            raise Unsupported("action definitions")
         if self.sym.check_types:
             raise Unsupported("check types on (a state may hold a value outside its type)")
         self.ns.update(make_helpers(self.positions))

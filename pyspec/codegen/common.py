@@ -8,6 +8,7 @@ same statements, so a generated module reads alike whichever engine runs it.
 from __future__ import annotations
 
 from pyspec import ast as A
+from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import Checked
 from pyspec.types import MapT, RecT, SeqT, SetT, TupT, Type, UnionT
 
@@ -27,18 +28,26 @@ def forks(st: A.Stmt) -> bool:
         return any(forks(x) for b in blocks for x in b.stmts)
     if isinstance(st, A.MatchStmt):
         return any(forks(x) for _, b in st.arms for x in b.stmts)
-    return False
+    return isinstance(st, A.Perform)  # an action definition may have guards and choices
 
 
-def assigned_vars(block: A.Block) -> set[str]:
+def assigned_vars(block: A.Block,
+                  action_defs: dict[str, A.ActionDefDecl] | None = None) -> set[str]:
     """The variables some path through ``block`` assigns (whole or in part): only these
-    get a draft copy of their next-state value."""
+    get a draft copy of their next-state value. With ``action_defs``, what the action
+    definitions it performs assign too."""
     out: set[str] = set()
+    performed: set[str] = set()
 
     def walk(stmts: list[A.Stmt]) -> None:
         for st in stmts:
             if isinstance(st, A.Assign):
                 out.add(st.target.var)
+            elif isinstance(st, A.Perform):
+                d = (action_defs or {}).get(st.name)
+                if d is not None and st.name not in performed:
+                    performed.add(st.name)
+                    walk(d.body.stmts)
             elif isinstance(st, A.IfStmt):
                 for _, b in st.branches:
                     walk(b.stmts)
@@ -77,6 +86,12 @@ def holds_sequence(t: Type, checked: Checked) -> bool:
         parts = [ft for v in s.unions[t.name].variants
                  for _, ft in s.variant_fields.get(v.name, [])]
     return any(holds_sequence(p, checked) for p in parts)
+
+
+def performs(checked: Checked) -> bool:
+    """Whether an action performs an action definition (only the scalar code does)."""
+    return any(isinstance(n, A.Perform) for a in checked.symbols.actions.values()
+               for n in walk_nodes(a.body))
 
 
 def uses_sequences(checked: Checked) -> bool:

@@ -46,7 +46,7 @@ from pyspec.checked import (
     Variant,
 )
 from pyspec.codegen.arrays import Unsupported
-from pyspec.codegen.common import assigned_vars, forks, uses_sequences
+from pyspec.codegen.common import assigned_vars, forks, performs, uses_sequences
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
 from pyspec.types import (
@@ -1321,6 +1321,8 @@ class CompiledCompiler(Compiler):
     def generate(self) -> CompiledSource:  # type: ignore[override]
         if uses_sequences(self.c):
             raise Unsupported("sequences")
+        if performs(self.c):
+            raise Unsupported("action definitions")
         if self.sym.check_types:
             raise Unsupported("check types on (a state may hold a value outside its type)")
         self.build_constants()

@@ -852,7 +852,28 @@ class Compiler:
 
     # ---- statements ----------------------------------------------------------------
     def block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:
-        """Compile statements; ``tail`` emits what ends a successful path."""
+        """Compile statements; ``tail`` emits what ends a successful path. The names an
+        action definition's parameters stand for are the block's own: a sibling block
+        compiled next starts from the same ones."""
+        saved = dict(self._static)
+        self._block(stmts, tail)
+        self._static = saved
+
+    def perform(self, st: A.Perform, rest: list[A.Stmt], tail: Callable[[], None]) -> None:
+        """An action definition's body in place, its parameters naming the arguments'
+        values (evaluated first, in the caller's scope), then the rest of the block."""
+        d = self.sym.action_defs[st.name]
+        self.comment(st.pos, unparse_stmt_call(st))
+        values = []
+        for a, (_, ptype) in zip(st.args, self.sym.action_def_params[st.name]):
+            tmp = self.tmp("a")
+            self.emit(f"{tmp} = {self.checked(a.value, ptype)}", a.pos)
+            values.append(tmp)
+        saved = {p.name: self._static.get(p.name) for p in d.params}
+        self._static.update({p.name: v for p, v in zip(d.params, values)})
+        self._block([*d.body.stmts, _Scope(saved), *rest], tail)
+
+    def _block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:
         for i, st in enumerate(stmts):
             rest = stmts[i + 1:]
             if isinstance(st, A.Requires):
@@ -887,6 +908,15 @@ class Compiler:
             elif isinstance(st, A.Pick):
                 self.pick(st, rest, tail)
                 return
+            elif isinstance(st, A.Perform):
+                self.perform(st, rest, tail)
+                return
+            elif isinstance(st, _Scope):
+                for name, value in st.names.items():
+                    if value is None:
+                        self._static.pop(name, None)
+                    else:
+                        self._static[name] = value
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
                 if not forks(st):
                     self.branches(st, _nothing)
@@ -1103,7 +1133,7 @@ class Compiler:
         for index, (name, d) in enumerate(s.actions.items()):
             fn = py_name("a", name)
             funcs.append((fn, d))
-            assigned = assigned_vars(d.body)
+            assigned = assigned_vars(d.body, self.sym.action_defs)
             self._assigned = assigned
             self._primes_are_draft = True
             self.emit("")
@@ -1403,6 +1433,18 @@ class Compiler:
 
 
 # ---- helpers -----------------------------------------------------------------------
+@dataclass
+class _Scope:
+    """After an action definition's body: what its parameter names stood for before."""
+
+    names: dict[str, str | None]
+
+
+def unparse_stmt_call(st: A.Perform) -> str:
+    return f"{st.name}(" + ", ".join(
+        (f"{a.name}: " if a.name else "") + unparse(a.value) for a in st.args) + ")"
+
+
 def _unlistable(t: TypeDesc) -> TypeDesc | None:
     """The first map key or set element type within ``t`` too large to list."""
     kind = t[0]

@@ -59,6 +59,13 @@ class Effects:
         self.expr = typer.expr
         self.expect = typer.expect
         self.err = typer.err
+        #: The action definitions being performed (outermost first), to find cycles.
+        self._performing: list[str] = []
+        #: Local names of the actions and definitions around the one being checked: the
+        #: body of a definition runs among them, so its own locals must differ.
+        self._outer: frozenset[str] = frozenset()
+        #: Action definitions some action performs.
+        self.performed: set[str] = set()
 
     def check_init(self) -> None:
         """``init`` assigns every variable on every path, without primes."""
@@ -158,14 +165,86 @@ class Effects:
             case A.For():
                 inner = self.typer.binders([st.binder], env, ctx)
                 f = flow.copy()
-                f.looped = f.looped | assigned_vars(st.body)
+                f.looped = f.looped | assigned_vars(st.body, self.sym.action_defs)
                 self.block(st.body, inner, ctx, f, in_for=True)
                 flow.may = {**f.may, **flow.may}
                 flow.must |= f.must
                 return env
             case A.Skip():
                 return env
+            case A.Perform():
+                self.perform(st, env, ctx, flow, in_for)
+                return env
         raise TypeError(f"unknown statement node {st!r}")  # pragma: no cover
+
+    def action_def_params(self, name: str) -> list[tuple[str, Type]]:
+        s = self.sym
+        if name not in s.action_def_params:
+            s.action_def_params[name] = [(p.name, self.typer.resolve_type(p.type))
+                                         for p in s.action_defs[name].params]
+        return s.action_def_params[name]
+
+    def perform(self, st: A.Perform, env: dict[str, Type], ctx: Scope, flow: Flow,
+                in_for: bool) -> None:
+        """``Send(m)``: the definition's body on the caller's paths, its parameters bound
+        to the arguments (typed as declared) and nothing else of the caller in scope."""
+        s = self.sym
+        d = s.action_defs.get(st.name)
+        if d is None or ctx.init or st.name in self._performing:
+            if d is None and st.name in s.defs:
+                self.err(codes.WRONG_KIND, f"'{st.name}' is a def with a value; a statement "
+                         "performs an action definition, 'def Name(params) { ... }'", st.pos)
+            elif d is None and st.name in s.actions:
+                self.err(codes.WRONG_KIND, f"an action cannot perform the action '{st.name}'; "
+                         "declare what they share as 'def Name(params) { ... }'", st.pos)
+            elif d is None:
+                self.err(codes.UNKNOWN_NAME, f"unknown action definition '{st.name}'"
+                         f"{did_you_mean(st.name, s.action_defs)}", st.pos)
+            elif ctx.init:
+                self.err(codes.WRONG_KIND, f"init cannot perform '{st.name}': an action "
+                         "definition assigns next values, in actions", st.pos)
+            else:
+                self.err(codes.CYCLE, f"'{st.name}' performs itself (recursion is not "
+                         "allowed; every path must be finite)", st.pos)
+            for a in st.args:
+                self.expr(a.value, env, ctx)
+            return
+        self.performed.add(st.name)
+        params = self.action_def_params(st.name)
+        if len(st.args) != len(params):
+            self.err(codes.ARITY, f"'{st.name}' takes {len(params)} argument"
+                     f"{'s' if len(params) != 1 else ''}, not {len(st.args)}", st.pos)
+        for a, (pname, ptype) in zip(st.args, params):
+            if a.name is not None and a.name != pname:
+                self.err(codes.UNKNOWN_FIELD, f"'{st.name}' has no parameter '{a.name}'",
+                         a.pos)
+            self.expect(a.value, ptype, self.expr(a.value, env, ctx),
+                        f"argument '{pname}' of '{st.name}'")
+        outer = self._outer | frozenset(env)
+        for name in sorted(_bound_names(d.body) & outer):
+            self.err(codes.DUPLICATE, f"'{name}' is a local name both here and in the body "
+                     f"of '{st.name}' ({d.pos}); rename one of them", st.pos)
+        inner: dict[str, Type] = {}
+        for p, (pname, ptype) in zip(d.params, params):
+            inner = self.typer.bind(pname, ptype, inner, p.pos)
+        saved = self._outer
+        self._outer = outer
+        self._performing.append(st.name)
+        self.block(d.body, inner, ctx, flow, in_for)
+        self._performing.pop()
+        self._outer = saved
+
+    def check_unperformed(self) -> None:
+        """Action definitions no action performs are checked on their own."""
+        for name, d in self.sym.action_defs.items():
+            if name in self.performed:
+                continue
+            env: dict[str, Type] = {}
+            for p, (pname, ptype) in zip(d.params, self.action_def_params(name)):
+                env = self.typer.bind(pname, ptype, env, p.pos)
+            self._performing.append(name)
+            self.block(d.body, env, Scope(f"'{name}'", reads_primes=True), Flow())
+            self._performing.pop()
 
     def primes_read(self, st: A.Stmt, ctx: Scope, flow: Flow) -> None:
         """A statement's own expressions read ``x'`` only where every path so far has
@@ -186,6 +265,8 @@ class Effects:
                 exprs = [st.binder.domain, st.cond]
             case A.For():
                 exprs = [st.binder.domain]
+            case A.Perform():
+                exprs = [a.value for a in st.args]
             case _:
                 exprs = []
         for n in walk(exprs):
@@ -268,3 +349,19 @@ class Effects:
                          f"{ctx.what} (first at {flow.may[key]})", lv.pos)
         flow.may.setdefault(key, lv.pos)
         flow.must.add(key)
+
+
+def _bound_names(body: A.Block) -> set[str]:
+    """The names a block's statements bind (lets, picks, loops, match arms): in the
+    generated code they share the Python locals of the action that performs it."""
+    out: set[str] = set()
+    for n in walk(body):
+        if isinstance(n, A.Let):
+            out.add(n.name)
+        elif isinstance(n, (A.Pick, A.For)):
+            out.add(n.binder.name)
+        elif isinstance(n, A.MatchStmt):
+            for pats, _ in n.arms:
+                for p in pats:
+                    out.update(a for a in p.args or [] if a is not None)
+    return out

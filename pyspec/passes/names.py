@@ -52,7 +52,8 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
     # Declarations that only claim their name and go into one table.
     tables: dict[type, dict] = {
         A.RecordDecl: s.records, A.TypeAliasDecl: s.aliases, A.VarDecl: s.vars,
-        A.ActionDecl: s.actions, A.DefDecl: s.defs, A.CheckDecl: s.checks,
+        A.ActionDecl: s.actions, A.DefDecl: s.defs, A.ActionDefDecl: s.action_defs,
+        A.CheckDecl: s.checks,
         A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios,
     }
     for module in modules:
