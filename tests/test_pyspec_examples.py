@@ -31,6 +31,8 @@ REFERENCE = [
     ("internalmemory.cow", {}, 4408, 21400, 10),
     ("writethroughcache.cow", {}, 5196, 28170, 18),
     ("innersequential.cow", {}, 3528, 24368, 9),
+    ("singlelanebridge.cow", {}, 3605, 20181, 29),
+    ("diningphilosophers.cow", {}, 67, 336, 29),
 ]
 
 
