@@ -323,3 +323,11 @@ def test_action_definition_errors(tmp_path: Path) -> None:
     assert "'x' is assigned twice on one path through action 'H'" in errors[0].message
     assert "'V' is a def with a value" in errors[4].message
     assert "'y' is a local name both here and in the body of 'Local'" in errors[7].message
+
+
+def test_a_branching_guard_in_an_action_definition_is_warned(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, HEAD + "def Step {\n  requires x < 2 or x < 3\n  x' = x + 1\n}\n"
+                   "action A { Step() }\n")
+    (w,) = spec.warnings
+    assert (w.code, w.pos.line, w.pos.col) == ("W503", 5, 12)
+    assert "in action position of action definition 'Step'" in w.message

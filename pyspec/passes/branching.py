@@ -23,12 +23,14 @@ from pyspec.unparse import unparse
 
 def warn_branching(sym: Symbols, typer: Typer, report: Report) -> None:
     """W503 at every ``or``/``exists`` that a ``requires`` or a ``pick ... where`` of an
-    action reaches in action position (through ``and``, the branches of ``if`` and
-    ``match`` expressions, and the bodies of the defs it calls)."""
+    action or an action definition reaches in action position (through ``and``, the
+    branches of ``if`` and ``match`` expressions, and the bodies of the defs it calls)."""
     seen: set[int] = set()
-    for name, action in sym.actions.items():
-        for cond in guards(action.body.stmts):
-            Reach(sym, typer, report, name, seen).visit(cond, ())
+    bodies = [(f"action '{name}'", a.body) for name, a in sym.actions.items()]
+    bodies += [(f"action definition '{name}'", d.body) for name, d in sym.action_defs.items()]
+    for what, body in bodies:
+        for cond in guards(body.stmts):
+            Reach(sym, typer, report, what, seen).visit(cond, ())
 
 
 def guards(stmts: list[A.Stmt]) -> list[A.Expr]:
@@ -97,7 +99,7 @@ class Reach:
         through = f" (through {' -> '.join(via)})" if via else ""
         self.report.warning(
             codes.BRANCHING_GUARD,
-            f"in action position of action '{self.action}'{through}, TLC makes {what}; "
+            f"in action position of {self.action}{through}, TLC makes {what}; "
             f"here it is one successor (generated counts differ from TLC's when several "
             f"hold; distinct states and verdicts agree): write {how} to count as TLC "
             f"does, or {keep} to keep one successor", e.pos)
