@@ -64,6 +64,10 @@ def describe(v: object, t: TypeDesc) -> Value:
     raise TypeError(f"unknown type descriptor {t!r}")
 
 
+#: The longest bound a sequence type may have (``seq[T, N]``): its packed form has a
+#: field per element.
+MAX_SEQ_BOUND = 1_000
+
 #: The most values cowspec lists of one type (a map's keys, a set type's elements, an
 #: action parameter's values) or builds into one set (``lo..hi`` as a value): above it a
 #: model is refused instead of exhausting memory. Membership, bounds, cardinality and
@@ -93,9 +97,13 @@ def domain_size(t: TypeDesc) -> int:
     if kind == "tup":
         return _product(domain_size(it) for it in t[1])
     if kind == "seq":
-        elems = domain_size(t[1])
-        return sum(elems ** n for n in range(t[2] + 1)) if t[2] <= MAX_DOMAIN \
-            else MAX_DOMAIN + 1
+        elems, total, power = domain_size(t[1]), 0, 1
+        for _ in range(t[2] + 1):
+            total += power
+            power *= elems
+            if total > MAX_DOMAIN or power == 0:
+                break
+        return min(total, MAX_DOMAIN + 1)
     raise TypeError(f"no finite domain for {t!r}")
 
 

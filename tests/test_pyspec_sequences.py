@@ -222,3 +222,14 @@ def test_type_ok_can_be_expected_and_is_refused_by_other_engines(
 def test_type_ok_is_a_reserved_name_when_types_are_checked(tmp_path: Path) -> None:
     (d,) = errors_of(tmp_path, TYPES + "invariant TypeOK = x in 0..3\n")
     assert (d.code, d.pos.line, d.pos.col) == ("E102", 1, 1)
+
+
+@pytest.mark.parametrize("bound", ["-1", "1001"])
+def test_a_sequence_bound_outside_0_to_1000_is_a_model_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], bound: str) -> None:
+    path = write(tmp_path, "const N = 3\nvar q: seq[0..1, N]\ninit { q = <<>> }\n"
+                 "action P { requires len(q) < 2  q' = append(q, 1) }\n")
+    code, _, err = run_cli(capsys, "check", str(path), "-D", f"N={bound}")
+    assert code == 151
+    assert f"the sequence bound N is {bound} in model default, not in 0..1,000" in err
+    assert "spec.cow:2:18: error[E304]" in err

@@ -40,6 +40,7 @@ from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError
 from pyspec.model import SourcePos, Tag
 from pyspec.runtime import (
     MAX_DOMAIN,
+    MAX_SEQ_BOUND,
     SAFE_BUILTINS,
     TypeDesc,
     describe,
@@ -239,11 +240,11 @@ class Compiler:
         key = id(t.cap)
         if key not in self._bounds:
             n = self.evaluate(t.cap)
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_SEQ_BOUND:
                 raise ModelConfigError(
                     f"the sequence bound {unparse(t.cap)} is {n} in model {self.model_name}, "
-                    "not a natural number", [Diagnostic(codes.EMPTY_RANGE, "bad sequence bound",
-                                                        t.cap.pos)])
+                    f"not in 0..{MAX_SEQ_BOUND:,}", [Diagnostic(codes.EMPTY_RANGE,
+                                                                "bad sequence bound", t.cap.pos)])
             self._bounds[key] = (0, n)
         return self._bounds[key][1]
 
