@@ -604,7 +604,8 @@ class ScenarioDecl(DeclBase):
 
 Decl = (
     ConstDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl | InitDecl |
-    ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl | ScenarioDecl
+    ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl |
+    ScenarioDecl
 )
 
 
