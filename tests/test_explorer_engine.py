@@ -4,9 +4,11 @@ coverage, limits, evaluation errors and determinism."""
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 import pytest
 from explorer_testing import load
+from pyspec_testing import write
 
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
@@ -15,6 +17,7 @@ from explorer.report_json import result_json
 from explorer.result import Result
 from explorer.run import run_model
 from pyspec.errors import ModelConfigError
+from pyspec.loader import load_spec
 from pyspec.model import Check, Model
 
 
@@ -292,3 +295,28 @@ def test_trace_steps_name_action_parameters_and_tags() -> None:
     (q, _) = check(toy).properties
     assert q.trace.steps[-1].tags == toy.actions[0].tags
     assert {t.name for t in q.trace.steps[-1].tags} == {"kernel", "patch"}
+
+
+def test_auto_says_when_numba_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numba, ``auto`` runs the numpy engine and its note names the reason in
+    plain words (it once read "it does not support numba is not installed")."""
+    from explorer.engine import compiled
+
+    monkeypatch.setattr(compiled, "numba_available", lambda: False)
+    spec = load_spec(str(write(tmp_path, """
+        module M
+        type I = 0..399
+        var x: I
+        var y: I
+        init {
+          x = 0
+          y = 0
+        }
+        action X(i: I) { requires x + 1 == i
+                         x' = i }
+        action Y(i: I) { requires y + 1 == i or i == 0
+                         y' = i }
+    """)))
+    result = check(spec.instantiate(), Options(backend="auto"))
+    assert result.stats.backend == "numpy"
+    assert result.notes == ["the compiled engine did not run: numba is not installed"]

@@ -157,6 +157,8 @@ def _why_not_compiled(model: Model, options: Options) -> str | None:
         return "it runs one worker"
     if symmetric_sets(model, options.symmetry):
         return "it does not support symmetry reduction"
+    if not compiled.numba_available():
+        return "numba is not installed"
     try:
         source = compiled.generated_source(model)
     except NoProgram as exc:
