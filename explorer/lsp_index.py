@@ -112,8 +112,9 @@ def analyse(path: str, overlay: dict[str, str]) -> Analysis:
             _add(result, d)
         if module is None:
             return
-        for target, pos in module.imports:
-            visit(p.parent / target, pos)
+        for imp in module.imports:
+            imp.file = str(p.parent / imp.target)
+            visit(p.parent / imp.target, imp.pos)
         modules.append(module)
 
     visit(Path(path), None)

@@ -463,8 +463,18 @@ class DeclBase:
 @dataclass(eq=False)
 class ConstDecl(DeclBase):
     type: TypeSyn | None
-    value: Expr
+    #: None for a module parameter nothing binds (a model or ``-D`` must).
+    value: Expr | None
     symmetric: bool
+
+
+@dataclass(eq=False)
+class ParamDecl(DeclBase):
+    """``param N: T``: a module parameter, a constant whose value the importer gives
+    (``import "m.cow" with { N = e }``, a declaration of its own named ``N``, a model or
+    ``-D``)."""
+
+    type: TypeSyn
 
 
 @dataclass(eq=False)
@@ -578,6 +588,9 @@ class ModelDecl(DeclBase):
     expect_holds: list[tuple[str, SourcePos]]
     expect_deadlock: bool
     deadlock: bool | None
+    #: ``for model M { ... }``: expectations this spec adds to a model declared
+    #: elsewhere (a shared module), not a model of its own.
+    refines: bool = False
 
 
 @dataclass(eq=False)
@@ -603,17 +616,37 @@ class ScenarioDecl(DeclBase):
 
 
 Decl = (
-    ConstDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl | InitDecl |
-    ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl | ModelDecl |
-    ScenarioDecl
+    ConstDecl | ParamDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl |
+    InitDecl | ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl |
+    ModelDecl | ScenarioDecl
 )
 
 
 @dataclass(eq=False)
+class Binding:
+    """``N = e`` in ``import "m.cow" with { ... }``: a value for a parameter of m."""
+
+    name: str
+    value: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Import:
+    """``import "target" [with { bindings }]``. ``file`` is the path it resolved to,
+    set when the imports are read (None if it could not be)."""
+
+    target: str
+    pos: SourcePos
+    bindings: list[Binding] = field(default_factory=list)
+    file: str | None = None
+
+
+@dataclass(eq=False)
 class Module:
-    """One parsed file. ``imports`` are paths as written, with their positions."""
+    """One parsed file, with its imports as written."""
 
     file: str
     name: str | None
-    imports: list[tuple[str, SourcePos]]
+    imports: list[Import]
     decls: list[Decl]

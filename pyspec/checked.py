@@ -147,6 +147,12 @@ class Symbols:
     checks: dict[str, A.CheckDecl] = field(default_factory=dict)
     views: dict[str, A.ViewDecl] = field(default_factory=dict)
     models: dict[str, A.ModelDecl] = field(default_factory=dict)
+    #: ``for model M { ... }``: the expectations the spec adds to a model declared in
+    #: another module.
+    model_refinements: dict[str, A.ModelDecl] = field(default_factory=dict)
+    #: Module parameters that nothing in the spec declares again: they are constants
+    #: (in ``consts``, valued by an import's ``with`` or by nothing yet).
+    params: dict[str, list[A.ParamDecl]] = field(default_factory=dict)
     scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
     deadlock: bool = True
     #: ``check types on``: a value outside its declared type is a violation of the

@@ -16,6 +16,7 @@ from pyspec.passes import finiteness, lints, models
 from pyspec.passes.branching import warn_branching
 from pyspec.passes.effects import Effects
 from pyspec.passes.names import declare_all
+from pyspec.passes.params import check_params
 from pyspec.passes.report import Report
 from pyspec.passes.typecheck import Typer
 
@@ -37,6 +38,7 @@ def check(modules: list[A.Module], sources: SourceCache) -> Checked:
     typer.check_properties()
     typer.check_views()
     typer.check_defs()
+    check_params(typer, declared.bound_params)
     models.check_models(typer)
     models.check_scenarios(typer)
     lints.warn_all(modules, sym, typer.used_defs, report)

@@ -83,6 +83,14 @@ UNKNOWN_MODEL = "E404"
 NOT_A_CONSTANT = "E410"
 #: A model value the spec uses that is missing from a model's set.
 MISSING_MODEL_VALUE = "E411"
+#: A ``for model`` block that sets a constant (the model's declaration sets them).
+REFINEMENT_SETS_CONSTANT = "E420"
+#: ``import "m.cow" with { N = e }`` where m (and what it imports) has no parameter N.
+NOT_A_PARAMETER = "E421"
+#: A parameter bound twice, or by a declaration that cannot bind it.
+PARAM_BOUND_TWICE = "E422"
+#: A parameter nothing binds, in a model that is run (exit 151).
+UNBOUND_PARAMETER = "E423"
 
 # -- while checking ---------------------------------------------------------------------
 #: An evaluation error while checking.

@@ -85,13 +85,16 @@ class ModelConfigError(Exception):
 
     exit_code = EXIT_MODEL_ERROR
 
-    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None):
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None,
+                 code: str | None = None):
         super().__init__(message)
         self.message = message
         self.diagnostics = diagnostics or []
+        self.code = code
 
     def render(self) -> str:
-        lines = [f"error: {self.message}"] + [d.render() for d in self.diagnostics]
+        head = f"error[{self.code}]" if self.code else "error"
+        lines = [f"{head}: {self.message}"] + [d.render() for d in self.diagnostics]
         return "\n".join(lines)
 
 

@@ -209,9 +209,25 @@ class _ToAst(Transformer):
     def module_decl(self, meta, children):
         return ("module", str(children[0]))
 
+    def __default_token__(self, token: Token) -> Token:
+        """A backquoted name is the name without its quotes (so a keyword can be one)."""
+        if token.type == "NAME" and token.startswith("`"):
+            return Token.new_borrow_pos("NAME", token[1:-1], token)
+        return token
+
     @v_args(meta=True)
     def import_decl(self, meta, children):
-        return ("import", _unquote(children[0]), self._tpos(children[0]))
+        target, *bindings = children
+        return A.Import(_unquote(target), self._tpos(target),
+                        [b for b in bindings if b is not None])
+
+    @v_args(meta=True)
+    def binding(self, meta, children):
+        return A.Binding(str(children[0]), children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def param_decl(self, meta, children):
+        return A.ParamDecl(str(children[0]), self._pos(meta), children[1])
 
     @v_args(meta=True)
     def annotated(self, meta, children):
@@ -353,10 +369,14 @@ class _ToAst(Transformer):
 
     # -- models and scenarios ------------------------------------------------------
     @v_args(meta=True)
-    def model_decl(self, meta, children):
+    def model_refine(self, meta, children):
+        return self.model_decl(meta, [children[0], None, *children[1:]], refines=True)
+
+    @v_args(meta=True)
+    def model_decl(self, meta, children, refines: bool = False):
         name, extends, *items = children
         decl = A.ModelDecl(str(name), self._pos(meta), str(extends) if extends else None,
-                           [], [], [], False, None)
+                           [], [], [], False, None, refines)
         for item in items:
             kind = item[0]
             if kind == "const":
@@ -821,15 +841,15 @@ def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]
     if not isinstance(items, list):  # pragma: no cover - start always yields a list
         items = [items]
     name: str | None = None
-    imports: list[tuple[str, SourcePos]] = []
+    imports: list[A.Import] = []
     decls: list[A.Decl] = []
     for item in items:
         if isinstance(item, Tree):  # pragma: no cover - every rule has a transformer
             continue
         if isinstance(item, tuple) and item[0] == "module":
             name = item[1]
-        elif isinstance(item, tuple) and item[0] == "import":
-            imports.append((item[1], item[2]))
+        elif isinstance(item, A.Import):
+            imports.append(item)
         elif isinstance(item, list):  # a `var` line declaring several variables
             decls.extend(item)
         else:
@@ -884,11 +904,14 @@ def parse_files(path: str, sources: SourceCache, policy: ImportPolicy | None = N
         diags.extend(errors)
         if module is None:
             return
-        for target, pos in module.imports:
+        for imp in module.imports:
             try:
-                visit(resolve_import(p, target, root, policy), pos)
+                target = resolve_import(p, imp.target, root, policy)
             except SourceFileError as exc:
-                refuse(exc, p, pos)
+                refuse(exc, p, imp.pos)
+                continue
+            imp.file = str(target)
+            visit(target, imp.pos)
         modules.append(module)
 
     visit(Path(path), None)

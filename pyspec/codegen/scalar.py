@@ -320,6 +320,11 @@ class Compiler:
             if name in s.mv_sets:
                 continue
             expr = self.overrides.values.get(name, s.consts[name].value)
+            if expr is None:
+                unbound = [n for n in s.params if s.consts[n].value is None
+                           and n not in self.overrides.values]
+                raise ModelConfigError(unbound_parameters(unbound, s.params),
+                                       code=codes.UNBOUND_PARAMETER)
             value = self.evaluate(expr)
             declared = s.consts[name].type
             t = s.const_types[name]
@@ -1397,12 +1402,15 @@ class Compiler:
         expect: set[str] = set()
         deadlock = s.deadlock
         for m in reversed(chain):
-            expect |= {n for n, _ in m.expect_violated}
-            expect -= {n for n, _ in m.expect_holds}
-            if m.expect_deadlock:
-                expect.add("deadlock")
-            if m.deadlock is not None:
-                deadlock = m.deadlock
+            for part in (m, s.model_refinements.get(m.name)):
+                if part is None:
+                    continue
+                expect |= {n for n, _ in part.expect_violated}
+                expect -= {n for n, _ in part.expect_holds}
+                if part.expect_deadlock:
+                    expect.add("deadlock")
+                if part.deadlock is not None:
+                    deadlock = part.deadlock
         return expect, deadlock
 
     def scenarios(self) -> Iterator[str]:
@@ -1444,6 +1452,16 @@ class _Scope:
 def unparse_stmt_call(st: A.Perform) -> str:
     return f"{st.name}(" + ", ".join(
         (f"{a.name}: " if a.name else "") + unparse(a.value) for a in st.args) + ")"
+
+
+def unbound_parameters(names: list[str], params: dict[str, list[A.ParamDecl]]) -> str:
+    """The message for the module parameters that no import, declaration, model or ``-D``
+    gives a value."""
+    which = ", ".join(f"'{n}' (declared at {params[n][0].pos})" for n in names)
+    return (f"parameter{'s' if len(names) > 1 else ''} {which} ha{'ve' if len(names) > 1 else 's'}"
+            f" no value: bind each where its module is imported (import \"...\" with "
+            f"{{ {names[0]} = ... }}), declare it in the importing spec, or set it in a model "
+            f"or with -D {names[0]}=...")
 
 
 def _unlistable(t: TypeDesc) -> TypeDesc | None:

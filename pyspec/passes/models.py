@@ -51,11 +51,25 @@ def check_models(typer: Typer) -> None:
                          f"(first at {seen[c.name]})", c.pos)
             seen.setdefault(c.name, c.pos)
             check_override(typer, c.name, c.value)
-        for pname, pos in m.expect_violated + m.expect_holds:
-            if pname not in props:
-                typer.err(codes.NOT_A_PROPERTY,
-                         f"'{pname}' is not an invariant, action property or "
-                         "reachable witness", pos)
+        _check_expectations(typer, m, props)
+    for name, r in s.model_refinements.items():
+        if name not in s.models:
+            typer.err(codes.UNKNOWN_MODEL, f"'for model {name}': no model '{name}' is declared"
+                      f"{did_you_mean(name, s.models)}", r.pos)
+        for c in r.consts:
+            typer.err(codes.REFINEMENT_SETS_CONSTANT,
+                      f"'for model {name}' states expectations only; '{c.name}' is set where "
+                      f"the model is declared (a model of other constants: model NAME extends "
+                      f"{name} {{ const {c.name} = ... }})", c.pos)
+        _check_expectations(typer, r, props)
+
+
+def _check_expectations(typer: Typer, m: A.ModelDecl, props: set[str]) -> None:
+    for pname, pos in m.expect_violated + m.expect_holds:
+        if pname not in props:
+            typer.err(codes.NOT_A_PROPERTY,
+                     f"'{pname}' is not an invariant, action property or "
+                     "reachable witness", pos)
 
 
 def check_override(typer: Typer, name: str, value: A.Expr) -> None:

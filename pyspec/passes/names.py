@@ -3,6 +3,12 @@
 Names are global across the merged modules: a name declared twice (in one file or two)
 is an error at the second declaration (E102). A constant whose value is a set literal of
 fresh names declares those names as model values.
+
+A module parameter (``param N: T``) is bound by a declaration of ``N`` elsewhere in the
+spec (the importer's ``const`` or ``def``), or by ``import "m.cow" with { N = e }``, or by
+neither: then it is a constant whose value a model or ``-D`` must give. Actions have a
+namespace of their own: only scenario steps name them, so an enum constant (a PlusCal
+``pc`` label) may share an action's name.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ class Declared:
 
     symbols: Symbols = field(default_factory=Symbols)
     global_names: dict[str, SourcePos] = field(default_factory=dict)
+    #: Parameters bound by a declaration of the same name: name -> its declarations
+    #: as parameters (checked against the binding's type by :mod:`.params`).
+    bound_params: dict[str, list[A.ParamDecl]] = field(default_factory=dict)
 
 
 def declare_all(modules: list[A.Module], report: Report) -> Declared:
@@ -52,10 +61,10 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
     # Declarations that only claim their name and go into one table.
     tables: dict[type, dict] = {
         A.RecordDecl: s.records, A.TypeAliasDecl: s.aliases, A.VarDecl: s.vars,
-        A.ActionDecl: s.actions, A.DefDecl: s.defs, A.ActionDefDecl: s.action_defs,
-        A.CheckDecl: s.checks,
+        A.DefDecl: s.defs, A.ActionDefDecl: s.action_defs, A.CheckDecl: s.checks,
         A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios,
     }
+    params: dict[str, list[A.ParamDecl]] = {}
     for module in modules:
         for d in module.decls:
             table = tables.get(type(d))
@@ -64,6 +73,14 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
                     table[d.name] = d
                 continue
             match d:
+                case A.ParamDecl():
+                    params.setdefault(d.name, []).append(d)
+                case A.ActionDecl():
+                    if d.name in s.actions:
+                        report.error(codes.DUPLICATE, f"action '{d.name}' is already declared "
+                                     f"at {s.actions[d.name].pos}", d.pos)
+                    else:
+                        s.actions[d.name] = d
                 case A.ConstDecl():
                     if claim(d.name, d.pos):
                         s.consts[d.name] = d
@@ -100,6 +117,13 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
                     types_at = d.pos
                 case A.SettingDecl():
                     s.deadlock = d.on
+                case A.ModelDecl() if d.refines:
+                    if d.name in s.model_refinements:
+                        first = s.model_refinements[d.name].pos
+                        report.error(codes.DUPLICATE, f"'for model {d.name}' is already "
+                                     f"written at {first}", d.pos)
+                    else:
+                        s.model_refinements[d.name] = d
                 case A.ModelDecl():
                     if d.name in s.models:
                         report.error(codes.DUPLICATE, f"model '{d.name}' is already declared "
@@ -110,7 +134,60 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
         report.error(codes.DUPLICATE, f"'check types on' adds the invariant {TYPE_OK}, "
                      f"already declared at {out.global_names[TYPE_OK]}: rename that one",
                      types_at)
+    bindings = _import_bindings(modules, params, report)
+    for name, decls in params.items():
+        if name in out.global_names:
+            out.bound_params[name] = decls
+            if name in bindings:
+                report.error(codes.PARAM_BOUND_TWICE, f"parameter '{name}' is bound here and "
+                             f"by its declaration at {out.global_names[name]}",
+                             bindings[name].pos)
+            continue
+        first = decls[0]
+        binding = bindings.get(name)
+        if claim(name, first.pos):
+            s.consts[name] = A.ConstDecl(name, first.pos, first.type,
+                                         binding.value if binding else None, False,
+                                         doc=first.doc, annotations=first.annotations,
+                                         end_line=first.end_line)
+            s.params[name] = decls
     return out
+
+
+def _import_bindings(modules: list[A.Module], params: dict[str, list[A.ParamDecl]],
+                     report: Report) -> dict[str, A.Binding]:
+    """The parameters bound by ``import ... with { }``: each names a parameter of the
+    imported module or of a module it imports, and is bound once."""
+    by_file = {m.file: m for m in modules}
+    out: dict[str, A.Binding] = {}
+    for module in modules:
+        for imp in module.imports:
+            if not imp.bindings or imp.file not in by_file:
+                continue
+            reach = _closure(imp.file, by_file)
+            for b in imp.bindings:
+                if not any(p.pos.file in reach for p in params.get(b.name, [])):
+                    report.error(codes.NOT_A_PARAMETER, f"\"{imp.target}\" (and what it "
+                                 f"imports) declares no parameter '{b.name}'", b.pos)
+                elif b.name in out:
+                    report.error(codes.PARAM_BOUND_TWICE, f"parameter '{b.name}' is already "
+                                 f"bound at {out[b.name].pos}", b.pos)
+                else:
+                    out[b.name] = b
+    return out
+
+
+def _closure(file: str, by_file: dict[str, A.Module]) -> set[str]:
+    """``file`` and every file it imports, transitively."""
+    seen: set[str] = set()
+    todo = [file]
+    while todo:
+        f = todo.pop()
+        if f in seen or f not in by_file:
+            continue
+        seen.add(f)
+        todo.extend(i.file for i in by_file[f].imports if i.file is not None)
+    return seen
 
 
 def _model_values(d: A.ConstDecl, modules: list[A.Module]

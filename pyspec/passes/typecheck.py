@@ -249,6 +249,8 @@ class Typer:
                 self.types[item] = MVT(name)
                 self.names[item] = ModelValue(name, item.name)  # type: ignore[index]
             self.types[d.value] = t
+        elif d.value is None:  # an unbound module parameter
+            t = self.resolve_type(d.type) if d.type is not None else ANY
         else:
             ctx = Scope(f"constant '{name}'", reads_vars=False, const_deps=deps)
             t = self.expr(d.value, {}, ctx)
