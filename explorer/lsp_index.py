@@ -35,6 +35,7 @@ _IMPORT = re.compile(r'^\s*import\s+"([^"\n]+)"', re.MULTILINE)
 #: What each kind of declaration is called in a hover.
 _KINDS: dict[type, str] = {
     A.ConstDecl: "const",
+    A.ParamDecl: "param",
     A.EnumDecl: "enum",
     A.RecordDecl: "record",
     A.UnionDecl: "union",
@@ -167,11 +168,12 @@ def _add(result: Analysis, d: Diagnostic) -> None:
 
 def index(modules: list[A.Module], sources: SourceCache, symbols: Symbols) -> dict[str, Symbol]:
     """Every global name of ``modules``: declarations, enum members, union variants."""
-    types = {"var": symbols.var_types, "const": symbols.const_types, "def": symbols.def_types}
+    types = {"var": symbols.var_types, "const": symbols.const_types, "def": symbols.def_types,
+             "param": symbols.const_types}
     out: dict[str, Symbol] = {}
     for module in modules:
         for decl in module.decls:
-            if isinstance(decl, A.SettingDecl):
+            if isinstance(decl, A.SettingDecl) or getattr(decl, "refines", False):
                 continue
             kind = decl.kind if isinstance(decl, A.CheckDecl) else _KINDS.get(type(decl), "")
             header = (sources.line(decl.pos) or decl.name).strip()

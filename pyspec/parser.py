@@ -92,6 +92,11 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
         if tok is not None and tok.type == "EQUAL" and "CMP_OP" in err.expected:
             # A TLA+ habit: '=' after a complete expression, where only '==' can go on.
             message += "; use == to compare ('=' assigns)"
+        elif (tok is not None and tok.type != "NAME" and "NAME" in err.expected
+              and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(tok))):
+            # A keyword where a name could stand: a TLA+ variable named `in`, say.
+            message += (f"; '{tok}' is a keyword: as a name, write it in backquotes "
+                        f"(`{tok}`)")
         elif expected:
             shown = expected[:8]
             more = " ..." if len(expected) > 8 else ""
@@ -643,15 +648,30 @@ class _ToAst(Transformer):
     def e_set_map(self, meta, children):
         expr, *rest = children
         cond = rest.pop()
-        return A.SetMap(expr, rest, cond, self._pos(meta))
+        return A.SetMap(expr, _flatten(rest), cond, self._pos(meta))
 
     @v_args(meta=True)
     def binder(self, meta, children):
         return A.Binder(str(children[0]), children[1], self._pos(meta))
 
+    def binder_more(self, children):
+        """``x, y in S``: one binder per name, over the same set."""
+        name, rest = children
+        rest = rest if isinstance(rest, list) else [rest]
+        return [A.Binder(str(name), rest[0].domain, self._tpos(name)), *rest]
+
+    def _one_binder(self, binder, what: str):
+        """The binder of a form that binds one name (``choose``, a map comprehension)."""
+        if isinstance(binder, list):
+            self.errors.append(Diagnostic(codes.SYNTAX, f"{what} binds one name",
+                                          binder[1].pos))
+            return binder[0]
+        return binder
+
     @v_args(meta=True)
     def e_map(self, meta, children):
-        return A.MapComp(children[0], children[1], self._pos(meta))
+        binder = self._one_binder(children[0], "a map comprehension")
+        return A.MapComp(binder, children[1], self._pos(meta))
 
     @v_args(meta=True)
     def e_if(self, meta, children):
@@ -671,21 +691,24 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def e_forall(self, meta, children):
         *binders, body = children
+        binders = _flatten(binders)
         return A.Quant("forall", binders, body, self._pos(meta))
 
     @v_args(meta=True)
     def e_exists(self, meta, children):
         *binders, body = children
+        binders = _flatten(binders)
         return A.Quant("exists", binders, body, self._pos(meta))
 
     @v_args(meta=True)
     def e_sum(self, meta, children):
         *binders, body = children
+        binders = _flatten(binders)
         return A.Quant("sum", binders, body, self._pos(meta))
 
     @v_args(meta=True)
     def e_choose(self, meta, children):
-        return A.Choose(children[0], children[1], self._pos(meta))
+        return A.Choose(self._one_binder(children[0], "choose"), children[1], self._pos(meta))
 
     @v_args(meta=True)
     def e_select(self, meta, children):
@@ -770,6 +793,11 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def e_with_key(self, meta, children):
         return A.WithKey(children[0], children[1], children[2], self._pos(meta))
+
+
+def _flatten(binders: list) -> list:
+    """Binders, with each ``x, y in S`` spread into one per name."""
+    return [b for item in binders for b in (item if isinstance(item, list) else [item])]
 
 
 class _Wildcard:

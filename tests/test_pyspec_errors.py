@@ -25,8 +25,8 @@ CASES = [
      "unknown function 'pinned'"),
     ("E101", HEAD + "action A { x' = y }\n", 3, 17, "unknown name 'y'"),
     ("E101", "var x: Nope\n", 1, 8, "unknown type 'Nope'"),
-    ("E102", "const RM = {r1, r2}\n" + HEAD + "invariant I = forall r1 in RM: true\n",
-     4, 22, "'r1' is already defined"),
+    ("E102", "const N = 3\n" + HEAD + "invariant I = forall N in 0..N: true\n",
+     4, 22, "'N' is already defined"),
     ("E102", HEAD + "var x: bool\n", 3, 5, "already declared"),
     ("E103", "const F = {F0}\nunion Pte { None, Present(frame: F, w: bool) }\nvar p: Pte\n"
      "init { p = Present(F0) }\n", 4, 12, "has 2 fields, given 1"),

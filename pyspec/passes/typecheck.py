@@ -828,7 +828,11 @@ class Typer:
         return None
 
     def bind(self, name: str, t: Type, env: dict[str, Type], pos: SourcePos) -> dict[str, Type]:
-        if name in env or name in self.global_names:
+        """``env`` with the local ``name``. A local may reuse a model value's name (TLA+
+        knows model values only from the configuration, so ``\\A c1, c2 \\in Clients``
+        is common): inside its scope the name is the local."""
+        shadows_model_value = name in self.sym.mv_members and name not in env
+        if (name in env or name in self.global_names) and not shadows_model_value:
             where = "" if name in env else f" (declared at {self.global_names[name]})"
             self.err(codes.DUPLICATE,
                      f"'{name}' is already defined{where}; choose another name", pos)
