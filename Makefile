@@ -9,7 +9,7 @@ EXAMPLES := $(wildcard spec/examples/*.cow)
 
 KERNEL_SPECS := $(wildcard spec/kernel/*.cow)
 
-.PHONY: install check check-wide test bench lint docs clean graphviz fuzz
+.PHONY: install check check-wide check-progress test bench lint docs clean graphviz fuzz
 
 install: $(VENV)/.installed graphviz
 
@@ -39,6 +39,15 @@ check-wide: install
 	@set -e; for spec in $(KERNEL_SPECS); do \
 	  for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*-wide\) .*/\1/p' $$spec); do \
 	    echo "== $$spec $$model"; $(COWSPEC) check $$spec --model $$model; done; done
+
+# The kernel model's progress properties (temporal: docs/kernel-model.md, "Progress") in
+# every version model but the -wide ones: on the scalar engine (fairness per binding), so
+# not in `make test` (about 10 s of CPU per model on an idle machine).
+check-progress: install
+	@set -e; for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*\) .*/\1/p' spec/kernel/cow.cow \
+	    | grep -v -- -wide); do echo "== $$model"; $(COWSPEC) check \
+	    spec/liveness/kernel-progress.cow --include spec/kernel --model $$model --no-scenarios \
+	    --summary; done
 
 # Every generated document: the kernel model's and the explorer reference's diagrams, and
 # the diagram of the packages drawn from the import graph (docs/explorer.md).

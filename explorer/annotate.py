@@ -28,7 +28,7 @@ def annotate(model: Model, result: Result,
             continue
         positions, raw = found
         p.replay = encode(model, positions)
-        if p.verdict != "violated":
+        if p.verdict != "violated" or p.kind == "temporal":  # a lasso has no failing state
             continue
         if ex is None:
             ex = explainer(model)

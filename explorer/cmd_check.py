@@ -127,7 +127,8 @@ def _diagrams(
 
 
 def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int) -> Result:
-    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables,
+                              *model.temporal)}
     unknown = sorted(set(args.trace or ()) - known - {"deadlock"})
     if unknown:
         raise ModelConfigError(f"--trace {', '.join(unknown)}: model {model.name!r} has no such "

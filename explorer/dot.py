@@ -177,9 +177,14 @@ def trace_diagram(
     for i, step in enumerate(trace.steps[1:], 2):
         colour = bad if violation and i == n else "black"
         g.edge(f"t{i - 1}", f"t{i}", label=f"{i - 1}. {step.label}", color=colour, fontcolor=colour)
+    if trace.loop is not None and trace.back is not None:
+        g.edge(f"t{n}", f"t{trace.loop + 1}", label=f"{n}. {trace.back.label} (back: repeats "
+               "forever)", color=bad, fontcolor=bad, style="dashed", constraint="false")
     _legend(g, [
         (f"fill:{CHANGED_FILL}", "field", "changed by the step into this state"),
         ("black", "k. A(x)", "step k: action and parameters"),
+        *([(bad, "dashed", "a lasso's back edge: the cycle repeats forever")]
+          if trace.loop is not None else []),
         *([(bad, "amber" if expected else "red", "the violating state and the step into it"
                 + (" (a violation the model expects)" if expected else ""))]
           if violation else []),

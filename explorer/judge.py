@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from explorer.result import Judgement, Result, ScenarioResult, Verdict
+from explorer.result import Judgement, PropertyVerdict, Result, ScenarioResult, Verdict
 from pyspec.exit_codes import (
     EXIT_DEADLOCK,
     EXIT_LIMIT,
+    EXIT_LIVENESS,
     EXIT_OK,
     EXIT_SAFETY,
     EXIT_SPEC_ERROR,
@@ -70,16 +71,23 @@ def exit_code(result: Result) -> int:
         return EXIT_SPEC_ERROR
     failed = [p for p in result.properties if p.judgement == "fail"]
     if (
-        any(p.kind != "deadlock" for p in failed)
+        any(p.kind != "deadlock" and not _lasso(p) for p in failed)
         or any(s.judgement == "fail" for s in result.scenarios)
         or result.coverage.judgement == "fail"
     ):
         return EXIT_SAFETY
+    if any(_lasso(p) for p in failed):
+        return EXIT_LIVENESS
     if failed:
         return EXIT_DEADLOCK
     if not result.complete or any(s.judgement == "unknown" for s in result.scenarios):
         return EXIT_LIMIT
     return EXIT_OK
+
+
+def _lasso(p: PropertyVerdict) -> bool:
+    """An unexpected violation of a temporal property: TLC's liveness exit code."""
+    return p.kind == "temporal" and p.verdict == "violated"
 
 
 def combine(codes: Iterable[int]) -> int:

@@ -15,7 +15,7 @@ DESCRIPTION_URL = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
 def itf_document(trace: Trace, source: str | None, description: str) -> dict:
     variables = list(trace.steps[0].state) if trace.steps else []
-    return {
+    doc = {
         "#meta": {
             "format": "ITF",
             "format-description": DESCRIPTION_URL,
@@ -31,6 +31,11 @@ def itf_document(trace: Trace, source: str | None, description: str) -> dict:
             for i, step in enumerate(trace.steps)
         ],
     }
+    if trace.loop is not None and trace.back is not None:
+        # ITF's lasso: after the last state the behaviour continues at states[loop].
+        doc["loop"] = trace.loop
+        doc["#meta"]["loop-action"] = trace.back.label
+    return doc
 
 
 def traces_of(result: Result) -> list[tuple[str, str, Trace]]:

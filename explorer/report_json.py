@@ -63,7 +63,7 @@ def _stats(s: Stats) -> dict:
 
 
 def _property(p: PropertyVerdict) -> dict:
-    return {
+    out = {
         "name": p.name,
         "kind": p.kind,
         "verdict": p.verdict,
@@ -76,6 +76,10 @@ def _property(p: PropertyVerdict) -> dict:
         "replay": p.replay,
         "why": [why_json(w) for w in p.why],
     }
+    if p.trace is not None and p.trace.loop is not None and p.trace.back is not None:
+        back = trace_json(Trace((p.trace.back,)))
+        out["lasso"] = {"loop": p.trace.loop, "back": back[0] if back else None}
+    return out
 
 
 def why_json(w: Why) -> dict:

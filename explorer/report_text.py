@@ -105,6 +105,8 @@ def render_result(result: Result, full: bool = False, show_coverage: bool = Fals
         if p.trace is not None and (p.judgement == "fail" or wanted):
             title = "Counterexample" if p.verdict == "violated" else "Witness"
             length = _count(len(p.trace.steps), "state")
+            if p.trace.loop is not None:
+                length += f", a lasso: cycle from state {p.trace.loop + 1}"
             expected = " as expected" if p.judgement == "pass" else ""
             out += ["", f"{title}: {property_title(p)} {p.verdict}{expected} ({length})"]
             out.append(render_trace(p.trace, full))
@@ -187,14 +189,31 @@ def render_trace(trace: Trace, full: bool = False) -> str:
     every field, changed ones marked ``*``)."""
     lines: list[str] = []
     for i, (step, diff) in enumerate(zip(trace.steps, changes(trace), strict=True), 1):
-        lines.append(step_heading(i, step))
+        lines.append(step_heading(i, step) + (LOOP_MARK if trace.loop == i - 1 else ""))
         if full:
             for k, v in leaves(step.state).items():
                 lines.append(f"       {'*' if k in diff and i > 1 else ' '} {k} = {v}")
         else:
             for k, v in diff.items():
                 lines.append(f"         {k} = {'(gone)' if v is None else v}")
+    if trace.loop is not None:
+        lines.append(lasso_line(trace))
     return "\n".join(lines)
+
+
+#: Marks the state a lasso's cycle starts from (and returns to).
+LOOP_MARK = "    <- the cycle starts here"
+
+
+def lasso_line(trace: Trace) -> str:
+    """The step that closes a lasso: back to the cycle's first state, forever."""
+    assert trace.loop is not None and trace.back is not None
+    n, back = len(trace.steps), trace.loop + 1
+    if trace.back.action is None:
+        if back == n:
+            return f"{n + 1:>3}. stuttering: state {n} repeats forever"
+        return f"{n + 1:>3}. stuttering, back to state {back}: the cycle repeats forever"
+    return f"{n + 1:>3}. {trace.back.label}, back to state {back}: the cycle repeats forever"
 
 
 def _explanation_lines(p: PropertyVerdict) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Literal
 from pyspec.model import SourcePos, Tag
 from pyspec.values import Value
 
-PropertyKind = Literal["invariant", "property", "reachable", "deadlock"]
+PropertyKind = Literal["invariant", "property", "reachable", "deadlock", "temporal"]
 #: ``holds``/``violated`` for invariants, action properties and deadlock freedom;
 #: ``reachable``/``unreachable`` for witnesses; ``unknown`` when the search was cut first.
 Verdict = Literal["holds", "violated", "reachable", "unreachable", "unknown"]
@@ -38,9 +38,15 @@ class TraceStep:
 
 @dataclass(frozen=True)
 class Trace:
-    """A behaviour from an initial state, every state listed, the initial one first."""
+    """A behaviour from an initial state, every state listed, the initial one first.
+
+    A *lasso* (a temporal property's counterexample) goes on forever: after the last
+    step, ``back`` leads to ``steps[loop]`` again (its state is that step's), and the
+    cycle from there repeats; ``back.action`` is None for a stuttering step."""
 
     steps: tuple[TraceStep, ...]
+    loop: int | None = None
+    back: TraceStep | None = None
 
 
 @dataclass(frozen=True)

@@ -615,10 +615,70 @@ class ScenarioDecl(DeclBase):
     expects: list[ScenarioExpect]
 
 
+# ---- temporal properties and fairness ----------------------------------------------
+
+
+@dataclass(eq=False)
+class Always:
+    """``always F``: F holds at every point of the behaviour (TLA+'s ``[]``)."""
+
+    body: Expr | Temporal
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class Eventually:
+    """``eventually F``: F holds at some point of the behaviour (TLA+'s ``<>``)."""
+
+    body: Expr | Temporal
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class LeadsTo:
+    """``P leads_to Q`` (``P ~> Q``): whenever P holds, Q holds then or later."""
+
+    left: Expr
+    right: Expr
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TForall:
+    """``forall x in T: F`` around a temporal formula: one property per instance."""
+
+    binders: list[Binder]
+    body: Temporal
+    pos: SourcePos
+
+
+Temporal = Always | Eventually | LeadsTo | TForall
+
+
+@dataclass(eq=False)
+class TemporalDecl(DeclBase):
+    """``property Name = <formula with always/eventually/leads_to>``: a property of
+    behaviours, checked on the reachable graph under the spec's fairness."""
+
+    formula: Temporal
+    #: The keyword it was declared with; anything but ``property`` is an error (E430).
+    written_as: str = "property"
+
+
+@dataclass(eq=False)
+class FairnessDecl(DeclBase):
+    """``fair weak A, B`` (TLA+'s ``WF_vars(A \\/ B)``), ``fair strong A``, and ``fair
+    weak each A`` (``\\A p: WF_vars(A(p))``: one constraint per parameter binding)."""
+
+    strong: bool
+    each: bool
+    actions: list[tuple[str, SourcePos]]
+
+
 Decl = (
     ConstDecl | ParamDecl | EnumDecl | RecordDecl | UnionDecl | TypeAliasDecl | VarDecl |
     InitDecl | ActionDecl | DefDecl | ActionDefDecl | CheckDecl | ViewDecl | SettingDecl |
-    ModelDecl | ScenarioDecl
+    ModelDecl | ScenarioDecl | TemporalDecl | FairnessDecl
 )
 
 

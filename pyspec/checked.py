@@ -126,6 +126,16 @@ PatternRef = Wildcard | EnumMember | Variant
 TYPE_OK = "TypeOK"
 
 
+@dataclass(frozen=True)
+class TemporalShape:
+    """A checked temporal property: its form, the binders of its ``forall`` prefix with
+    their element types, and its state predicates (one, or two for ``leads_to``)."""
+
+    form: str
+    binders: tuple[tuple[A.Binder, Type], ...]
+    atoms: tuple[A.Expr, ...]
+
+
 @dataclass
 class Symbols:
     """Every global declaration of the spec, by kind, in source order."""
@@ -172,6 +182,11 @@ class Symbols:
     #: The parameters of each action definition, with their types.
     action_def_params: dict[str, list[tuple[str, Type]]] = field(default_factory=dict)
     view_elem_types: dict[str, Type] = field(default_factory=dict)
+    #: Properties of behaviours, the fairness lines, and each property's checked shape
+    #: (:mod:`pyspec.passes.temporal`).
+    temporals: dict[str, A.TemporalDecl] = field(default_factory=dict)
+    fairness: list[A.FairnessDecl] = field(default_factory=list)
+    temporal_shapes: dict[str, TemporalShape] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pyspec import ast as A
 from pyspec.checked import Checked
 from pyspec.errors import Diagnostic, SourceCache
-from pyspec.passes import finiteness, lints, models
+from pyspec.passes import finiteness, lints, models, temporal
 from pyspec.passes.branching import warn_branching
 from pyspec.passes.effects import Effects
 from pyspec.passes.names import declare_all
@@ -36,6 +36,7 @@ def check(modules: list[A.Module], sources: SourceCache) -> Checked:
         effects.check_action(name, action)
     effects.check_unperformed()
     typer.check_properties()
+    temporal.check_temporal(typer)
     typer.check_views()
     typer.check_defs()
     check_params(typer, declared.bound_params)

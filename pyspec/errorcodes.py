@@ -92,6 +92,14 @@ PARAM_BOUND_TWICE = "E422"
 #: A parameter nothing binds, in a model that is run (exit 151).
 UNBOUND_PARAMETER = "E423"
 
+# -- temporal properties and fairness ---------------------------------------------------
+#: A temporal operator (always, eventually, leads_to) outside a ``property``.
+TEMPORAL_OUTSIDE_PROPERTY = "E430"
+#: A temporal formula of a shape the checker does not support (e.g. nested leads_to).
+TEMPORAL_FORM = "E431"
+#: A fairness line that names something that is not an action, or an action twice.
+FAIRNESS_ACTION = "E432"
+
 # -- while checking ---------------------------------------------------------------------
 #: An evaluation error while checking.
 EVALUATION = "E900"

@@ -17,6 +17,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_DEADLOCK = 11
 EXIT_SAFETY = 12
+#: TLC's code for a violated temporal property (a lasso counterexample).
+EXIT_LIVENESS = 13
 EXIT_SPEC_ERROR = 150
 EXIT_MODEL_ERROR = 151
 EXIT_LIMIT = 152
@@ -31,6 +33,7 @@ TABLE: tuple[tuple[int, str], ...] = (
     (EXIT_DEADLOCK, "unexpected deadlock"),
     (EXIT_SAFETY, "any other failed judgement (safety violation, expected violation not "
                   "found, failed scenario, unreachable witness, --strict-coverage)"),
+    (EXIT_LIVENESS, "a temporal property violated (a lasso), and no other failure"),
     (EXIT_SPEC_ERROR, "spec error, or the model raised while being evaluated"),
     (EXIT_MODEL_ERROR, "bad model or options"),
     (EXIT_LIMIT, "limit reached or interrupted (Ctrl-C, SIGTERM, SIGHUP, a worker that died)"),
@@ -44,6 +47,7 @@ PRECEDENCE = (
     EXIT_SPEC_ERROR,
     EXIT_MODEL_ERROR,
     EXIT_SAFETY,
+    EXIT_LIVENESS,
     EXIT_DEADLOCK,
     EXIT_LIMIT,
 )

@@ -132,6 +132,48 @@ class Check:
     pos: SourcePos | None = None
 
 
+#: The temporal forms a ``property`` may take (docs/language.md#temporal-properties).
+TemporalForm = Literal["always", "eventually", "always_eventually", "eventually_always",
+                       "leads_to"]
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """A property of behaviours: ``form`` over one or two state predicates (``P``, and
+    ``Q`` for ``leads_to``), once per instance of its ``forall`` binders.
+
+    ``fn(state)`` returns, per instance (in ``instances`` order), the tuple of its
+    predicates' values in that state. ``instances`` holds the binders' raw values
+    (``((),)`` without binders) and ``binder_types`` their type descriptors, for labels.
+    """
+
+    name: str
+    form: TemporalForm
+    fn: Callable[[State], Sequence[tuple[bool, ...]]] = field(compare=False, repr=False)
+    binders: tuple[str, ...] = ()
+    binder_types: tuple[object, ...] = ()
+    instances: tuple[tuple, ...] = ((),)
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """TLA+'s ``WF_vars``/``SF_vars`` over the disjunction of ``actions`` (indices into
+    ``Model.actions``); with ``each``, one constraint per parameter binding of the
+    (single) action, as ``\\A p: WF_vars(A(p))``."""
+
+    strong: bool
+    actions: tuple[int, ...]
+    each: bool = False
+    pos: SourcePos | None = None
+
+    def text(self, model: Model) -> str:
+        names = ", ".join(model.actions[a].name for a in self.actions)
+        return f"fair {'strong' if self.strong else 'weak'} {'each ' if self.each else ''}{names}"
+
+
 @dataclass(frozen=True)
 class View:
     """An abstraction of a state, or of each element of it, to a small label.
@@ -195,6 +237,10 @@ class Model:
     constraints: tuple[Check, ...] = ()
     views: tuple[View, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
+    #: Properties of behaviours (``property P = eventually ...``) and the fairness they
+    #: are checked under (:mod:`explorer.liveness`).
+    temporal: tuple[Temporal, ...] = ()
+    fairness: tuple[Fairness, ...] = ()
     #: Properties (invariants, action properties, ``"deadlock"``) this model is
     #: expected to violate, e.g. a kernel version with a known bug.
     expect_violated: frozenset[str] = frozenset()

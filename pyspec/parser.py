@@ -338,7 +338,40 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def check_decl(self, meta, children):
         kind, name, body = children
+        if isinstance(body, A.Always | A.Eventually | A.LeadsTo | A.TForall):
+            return A.TemporalDecl(str(name), self._pos(meta), body, kind)
         return A.CheckDecl(str(name), self._pos(meta), kind, body)
+
+    # -- temporal properties and fairness -----------------------------------------
+    @v_args(meta=True)
+    def t_always(self, meta, children):
+        return A.Always(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_eventually(self, meta, children):
+        return A.Eventually(children[0], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_leads_to(self, meta, children):
+        left, right = children
+        return A.LeadsTo(left, right, self._pos(meta))
+
+    @v_args(meta=True)
+    def t_forall(self, meta, children):
+        *binders, body = children
+        return A.TForall(binders, body, self._pos(meta))
+
+    @v_args(meta=True)
+    def fairness_decl(self, meta, children):
+        strong, each, *names = children
+        return A.FairnessDecl("fair", self._pos(meta), strong, each is not None,
+                              [(str(n), self._tpos(n)) for n in names])
+
+    def fair_weak(self, _):
+        return False
+
+    def fair_strong(self, _):
+        return True
 
     def ck_invariant(self, _):
         return "invariant"

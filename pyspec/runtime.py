@@ -17,12 +17,14 @@ from pyspec.model import (
     ActionInfo,
     Check,
     EvalError,
+    Fairness,
     Model,
     Scenario,
     ScenarioStep,
     SourcePos,
     State,
     Tag,
+    Temporal,
     View,
 )
 from pyspec.values import MapV, Rec, SeqV, SetV, TupV, Value, Variant, render
@@ -362,7 +364,8 @@ class CompiledModel(Model):
                  init: Callable[[], list[State]], successors: Callable[[State], list],
                  checks: tuple[Check, ...], views: tuple[View, ...],
                  scenarios: tuple[Scenario, ...], expect_violated: frozenset[str],
-                 check_deadlock: bool, symmetric: tuple[str, ...] = ()):
+                 check_deadlock: bool, symmetric: tuple[str, ...] = (),
+                 temporal: tuple[Temporal, ...] = (), fairness: tuple[Fairness, ...] = ()):
         self.name = name
         self.spec_file = spec_file
         self.code_file = code_file
@@ -384,6 +387,8 @@ class CompiledModel(Model):
         self.expect_violated = expect_violated
         self.check_deadlock = check_deadlock
         self.symmetric = symmetric
+        self.temporal = temporal
+        self.fairness = fairness
 
     def initial_states(self) -> list[State]:
         return self._init()
@@ -413,7 +418,8 @@ class CompiledModel(Model):
 
 
 __all__ = [
-    "ActionInfo", "Check", "CompiledModel", "EvalError", "MapV", "ModelConfigError", "Rec",
+    "ActionInfo", "Check", "CompiledModel", "EvalError", "Fairness", "Temporal", "MapV",
+    "ModelConfigError", "Rec",
     "Scenario",
     "ScenarioStep", "SeqV", "SetV", "SourcePos", "Tag", "TupV", "Variant", "View", "label",
     "make_helpers",

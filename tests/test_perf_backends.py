@@ -26,6 +26,10 @@ SCALAR_ONLY = {
 ALL_EXAMPLES = sorted((ROOT / "spec" / "examples").glob("*.cow"))
 EXAMPLES = [p for p in ALL_EXAMPLES if p.stem not in SCALAR_ONLY]
 KERNEL = sorted((ROOT / "spec" / "kernel").glob("*.cow"))
+#: The examples without temporal properties: a liveness check picks its own engine (the
+#: numpy or the scalar engine, never the compiled one, workers or fingerprints;
+#: tests/test_liveness.py holds the two to one another).
+SAFETY_EXAMPLES = [p for p in EXAMPLES if not load_spec(str(p)).instantiate().temporal]
 PAGES = ROOT / "tests" / "explorer_specs" / "pages.cow"
 
 

@@ -20,7 +20,14 @@ from pyspec.loader import load_spec
 from pyspec.model import NoProgram
 from tests.explorer_testing import run_cli
 from tests.pyspec_testing import write
-from tests.test_perf_backends import CONSTRUCTS, EXAMPLES, KERNEL, OPTION_SETS, PAGES, summary
+from tests.test_perf_backends import (
+    CONSTRUCTS,
+    KERNEL,
+    OPTION_SETS,
+    PAGES,
+    SAFETY_EXAMPLES,
+    summary,
+)
 from tests.test_perf_fingerprint import WIDE
 
 pytest.importorskip("numba")
@@ -48,7 +55,7 @@ def construct_specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, objec
     return out
 
 
-@pytest.mark.parametrize("path", EXAMPLES + [PAGES], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SAFETY_EXAMPLES + [PAGES], ids=lambda p: p.stem)
 @pytest.mark.parametrize("options", OPTION_SETS, ids=str)
 def test_examples_agree(path: Path, options: dict) -> None:
     spec = load_spec(str(path))

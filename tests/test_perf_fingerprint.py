@@ -16,7 +16,7 @@ from explorer.engine.seen import SeenSet
 from pyspec.codegen.arrays import ArrayProgram
 from pyspec.loader import load_spec
 from tests.pyspec_testing import write
-from tests.test_perf_backends import EXAMPLES, summary
+from tests.test_perf_backends import SAFETY_EXAMPLES, summary
 
 #: A state of 70 bits: two words, so fingerprints are 64-bit hashes of the words.
 WIDE = """
@@ -41,7 +41,7 @@ WIDE = """
 """
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SAFETY_EXAMPLES, ids=lambda p: p.stem)
 def test_scalar_fingerprints_change_nothing_but_the_store(path: Path) -> None:
     spec = load_spec(str(path))
     for name in spec.model_names or [None]:

@@ -16,7 +16,7 @@ from explorer.judge import judge
 from explorer.result import Result
 from pyspec.loader import load_spec
 from tests.pyspec_testing import write
-from tests.test_perf_backends import CONSTRUCTS, EXAMPLES, ROOT
+from tests.test_perf_backends import CONSTRUCTS, ROOT, SAFETY_EXAMPLES
 from tests.test_perf_fingerprint import WIDE
 from tests.test_perf_symmetry import LOCK, genuine
 
@@ -40,7 +40,7 @@ def compare(spec: object, workers: int, **options: object) -> tuple[Result, Resu
     return one, many
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SAFETY_EXAMPLES, ids=lambda p: p.stem)
 def test_examples_with_two_workers(path: Path) -> None:
     _, many = compare(load_spec(str(path)), 2, keep_going=True)
     genuine(load_spec(str(path)).instantiate(), many)

@@ -219,12 +219,17 @@ class ArraySearch:
                 break
             self._record(event, rows, via, base, initial)
         self.total += cut
+        sink = self.options.edges
+        if sink is not None and not initial:
+            sink.transitions(rows[:cut] + base, acts[:cut], via[:cut], keys[:cut])
         if not initial:
             self.head = base + rows_done
             self.coverage.cover_batch(rows[:cut], acts[:cut], nrows)
             self.coverage.count_new(acts[stored])
         parents = (np.full(len(stored), NO_PARENT, dtype=np.int64) if initial
                    else rows[stored] + base)
+        if sink is not None:
+            sink.stored(keys[stored], [w[stored] for w in words], initial)
         store.store(keys[stored], [w[stored] for w in words], parents, via[stored])
         return stop is None
 

@@ -42,6 +42,16 @@ class Observer(Protocol):
     ) -> None: ...
 
 
+class EdgeSink(Protocol):
+    """Sees a batch engine's transitions as arrays (the liveness check's graph): each
+    transition's source id, action, position in its source's successor list and
+    successor key, and the stored states' keys and packed words, in id order."""
+
+    def transitions(self, src: object, acts: object, via: object, keys: object) -> None: ...
+
+    def stored(self, keys: object, words: list, initial: bool) -> None: ...
+
+
 @dataclass
 class Options:
     #: Collect one trace per violated property instead of stopping at the first.
@@ -56,6 +66,8 @@ class Options:
     progress: Callable[[Progress], None] | None = None
     progress_interval_s: float = 2.0
     observer: Observer | None = None
+    #: The numpy engine's transitions for the liveness check (:mod:`explorer.liveness`).
+    edges: EdgeSink | None = None
     #: An engine of :data:`explorer.engine.registry.ENGINES` by name, or ``auto``.
     backend: str = "auto"
     #: Worker processes, each owning a share of the fingerprint space (array code).

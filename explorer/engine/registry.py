@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from explorer.engine import arrays, compiled, scalar, workers
 from explorer.engine.interface import Engine, HandOver, Options
+from explorer.liveness import check as liveness
 from explorer.result import Result
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
@@ -59,6 +60,8 @@ def check(model: Model, options: Options | None = None) -> Result:
     """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
     validate_expectations(model)
     options = options or Options()
+    if model.temporal:
+        return _liveness(model, options)
     engine, note = choose(model, options)
     if options.checkpoint or options.recover:  # no probe: the snapshot is the engine's
         result = _run(engine, model, options)
@@ -80,9 +83,25 @@ def check(model: Model, options: Options | None = None) -> Result:
     return result
 
 
+def _liveness(model: Model, options: Options) -> Result:
+    """A search that records the graph for the temporal properties: on the numpy engine
+    when the choice would be a batch engine and its program runs the model, else on the
+    scalar engine (explorer.liveness.check says which and why)."""
+    engine, _ = choose(model, options)
+    batch = None
+    if engine is not REFERENCE and arrays.PROGRAM in model.programs.kinds:
+        try:
+            model.programs.get(arrays.PROGRAM)
+            batch = arrays.ENGINE
+        except NoProgram:
+            batch = None
+    return liveness.check(model, options, REFERENCE, batch)
+
+
 def validate_expectations(model: Model) -> None:
     """A misspelt expectation would otherwise be silently ignored."""
-    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables)}
+    known = {c.name for c in (*model.invariants, *model.action_properties, *model.reachables,
+                              *model.temporal)}
     known.add("deadlock")
     unknown = sorted(set(model.expect_violated) - known)
     if unknown:

@@ -1254,6 +1254,7 @@ class Compiler:
                 with self.indented():
                     self.unpack("s", "v")
                     self.emit(f"return {self.expr(c.body)}", c.body.pos)
+        self.gen_temporal()
         for name, v in s.views.items():
             self.emit("")
             self.comment(v.pos, f"view {name}")
@@ -1270,6 +1271,26 @@ class Compiler:
                     self.emit(f"return [(label({py_name('l', ename)}, {ename_t}), "
                               f"label({self.expr(v.body)}, {tname})) for {py_name('l', ename)} "
                               f"in {self.domain_src(et)}]", v.body.pos)
+
+    def gen_temporal(self) -> None:
+        """Per temporal property, one function: per instance of its ``forall`` binders
+        (in their order), the tuple of its state predicates' values."""
+        for name, shape in self.sym.temporal_shapes.items():
+            d = self.sym.temporals[name]
+            fors = " ".join(f"for {py_name('l', b.name)} in {self.iter_src(b.domain, True)}"
+                            for b, _ in shape.binders)
+            atoms = "".join(f"{self.expr(a)}, " for a in shape.atoms)
+            self.emit("")
+            self.comment(d.pos, f"temporal property {name}")
+            self.emit(f"def {py_name('q', name)}(s):", d.pos)
+            with self.indented():
+                self.unpack("s", "v")
+                self.emit(f"return [({atoms}) {fors}]", d.pos)
+            names = ", ".join(py_name("l", b.name) for b, _ in shape.binders)
+            self.emit(f"def {py_name('Q', name)}():", d.pos)
+            with self.indented():
+                self.emit(f"return tuple(({names}{',' if names else ''}) {fors})"
+                          if fors else "return ((),)", d.pos)
 
     def generate(self) -> Generated:
         self.ns.update(make_helpers(self.positions))
@@ -1382,7 +1403,31 @@ class Compiler:
             symmetric = () if s.check_types else tuple(
                 n for n in s.mv_sets if s.consts[n].symmetric or n in self.overrides.symmetric)
             self.emit(f"symmetric={symmetric!r},")
+            if s.temporal_shapes:
+                self.gen_temporal_model()
         self.emit(")")
+
+    def gen_temporal_model(self) -> None:
+        """The ``temporal`` and ``fairness`` arguments of the MODEL object."""
+        s = self.sym
+        actions = list(s.actions)
+        self.emit("temporal=(")
+        with self.indented():
+            for name, shape in s.temporal_shapes.items():
+                d = s.temporals[name]
+                binders = tuple(b.name for b, _ in shape.binders)
+                types = tuple(self.desc(t) for _, t in shape.binders)
+                self.emit(f"Temporal({name!r}, {shape.form!r}, {py_name('q', name)}, "
+                          f"{binders!r}, {types!r}, {py_name('Q', name)}(), {d.doc!r}, "
+                          f"{_tags(d.annotations)!r}, {_pos_src(d.pos)}),")
+        self.emit("),")
+        self.emit("fairness=(")
+        with self.indented():
+            for f in s.fairness:
+                indices = tuple(actions.index(a) for a, _ in f.actions if a in actions)
+                self.emit(f"Fairness({f.strong!r}, {indices!r}, {f.each!r}, "
+                          f"{_pos_src(f.pos)}),")
+        self.emit("),")
 
     def described_constants(self) -> dict[str, object]:
         out: dict[str, object] = {}

@@ -22,7 +22,7 @@ def check_models(typer: Typer) -> None:
     # A model may expect a reachable witness to be "violated", i.e. unreachable (a
     # kernel version without that path); the explorer judges it so.
     props = {n for n, c in s.checks.items()
-             if c.kind in ("invariant", "property", "reachable")}
+             if c.kind in ("invariant", "property", "reachable")} | set(s.temporals)
     if s.check_types:
         props.add(TYPE_OK)
     for name, m in s.models.items():

@@ -62,7 +62,7 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
     tables: dict[type, dict] = {
         A.RecordDecl: s.records, A.TypeAliasDecl: s.aliases, A.VarDecl: s.vars,
         A.DefDecl: s.defs, A.ActionDefDecl: s.action_defs, A.CheckDecl: s.checks,
-        A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios,
+        A.ViewDecl: s.views, A.ScenarioDecl: s.scenarios, A.TemporalDecl: s.temporals,
     }
     params: dict[str, list[A.ParamDecl]] = {}
     for module in modules:
@@ -124,6 +124,8 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
                                      f"written at {first}", d.pos)
                     else:
                         s.model_refinements[d.name] = d
+                case A.FairnessDecl():
+                    s.fairness.append(d)
                 case A.ModelDecl():
                     if d.name in s.models:
                         report.error(codes.DUPLICATE, f"model '{d.name}' is already declared "
