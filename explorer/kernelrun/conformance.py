@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from explorer.kernelrun.bindings import BINDINGS
 from explorer.kernelrun.bindings.base import OUTCOMES
-from explorer.kernelrun.report import RunInfo, cells, headers, totals
+from explorer.kernelrun.report import RunInfo, cells, duration, headers, totals
 from explorer.kernelrun.runner import Row
 
 
@@ -37,6 +37,8 @@ def render(rows: list[Row], info: RunInfo, command: str) -> str:
         "the running release, `--model` forces another)",
         f"- Predictions: {info.predictions}",
         f"- Machine setup (`--setup`): {'; '.join(info.setup_notes) or 'not used'}",
+        f"- Rows: {len(rows)} ({totals(rows)}); run time {duration(info.elapsed_s)} "
+        "(setup, facility probes, every row, restore)",
         "",
         "Each row runs one case (cow.c's anonymous cases first, then the runner's own "
         "scenarios) on one memory variant as real system calls and compares what the "
