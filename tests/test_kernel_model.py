@@ -463,3 +463,58 @@ def test_gupfast_wide_models_are_judged_as_their_base() -> None:
                          Options(keep_going=True))
         assert {p.name: p.verdict for p in r.properties} == \
             {p.name: p.verdict for p in base.properties}, wide
+
+
+# ---- the 6.x rules of thp.cow, step by step ----------------------------------------------
+
+def _walk(model_name: str, labels: list[str]) -> dict:
+    """The thp state after taking the steps ``labels`` (action labels as traces print
+    them) from the initial state; each step must be enabled and deterministic."""
+    model = _spec("thp").instantiate(model_name, {})
+    state = model.initial_states()[0]
+    for label in labels:
+        nexts = [t for a, p, t in model.successors(state) if model.action_label(a, p) == label]
+        assert len(nexts) == 1, (label, len(nexts))
+        state = nexts[0]
+    return model.describe_state(state)
+
+
+#: Fork a PTE-mapped THP, let the child unmap it: the parent maps both subpages, R/O and no
+#: longer exclusive, and nothing else references the folio.
+ALONE_AFTER_FORK = ["Fault(p=P, a=A0, acc=WRITE)", "Split(p=P)", "Fork", "Zap(p=C)"]
+
+
+def _at(value: object, *keys: str) -> str:
+    """A described map or record value at ``keys``, rendered (``ESub(true)``)."""
+    for key in keys:
+        if isinstance(value, dict):
+            value = value[key]
+        else:
+            value = dict(value.items)[key] if hasattr(value, "items") else dict(value.fields)[key]
+    return render(value)
+
+
+def test_6_x_reuses_a_pte_mapped_thp_only_its_mm_maps() -> None:
+    """__wp_can_reuse_large_anon_folio(): mapcount 2 == refcount 2, one mm: reused and the
+    subpage marked exclusive; 5.19 copies (page_count() is 2, not 1)."""
+    steps = ALONE_AFTER_FORK + ["Store(p=P, a=A0)"]
+    new = _walk("linux-6.x", steps)
+    assert _at(new, "pte", "P", "A0") == "ESub(true)"
+    assert _at(new, "thp", "ae") == "[A0 -> true, A1 -> false]"
+    assert _at(_walk("linux-5.19", steps), "pte", "P", "A0").startswith("ESmall(")
+
+
+def test_6_x_copies_a_pte_mapped_thp_with_a_reference_besides_its_mappings() -> None:
+    """A GUP reference makes the refcount exceed the mapcount: copied, as in 5.19."""
+    steps = ALONE_AFTER_FORK + ["Gup(p=P, a=A0, k=GET, w=false)", "Store(p=P, a=A0)"]
+    assert _at(_walk("linux-6.x", steps), "pte", "P", "A0").startswith("ESmall(")
+
+
+def test_6_x_maps_a_fresh_thp_on_a_huge_zeropage_write() -> None:
+    """do_huge_zero_wp_pmd(): a THP, PMD-mapped writable and exclusive; 5.19 splits the
+    PMD and copies the small zeropage."""
+    steps = ["Fault(p=P, a=A0, acc=READ)", "Store(p=P, a=A0)"]
+    new = _walk("linux-6.x", steps)
+    assert _at(new, "pmd", "P") == "PmdHuge(true)"
+    assert _at(new, "thp", "ae") == "[A0 -> true, A1 -> false]"
+    assert _at(_walk("linux-5.19", steps), "pmd", "P") == "PmdTable"

@@ -16,9 +16,15 @@ import pytest
 
 from explorer.kernelrun import children, facilities, memory, procfs, variants
 from explorer.kernelrun import syscalls as sc
-from explorer.kernelrun.bindings import BINDINGS
+from explorer.kernelrun.bindings import BINDINGS, Observation
+from explorer.kernelrun.bindings.collapse import (
+    CollapseAfterForkLowerShared,
+    CollapseAfterForkShared,
+    CollapseAfterForkUpperShared,
+    CollapseBeforeFork,
+)
 from explorer.kernelrun.bindings.rw_pins import _read_through_pin
-from explorer.kernelrun.bindings.vmsplice import _leak_observation
+from explorer.kernelrun.bindings.vmsplice import pipe_observation
 from explorer.kernelrun.iouring import Ring
 from explorer.kernelrun.variants import Variant
 
@@ -104,8 +110,7 @@ def test_vmsplice_observation_detects_a_leak_on_shared_memory():
             n = sc.vmsplice(wfd, region.addr, region.size)
             chan.send("ready")
             chan.recv()
-            seen = os.read(rfd, n)
-            chan.send(str(int(_leak_observation(seen, old, new, n).bad)))
+            chan.send(str(int(pipe_observation(rfd, n, old, new).bad)))
 
         with children.Child(child) as c:
             c.recv()
@@ -115,6 +120,29 @@ def test_vmsplice_observation_detects_a_leak_on_shared_memory():
             assert c.wait() == 0
     finally:
         region.close()
+
+
+def test_pipe_observation_reads_the_spliced_bytes_and_names_what_they_are():
+    old, new = memory.pattern(1, 8192), memory.pattern(2, 8192)
+    for data, bad, words in ((old[:4096], False, "holds the pre-fork data"),
+                             (new[:4096], True, "holds the other process's post-fork write")):
+        rfd, wfd = os.pipe()
+        try:
+            os.write(wfd, data)
+            obs = pipe_observation(rfd, 4096, old, new)
+        finally:
+            os.close(rfd)
+            os.close(wfd)
+        assert obs == Observation(bad=bad, detail=f"pipe (4096 B) {words}")
+
+
+def test_collapse_before_fork_is_predicted_by_the_fresh_thp_scenario_only():
+    assert CollapseBeforeFork.model_scenario("thp") == "BasicCowAfterForkThp"
+    assert [b.model_scenario("thp") for b in (CollapseAfterForkShared,
+            CollapseAfterForkLowerShared, CollapseAfterForkUpperShared)] == [None] * 3
+    pmd_thp = Variant("thp", PMD, PMD)
+    assert CollapseBeforeFork.scenario_for(pmd_thp) == "BasicCowAfterForkThp"
+    assert CollapseAfterForkShared.scenario_for(pmd_thp) is None
 
 
 def test_write_fixed_detects_a_lost_pin(facs):

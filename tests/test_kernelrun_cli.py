@@ -275,6 +275,17 @@ def test_table_and_json_order_is_the_row_order():
     assert "| B | base" in conformance.render(rows, info, "cmd")
 
 
+def test_the_record_says_how_long_the_run_took_and_counts_the_rows():
+    info = report.RunInfo("6.0", "x86_64", "today", "linux-6.x", True, "saved",
+                          (Facility("thp", True, "ok"),), (), elapsed_s=417.4)
+    rows = [runner.Row("B", "base", "B", "Isolation", "no leak", "no leak", "agree", "", "")]
+    doc = conformance.render(rows, info, "cmd")
+    assert ("- Rows: 1 (agree: 1, DISAGREE: 0, flaky: 0, no prediction: 0, skip: 0, "
+            "error: 0); run time 6 min 57 s") in doc
+    assert json.loads(report.to_json(rows, info))["elapsed_s"] == 417.4
+    assert report.duration(59.6) == "1 min 0 s" and report.duration(12) == "12 s"
+
+
 class _ChildRaises(VmspliceAfterFork):
     """A binding whose child raises the exception class given in ``exc``."""
 

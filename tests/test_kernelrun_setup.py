@@ -7,6 +7,7 @@ were before.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.kernelrun import procfs, thp_sysfs, variants
+from explorer.kernelrun import machine_setup, procfs, thp_sysfs, variants
 from explorer.kernelrun import syscalls as sc
 from explorer.kernelrun.machine_setup import (
     NR_HUGEPAGES,
@@ -64,6 +65,38 @@ def test_swap_header_is_a_version_1_swap_area():
     assert len(page) == sc.PAGE_SIZE
     assert page[-10:] == b"SWAPSPACE2"
     assert struct.unpack_from("<III", page, 1024) == (1, 99, 0)
+
+
+def test_an_interrupted_swapoff_is_tried_again(monkeypatch):
+    """try_to_unuse() returns EINTR while task work (io_uring) is pending: swapoff is
+    retried; any other error, or EINTR every time, is reported."""
+    calls: list[str] = []
+
+    def flaky(path: str) -> None:
+        calls.append(path)
+        if len(calls) < 3:
+            raise OSError(errno.EINTR, "swapoff: Interrupted system call")
+
+    monkeypatch.setattr(sc, "swapoff", flaky)
+    machine_setup.swapoff("/swap")
+    assert calls == ["/swap"] * 3
+
+    def always(path: str) -> None:
+        raise OSError(errno.EINTR, "swapoff: Interrupted system call")
+
+    monkeypatch.setattr(sc, "swapoff", always)
+    with pytest.raises(InterruptedError):
+        machine_setup.swapoff("/swap")
+
+    def busy(path: str) -> None:
+        calls.append("busy")
+        raise OSError(errno.ENOMEM, "swapoff: Cannot allocate memory")
+
+    calls.clear()
+    monkeypatch.setattr(sc, "swapoff", busy)
+    with pytest.raises(OSError, match="Cannot allocate memory"):
+        machine_setup.swapoff("/swap")
+    assert calls == ["busy"]
 
 
 def test_setup_provides_swap_and_huge_pages_and_restores_exactly(setup_works):

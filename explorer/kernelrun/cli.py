@@ -16,6 +16,7 @@ import datetime
 import platform
 import signal
 import sys
+import time
 from collections.abc import Iterator
 
 from explorer.kernelrun import conformance, facilities, predict, report, runner, variants
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"cowspec kernel-run: {e}", file=sys.stderr)
         return EXIT_USAGE
     setup = MachineSetup() if args.setup else None
+    start = time.monotonic()
     try:
         with _signals_raise(), contextlib.ExitStack() as stack:
             stack.callback(reap_all)
@@ -142,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         model=model, setup=setup is not None, predictions=source,
         facilities=tuple(facs.items.values()),
-        setup_notes=tuple(setup.notes) if setup else ())
+        setup_notes=tuple(setup.notes) if setup else (),
+        elapsed_s=time.monotonic() - start)
     print(report.to_tap(rows, info) if args.tap else report.table(rows, info), end="")
     try:
         if args.json:

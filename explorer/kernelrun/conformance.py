@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from explorer.kernelrun.bindings import BINDINGS
 from explorer.kernelrun.bindings.base import OUTCOMES
-from explorer.kernelrun.report import RunInfo, cells, headers, totals
+from explorer.kernelrun.report import RunInfo, cells, duration, headers, totals
 from explorer.kernelrun.runner import Row
 
 
@@ -37,6 +37,8 @@ def render(rows: list[Row], info: RunInfo, command: str) -> str:
         "the running release, `--model` forces another)",
         f"- Predictions: {info.predictions}",
         f"- Machine setup (`--setup`): {'; '.join(info.setup_notes) or 'not used'}",
+        f"- Rows: {len(rows)} ({totals(rows)}); run time {duration(info.elapsed_s)} "
+        "(setup, facility probes, every row, restore)",
         "",
         "Each row runs one case (cow.c's anonymous cases first, then the runner's own "
         "scenarios) on one memory variant as real system calls and compares what the "
@@ -44,7 +46,8 @@ def render(rows: list[Row], info: RunInfo, command: str) -> str:
         "`agree`: same outcome; `DISAGREE`: a finding, explained in the last column; "
         "`flaky`: repeated runs (`--repeat N`) differed, with the counts; `no prediction`: "
         "the model cannot express the variant (a swapped-out THP, a single PTE of a THP, a "
-        "partially mremap()ed or shared THP), the kernel's outcome is recorded anyway; "
+        "partially mremap()ed or shared THP) or the case (a collapse after fork needs a "
+        "second THP), the kernel's outcome is recorded anyway; "
         "`skip`: the facility or memory variant was not available (never counted as a "
         "pass); `error`: the steps could not be carried out. The runner exits 0 when no "
         "row is `DISAGREE` or `error`, 1 otherwise, and 2 without running anything when "

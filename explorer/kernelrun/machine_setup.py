@@ -16,6 +16,7 @@ an atexit hook, with those signals blocked so that a second Ctrl-C cannot cut it
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import signal
 import struct
@@ -33,6 +34,8 @@ HUGEPAGES = 8
 #: COW copy, a fork copy.
 OTHER_HUGEPAGES = 3
 _BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+#: How often swapoff(2) is tried when it is interrupted (see :func:`swapoff`).
+SWAPOFF_TRIES = 20
 
 
 class SetupError(Exception):
@@ -47,6 +50,24 @@ def swap_header(npages: int) -> bytes:
     page[1052:1068] = b"cowspec".ljust(16, b"\0")
     page[sc.PAGE_SIZE - 10:] = b"SWAPSPACE2"
     return bytes(page)
+
+
+def swapoff(path: str) -> None:
+    """swapoff(2), tried again while it fails with EINTR.
+
+    try_to_unuse() (mm/swapfile.c) gives up with EINTR whenever signal_pending() is true
+    for the caller, which includes task work that io_uring queues with TIF_NOTIFY_SIGNAL
+    (the runner's io_uring rings are torn down just before the restore). The blocked
+    SIGINT/SIGTERM/SIGHUP do not count. An interrupted swapoff leaves the swap file in
+    use and undeletable, so it is retried rather than reported at once.
+    """
+    for attempt in range(SWAPOFF_TRIES):
+        try:
+            sc.swapoff(path)
+            return
+        except OSError as e:
+            if e.errno != errno.EINTR or attempt == SWAPOFF_TRIES - 1:
+                raise
 
 
 def swap_directory() -> str:
@@ -151,7 +172,7 @@ class MachineSetup:
         except OSError as e:
             raise SetupError(f"swapon {path}: {e.strerror} (does this file system support "
                              "swap files?)") from e
-        self._undo.append(("swapon", lambda: sc.swapoff(path)))
+        self._undo.append(("swapon", lambda: swapoff(path)))
         self.notes.append(f"enabled a {self.swap_mb} MiB swap file {path}")
 
     def _remove(self, path: str) -> None:

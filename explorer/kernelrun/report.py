@@ -28,6 +28,14 @@ class RunInfo:
     predictions: str
     facilities: tuple[Facility, ...]
     setup_notes: tuple[str, ...]
+    #: Wall-clock seconds from the machine setup to its restore (0: not measured).
+    elapsed_s: float = 0.0
+
+
+def duration(seconds: float) -> str:
+    """``6 min 57 s`` (whole seconds)."""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def totals(rows: list[Row]) -> str:
@@ -73,6 +81,7 @@ def to_json(rows: list[Row], info: RunInfo) -> str:
         "predictions": info.predictions,
         "facilities": [asdict(f) for f in info.facilities],
         "setup_notes": list(info.setup_notes),
+        "elapsed_s": round(info.elapsed_s, 1),
         "rows": [{
             "binding": r.binding,
             "kind": r.kind,

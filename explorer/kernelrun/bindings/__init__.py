@@ -2,6 +2,12 @@
 the runner's own scenarios."""
 
 from explorer.kernelrun.bindings.base import Binding, Observation, ScenarioError
+from explorer.kernelrun.bindings.collapse import (
+    CollapseAfterForkLowerShared,
+    CollapseAfterForkShared,
+    CollapseAfterForkUpperShared,
+    CollapseBeforeFork,
+)
 from explorer.kernelrun.bindings.cow_basic import BasicCowAfterFork, BasicCowAfterForkMprotect
 from explorer.kernelrun.bindings.ro_pins import RoPinForkWrite, RoPinZeropage
 from explorer.kernelrun.bindings.rw_pins import RwPinFork, RwPinSwapoutWrite, RwPinWrprotectWrite
@@ -22,6 +28,10 @@ BINDINGS: tuple[type[Binding], ...] = (
     RoPinForkWrite,
     RwPinWrprotectWrite,
     RwPinFork,
+    CollapseBeforeFork,
+    CollapseAfterForkShared,
+    CollapseAfterForkLowerShared,
+    CollapseAfterForkUpperShared,
     RwPinSwapoutWrite,
     RoPinZeropage,
 )

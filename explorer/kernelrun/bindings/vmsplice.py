@@ -26,7 +26,12 @@ from explorer.kernelrun.variants import Variant
 OLD, NEW = 1, 2
 
 
-def _leak_observation(seen: bytes, old: bytes, new: bytes, spliced: int) -> Observation:
+def pipe_observation(rfd: int, spliced: int, old: bytes, new: bytes) -> Observation:
+    """Read the ``spliced`` bytes a vmsplice queued in the pipe ``rfd`` and judge them: a
+    leak unless they equal the first ``spliced`` bytes of ``old`` (the data as of the
+    reference); the detail says whether they equal ``new`` (the other process's write)."""
+    seen = read_exact(rfd, spliced)
+    old, new = old[:spliced], new[:spliced]
     candidates = [("holds the pre-fork data", old),
                   ("holds the other process's post-fork write", new)]
     return Observation(bad=seen != old, detail=describe(seen, candidates, f"pipe ({spliced} B)"))
@@ -46,8 +51,7 @@ def vmsplice_in_child(variant: Variant, mprotect: bool) -> Observation:
             sc.munmap(region.addr, region.size)
             chan.send(str(spliced))
             chan.recv()
-            seen = read_exact(rfd, spliced)
-            obs = _leak_observation(seen, old[:spliced], new[:spliced], spliced)
+            obs = pipe_observation(rfd, spliced, old, new)
             chan.send(f"{int(obs.bad)}:{obs.detail}")
 
         with Child(child) as c:
@@ -191,9 +195,7 @@ class VmspliceBeforeFork(Binding):
                 c.send("unmapped")
                 c.recv()
                 c.wait()
-            seen = read_exact(rfd, spliced)
-            return _leak_observation(seen, old[:spliced],
-                                     memory.pattern(NEW, region.size)[:spliced], spliced)
+            return pipe_observation(rfd, spliced, old, memory.pattern(NEW, region.size))
         finally:
             os.close(rfd)
             os.close(wfd)
@@ -248,9 +250,7 @@ class VmspliceInParentAfterFork(Binding):
                 c.send("unmapped")
                 c.recv()
                 c.wait()
-            seen = read_exact(rfd, spliced)
-            return _leak_observation(seen, old[:spliced],
-                                     memory.pattern(NEW, region.size)[:spliced], spliced)
+            return pipe_observation(rfd, spliced, old, memory.pattern(NEW, region.size))
         finally:
             os.close(rfd)
             os.close(wfd)
