@@ -494,3 +494,10 @@ def test_gupfast_at_three_processes() -> None:
         assert changed == ({"PinnedInForkWindow"} if model.endswith("patch-16") else set()), model
     r = run_model(_spec("gupfast").instantiate("linux-5.19", {"Procs": "{P,C,D}"}), Options())
     assert (r.stats.distinct_states, r.stats.total_states, r.stats.depth) == (748, 2116, 13)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_kernel_specs_have_no_warnings(spec: str) -> None:
+    """No guard of a kernel rule is an 'or' TLC would branch on (W503): each one that is
+    a condition on one path is written 'if A then true else B'."""
+    assert [(w.code, w.pos.file, w.pos.line) for w in _spec(spec).warnings] == []
