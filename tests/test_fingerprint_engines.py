@@ -28,7 +28,7 @@ from explorer.engine.interface import Options
 from explorer.engine.registry import check
 from explorer.engine.scalar import ScalarSearch
 from explorer.engine.seen import Shards
-from explorer.engine.workers import Worker
+from explorer.engine.workers import Phase, Worker
 from pyspec.loader import load_spec
 from pyspec.model import Model, NoProgram
 from tests.pyspec_testing import write
@@ -66,6 +66,11 @@ def numpy_keys(model: Model) -> set[int]:
     return {int(k) for k in np.concatenate([seen.old, seen.level])}
 
 
+def absorb(crew: list[Worker], level: int) -> list[Phase]:
+    ready = [w.absorb(level) for w in crew]
+    return [w.commit([p.storable for p in ready]) for w in crew]
+
+
 def worker_keys(model: Model, workers: int = 2) -> set[int]:
     """The keys the workers of ``--workers 2`` store, the workers driven in this process
     phase by phase as the coordinator drives them."""
@@ -85,12 +90,12 @@ def worker_keys(model: Model, workers: int = 2) -> set[int]:
                                   pick.astype(U64), *(w[pick] for w in words)])
         for worker in crew:
             worker.send(0)
-        phases = [w.absorb(0) for w in crew]
+        phases = absorb(crew, 0)
         level = 1
         while any(p.frontier for p in phases):
             for worker in crew:
                 worker.expand(level)
-            phases = [w.absorb(level) for w in crew]
+            phases = absorb(crew, level)
             level += 1
         out: set[int] = set()
         for worker in crew:
