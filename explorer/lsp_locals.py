@@ -5,11 +5,11 @@ not: ``f`` is a parameter in one action and a ``forall`` binder in the next, and
 binder hides an outer one. So the syntax tree is walked with the scopes the language
 gives (docs/language.md): an action's or a def's parameters over its body; a ``forall``,
 ``exists`` or ``sum`` binder over the binders after it and the body; a comprehension's,
-``choose``'s and ``for``'s binder over what follows it; ``let`` and ``pick`` in a block
-over the rest of the block, ``let ... in`` over its body. Every binding and every use
-of it is recorded by its position, the key an editor's cursor is looked up by. A name a
-``match`` pattern binds hides the outer binding of that name in its arm and is not itself
-indexed (patterns do not record where their names are).
+``choose``'s, ``select``'s and ``for``'s binder over what follows it; ``let`` and
+``pick`` in a block over the rest of the block, ``let ... in`` over its body. Every
+binding and every use of it is recorded by its position, the key an editor's cursor is
+looked up by. A name a ``match`` pattern binds hides the outer binding of that name in its
+arm and is not itself indexed (patterns do not record where their names are).
 """
 
 from __future__ import annotations
@@ -130,8 +130,9 @@ class LocalIndex:
             self.expr(e.expr, inner)
             if e.cond is not None:
                 self.expr(e.cond, inner)
-        elif isinstance(e, A.SetFilter | A.Choose):
-            how = "choose" if isinstance(e, A.Choose) else "a set comprehension"
+        elif isinstance(e, A.SetFilter | A.Choose | A.Select):
+            how = ("choose" if isinstance(e, A.Choose) else "select" if isinstance(e, A.Select)
+                   else "a set comprehension")
             self.expr(e.cond, self.binder(env, e.binder, how))
         elif isinstance(e, A.MapComp):
             self.expr(e.expr, self.binder(env, e.binder, "a map comprehension"))
@@ -160,12 +161,12 @@ class LocalIndex:
 
 
 #: The expressions :meth:`LocalIndex.expr` treats apart: a name, and what binds names.
-_SCOPING = (A.Name, A.Quant, A.SetMap, A.SetFilter, A.Choose, A.MapComp, A.LetExpr,
-            A.MatchExpr)
+_SCOPING = (A.Name, A.Quant, A.SetMap, A.SetFilter, A.Choose, A.Select, A.MapComp,
+            A.LetExpr, A.MatchExpr)
 
 
 #: Binding keywords (a hover quotes them as written).
-_KEYWORDS = ("forall", "exists", "sum", "pick", "for", "choose")
+_KEYWORDS = ("forall", "exists", "sum", "pick", "for", "choose", "select")
 
 
 def _written_type(line: str, col: int) -> str:
