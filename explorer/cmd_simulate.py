@@ -14,6 +14,7 @@ from explorer.report_json import result_json, write_json
 from explorer.report_junit import write_junit
 from explorer.report_text import render_result, render_trace
 from explorer.simulate import SimOptions, SimStats, Simulation, simulate
+from explorer.walk_code import ENGINES
 
 NAME = "simulate"
 HELP = "random walks through a model too large to exhaust, or replay one trace"
@@ -29,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the random choices: the same seed gives the same walks "
                    "(default 0)")
+    p.add_argument("--engine", "--backend", dest="engine", choices=ENGINES, default="auto",
+                   help="whose code the walks run on: scalar, numpy, compiled, or auto (the "
+                   "compiled code when it is cached, else the scalar code; the default); "
+                   "the same seed gives the same walks on every engine")
     p.add_argument("--replay", metavar="TRACE",
                    help="replay the trace this string names (as check and simulate print "
                    "them) instead of random walks, and print it")
@@ -48,13 +53,14 @@ def stats_lines(s: SimStats) -> list[str]:
         f"simulation:  {s.traces:,} walk{'' if s.traces == 1 else 's'} "
         f"(longest {s.longest:,} steps), seed {s.seed}: "
         f"{s.steps:,} steps, {s.distinct_states:,} distinct states seen, "
-        f"{s.deadlocks:,} deadlocks met, {s.elapsed_s:.2f} s, {s.steps_per_s:,.0f} steps/s",
+        f"{s.deadlocks:,} deadlocks met, {s.elapsed_s:.2f} s, {s.steps_per_s:,.0f} steps/s "
+        f"on the {s.engine} engine's code",
     ]
 
 
 def simulation_json(s: SimStats) -> dict:
     return {"traces": s.traces, "steps": s.steps, "distinct_states": s.distinct_states,
-            "longest": s.longest, "deadlocks": s.deadlocks, "seed": s.seed,
+            "longest": s.longest, "deadlocks": s.deadlocks, "seed": s.seed, "engine": s.engine,
             "elapsed_s": round(s.elapsed_s, 6), "steps_per_s": round(s.steps_per_s, 1)}
 
 
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     options = SimOptions(
         traces=args.traces, depth=args.depth, seed=args.seed,
         check_deadlock=False if args.no_deadlock else None,
-        keep_going=args.keep_going, timeout_s=args.timeout,
+        keep_going=args.keep_going, timeout_s=args.timeout, engine=args.engine,
     )
     if args.replay:
         options = replace(options, script=decode(model, args.replay), keep_going=True)

@@ -1,6 +1,7 @@
 """What an editor asks of a spec, answered without any editor library: the checker's
 diagnostics for the text being edited, and an index of every global name (where it is
-declared, what it is) for hover, go to definition and completion.
+declared, what it is) for hover, go to definition and completion, and of every local
+name (parameters, binders, ``let``: :mod:`explorer.lsp_locals`) by where it is written.
 
 The file being edited is read from the editor's buffer (``overlay``); the modules it
 imports are read from the editor's buffers when open there, else from disk, resolved
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+from explorer.lsp_locals import local_names
 from pyspec import ast as A
 from pyspec.checked import Symbols
 from pyspec.checker import check
@@ -82,6 +84,15 @@ class Analysis:
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)
     symbols: dict[str, Symbol] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    #: Local names (:mod:`explorer.lsp_locals`), by the resolved file, 1-based line and
+    #: column of each binding and each use.
+    locals: dict[tuple[str, int, int], Symbol] = field(default_factory=dict)
+
+    def symbol_at(self, file: str, line: int, col: int, word: str) -> Symbol | None:
+        """The local binding the name at ``file:line:col`` refers to, else the global
+        name ``word``."""
+        local = self.locals.get((str(Path(file).resolve()), line, col))
+        return local if local is not None else self.symbols.get(word)
 
 
 def analyse(path: str, overlay: dict[str, str]) -> Analysis:
@@ -124,6 +135,11 @@ def analyse(path: str, overlay: dict[str, str]) -> Analysis:
         for d in checked.diagnostics:
             _add(result, d)
         result.symbols = index(modules, sources, checked.symbols)
+        result.locals = {
+            (str(Path(f).resolve()), line, col): Symbol(b.name, b.kind, b.pos, b.header,
+                                                        b.detail)
+            for (f, line, col), b in local_names(modules, sources).items()
+        }
     return result
 
 
@@ -199,12 +215,13 @@ def _annotation(a: A.Annotation) -> str:
     return f"@{a.name}({args})"
 
 
-def word_at(text: str, line: int, character: int) -> str | None:
-    """The identifier at 0-based ``line``/``character`` of ``text``, if any."""
+def word_span(text: str, line: int, character: int) -> tuple[str, int] | None:
+    """The identifier at 0-based ``line``/``character`` of ``text`` and its 0-based
+    starting character, if any."""
     lines = text.splitlines()
     if not 0 <= line < len(lines):
         return None
     for m in _WORD.finditer(lines[line]):
         if m.start() <= character <= m.end():
-            return m.group()
+            return m.group(), m.start()
     return None

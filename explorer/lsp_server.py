@@ -5,7 +5,8 @@ Every change of a ``.cow`` buffer re-checks the spec it belongs to (a library mo
 spec that imports it, :func:`explorer.lsp_index.owner`) and publishes the
 checker's diagnostics (code, position, message) for every file of it, imported modules
 included, so an error in ``lib/fork.cow`` shows while ``cow.cow`` is edited. Hover,
-go to definition and completion use the last analysis of the document, which survives a
+go to definition (of global and local names) and completion use the last analysis of the
+document, which survives a
 syntax error further down the buffer. pygls is the optional extra ``cowspec[lsp]``.
 """
 
@@ -17,7 +18,7 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from explorer.lsp_index import KEYWORDS, Analysis, Symbol, analyse, owner, word_at
+from explorer.lsp_index import KEYWORDS, Analysis, Symbol, analyse, owner, word_span
 from explorer.textsafe import encodable
 from pyspec.errors import Diagnostic
 from pyspec.model import SourcePos
@@ -96,8 +97,12 @@ def _symbol_at(server: SpecServer, uri: str, position: T.Position) -> Symbol | N
     if analysis is None:
         return None
     text = server.workspace.get_text_document(uri).source
-    word = word_at(text, position.line, position.character)
-    return analysis.symbols.get(word) if word else None
+    found = word_span(text, position.line, position.character)
+    path = to_fs_path(uri)
+    if found is None or path is None:
+        return None
+    word, start = found
+    return analysis.symbol_at(path, position.line + 1, start + 1, word)
 
 
 def build() -> SpecServer:

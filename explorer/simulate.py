@@ -8,6 +8,12 @@ outcome), every step against the action properties, and a state without successo
 deadlock. The generator is seeded: the same model,
 options and seed give the same walks, step for step.
 
+The walks run on one engine's code (``SimOptions.engine``, :mod:`explorer.walk_code`):
+every engine lists a state's successors in the scalar engine's order, so the same seed
+takes the same positions, hence the same walks, traces and statistics, on each. An
+evaluation error of the spec in an engine's code makes the scalar code take the walks
+again, which reports it with its position (a note says so).
+
 A violation's trace is the walk that found it, not necessarily the shortest. A property
 no walk violated is ``unknown``: a simulation proves nothing, so a run that finds nothing
 wrong exits 0 without claiming that anything holds. The walk prints nothing; it returns a
@@ -22,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from explorer.engine.registry import validate_expectations
+from explorer.replay import follow
 from explorer.result import (
     ActionCoverage,
     Coverage,
@@ -34,6 +41,7 @@ from explorer.result import (
     Verdict,
 )
 from explorer.traces import RawStep, describe_trace
+from explorer.walk_code import ENGINE_ERRORS, ScalarCode, WalkCode, walk_code
 from pyspec.model import Check, Model, State
 
 #: The outcome of a property a walk violated (found a state for), and the one expected.
@@ -57,6 +65,8 @@ class SimOptions:
     #: Replay exactly this walk (successor positions, :mod:`explorer.replay`) instead of
     #: random ones.
     script: list[int] | None = None
+    #: Whose code the walks run on (:data:`explorer.walk_code.ENGINES`).
+    engine: str = "scalar"
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class SimStats:
     seed: int
     #: Deadlocks met (each ends a walk), whether or not deadlock is checked.
     deadlocks: int = 0
+    #: The engine whose code the walks ran on.
+    engine: str = "scalar"
 
     @property
     def steps_per_s(self) -> float:
@@ -90,9 +102,10 @@ class _Found(Exception):
 
 
 class _Walker:
-    def __init__(self, model: Model, options: SimOptions) -> None:
+    def __init__(self, model: Model, options: SimOptions, code: WalkCode) -> None:
         self.model = model
         self.options = options
+        self.code = code
         self.rng = random.Random(options.seed)
         self.keep_going = options.keep_going or bool(model.expect_violated)
         self.check_deadlock = (model.check_deadlock if options.check_deadlock is None
@@ -101,7 +114,7 @@ class _Walker:
         self.live_inv = list(enumerate(model.invariants))
         self.live_props = list(enumerate(model.action_properties))
         self.live_reach = list(enumerate(model.reachables))
-        self.constraints = [c.fn for c in model.constraints]
+        self.constrained = bool(model.constraints)
         n = len(model.actions)
         self.enabled, self.fired, self.new = [0] * n, [0] * n, [0] * n
         #: Every state visited, whole: its invariants and witnesses were checked already.
@@ -120,7 +133,7 @@ class _Walker:
         deadline = None if self.options.timeout_s is None else t0 + self.options.timeout_s
         script = self.options.script
         try:
-            inits = list(self.model.initial_states())
+            inits = self.code.initial()
             for _ in range(1 if script is not None else self.options.traces):
                 if deadline is not None and time.monotonic() >= deadline:
                     self.stopped_by_timeout = True
@@ -129,10 +142,12 @@ class _Walker:
                 self._walk(inits, script)
         except _Found:
             pass
+        except ENGINE_ERRORS:
+            raise  # the scalar code takes the walks again (simulate)
         except Exception as exc:  # the model raised: report it at the walk's last state
             info = self.model.explain_error(exc)
             self.error = EvalFailure(info.message, info.pos,
-                                     describe_trace(self.model, self.raw) if self.raw else None)
+                                     self._describe(self.raw, self.pos) if self.raw else None)
         self.elapsed = time.monotonic() - t0
 
     def _walk(self, inits: list, script: list[int] | None) -> None:
@@ -149,13 +164,13 @@ class _Walker:
 
     def _steps(self, state: State, script: list[int] | None) -> None:
         """The walk from ``state`` (its first state, already in ``self.raw``)."""
-        model, rng = self.model, self.rng
-        successors = model.successors
+        code, rng = self.code, self.rng
+        successors = code.successors
         if state not in self.seen:
             self._visit(state)
         depth = len(script) - 1 if script is not None else self.options.depth
         for k in range(depth):
-            if self.constraints and not all(c(state) for c in self.constraints):
+            if self.constrained and not code.within(state):
                 break
             succs = successors(state)
             if not succs:
@@ -170,8 +185,8 @@ class _Walker:
             self.steps += 1
             self.raw.append((a, params, nxt))
             self.pos.append(i)
-            for j, c in self.live_props:
-                if not c.fn(state, nxt):
+            for j, _ in self.live_props:
+                if not code.property(j, state, nxt):
                     self._violated("property", j)
             state = nxt
             if state not in self.seen:
@@ -186,11 +201,12 @@ class _Walker:
         """A state met for the first time: invariants and witnesses (a state met again
         was checked then, with the same outcome)."""
         self.seen.add(state)
-        for j, c in self.live_inv:
-            if not c.fn(state):
+        code = self.code
+        for j, _ in self.live_inv:
+            if not code.invariant(j, state):
                 self._violated("invariant", j)
-        for j, c in self.live_reach:
-            if c.fn(state):
+        for j, _ in self.live_reach:
+            if code.reachable(j, state):
                 self._record("reachable", j)
 
     def _record(self, kind: PropertyKind, index: int) -> None:
@@ -208,6 +224,11 @@ class _Walker:
             raise _Found
 
     # -- the outcome -----------------------------------------------------------------
+
+    def _describe(self, raw: list[RawStep], positions: list[int]) -> Trace:
+        """A walk as a trace; an engine's packed states are replayed on the scalar model."""
+        return describe_trace(self.model, follow(self.model, positions) if self.code.replays
+                              else raw)
 
     def simulation(self) -> Simulation:
         m = self.model
@@ -229,7 +250,7 @@ class _Walker:
                     kind=kind,
                     verdict=_FOUND[kind] if hit is not None else "unknown",
                     expected=bad if name in m.expect_violated else good,
-                    trace=describe_trace(m, hit[0]) if hit is not None else None,
+                    trace=self._describe(*hit) if hit is not None else None,
                     doc=c.doc if c is not None else "",
                     tags=c.tags if c is not None else (),
                     pos=c.pos if c is not None else None,
@@ -239,7 +260,7 @@ class _Walker:
             for i, a in enumerate(m.actions)
         ])
         stats = SimStats(self.traces, self.steps, len(self.seen), self.longest, self.elapsed,
-                         self.options.seed, self.deadlocks)
+                         self.options.seed, self.deadlocks, self.code.name)
         result = Result(
             spec=m.spec_file,
             model=m.name,
@@ -253,7 +274,8 @@ class _Walker:
             coverage=coverage,
             error=self.error,
         )
-        walk = describe_trace(m, self.raw) if self.options.script is not None else None
+        walk = (self._describe(self.raw, self.pos) if self.options.script is not None
+                else None)
         return Simulation(result, stats, {k: pos for k, (_, pos) in self.found.items()}, walk)
 
 
@@ -261,6 +283,16 @@ def simulate(model: Model, options: SimOptions) -> Simulation:
     """Random walks (or the one ``options.script`` names); judge the result with
     :func:`explorer.judge.judge` as a check's."""
     validate_expectations(model)
-    walker = _Walker(model, options)
-    walker.run()
+    code = walk_code(model, options.engine)
+    try:
+        walker = _Walker(model, options, code)
+        walker.run()
+    except ENGINE_ERRORS as exc:
+        walker = _Walker(model, options, ScalarCode(model))
+        walker.run()
+        sim = walker.simulation()
+        sim.result.notes.append(f"the walks on the {code.name} engine's code met an "
+                                f"evaluation error and were taken again on the scalar "
+                                f"engine's ({exc})")
+        return sim
     return walker.simulation()

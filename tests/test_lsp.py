@@ -171,3 +171,94 @@ def test_completion_offers_names_and_keywords(client) -> None:
     assert labels["Isolation"]["detail"] == "invariant"
     assert labels["pte"]["detail"] == "var"
     assert "forall" in labels and "implies" in labels
+
+
+#: Local names of every kind (``k`` a parameter of two actions).
+LOCALS = """var x: 0..3
+init { x = 0 }
+def f(a: 0..3, b: bool) = let c = a + 1 in (c > 2 and b)
+action Up(k: 1..2) {
+  let d = x + k
+  pick e in 0..3 where e > d
+  requires forall g in 0..3: exists i in {j + 1 for j in 0..2 where j > g}: i > 0
+  requires (choose m in 0..3: m == e) >= 0
+  x' = (d + e) % 4
+}
+action Down(k: 1..2) {
+  requires forall q in {k}: q > 0 and f(q, true)
+  x' = k
+}
+"""
+
+
+def _where(text: str, needle: str, offset: int) -> tuple[int, int]:
+    at = _at(text, needle, offset)
+    return at["line"], at["character"]
+
+
+@pytest.mark.parametrize(("use", "offset", "binding", "boffset", "says"), [
+    ("x + k", 4, "Up(k", 3, "a parameter of action `Up`: `k: 1..2`"),
+    ("c > 2", 0, "let c", 4, "bound by `let c = (a + 1)`"),
+    ("a + 1", 0, "f(a", 2, "a parameter of def `f`: `a: 0..3`"),
+    ("and b)", 4, "b: bool", 0, "a parameter of def `f`: `b: bool`"),
+    ("e > d", 4, "let d", 4, "bound by `let d = (x + k)`"),
+    ("m == e", 5, "pick e", 5, "bound by `pick e in 0..3`"),
+    ("i > 0", 0, "exists i", 7, "bound by `exists i in"),
+    ("j > g", 0, "for j", 4, "bound in a set comprehension: `j in 0..2`"),
+    ("j > g", 4, "forall g", 7, "bound by `forall g in 0..3`"),
+    ("m == e", 0, "choose m", 7, "bound by `choose m in 0..3`"),
+    ("q > 0", 0, "forall q", 7, "bound by `forall q in {k}`"),
+    ("{k}", 1, "Down(k", 5, "a parameter of action `Down`"),
+    ("x' = k", 5, "Down(k", 5, "a parameter of action `Down`"),
+])
+def test_hover_and_definition_of_local_names(client, tmp_path, use, offset, binding, boffset,
+                                             says) -> None:
+    spec = tmp_path / "locals.cow"
+    spec.write_text(LOCALS)
+    uri = _open(client, spec, LOCALS)
+    assert client.diagnostics_for(uri) == []
+    position = _at(LOCALS, use, offset)
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": position})
+    assert says in hover["contents"]["value"]
+    where = client.request("textDocument/definition", {"textDocument": {"uri": uri},
+                                                       "position": position})
+    assert where["uri"] == uri
+    start, end = where["range"]["start"], where["range"]["end"]
+    line, character = _where(LOCALS, binding, boffset)
+    assert (start["line"], start["character"]) == (line, character)
+    assert end["character"] == character + 1
+    # The binding itself answers alike.
+    again = client.request("textDocument/definition", {"textDocument": {"uri": uri},
+                                                       "position": start})
+    assert again["range"]["start"] == start
+    assert client.close() == 0
+
+
+def test_a_global_name_is_still_a_global_beside_locals(client, tmp_path) -> None:
+    spec = tmp_path / "locals.cow"
+    spec.write_text(LOCALS)
+    uri = _open(client, spec, LOCALS)
+    client.diagnostics_for(uri)
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": _at(LOCALS, "x + k", 0)})
+    assert "var x: 0..3" in hover["contents"]["value"]
+    assert client.close() == 0
+
+
+def test_kernel_action_parameters_across_library_modules(client) -> None:
+    faults = KERNEL.parent / "lib" / "faults.cow"
+    text = faults.read_text()
+    uri = _open(client, faults, text)
+    client.diagnostics_for(uri)
+    start = text.index("action Fault(")
+    use = text.index("acc", text.index("{", start))
+    before = text[:use]
+    position = {"line": before.count("\n"), "character": len(before) - before.rfind("\n") - 1}
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": position})
+    assert "a parameter of action `Fault`: `acc: Access`" in hover["contents"]["value"]
+    where = client.request("textDocument/definition", {"textDocument": {"uri": uri},
+                                                       "position": position})
+    assert where["uri"] == uri
+    assert where["range"]["start"] == _at(text, "acc: Access", 0)

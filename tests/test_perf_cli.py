@@ -13,6 +13,7 @@ from explorer.engine.registry import AUTO_PROBE_STATES
 from explorer.report_json import load_schema
 from tests.explorer_testing import run_cli
 from tests.pyspec_testing import write
+from tests.test_perf_fingerprint import WIDE
 from tests.test_perf_symmetry import LOCK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,15 +54,26 @@ def test_numpy_engine_facts_in_text_and_json(capsys: pytest.CaptureFixture[str],
     assert code == 0 and "engine:      numpy (a BFS level at a time), 14.0 bytes" in out
 
 
+@pytest.mark.parametrize("backend", ["scalar", "numpy"])
 def test_fingerprints_reported_as_tlc_does(capsys: pytest.CaptureFixture[str],
-                                           tmp_path: Path) -> None:
-    code, out, _ = run_cli(capsys, "check", REFCOUNT, "--backend", "scalar", "--fingerprint")
+                                           tmp_path: Path, backend: str) -> None:
+    wide = str(write(tmp_path, WIDE))
+    code, out, _ = run_cli(capsys, "check", wide, "--backend", backend, "--fingerprint")
     assert code == 0
     assert "fingerprints: 64-bit; probability of a collision, calculated (optimistic): " in out
-    doc = check_json(capsys, tmp_path, REFCOUNT, "--backend", "scalar", "--fingerprint")
+    doc = check_json(capsys, tmp_path, wide, "--backend", backend, "--fingerprint")
     p = doc["engine"]["collision_probability"]
     assert doc["engine"]["seen_by"] == "fingerprint"
     assert p == doc["distinct_states"] * (doc["total_states"] - doc["distinct_states"]) / 2**64
+
+
+def test_one_word_states_stay_exact_with_fingerprint(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    """Every engine keys a state that packs into one word by that word: exact."""
+    doc = check_json(capsys, tmp_path, REFCOUNT, "--backend", "scalar", "--fingerprint")
+    assert doc["engine"]["seen_by"] == "state"
+    assert doc["engine"]["collision_probability"] is None
+    assert any("no fingerprint" in note for note in doc["notes"])
 
 
 def test_symmetry_on_by_declaration_and_off_by_option(capsys: pytest.CaptureFixture[str],

@@ -88,3 +88,27 @@ def test_a_dead_worker_ends_the_search_as_interrupted_with_its_partial_counts() 
     assert 0 < r.stats.distinct_states < 1_000
     assert any(f"(pid {killed[0]}) died, killed by SIGKILL" in n for n in r.notes)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_state_limit_stores_exactly_the_limit(workers: int) -> None:
+    """Issue 18: ``--max-states 100000 --workers 2`` once stored 550,138 states. Now the
+    workers store exactly the limit, as one worker does; generated counts every transition
+    of the level the limit was met in (docs/explorer.md)."""
+    spec = load_spec(str(ROOT_REFCOUNT))
+    n4 = {"N": "4"}
+    one = judge(check(spec.instantiate(None, n4), Options(backend="numpy", max_states=10_000)))
+    many = judge(check(spec.instantiate(None, n4),
+                       Options(backend="numpy", workers=workers, max_states=10_000)))
+    assert one.stopped == many.stopped == "max_states"
+    assert one.exit_code == many.exit_code == 152
+    assert one.stats.distinct_states == many.stats.distinct_states == 10_000
+    assert one.stats.depth == many.stats.depth == 6
+    assert sum(a.new for a in many.coverage.actions) == 10_000 - 1
+    level = check(spec.instantiate(None, n4), Options(backend="numpy", max_depth=5))
+    assert one.stats.total_states <= many.stats.total_states == level.stats.total_states
+    # A limit equal to the number of reachable states does not stop the search.
+    whole = check(spec.instantiate(), Options(backend="numpy", workers=workers,
+                                              max_states=3634))
+    assert (whole.stopped, whole.stats.distinct_states, whole.stats.total_states) == (
+        None, 3634, 48664)

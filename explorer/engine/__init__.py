@@ -18,7 +18,9 @@ TLCTrace, Worker; Stateright's: Checker, visitor, Path, report):
 - :mod:`~explorer.engine.limits`: limits and progress, looked at while searching;
 - :mod:`~explorer.engine.outcome`: the :class:`~explorer.result.Result` of a search;
 - :mod:`~explorer.engine.reduction`: symmetry reduction of a model;
-- :mod:`~explorer.engine.fingerprint`: 64-bit fingerprints and sorted key arrays;
+- :mod:`~explorer.engine.fingerprint`: the one 64-bit fingerprint function of every
+  engine, and sorted key arrays;
+- :mod:`~explorer.engine.packing`: a scalar state packed into its layout's words, fast;
 - :mod:`~explorer.engine.array_level`: the array code's expansion of a batch of states.
 - :mod:`~explorer.engine.checkpoint`: snapshots of an array search, written and resumed.
 

@@ -29,7 +29,7 @@ from explorer.engine.array_level import (
     batch_rows,
 )
 from explorer.engine.findings import CoverageCounts, Findings
-from explorer.engine.fingerprint import Collision
+from explorer.engine.fingerprint import Collision, exact_note
 from explorer.engine.interface import Engine, HandOver, Options, Progress
 from explorer.engine.limits import Limits
 from explorer.engine.links import NO_PARENT, Anchor, TraceBuilder
@@ -84,8 +84,7 @@ class ArraySearch:
         self.store = ArrayLevel(program, self.symmetry, options.fingerprint)
         layout = program.layout
         if options.fingerprint and layout.words == 1:
-            self.notes.append(f"a state packs into {layout.bits} bits: seen states are "
-                              "stored exactly, 8 bytes each, with no fingerprint")
+            self.notes.append(exact_note(layout.bits))
         self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.total = 0
         self.head = 0

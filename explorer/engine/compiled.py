@@ -214,9 +214,6 @@ class CompiledSearch(ScalarSearch):
         self.layout = program.source.layout
         words = self.layout.words
         self.fingerprints = options.fingerprint and words > 1
-        if options.fingerprint and words == 1:
-            self.notes.append(f"a state packs into {self.layout.bits} bits: seen states are "
-                              "stored exactly, 8 bytes each, with no fingerprint")
         key_words = words if words > 1 and not self.fingerprints else 1
         src = program.source
         cov = self.coverage

@@ -1,14 +1,19 @@
 """64-bit fingerprints of states, first occurrences of keys, and collision odds.
 
-A level-at-a-time search keys each packed state either by its words (when a state fits
-in one 63-bit word: exact, no collision possible) or by a 64-bit fingerprint of them
-(:func:`fingerprint`); :mod:`explorer.engine.seen` stores the keys.
+One fingerprint function for every engine. A state of a spec with a packed layout
+(:mod:`pyspec.layout`) is keyed by its packed words: the word itself when the state fits in
+one 63-bit word (exact, no collision possible), else the 64-bit fingerprint of its words
+(:func:`fingerprint`: a splitmix64 chain over the words, never all ones). The numpy engine
+and its workers compute it over arrays, the scalar engine packs each state and computes it
+on Python integers (:func:`fingerprint_words`, :class:`StateFingerprint`), the compiled
+engine's machine code computes it in int64 arithmetic
+(:func:`pyspec.codegen.compiled.kernel_source`): a state has the same key on every engine,
+in every run and process, and :func:`collision_probability` is about that function.
 
-The scalar engine's ``--fingerprint`` hashes an injective serialisation of each state with
-BLAKE2b (:class:`StateFingerprint`): the same fingerprint in every run and process. It never
-uses Python's ``hash``, which is salted per process and collides by design for small
-integers (``hash(-1) == hash(-2)``): that silently merged distinct states and gave a wrong
-verdict.
+Only a state without a layout (an unbounded integer, a hand-written Python model: what the
+array engines cannot run) is hashed from an injective serialisation with BLAKE2b. Never
+Python's ``hash``, which is salted per process and collides by design for small integers
+(``hash(-1) == hash(-2)``): that silently merged distinct states and gave a wrong verdict.
 """
 
 from __future__ import annotations
@@ -19,13 +24,18 @@ from hashlib import blake2b
 
 import numpy as np
 
-from pyspec.layout import items
+from explorer.engine.packing import packer
+from pyspec.layout import Layout, LayoutError, items
 from pyspec.runtime import TypeDesc
 
 U64 = np.uint64
-_SEED = U64(0x9E3779B97F4A7C15)
-_M1 = U64(0xBF58476D1CE4E5B9)
-_M2 = U64(0x94D049BB133111EB)
+SEED = 0x9E3779B97F4A7C15
+M1 = 0xBF58476D1CE4E5B9
+M2 = 0x94D049BB133111EB
+#: The one value a fingerprint never takes (the compiled engine's empty slot); the
+#: function gives all ones minus one instead.
+ALL_ONES = 2**64 - 1
+_SEED, _M1, _M2, _TOP = U64(SEED), U64(M1), U64(M2), U64(ALL_ONES - 1)
 
 
 class Collision(Exception):
@@ -42,11 +52,51 @@ def mix(x: np.ndarray) -> np.ndarray:
 
 
 def fingerprint(words: Sequence[np.ndarray]) -> np.ndarray:
-    """The 64-bit fingerprint of each packed state (one array per word)."""
+    """The 64-bit fingerprint of each packed state (one array per word): ``h = SEED``, then
+    per word ``h = mix(h ^ word) + SEED`` (mod 2^64), all ones mapped to all ones minus one."""
     h = np.full(len(words[0]), _SEED, dtype=U64)
     for w in words:
         h = mix(h ^ w) + _SEED
-    return h
+    return np.minimum(h, _TOP)
+
+
+def mix_int(x: int) -> int:
+    """:func:`mix` on one Python integer below 2^64."""
+    x ^= x >> 30
+    x = x * M1 & ALL_ONES
+    x ^= x >> 27
+    x = x * M2 & ALL_ONES
+    return x ^ x >> 31
+
+
+def fingerprint_words(words: Sequence[int]) -> int:
+    """:func:`fingerprint` of one packed state, on Python integers."""
+    h = SEED
+    for w in words:  # mix_int, inlined: the scalar engine calls this per successor
+        x = h ^ w
+        x ^= x >> 30
+        x = x * M1 & ALL_ONES
+        x ^= x >> 27
+        x = x * M2 & ALL_ONES
+        h = ((x ^ x >> 31) + SEED) & ALL_ONES
+    return min(h, ALL_ONES - 1)
+
+
+def exact_note(bits: int) -> str:
+    """What ``--fingerprint`` says of a state that fits one word (every engine)."""
+    return (f"a state packs into {bits} bits: seen states are stored exactly, by their "
+            "packed word, with no fingerprint")
+
+
+def state_layout(var_types: tuple[TypeDesc, ...] | None) -> Layout | None:
+    """The packed layout of a model's states, or None when they have none (no types: a
+    hand-written model; a type without a finite domain)."""
+    if var_types is None:
+        return None
+    try:
+        return Layout(var_types)
+    except LayoutError:
+        return None
 
 
 def canonical_encoding(value: object) -> bytes:
@@ -132,19 +182,28 @@ def _normal_variant(v: tuple, per_variant: list[Normaliser | None]) -> tuple:
 
 
 class StateFingerprint:
-    """The 64-bit fingerprint function of one model's states, sound by construction: an
-    injective serialisation of the state followed by BLAKE2b, so two states share a
-    fingerprint only by a genuine 64-bit collision, the event whose odds
-    :func:`collision_probability` estimates. Never Python's ``hash``, which is salted per
-    process and collides by design (``hash(-1) == hash(-2)``).
+    """The 64-bit key of one model's states as the scalar engine computes it, sound by
+    construction: two states share a key only by a genuine 64-bit collision, the event
+    whose odds :func:`collision_probability` estimates.
 
-    A compiled spec's state (its ``var_types`` known) is serialised by ``marshal``'s
-    version-2 format, which is fixed across Python versions and decodable, hence
-    injective, once its sets are put in sorted order; any other state (a hand-written
-    Python model) by :func:`canonical_encoding`."""
+    With a packed layout: the state packed and keyed as every other engine keys it (the
+    word of a one-word state, exact: ``exact`` is True; else :func:`fingerprint_words`).
+    Without one, an injective serialisation followed by BLAKE2b: a compiled spec's state
+    (its ``var_types`` known) by ``marshal``'s version-2 format, which is fixed across
+    Python versions and decodable, hence injective, once its sets are put in sorted order;
+    any other state (a hand-written Python model) by :func:`canonical_encoding`."""
 
     def __init__(self, var_types: tuple[TypeDesc, ...] | None) -> None:
         self.of: Callable[[object], int]
+        self.layout = state_layout(var_types)
+        self.exact = self.layout is not None and self.layout.words == 1
+        if self.layout is not None:
+            encode = packer(self.layout)
+            if self.exact:
+                self.of = lambda state: encode(state)[0]  # type: ignore[arg-type]
+            else:
+                self.of = lambda state: fingerprint_words(encode(state))  # type: ignore[arg-type]
+            return
         if var_types is None:
             self.of = lambda state: digest64(canonical_encoding(state))
             return

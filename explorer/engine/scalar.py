@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from explorer.engine.findings import CoverageCounts, Findings
+from explorer.engine.fingerprint import exact_note
 from explorer.engine.frontier import StateQueue
 from explorer.engine.interface import Engine, Options, Progress
 from explorer.engine.limits import POLL_EVERY, Limits
@@ -52,6 +53,8 @@ class ScalarSearch:
         self.queue = StateQueue()
         self.links = ScalarLinks()
         self.symmetry, self.notes = reduction(model, options)
+        if isinstance(self.keys, FingerprintKeys) and self.keys.exact_bits is not None:
+            self.notes.append(exact_note(self.keys.exact_bits))
         self.traces = TraceBuilder(model, self.symmetry)
         self.constraints = [c.fn for c in model.constraints]
         self.cap = sys.maxsize if options.max_states is None else options.max_states

@@ -39,15 +39,20 @@ class StateKeys:
 
 
 class FingerprintKeys:
-    """A 64-bit fingerprint (:class:`~explorer.engine.fingerprint.StateFingerprint`, never
-    Python's ``hash``) is the key; a state is kept only until it is explored."""
+    """The key every engine gives a state (:class:`~explorer.engine.fingerprint.
+    StateFingerprint`, never Python's ``hash``): its 64-bit fingerprint, or its packed
+    word when it fits one (then the store is exact, as on the array engines); a state is
+    kept only until it is explored."""
 
-    seen_by = "fingerprint"
     keeps_states = False
 
     def __init__(self, var_types: tuple[TypeDesc, ...] | None) -> None:
         self.ids: dict[Hashable, int] = {}
-        self.key: Callable[[State], Hashable] | None = StateFingerprint(var_types).of
+        fingerprint = StateFingerprint(var_types)
+        self.key: Callable[[State], Hashable] | None = fingerprint.of
+        self.seen_by = "state" if fingerprint.exact else "fingerprint"
+        #: The packed width of a one-word state, else None.
+        self.exact_bits = fingerprint.layout.bits if fingerprint.exact else None  # type: ignore[union-attr]
 
 
 class Shards:

@@ -22,8 +22,14 @@ worker died and how; nothing waits on it.
 A complete search gets exactly the counts, depth and verdicts of one worker: every
 transition is generated once, by its parent's owner, and every state stored once, by its
 own. Traces are shortest (a BFS level at a time) but may be other shortest traces than
-one worker's; a search that stops early (a violation without ``--continue``, a limit)
-stops at the end of the phase it stopped in, so its partial counts differ. One worker
+one worker's. The state limit is exact for the stored states: after absorbing, each
+worker says how many new states it may store, the coordinator gives out the room left
+in worker order (``commit``), and a state beyond it stops the search, as one worker
+stops, with exactly ``--max-states`` stored. Its generated count and coverage are those
+of the whole level being expanded, where one worker stops at the transition that met
+the limit: at most that level's transitions more. A search that stops early otherwise
+(a violation without ``--continue``, a time or memory limit) stops at the end of the
+phase it stopped in, so its partial counts differ. One worker
 (:mod:`explorer.engine.arrays`) stays the reference for those.
 """
 
@@ -94,6 +100,22 @@ class Phase:
     found: list[Found]
     cut_by_depth: bool
     frontier: int
+    #: Absorb: the new states it may store, once the coordinator allots it room for them.
+    storable: int = 0
+
+
+@dataclass
+class Pending:
+    """An absorbed batch of routed successors, checked, waiting for its room."""
+
+    cols: dict[str, np.ndarray]
+    words: list[np.ndarray]
+    src: np.ndarray
+    initial: bool
+    #: Positions of the new states that may be stored, in order.
+    storable: np.ndarray
+    #: What the checks met, as :data:`~explorer.engine.array_level.Event`.
+    events: list
 
 
 @dataclass
@@ -123,13 +145,15 @@ class Worker:
         #: Every check stays live in a worker: the coordinator decides what was found first.
         self.checks: Findings[ShardAnchor] = Findings(model, True, check_deadlock)
         self.coverage = CoverageCounts(model.actions)
-        self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.parent_worker = GrowArray(np.uint8)
         #: Per destination, blocks of routed successors: per block, the columns of
         #: :data:`COLUMNS` then one column per packed word.
         self.out: list[list[list[np.ndarray]]] = [[] for _ in range(workers)]
         self.seq = 0
         self.found_now: list[Found] = []
+        #: The last absorbed batch, until :meth:`commit` stores it.
+        self.pending = Pending({}, [], np.zeros(0, dtype=np.int64), True,
+                               np.zeros(0, dtype=np.int64), [])
         self.generated = 0
         self.cut_by_depth = False
 
@@ -200,8 +224,8 @@ class Worker:
     # -- absorb ---------------------------------------------------------------------
 
     def absorb(self, level: int) -> Phase:
-        """Keep the successors routed to this worker that it has not seen."""
-        self.found_now = []
+        """Check the successors routed to this worker that it has not seen; they are
+        stored by :meth:`commit`, as many as the coordinator has room for."""
         blocks, sources = [], []
         for src in range(self.workers):
             path = self._file(level, src, self.me)
@@ -213,29 +237,47 @@ class Worker:
         cols = {name: columns[i] for i, name in enumerate(COLUMNS)}
         words = [columns[len(COLUMNS) + w] for w in range(self.store.words)]
         # Successors from several sources: the first source's first occurrence is kept.
-        stored = self._keep(cols, words, np.concatenate(sources), initial=level == 0)
-        self.store.next_level()
-        return Phase(0, stored, self.found_now, False, len(self.store.frontier))
+        self.pending = self._check(cols, words, np.concatenate(sources), initial=level == 0)
+        return Phase(0, 0, [], False, 0, storable=len(self.pending.storable))
 
-    def _keep(self, cols: dict[str, np.ndarray], words: list[np.ndarray], src: np.ndarray,
-              initial: bool) -> int:
+    def _check(self, cols: dict[str, np.ndarray], words: list[np.ndarray], src: np.ndarray,
+               initial: bool) -> Pending:
         keys = cols["key"]
-        if not len(keys):
-            return 0
-        store = self.store
-        # The senders compared candidates with one key; only the stored words are left.
-        new_pos = store.unseen(keys, words, compare=False)
         events: list = []
-        storable = store.check_new_states(new_pos, words, events, initial,
-                                          self.checks.live_invariants,
-                                          self.checks.live_reachables, self.cap - store.count)
-        for pos, _, kind, index, _ in sorted(events):
-            if kind == "max_states":
-                continue
+        new_pos = np.zeros(0, dtype=np.int64)
+        storable = np.zeros(0, dtype=bool)
+        if len(keys):
+            # The senders compared candidates with one key; only the stored words are left.
+            new_pos = self.store.unseen(keys, words, compare=False)
+            storable = self.store.check_new_states(
+                new_pos, words, events, initial, self.checks.live_invariants,
+                self.checks.live_reachables, len(new_pos))
+        return Pending(cols, words, src, initial, new_pos[storable], events)
+
+    def commit(self, room: list[int]) -> Phase:
+        """Store the first ``room[me]`` new states of the absorbed batch (all of them but
+        when the state limit cuts the level); what the checks met beyond the first state
+        left out is dropped, as one worker would never have met it."""
+        self.found_now = []
+        pending = self.pending
+        cols, words, src, initial = pending.cols, pending.words, pending.src, pending.initial
+        stored = pending.storable[: room[self.me]]
+        cut = (int(pending.storable[len(stored)]) if len(stored) < len(pending.storable)
+               else sys.maxsize)
+        for pos, _, kind, index, _ in sorted(pending.events):
+            if pos >= cut:
+                break
             parent = None if initial else (int(src[pos]), int(cols["parent"][pos]))
             self.found_now.append((kind, index, int(cols["seq"][pos]), parent,
                                    int(cols["via"][pos])))
-        stored = new_pos[storable]
+        self._keep(cols, words, src, initial, stored)
+        self.store.next_level()
+        return Phase(0, len(stored), self.found_now, False, len(self.store.frontier))
+
+    def _keep(self, cols: dict[str, np.ndarray], words: list[np.ndarray], src: np.ndarray,
+              initial: bool, stored: np.ndarray) -> None:
+        store = self.store
+        keys = cols["key"]
         if not initial:
             self.coverage.count_new(cols["act"][stored].astype(np.int64))
         self.parent_worker.extend(src[stored] if not initial else
@@ -244,7 +286,6 @@ class Worker:
             cols["parent"][stored].astype(np.int64)
         store.store(keys[stored], [w[stored] for w in words], parents,
                     cols["via"][stored].astype(np.int64))
-        return len(stored)
 
     def share(self) -> Share:
         links = self.store.links
@@ -289,6 +330,8 @@ def serve(worker: Worker, conn: Connection, parent: int) -> None:
                 conn.send(("ok", worker.expand(arg)))
             elif command == "absorb":
                 conn.send(("ok", worker.absorb(arg)))
+            elif command == "commit":
+                conn.send(("ok", worker.commit(arg)))
             elif command == "initial":
                 worker.route_initial(arg)
                 conn.send(("ok", None))
@@ -441,8 +484,7 @@ class Coordinator:
                          *(x[pick] for x in words)]
                 self._ask([conn], "initial", block)
         self._ask(pipes, "send", 0)
-        phases = self._ask(pipes, "absorb", 0)
-        self._take(phases)
+        phases = self._absorb(pipes, 0)
         self.level, self.level_end = 1, self.count
         polls = 0
         while any(p.frontier for p in phases) and not self.stopped:
@@ -455,13 +497,27 @@ class Coordinator:
             self.total += sum(p.generated for p in expanded)
             self.cut_by_depth = any(p.cut_by_depth for p in expanded)
             self._take(expanded)
-            phases = self._ask(pipes, "absorb", self.level)
-            self._take(phases)
+            phases = self._absorb(pipes, self.level)
             if self.stopped:
                 return
             if any(p.frontier for p in phases):
                 self.level += 1
                 self.level_end = self.count
+
+    def _absorb(self, pipes: list[Connection], level: int) -> list[Phase]:
+        """The absorb phase, then the storing of its new states within the state limit:
+        the room left is given to the workers in worker order, and a state beyond it stops
+        the search (``max_states``) with exactly the limit stored."""
+        ready = self._ask(pipes, "absorb", level)
+        room, left = [], self.cap - self.count
+        for p in ready:
+            room.append(min(p.storable, left))
+            left -= room[-1]
+        phases = self._ask(pipes, "commit", room)
+        self._take(phases)
+        if sum(p.storable for p in ready) > sum(room) and self.stopped is None:
+            self.stopped = "max_states"
+        return phases
 
     def _take(self, phases: list[Phase]) -> None:
         """Counts and findings of one phase; the first finding of each property wins, in
@@ -473,8 +529,6 @@ class Coordinator:
                 continue
             if self.findings.record(kind, index, (parent, position)):  # type: ignore[arg-type]
                 self.stopped = "violation"
-        if self.count >= self.cap and self.stopped is None:
-            self.stopped = "max_states"
 
     def _collect(self, pipes: list[Connection]) -> None:
         """Parent links and coverage of every worker."""

@@ -1440,18 +1440,20 @@ def kernel_source(words: int) -> list[str]:
     ns = ", ".join(f"n{w}" for w in range(words))
     read_v = [f"        v{w} = cur[sid - lstart, {w}]" for w in range(words)]
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
-    # A fingerprint of several words: each word mixed into the mix of the ones before.
-    fold = ["            h = mix(n0)"] + [f"            h = mix(h ^ n{w})" for w in range(1, words)]
+    # A fingerprint of several words: explorer.engine.fingerprint.fingerprint, in int64.
+    fold = ["            h = FP_SEED"] + [f"            h = fpmix(h ^ n{w}) + FP_SEED"
+                                         for w in range(words)]
     if words == 1:
         hash_src = ["            j = mix(n0) & mask"]
     else:
-        hash_src = fold + ["            if fp and h == -1:",
+        hash_src = fold + ["            if h == -1:",
                            "                h = -2",
                            "            j = mix(h) & mask"]
     row_fold = ["        h = old[i, 0]"]
     if words > 1:
-        row_fold += ["        if not fp:", "            h = mix(h)"] + [
-            f"            h = mix(h ^ old[i, {w}])" for w in range(1, words)]
+        row_fold += ["        if not fp:", "            h = FP_SEED"] + [
+            f"            h = fpmix(h ^ old[i, {w}]) + FP_SEED" for w in range(words)] + [
+            "            if h == -1:", "                h = -2"]
     return [
         "",
         "@njit(cache=True)",
@@ -1459,6 +1461,17 @@ def kernel_source(words: int) -> list[str]:
         "    x = (x ^ (x >> 31)) * -7723592293110705685",
         "    x = (x ^ (x >> 27)) * -4658895280553007687",
         "    return x ^ (x >> 33)",
+        "",
+        "FP_SEED = -7046029254386353131  # 0x9E3779B97F4A7C15",
+        "",
+        "@njit(cache=True, inline='always')",
+        "def fpmix(x):",
+        "    # splitmix64's finaliser; the masks make int64's shifts logical",
+        "    x = x ^ ((x >> 30) & 0x3FFFFFFFF)",
+        "    x = x * -4658895280553007687  # 0xBF58476D1CE4E5B9",
+        "    x = x ^ ((x >> 27) & 0x1FFFFFFFFF)",
+        "    x = x * -7723592293110705685  # 0x94D049BB133111EB",
+        "    return x ^ ((x >> 31) & 0x1FFFFFFFF)",
         "",
         "@njit(cache=True)",
         "def rehash(old, new, fp):",
