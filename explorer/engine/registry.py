@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from explorer.engine import arrays, compiled, scalar, workers
+from explorer.engine import arrays, cluster, compiled, scalar, workers
 from explorer.engine.interface import Engine, HandOver, Options
 from explorer.result import Result
 from pyspec.errors import ModelConfigError
@@ -59,6 +59,8 @@ def check(model: Model, options: Options | None = None) -> Result:
     """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
     validate_expectations(model)
     options = options or Options()
+    if options.cluster:
+        return _run(on_cluster(model, options), model, options)
     engine, note = choose(model, options)
     if options.checkpoint or options.recover:  # no probe: the snapshot is the engine's
         result = _run(engine, model, options)
@@ -186,6 +188,24 @@ def _choose(model: Model, options: Options, engine: Engine) -> tuple[Engine, str
         return REFERENCE, (f"the {REFERENCE.name} engine ran this model: the {engine.name} "
                            f"backend does not support {exc}")
     return engine, None
+
+
+def on_cluster(model: Model, options: Options) -> Engine:
+    """``--cluster``: the cluster engine, when it can run this search; refused otherwise."""
+    why = None
+    if options.backend not in ("auto", arrays.ENGINE.name):
+        why = f"it runs the {arrays.ENGINE.name} engine's array code, not --backend " \
+              f"{options.backend}"
+    elif options.observer is not None:
+        why = f"diagrams are drawn from the {REFERENCE.name} engine"
+    else:
+        try:
+            model.programs.get(cluster.ENGINE.program or "")
+        except NoProgram as exc:
+            why = f"the array code cannot run model {model.name}: {exc}"
+    if why is not None:
+        raise ModelConfigError(f"--cluster: {why}")
+    return cluster.ENGINE
 
 
 def checkpointing(engine: Engine, model: Model, options: Options) -> Engine:
