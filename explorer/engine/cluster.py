@@ -31,7 +31,9 @@ down a Ray it started, on every way out (a limit, Ctrl-C, SIGTERM, an error).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +60,8 @@ from pyspec.model import Model
 NAME = "cluster"
 #: Stops after which a snapshot of the last level boundary is written.
 RESUMABLE = ("max_states", "timeout", "interrupted", "max_memory")
+#: Signals that stop a search (the command line turns SIGTERM and SIGHUP into Ctrl-C).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Seconds between two looks at a wait (an interrupt is taken between them).
 WAIT_S = 0.5
 #: Where a finding hangs: (parent id, or None for an initial state or none at all;
@@ -221,14 +225,21 @@ class ClusterSearch:
         if start:
             quiet = {"logging_level": logging.ERROR, "log_to_driver": False,
                      "include_dashboard": False, "configure_logging": True}
-            if address == "auto":
-                ray.init(num_cpus=max(opts.workers, 1), **quiet)
-            else:
-                try:
+            # Ray's own handlers of these signals abort the process: ours stop the search.
+            handlers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+            try:
+                if address == "auto":
+                    ray.init(num_cpus=max(opts.workers, 1), **quiet)
+                else:
                     ray.init(address=address, **quiet)
-                except (ConnectionError, ValueError, RuntimeError) as exc:
-                    raise ModelConfigError(f"--cluster {address}: cannot join the Ray "
-                                           f"cluster there: {exc}") from None
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                raise ModelConfigError(f"--cluster {address}: cannot start or join Ray: "
+                                       f"{exc}") from None
+            finally:
+                if threading.current_thread() is threading.main_thread():
+                    for sig, handler in handlers.items():
+                        if handler is not None:
+                            signal.signal(sig, handler)
         cpus = int(ray.cluster_resources().get("CPU", 0))
         self.workers = opts.workers if opts.workers > 1 or address == "auto" else max(cpus, 1)
         if self.workers > cpus:

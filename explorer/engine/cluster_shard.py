@@ -131,7 +131,7 @@ class Shard:
         self.words = self.store.words
         self.gids = GrowArray(np.int64)
         self.parents = GrowArray(np.int64)
-        self.vias = GrowArray(np.int64)
+        self.vias = GrowArray(np.uint16)
         self.frontier: list[np.ndarray] = [np.zeros(0, dtype=U64)] * self.words
         self.frontier_gids = np.zeros(0, dtype=np.int64)
         self.coverage = CoverageCounts(model.actions)
