@@ -166,7 +166,7 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int
     if options.checkpoint and result.stopped in RESUMABLE and \
             (Path(options.checkpoint) / MANIFEST).exists():
         print("note: resume the search with: "
-              f"{resume_command(sys.argv, args.checkpoint or args.recover)}",
+              f"{resume_command(args.argv, args.checkpoint or args.recover)}",
               file=sys.stderr)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
@@ -180,11 +180,11 @@ RESUMABLE = ("max_states", "timeout", "interrupted", "max_memory")
 
 
 def resume_command(argv: list[str], directory: str) -> str:
-    """This command line with ``--recover DIR`` in place of ``--checkpoint``/``--recover``
-    (the snapshot stays in DIR)."""
+    """The command line ``argv`` (without the program) with ``--recover DIR`` in place of
+    ``--checkpoint``/``--recover`` (the snapshot stays in DIR)."""
     out: list[str] = ["cowspec"]
     skip = False
-    for arg in argv[1:]:
+    for arg in argv:
         if skip:
             skip = False
             continue

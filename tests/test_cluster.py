@@ -186,7 +186,8 @@ def test_corrupt_shard_file_is_refused(local_ray: Any, capsys: pytest.CaptureFix
     code, _, err = run_cli(capsys, *args, "--checkpoint", str(ck), "--checkpoint-every", "0",
                            "--max-states", "1000")
     assert code == 152
-    assert f"--recover {ck}" in err
+    assert f"note: resume the search with: cowspec {' '.join(args)} --checkpoint-every 0 " \
+           f"--max-states 1000 --recover {ck}" in err
     part = sorted(ck.glob("shard-*.npz"))[0]
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -64,6 +64,8 @@ RESUMABLE = ("max_states", "timeout", "interrupted", "max_memory")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Seconds between two looks at a wait (an interrupt is taken between them).
 WAIT_S = 0.5
+#: Seconds to tell a dead shard from a busy one.
+DEAD_WAIT_S = 5.0
 #: Where a finding hangs: (parent id, or None for an initial state or none at all;
 #: position among the parent's successors, or the initial state's, or -1 for the state
 #: itself, a deadlock; None for an evaluation error of the initial states).
@@ -259,17 +261,24 @@ class ClusterSearch:
         ray = self.ray
         pending = list(refs)
         while pending:
-            _, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_S,
-                                  fetch_local=False)
+            ready, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_S,
+                                      fetch_local=False)
+            if ready:
+                ray.get(ready)  # a shard that died fails here, not when the others are done
         return list(ray.get(refs))
 
     def _dead(self) -> str | None:
-        """Which shard died, if one did."""
-        for me, actor in enumerate(self.actors):
-            try:
-                self.ray.get(actor.pid.remote(), timeout=10)
-            except Exception:  # noqa: BLE001 - dead or unreachable
-                return f"shard {me} (pid {self.pids[me]}) died"
+        """Which shard died, if one did: a dead actor's call fails at once, a busy one's
+        just waits."""
+        ray = self.ray
+        pings = [a.pid.remote() for a in self.actors]
+        ready, _ = ray.wait(pings, num_returns=len(pings), timeout=DEAD_WAIT_S)
+        for me, ping in enumerate(pings):
+            if ping in ready:
+                try:
+                    ray.get(ping)
+                except ray.exceptions.RayError:
+                    return f"shard {me} (pid {self.pids[me]}) died"
         return None
 
     def _progress(self, elapsed: float) -> Progress:
