@@ -272,12 +272,15 @@ class ClusterSearch:
         just waits."""
         ray = self.ray
         pings = [a.pid.remote() for a in self.actors]
-        ready, _ = ray.wait(pings, num_returns=len(pings), timeout=DEAD_WAIT_S)
-        for me, ping in enumerate(pings):
-            if ping in ready:
+        pending, deadline = list(pings), time.monotonic() + DEAD_WAIT_S
+        while pending and time.monotonic() < deadline:
+            ready, pending = ray.wait(pending, num_returns=1,
+                                      timeout=max(deadline - time.monotonic(), 0))
+            for ping in ready:
                 try:
                     ray.get(ping)
                 except ray.exceptions.RayError:
+                    me = pings.index(ping)
                     return f"shard {me} (pid {self.pids[me]}) died"
         return None
 
