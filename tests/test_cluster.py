@@ -236,3 +236,17 @@ def test_sigterm_ends_the_run_and_its_local_ray(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in below):
         time.sleep(0.2)
     assert below and not [p for p in below if Path(f"/proc/{p}").exists()]
+
+
+def test_what_the_arrays_cannot_represent_is_handed_over(local_ray: Any, tmp_path: Path) -> None:
+    """A value out of its range: the scalar engine reruns the search and reports the
+    error with its position and trace, as after the one-process numpy engine."""
+    spec = tmp_path / "over.cow"
+    spec.write_text("module Over\n\nvar x: 0..3\n\ninit {\n  x = 0\n}\n\n"
+                    "action Inc { x' = x + 1 }\n")
+    one, cluster = both(str(spec))
+    assert cluster.error is not None and one.error is not None
+    assert (cluster.error.message, cluster.error.pos) == (one.error.message, one.error.pos)
+    assert "outside its declared range" in cluster.error.message
+    assert any("the cluster backend handed over to the scalar engine" in n
+               for n in cluster.notes)

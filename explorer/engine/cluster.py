@@ -183,7 +183,10 @@ class ClusterSearch:
                 self.stopped = self.limits.stop_reason()
             except (ArrayEvalError, Collision):
                 raise
-            except ray.exceptions.RayError:
+            except ray.exceptions.RayError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, (ArrayEvalError, Collision)):
+                    raise cause from None  # what the arrays cannot represent: handed over
                 dead = self._dead()
                 if not dead:
                     raise
