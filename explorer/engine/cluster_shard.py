@@ -64,7 +64,6 @@ class Expanded:
     cut_by_depth: bool
     #: Bytes of the blocks it routed (to every shard, itself included).
     sent_bytes: int
-    routed: int
 
 
 @dataclass
@@ -125,6 +124,9 @@ class Shard:
                  symmetry: Symmetry | None, me: int, workers: int) -> None:
         self.model = model
         self.options = options
+        self.check_deadlock = (
+            model.check_deadlock if options.check_deadlock is None else options.check_deadlock
+        )
         self.me, self.workers = me, workers
         self.shards = Shards(workers)
         self.store = ArrayLevel(program, symmetry, options.fingerprint)
@@ -173,8 +175,7 @@ class Shard:
                                                          a.acts[pick],
                                                          [w[pick] for w in a.words]))
         blocks = [self._send(dst) for dst in range(self.workers)]
-        report = Expanded(generated, events, cut_by_depth,
-                          sum(b.nbytes for b in blocks), sum(b.shape[1] for b in blocks))
+        report = Expanded(generated, events, cut_by_depth, sum(b.nbytes for b in blocks))
         return (report, *blocks)
 
     def _transitions(self, live: Live, upto: int | None = None
@@ -186,8 +187,7 @@ class Shard:
         while start < width:
             end = min(width, start + rows)
             batch = self.store.expand([w[start:end] for w in self.frontier], live)
-            a = self.store.arrange(batch, end - start, False, live,
-                                   self.model_check_deadlock())
+            a = self.store.arrange(batch, end - start, False, live, self.check_deadlock)
             if len(a.via) and int(a.via.max()) > VIA_MASK:
                 raise ArrayEvalError(f"a state with more than {VIA_MASK + 1:,} successors")
             ranks = self.frontier_gids[start:end] - self.level_start
@@ -195,10 +195,6 @@ class Shard:
             yield a, tees, ranks
             rows = batch_rows(end - start, sum(len(r) for r in batch.rows))
             start = end
-
-    def model_check_deadlock(self) -> bool:
-        opt = self.options.check_deadlock
-        return self.model.check_deadlock if opt is None else opt
 
     def _block(self, keys: np.ndarray, tees: np.ndarray, acts: np.ndarray,
                words: list[np.ndarray]) -> np.ndarray:
