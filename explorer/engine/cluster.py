@@ -256,7 +256,12 @@ class ClusterSearch:
         self.actors = [remote.options(scheduling_strategy="SPREAD").remote(
             model, self.program, shard_options, self.symmetry, me, self.workers)
             for me in range(self.workers)]
-        self.pids = self._get([a.pid.remote() for a in self.actors])
+        try:
+            self.pids = self._get([a.pid.remote() for a in self.actors])
+        except ray.exceptions.RayError as exc:
+            why = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise ModelConfigError(f"--cluster: the shards could not start ({why}); every "
+                                   "machine needs this cowspec and Ray") from None
 
     def _get(self, refs: list[Any]) -> list[Any]:
         """The values of ``refs``, waiting in short steps (an interrupt or a limit is
