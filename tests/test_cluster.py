@@ -41,7 +41,7 @@ def ray_or_skip() -> Any:
 def local_ray() -> Any:
     """A local Ray of two worker processes for this module's searches."""
     ray = ray_or_skip()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              logging_level="ERROR")
     yield ray
     ray.shutdown()

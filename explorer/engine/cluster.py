@@ -233,8 +233,8 @@ class ClusterSearch:
             # Ray's own handlers of these signals abort the process: ours stop the search.
             handlers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
             try:
-                if address == "auto":
-                    ray.init(num_cpus=max(opts.workers, 1), **quiet)
+                if address == "auto":  # a new local Ray, whatever else runs here
+                    ray.init(address="local", num_cpus=max(opts.workers, 1), **quiet)
                 else:
                     ray.init(address=address, **quiet)
             except (ConnectionError, ValueError, RuntimeError) as exc:
