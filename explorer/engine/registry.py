@@ -15,9 +15,9 @@ not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs th
 engine a fixed time per BFS level, and kernel models have vast state types and few
 reachable states). ``--cluster`` (``Options.cluster``) always runs the cluster engine
 (:mod:`explorer.engine.cluster`), with no probe. Only models compiled from a spec file have
-array code; hand-written Python models run on the scalar engine. Every engine gives the same answers; the choice
-only changes the time. The scalar engine always runs searches that record diagrams (an
-observer sees every state).
+array code; hand-written Python models run on the scalar engine. Every engine gives the
+same answers; the choice only changes the time. The scalar engine always runs searches
+that record diagrams (an observer sees every state).
 """
 
 from __future__ import annotations
