@@ -15,7 +15,7 @@ install: $(VENV)/.installed graphviz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,distributed]'
 	touch $@
 
 # Graphviz's `dot` renders the diagrams. Without it, diagrams and their tests are skipped;

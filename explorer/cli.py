@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_MODEL_ERROR
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to print a command again
     stdout = sys.stdout
     sys.stdout = PrintableStream(stdout)
     try:

@@ -140,7 +140,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="worker processes for the numpy backend, each owning a share of the states "
-        "(default 1)",
+        "(default 1); with --cluster: shards (default: auto 1, an address one per CPU)",
     )
     prog = p.add_mutually_exclusive_group()
     prog.add_argument(

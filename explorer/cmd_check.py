@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from explorer.cli_common import (
     search_options,
 )
 from explorer.dot import heading, property_trace, state_graph, view_diagram, write_diagram
+from explorer.engine.checkpoint import MANIFEST
 from explorer.graph import Recorders, StateGraphRecorder, ViewRecorder, mark_unexplored
 from explorer.judge import combine
 from explorer.outputs import check_dir, check_file
@@ -74,8 +76,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="print this property's trace even when its verdict is expected (repeatable)",
     )
     p.add_argument("--diagrams", metavar="DIR", help="write Graphviz diagrams (SVG + .dot)")
+    p.add_argument("--cluster", metavar="auto|ADDRESS",
+                   help="search on Ray (pip install 'cowspec[distributed]'): auto starts a "
+                   "local Ray of --workers processes, ADDRESS joins a running cluster "
+                   "(docs/distributed.md)")
     p.add_argument("--checkpoint", metavar="DIR",
-                   help="keep a snapshot of the search in DIR (numpy engine), to resume it")
+                   help="keep a snapshot of the search in DIR (numpy and cluster engines), "
+                   "to resume it")
     p.add_argument("--checkpoint-every", type=float, default=300.0, metavar="S",
                    help="seconds between snapshots, written at BFS level boundaries "
                    "(default 300; also one when a limit stops the search)")
@@ -133,7 +140,7 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int
     if unknown:
         raise ModelConfigError(f"--trace {', '.join(unknown)}: model {model.name!r} has no such "
                                f"property (it has: {', '.join(sorted(known)) or 'none'})")
-    options = search_options(args, keep_going=args.keep_going)
+    options = replace(search_options(args, keep_going=args.keep_going), cluster=args.cluster)
     if args.checkpoint or args.recover:
         def sub(path: str | None) -> str | None:
             return str(Path(path) / _safe(model.name)) if path and several else path
@@ -157,11 +164,37 @@ def _check_one(model: Model, args: argparse.Namespace, several: bool, width: int
     else:
         print(render_result(result, full=args.full, show_coverage=args.coverage,
                             show_traces=shown), flush=True)
+    if options.checkpoint and result.stopped in RESUMABLE and \
+            (Path(options.checkpoint) / MANIFEST).exists():
+        print("note: resume the search with: "
+              f"{resume_command(args.argv, args.checkpoint or args.recover)}",
+              file=sys.stderr)
     if args.diagrams and result.error is None:
         out = Path(args.diagrams) / (_safe(model.name) if several else "")
         for note in _diagrams(result, graph, views, out):
             print(f"note: {note}", file=sys.stderr)
     return result
+
+
+#: Stops after which a search with ``--checkpoint`` can be resumed.
+RESUMABLE = ("max_states", "timeout", "interrupted", "max_memory")
+
+
+def resume_command(argv: list[str], directory: str) -> str:
+    """The command line ``argv`` (without the program) with ``--recover DIR`` in place of
+    ``--checkpoint``/``--recover`` (the snapshot stays in DIR)."""
+    out: list[str] = ["cowspec"]
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--checkpoint", "--recover"):
+            skip = "=" not in arg
+            continue
+        out.append(arg)
+    return shlex.join([*out, "--recover", directory])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,5 +26,6 @@ TLCTrace, Worker; Stateright's: Checker, visitor, Path, report):
 
 Engines: :mod:`~explorer.engine.scalar`, :mod:`~explorer.engine.arrays` (numpy),
 :mod:`~explorer.engine.compiled` (numba machine code), :mod:`~explorer.engine.workers`
-(several processes). No engine imports the registry.
+(several processes), :mod:`~explorer.engine.cluster` (shards on Ray actors,
+:mod:`~explorer.engine.cluster_shard`). No engine imports the registry.
 """

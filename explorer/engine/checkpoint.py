@@ -164,7 +164,7 @@ def write(directory: str, ident: dict[str, Any], at: Mark, store: ArrayLevel) ->
         "serial": serial,
         "identity": ident,
         "file": name,
-        "sha256": _sha256(out / name),
+        "sha256": sha256(out / name),
         "counters": {"count": at.count, "total": at.total, "head": at.head,
                      "cut_by_depth": at.cut_by_depth, "level": at.level_no,
                      "level_end": at.level_end, "frontier_start": at.frontier_start},
@@ -202,38 +202,78 @@ ARRAYS = ("seen_old", "seen_level", "seen_old_words", "seen_level_words", "link_
 def read(directory: str, ident: dict[str, Any]) -> Loaded:
     """The snapshot in ``directory``, refused unless it is whole and of this search."""
     where = Path(directory)
-    manifest = _manifest(where)
-    if manifest.get("format") != FORMAT:
-        raise _refuse(directory, f"format {manifest.get('format')!r}, this cowspec reads "
-                                 f"format {FORMAT}")
-    theirs = manifest.get("identity")
-    if not isinstance(theirs, dict):
-        raise _refuse(directory, "the manifest does not say what search it is")
-    differ = [k for k in sorted(set(ident) | set(theirs)) if ident.get(k) != theirs.get(k)]
-    if differ:
-        what = "; ".join(f"{k}: {theirs.get(k)!r} there, {ident.get(k)!r} here"
-                         for k in differ)
-        raise _refuse(directory, f"it is of another search ({what})")
+    manifest = checked_manifest(directory, ident)
     name = manifest.get("file")
     if not isinstance(name, str) or "/" in name or name.startswith("."):
-        raise _refuse(directory, "the manifest names no snapshot file")
+        raise refuse(directory, "the manifest names no snapshot file")
     path = where / name
     try:
-        digest = _sha256(path)
+        digest = sha256(path)
     except OSError as exc:
-        raise _refuse(directory, f"cannot read {path}: {exc.strerror}") from None
+        raise refuse(directory, f"cannot read {path}: {exc.strerror}") from None
     if digest != manifest.get("sha256"):
-        raise _refuse(directory, f"{path} does not match its manifest (corrupt or replaced)")
+        raise refuse(directory, f"{path} does not match its manifest (corrupt or replaced)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in ARRAYS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise _refuse(directory, f"cannot load {path}: {exc}") from None
+        raise refuse(directory, f"cannot load {path}: {exc}") from None
     try:
         _validate(manifest, arrays)
     except (KeyError, TypeError, ValueError) as exc:
-        raise _refuse(directory, f"inconsistent snapshot ({exc})") from None
+        raise refuse(directory, f"inconsistent snapshot ({exc})") from None
     return Loaded(manifest, arrays)
+
+
+#: How a snapshot is resumed, by the engine that wrote it.
+RESUMED_BY = {"numpy": "without --cluster (one process)", "cluster": "with --cluster"}
+
+
+def checked_manifest(directory: str, ident: dict[str, Any]) -> dict[str, Any]:
+    """The manifest in ``directory``, refused unless it is of this format and of the
+    search ``ident`` describes (a snapshot of the other engine kind says so)."""
+    manifest = _manifest(Path(directory))
+    if manifest.get("format") != FORMAT:
+        raise refuse(directory, f"format {manifest.get('format')!r}, this cowspec reads "
+                                 f"format {FORMAT}")
+    theirs = manifest.get("identity")
+    if not isinstance(theirs, dict):
+        raise refuse(directory, "the manifest does not say what search it is")
+    engine = theirs.get("engine")
+    if engine != ident.get("engine") and engine in RESUMED_BY:
+        raise refuse(directory, f"it was written by the {engine} engine and this search "
+                                 f"runs the {ident.get('engine')} engine; resume it "
+                                 f"{RESUMED_BY[str(engine)]}")
+    differ = [k for k in sorted(set(ident) | set(theirs)) if ident.get(k) != theirs.get(k)]
+    if differ:
+        what = "; ".join(f"{k}: {theirs.get(k)!r} there, {ident.get(k)!r} here"
+                         for k in differ)
+        raise refuse(directory, f"it is of another search ({what})")
+    return manifest
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """Replace ``out``'s manifest atomically (the moment a new snapshot replaces the old
+    one); returns the one it replaced, if any was readable."""
+    try:
+        previous: dict[str, Any] | None = _manifest(out)
+    except CheckpointError:
+        previous = None
+    tmp = out / f".{MANIFEST}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, out / MANIFEST)
+    return previous
+
+
+def serial(out: Path) -> int:
+    """The number of the next snapshot written to ``out``."""
+    try:
+        return int(_manifest(out).get("serial", 0)) + 1
+    except (CheckpointError, TypeError, ValueError):
+        return 1
 
 
 def restore(loaded: Loaded, store: ArrayLevel, coverage: CoverageCounts) -> None:
@@ -330,19 +370,19 @@ def _manifest(where: Path) -> dict[str, Any]:
     try:
         text = (where / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise _refuse(str(where), f"no {MANIFEST} in it") from None
+        raise refuse(str(where), f"no {MANIFEST} in it") from None
     except OSError as exc:
-        raise _refuse(str(where), f"cannot read {MANIFEST}: {exc.strerror}") from None
+        raise refuse(str(where), f"cannot read {MANIFEST}: {exc.strerror}") from None
     try:
         manifest = json.loads(text)
     except ValueError as exc:
-        raise _refuse(str(where), f"{MANIFEST} is not valid JSON ({exc})") from None
+        raise refuse(str(where), f"{MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict):
-        raise _refuse(str(where), f"{MANIFEST} is not a JSON object")
+        raise refuse(str(where), f"{MANIFEST} is not a JSON object")
     return manifest
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -350,5 +390,5 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _refuse(directory: str, why: str) -> CheckpointError:
+def refuse(directory: str, why: str) -> CheckpointError:
     return CheckpointError(f"checkpoint {directory} refused: {why}")

@@ -84,6 +84,9 @@ class Options:
     checkpoint_every_s: float = 300.0
     #: A directory whose snapshot the search resumes from (``--recover``).
     recover: str | None = None
+    #: ``--cluster``: search on Ray (:mod:`explorer.engine.cluster`): ``auto`` starts a
+    #: local Ray of ``workers`` processes, otherwise the address of a running cluster.
+    cluster: str | None = None
 
 
 class HandOver(Exception):  # noqa: N818 - a request, not an error

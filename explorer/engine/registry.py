@@ -13,17 +13,18 @@ engine otherwise, saying why in the result's notes when a large spec falls back.
 Large means: a state type of at least ``AUTO_MIN_STATES`` values, and a search that does
 not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs the array
 engine a fixed time per BFS level, and kernel models have vast state types and few
-reachable states). Only models compiled from a spec file have array code; hand-written
-Python models run on the scalar engine. Every engine gives the same answers; the choice
-only changes the time. The scalar engine always runs searches that record diagrams (an
-observer sees every state).
+reachable states). ``--cluster`` (``Options.cluster``) always runs the cluster engine
+(:mod:`explorer.engine.cluster`), with no probe. Only models compiled from a spec file have
+array code; hand-written Python models run on the scalar engine. Every engine gives the
+same answers; the choice only changes the time. The scalar engine always runs searches
+that record diagrams (an observer sees every state).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from explorer.engine import arrays, compiled, scalar, workers
+from explorer.engine import arrays, cluster, compiled, scalar, workers
 from explorer.engine.interface import Engine, HandOver, Options
 from explorer.liveness import check as liveness
 from explorer.result import Result
@@ -61,7 +62,12 @@ def check(model: Model, options: Options | None = None) -> Result:
     validate_expectations(model)
     options = options or Options()
     if model.temporal:
+        if options.cluster:
+            raise ModelConfigError("temporal properties are checked on one process, which "
+                                   "keeps the whole state graph; run without --cluster")
         return _liveness(model, options)
+    if options.cluster:
+        return _run(on_cluster(model, options), model, options)
     engine, note = choose(model, options)
     if options.checkpoint or options.recover:  # no probe: the snapshot is the engine's
         result = _run(engine, model, options)
@@ -207,6 +213,24 @@ def _choose(model: Model, options: Options, engine: Engine) -> tuple[Engine, str
         return REFERENCE, (f"the {REFERENCE.name} engine ran this model: the {engine.name} "
                            f"backend does not support {exc}")
     return engine, None
+
+
+def on_cluster(model: Model, options: Options) -> Engine:
+    """``--cluster``: the cluster engine, when it can run this search; refused otherwise."""
+    why = None
+    if options.backend not in ("auto", arrays.ENGINE.name):
+        why = f"it runs the {arrays.ENGINE.name} engine's array code, not --backend " \
+              f"{options.backend}"
+    elif options.observer is not None:
+        why = f"diagrams are drawn from the {REFERENCE.name} engine"
+    else:
+        try:
+            model.programs.get(cluster.ENGINE.program or "")
+        except NoProgram as exc:
+            why = f"the array code cannot run model {model.name}: {exc}"
+    if why is not None:
+        raise ModelConfigError(f"--cluster: {why}")
+    return cluster.ENGINE
 
 
 def checkpointing(engine: Engine, model: Model, options: Options) -> Engine:
