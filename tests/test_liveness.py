@@ -365,3 +365,12 @@ def test_trace_option_knows_temporal_properties(tmp_path, capsys) -> None:
     code, out, _ = run_cli(capsys, "check", str(path), "--trace", "SettlesPositive")
     assert code == EXIT_LIVENESS
     assert "Counterexample: temporal SettlesPositive violated (11 states, a lasso" in out
+
+
+def test_temporal_properties_refuse_a_cluster(tmp_path, capsys) -> None:
+    """The liveness check keeps the whole graph in one process: --cluster is refused
+    before anything starts (exit 151), never ignored."""
+    path = write(tmp_path, COUNTER)
+    code, _, err = run_cli(capsys, "check", str(path), "--cluster", "auto")
+    assert code == 151
+    assert "run without --cluster" in err
