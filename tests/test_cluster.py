@@ -25,9 +25,12 @@ from explorer.engine.interface import Options, Progress
 from explorer.engine.limits import descendants
 from explorer.result import Result
 from pyspec.loader import load_spec
+from tests.test_perf_backends import SAFETY_EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "spec/examples").glob("*.cow"))
+#: The examples the numpy engine runs without temporal properties (those refuse
+#: --cluster: tests/test_liveness.py).
+EXAMPLES = SAFETY_EXAMPLES
 REFCOUNT = str(ROOT / "spec/examples/refcount.cow")
 KERNEL = str(ROOT / "spec/kernel/cow.cow")
 
