@@ -1,0 +1,66 @@
+"""TLC's liveness verdicts on the tlaplus/Examples translations in spec/examples: each
+model's PROPERTY lines (its TLC configuration) with the Spec formula's fairness give the
+manifest's result, with the counts unchanged; without its fairness a property fails with
+a lasso."""
+
+from __future__ import annotations
+
+import pytest
+from explorer_testing import run_cli
+from pyspec_testing import EXAMPLES, explore, write
+
+from pyspec.exit_codes import EXIT_LIVENESS
+from pyspec.loader import load_spec
+
+# spec, TLC's numbers (distinct, generated, depth), TLC's verdict (the manifest's
+# "success": every property holds) per temporal property.
+TLC = {
+    "changroberts.cow": ((137, 227, 10), {"Liveness": "holds"}),
+    "diningphilosophers.cow": ((67, 336, 29), {"NobodyStarves": "holds"}),
+    "readerswriters.cow": ((21527, 59674, 13),
+                           {"LivenessReads": "holds", "LivenessWrites": "holds",
+                            "LivenessNotReading": "holds", "LivenessNotWriting": "holds"}),
+    "singlelanebridge.cow": ((3605, 20181, 29),
+                             {"CarsInBridgeExitBridge": "holds", "CarsEnterBridge": "holds"}),
+    "innersequential.cow": ((3528, 24368, 9), {"AlwaysResponds": "holds"}),
+    "alternatingbit.cow": ((240, 1392, 10), {"SentLeadsToRcvd": "holds"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TLC))
+def test_tlc_verdict(name: str) -> None:
+    counts, expected = TLC[name]
+    result = explore(load_spec(str(EXAMPLES / name)).instantiate(None, {}))
+    stats = result.stats
+    assert (stats.distinct_states, stats.total_states, stats.depth) == counts
+    assert {p.name: p.verdict for p in result.properties if p.kind == "temporal"} == expected
+    assert all(p.verdict == "holds" for p in result.properties)
+
+
+def test_dining_philosophers_starve_without_fairness(tmp_path, capsys) -> None:
+    """Without \\A self: WF_vars(Philosopher(self)) nobody need ever move: philosopher 1
+    stays hungry in the initial state (philosopher 2's step there changes nothing)."""
+    text = (EXAMPLES / "diningphilosophers.cow").read_text()
+    broken = write(tmp_path, "\n".join(line for line in text.splitlines()
+                                       if not line.startswith("fair ")))
+    code, out, _ = run_cli(capsys, "check", str(broken))
+    assert code == EXIT_LIVENESS
+    assert "FAIL  temporal NobodyStarves     violated (expected: holds)" in out
+    assert "Counterexample: temporal NobodyStarves violated (1 state, a lasso: cycle from " \
+           "state 1)" in out
+    assert "[for p = 1]" in out
+
+
+def test_alternating_bit_needs_strong_fairness_of_its_receivers(tmp_path, capsys) -> None:
+    """With WF in place of ABFairness's SF on RcvMsg and RcvAck, losses can disable the
+    receiver forever after: D1 is resent and lost round and round, never received."""
+    text = (EXAMPLES / "alternatingbit.cow").read_text()
+    broken = write(tmp_path, text.replace("fair strong", "fair weak"))
+    code, out, _ = run_cli(capsys, "check", str(broken))
+    assert code == EXIT_LIVENESS
+    assert "Counterexample: temporal SentLeadsToRcvd violated (9 states, a lasso: cycle " \
+           "from state 2)" in out
+    cycle = out[out.index("<- the cycle starts here"):]
+    assert "LoseMsg" in cycle and "RcvMsg" not in cycle
+    assert "10. RcvAck, back to state 2: the cycle repeats forever" in out
+    assert "[for d = D1]" in out
