@@ -9,7 +9,7 @@ import pytest
 from explorer_testing import run_cli
 from pyspec_testing import EXAMPLES, explore, write
 
-from pyspec.exit_codes import EXIT_LIVENESS
+from pyspec.exit_codes import EXIT_LIVENESS, EXIT_OK, EXIT_SAFETY
 from pyspec.loader import load_spec
 
 # spec, TLC's numbers (distinct, generated, depth), TLC's verdict (the manifest's
@@ -64,3 +64,20 @@ def test_alternating_bit_needs_strong_fairness_of_its_receivers(tmp_path, capsys
     assert "LoseMsg" in cycle and "RcvMsg" not in cycle
     assert "10. RcvAck, back to state 2: the cycle repeats forever" in out
     assert "[for d = D1]" in out
+
+
+def test_write_through_cache_implements_internal_memory(tmp_path, capsys) -> None:
+    """MCWriteThroughCache.cfg's LM_Inner_ISpec as an action property: holds (TLC), and a
+    read that answers a constant instead of the cached value is not a step of
+    InternalMemory."""
+    path = EXAMPLES / "writethroughcache.cow"
+    code, out, _ = run_cli(capsys, "check", str(path))
+    assert code == EXIT_OK, out
+    assert "5,196 distinct states, 28,170 generated, depth 18" in out
+    assert "PASS  property ImplementsInternalMemory  holds" in out
+    wrong = path.read_text().replace("  buf'[p] = cache[p][buf[p].r.adr]\n",
+                                     "  buf'[p] = Value(V1)\n")
+    code, out, _ = run_cli(capsys, "check", str(write(tmp_path, wrong)))
+    assert code == EXIT_SAFETY
+    assert "Counterexample: property ImplementsInternalMemory violated (5 states)" in out
+    assert "  5. DoRd(p=P1)" in out
