@@ -24,6 +24,7 @@ from explorer.engine.checkpoint import CheckpointError
 from explorer.engine.interface import Options, Progress
 from explorer.engine.limits import descendants
 from explorer.result import Result
+from explorer.run import run_model
 from pyspec.loader import load_spec
 from tests.test_perf_backends import SAFETY_EXAMPLES
 
@@ -253,3 +254,14 @@ def test_what_the_arrays_cannot_represent_is_handed_over(local_ray: Any, tmp_pat
     assert "outside its declared range" in cluster.error.message
     assert any("the cluster backend handed over to the scalar engine" in n
                for n in cluster.notes)
+
+
+def test_max_memory_bounds_a_local_cluster(local_ray: Any) -> None:
+    """--cluster auto: the local Ray's processes are in this process's tree, so
+    --max-memory stops the search (exit 152, max_memory) rather than being ignored."""
+    model = load_spec(REFCOUNT).instantiate(None, {"N": "4"})
+    result = run_model(model, Options(backend="numpy", cluster="auto", workers=2,
+                                      max_memory_mb=50))
+    assert result.stopped == "max_memory"
+    assert result.exit_code == 152
+

@@ -128,9 +128,12 @@ class ClusterSearch:
     def __init__(self, model: Model, program: ArrayProgram, options: Options,
                  ray: Any) -> None:
         self.model, self.program, self.ray = model, program, ray
-        # Memory is Ray's to watch on a cluster (its monitor kills a shard that would
-        # exhaust a machine, which ends the search as a lost shard).
-        self.options = replace(options, max_memory_mb=None)
+        # --max-memory bounds this machine's process tree, which holds a local Ray's
+        # processes (--cluster auto). A running cluster's memory is Ray's to watch: its
+        # monitor kills a shard that would exhaust a node, which ends the search as a lost
+        # shard.
+        self.options = options if options.cluster == "auto" else replace(
+            options, max_memory_mb=None)
         self.check_deadlock = (
             model.check_deadlock if options.check_deadlock is None else options.check_deadlock
         )
