@@ -167,3 +167,27 @@ def test_key_set_errors(tmp_path: Path) -> None:
     assert "a constant set can be a map's keys: [Small -> V]" in errors[2].message
     assert "or a constant set" in errors[4].message
     assert "should be [Small -> bool], not [Procs -> bool]" in errors[5].message
+
+
+def test_a_type_alias_over_a_key_set_is_a_set_of_maps(tmp_path: Path) -> None:
+    """``type Act = [Others -> bool]`` lists the maps over the key set, and a constant
+    computed from it is evaluated after the key set, declared later or not."""
+    m = model_of(tmp_path, """
+        type Act = [Others -> bool]
+        const NActs = card(Act)
+        const Procs = {A, B, C}
+        const Others = Procs - {A}
+        var a: Act
+        var n: 0..NActs
+        init { pick x in Act  a = x  n = 0 }
+        action Step(p: Procs) {
+          requires p != A and n < NActs
+          a'[p] = not a[p]
+          n' = n + 1
+        }
+        check deadlock off
+    """)
+    result = explore(m)
+    # Four maps over {B, C}; every one is reachable at every n in 0..4.
+    assert (result.stats.distinct_states, result.stats.total_states,
+            result.stats.depth) == (20, 36, 5)

@@ -527,6 +527,8 @@ class Typer:
                 self.expr(bound, {}, ctx)
         elif isinstance(t, (MapT,)):
             deps |= self._type_const_deps(t.key) | self._type_const_deps(t.value)
+            if t.keys is not None:
+                deps.add(t.keys)
         elif isinstance(t, SetT):
             deps |= self._type_const_deps(t.elem)
         elif isinstance(t, SeqT):
