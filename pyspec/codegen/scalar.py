@@ -732,11 +732,14 @@ class Compiler:
         """The tuple index of a map key."""
         src = self.expr(key)
         kt = mt.key
+        known = _int_literal(src)
         if mt.keys is not None:
             keys = self.desc(mt)[1]
-            where = self.extra("K", repr({v: i for i, v in enumerate(keys[3])}))
+            index = {v: i for i, v in enumerate(keys[3])}
+            if known is not None and known in index:  # a key known here, in the set
+                return repr(index[known])
+            where = self.extra("K", repr(index))
             return f"_skey({src}, {where}, {self.extra('T', repr(keys))}, {self.posid(key.pos)})"
-        known = _int_literal(src)
         if isinstance(kt, IntT):
             lo, hi = self.bounds(kt)
             vt = self.t(key)
