@@ -48,6 +48,8 @@ def size(t: TypeDesc) -> int:
         return t[2] - t[1] + 1
     if kind in ("enum", "mv"):
         return len(t[2])
+    if kind == "sub":
+        return len(t[3])
     if kind == "union":
         return sum(prod(size(ft) for _, ft in fields) for _, fields in t[2])
     if kind == "set":
@@ -108,6 +110,8 @@ def index_of(v: object, t: TypeDesc) -> int:
         return v - t[1]  # type: ignore[operator]
     if kind in ("enum", "mv"):
         return v  # type: ignore[return-value]
+    if kind == "sub":
+        return t[3].index(v)  # type: ignore[no-any-return]
     if kind == "set":
         return sum(1 << index_of(e, t[1]) for e in v)  # type: ignore[attr-defined]
     if kind == "union":
@@ -135,6 +139,8 @@ def value_at(i: int, t: TypeDesc) -> object:
         return i + t[1]
     if kind in ("enum", "mv"):
         return i
+    if kind == "sub":
+        return t[3][i]
     if kind == "set":
         return frozenset(e for n, e in enumerate(domain(t[1])) if i >> n & 1)
     if kind == "union":

@@ -35,6 +35,8 @@ from pyspec.values import MapV, Rec, SeqV, SetV, TupV, Value, Variant, render
 #   ("bool",) ("int", lo, hi) ("str",) ("enum", name, members) ("mv", name, members)
 #   ("rec", name, ((field, T), ...)) ("union", name, ((variant, ((field, T), ...)), ...))
 #   ("map", K, V) ("set", T) ("tup", (T, ...)) ("seq", T, N)
+#   ("sub", name, T, members): a map's key set that is a constant set (named ``name``)
+#   rather than a whole type: ``members``, values of T in order (only as a map's K)
 # A sequence value is the tuple of its elements (at most N of them): no padding, so
 # equal sequences are equal tuples.
 TypeDesc = tuple
@@ -49,6 +51,8 @@ def describe(v: object, t: TypeDesc) -> Value:
         return int(v)  # type: ignore[arg-type]
     if kind in ("enum", "mv"):
         return t[2][v]  # type: ignore[index]
+    if kind == "sub":
+        return describe(v, t[2])
     if kind == "rec":
         return Rec(tuple((f, describe(x, ft)) for (f, ft), x in zip(t[2], v)))  # type: ignore
     if kind == "union":
@@ -86,6 +90,8 @@ def domain_size(t: TypeDesc) -> int:
         return max(0, t[2] - t[1] + 1)
     if kind in ("enum", "mv"):
         return len(t[2])
+    if kind == "sub":
+        return len(t[3])
     if kind == "rec":
         return _product(domain_size(ft) for _, ft in t[2])
     if kind == "union":
@@ -121,7 +127,7 @@ def type_words(t: TypeDesc) -> str:
     kind = t[0]
     if kind == "int":
         return f"{t[1]}..{t[2]}"
-    if kind in ("enum", "mv", "rec", "union"):
+    if kind in ("enum", "mv", "rec", "union", "sub"):
         return str(t[1])
     if kind == "map":
         return f"[{type_words(t[1])} -> {type_words(t[2])}]"
@@ -148,6 +154,8 @@ def domain(t: TypeDesc) -> tuple:
         return tuple(range(t[1], t[2] + 1))
     if kind in ("enum", "mv"):
         return tuple(range(len(t[2])))
+    if kind == "sub":
+        return t[3]
     if kind == "rec":
         return tuple(product(*(domain(ft) for _, ft in t[2])))
     if kind == "union":
@@ -210,6 +218,13 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
         if lo <= v <= hi:
             return v - lo
         raise EvalError(f"key {v} is not in the map's domain {lo}..{hi}", pos[k])
+
+    def _skey(v: object, where: dict[object, int], t: TypeDesc, k: int) -> int:
+        i = where.get(v)
+        if i is not None:
+            return i
+        raise EvalError(f"key {render(describe(v, t[2]))} is not in the map's domain {t[1]}",
+                        pos[k])
 
     def _set(t: tuple, i: int, v: object) -> tuple:
         return t[:i] + (v,) + t[i + 1:]
@@ -294,7 +309,7 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
             raise EvalError(f"subseq from {m} to {n} of a sequence of length {len(s)}", pos[k])
         return s[m - 1:n]
 
-    return {"_chk": _chk, "_key": _key, "_set": _set, "_uf": _uf, "_uset": _uset,
+    return {"_chk": _chk, "_key": _key, "_skey": _skey, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
             "_span": _span, "_choose": _choose, "_head": _head, "_tail": _tail, "_at": _at,
             "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok}

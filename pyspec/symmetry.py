@@ -58,8 +58,9 @@ def involved(t: TypeDesc, perm: Perm) -> bool:
     kind = t[0]
     if kind == "mv":
         return t[1] in perm
-    if kind in ("bool", "int", "enum", "str", "seq"):
-        return False  # no set with members in a sequence is permuted (symmetric_sets)
+    if kind in ("bool", "int", "enum", "str", "seq", "sub"):
+        return False  # no set with members in a sequence or a key set is permuted
+        # (symmetric_sets)
     if kind == "set":
         return involved(t[1], perm)
     if kind == "map":
@@ -102,8 +103,9 @@ def symmetric_sets(model: Model, wanted: bool | None) -> dict[str, int]:
         return {}
     declared = set(model.symmetric)
     found: dict[str, int] = {}
-    #: Sets with members inside a sequence: a sequence's padding is its element type's
-    #: first value, which a renaming would move, so these sets are not permuted.
+    #: Sets with members inside a sequence (a sequence's padding is its element type's
+    #: first value, which a renaming would move) or a map's constant key set (which a
+    #: renaming need not map onto itself): these sets are not permuted.
     in_seqs: set[str] = set()
 
     def visit(t: TypeDesc, in_seq: bool = False) -> None:
@@ -113,6 +115,8 @@ def symmetric_sets(model: Model, wanted: bool | None) -> dict[str, int]:
                 in_seqs.add(t[1])
         elif t[0] == "seq":
             visit(t[1], True)
+        elif t[0] == "sub":  # a constant key set need not be closed under renaming
+            visit(t[2], True)
         elif t[0] in ("set",):
             visit(t[1], in_seq)
         elif t[0] == "map":

@@ -75,11 +75,17 @@ class UnionT:
 
 @dataclass(frozen=True)
 class MapT:
+    """A total map. ``keys`` names the constant set its keys range over when that is not
+    a whole type (``const Others = Prisoner - {Counter}``, then ``[Others -> bool]``):
+    ``key`` is then the set's element type. Like a range's bounds, ``keys`` is not part of
+    the type's identity, but two maps are only compatible over the same keys."""
+
     key: Type
     value: Type
+    keys: str | None = field(default=None, compare=False, hash=False)
 
     def __str__(self) -> str:
-        return f"[{self.key} -> {self.value}]"
+        return f"[{self.keys or self.key} -> {self.value}]"
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,8 @@ def compatible(a: Type, b: Type) -> bool:
     if isinstance(a, SetT) and isinstance(b, SetT):
         return compatible(a.elem, b.elem)
     if isinstance(a, MapT) and isinstance(b, MapT):
-        return compatible(a.key, b.key) and compatible(a.value, b.value)
+        return (a.keys == b.keys and compatible(a.key, b.key)
+                and compatible(a.value, b.value))
     if isinstance(a, SeqT) and isinstance(b, SeqT):
         return compatible(a.elem, b.elem)
     if isinstance(a, TupT) and isinstance(b, TupT):

@@ -22,6 +22,7 @@ SCALAR_ONLY = {
     "innerfifo": "sequences", "alternatingbit": "sequences", "writethroughcache": "sequences",
     "innersequential": "sequences", "singlelanebridge": "sequences",
     "diningphilosophers": "action definitions",
+    "prisoners": "maps over a constant key set",
 }
 ALL_EXAMPLES = sorted((ROOT / "spec" / "examples").glob("*.cow"))
 EXAMPLES = [p for p in ALL_EXAMPLES if p.stem not in SCALAR_ONLY]

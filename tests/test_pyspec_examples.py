@@ -33,6 +33,8 @@ REFERENCE = [
     ("innersequential.cow", {}, 3528, 24368, 9),
     ("singlelanebridge.cow", {}, 3605, 20181, 29),
     ("diningphilosophers.cow", {}, 67, 336, 29),
+    # A map over a constant key set (Prisoner \ {Counter}): Prisoners' manifest.json.
+    ("prisoners.cow", {}, 214, 860, 14),
 ]
 
 
@@ -82,3 +84,18 @@ def test_twophase_scales_with_resource_managers() -> None:
     spec = load_spec(str(EXAMPLES / "twophase.cow"))
     model = spec.instantiate(None, {"RM": "{r1, r2, r3, r4, r5}"})
     assert explore(model).stats.distinct_states == 8832
+
+
+def test_prisoners_properties_hold_and_liveness_needs_fairness(tmp_path) -> None:
+    """Prisoners.cfg checks Safety and Liveness, which TLC finds to hold; without the
+    fairness conditions the counter may never be done."""
+    spec = EXAMPLES / "prisoners.cow"
+    result = explore(load_spec(str(spec)).instantiate())
+    assert {p.name: p.verdict for p in result.properties} == {
+        "CountInvariant": "holds", "deadlock": "holds", "Safety": "holds",
+        "Liveness": "holds"}
+    unfair = tmp_path / "unfair.cow"
+    unfair.write_text("".join(line for line in spec.read_text().splitlines(keepends=True)
+                              if not line.startswith("fair ")))
+    result = explore(load_spec(str(unfair)).instantiate())
+    assert {p.name: p.verdict for p in result.properties}["Liveness"] == "violated"

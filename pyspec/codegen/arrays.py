@@ -43,6 +43,7 @@ from pyspec.codegen.common import (
     forks,
     performs,
     py_name,
+    uses_key_sets,
     uses_sequences,
 )
 from pyspec.codegen.scalar import Compiler
@@ -1135,6 +1136,8 @@ class ArrayCompiler(Compiler):
     def program(self) -> ArrayProgram:
         if uses_sequences(self.c):
             raise Unsupported("sequences")
+        if uses_key_sets(self.c):
+            raise Unsupported("maps over a constant key set")
         if performs(self.c):
             raise Unsupported("action definitions")
         if self.sym.check_types:

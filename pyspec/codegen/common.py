@@ -7,6 +7,8 @@ same statements, so a generated module reads alike whichever engine runs it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspec import ast as A
 from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import Checked
@@ -70,8 +72,19 @@ def assigned_vars(block: A.Block,
 def holds_sequence(t: Type, checked: Checked) -> bool:
     """Whether a value of ``t`` is or contains a sequence (which only the scalar code
     represents: the array and compiled generators refuse such specs)."""
+    return holds(t, checked, lambda u: isinstance(u, SeqT))
+
+
+def holds_key_set(t: Type, checked: Checked) -> bool:
+    """Whether a value of ``t`` is or contains a map over a constant key set (which only
+    the scalar code represents: the array and compiled generators refuse such specs)."""
+    return holds(t, checked, lambda u: isinstance(u, MapT) and u.keys is not None)
+
+
+def holds(t: Type, checked: Checked, found: Callable[[Type], bool]) -> bool:
+    """Whether ``t`` or a type inside it is ``found``."""
     s = checked.symbols
-    if isinstance(t, SeqT):
+    if found(t):
         return True
     parts: list[Type] = []
     if isinstance(t, SetT):
@@ -85,7 +98,7 @@ def holds_sequence(t: Type, checked: Checked) -> bool:
     elif isinstance(t, UnionT):
         parts = [ft for v in s.unions[t.name].variants
                  for _, ft in s.variant_fields.get(v.name, [])]
-    return any(holds_sequence(p, checked) for p in parts)
+    return any(holds(p, checked, found) for p in parts)
 
 
 def performs(checked: Checked) -> bool:
@@ -98,3 +111,9 @@ def uses_sequences(checked: Checked) -> bool:
     """Whether any variable or expression of the spec holds a sequence."""
     return any(holds_sequence(t, checked) for t in (*checked.symbols.var_types.values(),
                                                     *checked.types.values()))
+
+
+def uses_key_sets(checked: Checked) -> bool:
+    """Whether any variable or expression of the spec holds a map over a constant key set."""
+    return any(holds_key_set(t, checked) for t in (*checked.symbols.var_types.values(),
+                                                   *checked.types.values()))

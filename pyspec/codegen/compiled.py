@@ -46,7 +46,13 @@ from pyspec.checked import (
     Variant,
 )
 from pyspec.codegen.arrays import Unsupported
-from pyspec.codegen.common import assigned_vars, forks, performs, uses_sequences
+from pyspec.codegen.common import (
+    assigned_vars,
+    forks,
+    performs,
+    uses_key_sets,
+    uses_sequences,
+)
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
 from pyspec.types import (
@@ -1321,6 +1327,8 @@ class CompiledCompiler(Compiler):
     def generate(self) -> CompiledSource:  # type: ignore[override]
         if uses_sequences(self.c):
             raise Unsupported("sequences")
+        if uses_key_sets(self.c):
+            raise Unsupported("maps over a constant key set")
         if performs(self.c):
             raise Unsupported("action definitions")
         if self.sym.check_types:

@@ -268,7 +268,10 @@ class Compiler:
                 (v.name, tuple((f, self.desc(ft)) for f, ft in s.variant_fields[v.name]))
                 for v in s.unions[t.name].variants))
         if isinstance(t, MapT):
-            return ("map", self.desc(t.key), self.desc(t.value))
+            key = self.desc(t.key)
+            if t.keys is not None:
+                key = ("sub", t.keys, key, tuple(sorted(self.const_values[t.keys])))  # type: ignore
+            return ("map", key, self.desc(t.value))
         if isinstance(t, SetT):
             return ("set", self.desc(t.elem))
         if isinstance(t, TupT):
@@ -515,21 +518,29 @@ class Compiler:
     def map_comp(self, e: A.MapComp, value_t: Type | None) -> str:
         """``[k in K -> e]`` as a tuple over K; each value range-checked for a slot of
         ``value_t`` (None: unchecked)."""
-        key_t = self.t(e).key  # type: ignore[union-attr]
+        mt = self.t(e)
+        assert isinstance(mt, MapT)
 
         def value() -> str:
             return self.expr(e.expr) if value_t is None else self.checked(e.expr, value_t)
 
-        items = self.unrolled([(e.binder.name, self.type_values(key_t))], value)
+        if mt.keys is None:
+            static, keys = self.type_values(mt.key), self.domain_src(mt.key)
+        else:  # a constant key set: its members in order
+            members = self.desc(mt)[1][3]
+            static = [f"({v!r})" if isinstance(v, int) and v < 0 else repr(v)
+                      for v in members] if len(members) <= UNROLL_DOMAIN else None
+            keys = self.extra("D", repr(members))
+        items = self.unrolled([(e.binder.name, static)], value)
         if items is not None:
             return "(" + "".join(f"{i}, " for i in items).rstrip() + ")"
         name = py_name("l", e.binder.name)
-        return f"tuple({value()} for {name} in {self.domain_src(key_t)})"
+        return f"tuple({value()} for {name} in {keys})"
 
     def length(self, t: Type) -> int:
         """How many items the tuple of a map, record or tuple value has."""
         if isinstance(t, MapT):
-            return len(type_domain(self.desc(t.key)))
+            return len(type_domain(self.desc(t)[1]))
         if isinstance(t, RecT):
             return len(self.sym.record_fields[t.name])
         assert isinstance(t, TupT)
@@ -722,6 +733,13 @@ class Compiler:
         src = self.expr(key)
         kt = mt.key
         known = _int_literal(src)
+        if mt.keys is not None:
+            keys = self.desc(mt)[1]
+            index = {v: i for i, v in enumerate(keys[3])}
+            if known is not None and known in index:  # a key known here, in the set
+                return repr(index[known])
+            where = self.extra("K", repr(index))
+            return f"_skey({src}, {where}, {self.extra('T', repr(keys))}, {self.posid(key.pos)})"
         if isinstance(kt, IntT):
             lo, hi = self.bounds(kt)
             vt = self.t(key)

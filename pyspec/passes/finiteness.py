@@ -43,8 +43,9 @@ def why_not_finite(t: Type, sym: Symbols) -> str | None:
         case UnionT():
             return _first_reason((ft for v in sym.unions[t.name].variants
                                   for _, ft in sym.variant_fields.get(v.name, [])), sym)
-        case MapT():
-            return why_not_finite(t.key, sym) or why_not_finite(t.value, sym)
+        case MapT():  # a constant key set is finite whatever its element type
+            return (None if t.keys is not None else why_not_finite(t.key, sym)) \
+                or why_not_finite(t.value, sym)
         case SetT():
             return why_not_finite(t.elem, sym)
         case SeqT():

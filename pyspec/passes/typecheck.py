@@ -132,8 +132,11 @@ class Typer:
                     self.expect(bound, INT, self.expr(bound, {}, ctx), "a range bound")
                 return IntT(t.lo, t.hi)
             case A.TMapSyn():
-                key = self.resolve_type(t.key, visiting)
                 value = self.resolve_type(t.value, visiting)
+                keys = self.key_set(t.key)
+                if keys is not None:
+                    return MapT(keys[1], value, keys[0])
+                key = self.resolve_type(t.key, visiting)
                 if not isinstance(key, (BoolT, EnumT, MVT, AnyT)) and not (
                         isinstance(key, IntT) and key.bounded):
                     self.err(codes.NOT_FINITE,
@@ -174,8 +177,10 @@ class Typer:
                                                           visiting + (t.name,))
             return s.alias_types[t.name]
         if t.name in s.consts:
+            hint = f" (a constant set can be a map's keys: [{t.name} -> V])" \
+                if isinstance(self.const_type(t.name), SetT) else ""
             self.err(codes.WRONG_KIND, f"'{t.name}' is a constant, not a set of model values; "
-                     "use a range or an enum as a type", t.pos)
+                     f"use a range or an enum as a type{hint}", t.pos)
             return ANY
         if t.name in s.defs:
             self.err(codes.WRONG_KIND, f"'{t.name}' is a def, not a type: a type is a range, "
@@ -190,6 +195,21 @@ class Typer:
         self.err(codes.UNKNOWN_NAME,
                  f"unknown type '{t.name}'{did_you_mean(t.name, types)}", t.pos)
         return ANY
+
+    def key_set(self, t: A.TypeSyn) -> tuple[str, Type] | None:
+        """A map's key set when it is a constant set rather than a whole type (a subset
+        such as ``const Others = Prisoner - {Counter}``, a set of tuples): the constant's
+        name and its element type."""
+        if not isinstance(t, A.TNamedSyn) or t.name not in self.sym.consts \
+                or t.name in self.sym.mv_sets:
+            return None
+        ct = self.const_type(t.name)
+        if not isinstance(ct, SetT):
+            return None
+        if not _plain_key(ct.elem):
+            self.err(codes.WRONG_KIND, f"a map's key set holds plain values (bool, int, enum, "
+                     f"model values) or tuples of them, and '{t.name}' holds {ct.elem}", t.pos)
+        return t.name, ct.elem
 
     def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
         s = self.sym
@@ -322,7 +342,14 @@ class Typer:
                     self.expect(e.cond, BOOL, self.expr(e.cond, inner, ctx), "the condition")
                 return SetT(self.expr(e.expr, inner, ctx))
             case A.MapComp():
-                key = self.type_set(e.binder.domain, env, ctx)
+                d = e.binder.domain
+                keys = self.key_set(A.TNamedSyn(d.name, d.pos)) \
+                    if isinstance(d, A.Name) and d.name not in env else None
+                if keys is not None:
+                    self.expr(d, env, ctx)
+                    inner = self.bind(e.binder.name, keys[1], env, e.binder.pos)
+                    return MapT(keys[1], self.expr(e.expr, inner, ctx), keys[0])
+                key = self.type_set(d, env, ctx)
                 if key is None:
                     return ANY
                 inner = self.bind(e.binder.name, key, env, e.binder.pos)
@@ -500,6 +527,8 @@ class Typer:
                 self.expr(bound, {}, ctx)
         elif isinstance(t, (MapT,)):
             deps |= self._type_const_deps(t.key) | self._type_const_deps(t.value)
+            if t.keys is not None:
+                deps.add(t.keys)
         elif isinstance(t, SetT):
             deps |= self._type_const_deps(t.elem)
         elif isinstance(t, SeqT):
@@ -823,8 +852,8 @@ class Typer:
         if isinstance(domain, A.RangeExpr):
             return IntT(domain.lo, domain.hi)
         self.err(codes.WRONG_KIND,
-                 "a map comprehension ranges over a whole key type: a set of model "
-                 "values, an enum, a range type or lo..hi", domain.pos)
+                 "a map comprehension ranges over a whole key type (a set of model "
+                 "values, an enum, a range type or lo..hi) or a constant set", domain.pos)
         return None
 
     def bind(self, name: str, t: Type, env: dict[str, Type], pos: SourcePos) -> dict[str, Type]:
@@ -942,3 +971,10 @@ class Typer:
         """Every def, used or not (a used one is checked where it is first used)."""
         for name in self.sym.defs:
             self.check_def(name)
+
+
+def _plain_key(t: Type) -> bool:
+    """Whether ``t`` is a type of values a constant key set may hold."""
+    if isinstance(t, TupT):
+        return all(map(_plain_key, t.items))
+    return isinstance(t, (BoolT, IntT, EnumT, MVT, AnyT))
