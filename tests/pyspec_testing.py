@@ -20,6 +20,22 @@ from pyspec.model import Model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"
+#: Two counters over 0..399: large enough (160,000 states by type) for ``auto`` to weigh
+#: the compiled engine, small to search.
+TWO_COUNTERS = """
+        module M
+        type I = 0..399
+        var x: I
+        var y: I
+        init {
+          x = 0
+          y = 0
+        }
+        action X(i: I) { requires x + 1 == i
+                         x' = i }
+        action Y(i: I) { requires y + 1 == i or i == 0
+                         y' = i }
+    """
 
 
 def write(tmp_path: Path, text: str, name: str = "spec.cow") -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from explorer_testing import load
-from pyspec_testing import write
+from pyspec_testing import TWO_COUNTERS, write
 
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
@@ -303,20 +303,7 @@ def test_auto_says_when_numba_is_missing(tmp_path: Path, monkeypatch: pytest.Mon
     from explorer.engine import compiled
 
     monkeypatch.setattr(compiled, "numba_available", lambda: False)
-    spec = load_spec(str(write(tmp_path, """
-        module M
-        type I = 0..399
-        var x: I
-        var y: I
-        init {
-          x = 0
-          y = 0
-        }
-        action X(i: I) { requires x + 1 == i
-                         x' = i }
-        action Y(i: I) { requires y + 1 == i or i == 0
-                         y' = i }
-    """)))
+    spec = load_spec(str(write(tmp_path, TWO_COUNTERS)))
     result = check(spec.instantiate(), Options(backend="auto"))
     assert result.stats.backend == "numpy"
     assert result.notes == ["the compiled engine did not run: numba is not installed"]

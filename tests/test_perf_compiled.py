@@ -19,7 +19,7 @@ from pyspec.errors import ModelConfigError
 from pyspec.loader import load_spec
 from pyspec.model import NoProgram
 from tests.explorer_testing import run_cli
-from tests.pyspec_testing import write
+from tests.pyspec_testing import TWO_COUNTERS, write
 from tests.test_perf_backends import (
     CONSTRUCTS,
     KERNEL,
@@ -175,20 +175,7 @@ def test_auto_runs_compiled_code_once_it_is_cached(tmp_path: Path,
     """A cold cache: auto does not pay a compile; once --backend compiled has compiled the
     spec, auto runs it (the same answers either way)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    spec = load_spec(str(write(tmp_path, """
-        module M
-        type I = 0..399
-        var x: I
-        var y: I
-        init {
-          x = 0
-          y = 0
-        }
-        action X(i: I) { requires x + 1 == i
-                         x' = i }
-        action Y(i: I) { requires y + 1 == i or i == 0
-                         y' = i }
-    """)))
+    spec = load_spec(str(write(tmp_path, TWO_COUNTERS)))
     cold = check(spec.instantiate(), Options(backend="auto"))
     assert cold.stats.backend == "numpy"
     check(spec.instantiate(), Options(backend="compiled"))
