@@ -41,10 +41,8 @@ from pyspec.codegen import array_runtime
 from pyspec.codegen.common import (
     assigned_vars,
     forks,
-    performs,
     py_name,
-    uses_key_sets,
-    uses_sequences,
+    scalar_only,
 )
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
@@ -1134,14 +1132,9 @@ class ArrayCompiler(Compiler):
         return out
 
     def program(self) -> ArrayProgram:
-        if uses_sequences(self.c):
-            raise Unsupported("sequences")
-        if uses_key_sets(self.c):
-            raise Unsupported("maps over a constant key set")
-        if performs(self.c):
-            raise Unsupported("action definitions")
-        if self.sym.check_types:
-            raise Unsupported("check types on (a state may hold a value outside its type)")
+        why = scalar_only(self.c)
+        if why is not None:
+            raise Unsupported(why)
         self.ns.update(make_helpers(self.positions))
         self.build_constants()
         var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)

@@ -117,3 +117,18 @@ def uses_key_sets(checked: Checked) -> bool:
     """Whether any variable or expression of the spec holds a map over a constant key set."""
     return any(holds_key_set(t, checked) for t in (*checked.symbols.var_types.values(),
                                                    *checked.types.values()))
+
+
+def scalar_only(checked: Checked) -> str | None:
+    """What in a spec only the scalar engine's code runs, said as the array and compiled
+    generators' refusal (``auto`` then falls back to the scalar engine); None: nothing."""
+    if uses_sequences(checked):
+        return "sequences"
+    if uses_key_sets(checked):
+        return "maps over a constant key set"
+    if performs(checked):
+        return "action definitions"
+    if checked.symbols.check_types:
+        return "check types on (a state may hold a value outside its type)"
+    return None
+

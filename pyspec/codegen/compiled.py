@@ -49,9 +49,7 @@ from pyspec.codegen.arrays import Unsupported
 from pyspec.codegen.common import (
     assigned_vars,
     forks,
-    performs,
-    uses_key_sets,
-    uses_sequences,
+    scalar_only,
 )
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
@@ -1325,14 +1323,9 @@ class CompiledCompiler(Compiler):
         return out
 
     def generate(self) -> CompiledSource:  # type: ignore[override]
-        if uses_sequences(self.c):
-            raise Unsupported("sequences")
-        if uses_key_sets(self.c):
-            raise Unsupported("maps over a constant key set")
-        if performs(self.c):
-            raise Unsupported("action definitions")
-        if self.sym.check_types:
-            raise Unsupported("check types on (a state may hold a value outside its type)")
+        why = scalar_only(self.c)
+        if why is not None:
+            raise Unsupported(why)
         self.build_constants()
         var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)
         try:
