@@ -16,7 +16,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
+from explorer.kernelrun.memory import Region
 from explorer.kernelrun.variants import FAMILIES, KIND_SUFFIX, Variant
 
 #: Words for (good, bad) observations per model property.
@@ -44,6 +46,22 @@ class Observation:
 
     bad: bool
     detail: str
+
+
+def send_judgement(chan: Channel, obs: Observation) -> None:
+    """The child's half of the cases where the child judges the parent's write: its
+    observation as one line, which :func:`write_and_ask` reads."""
+    chan.send(f"{int(obs.bad)}:{obs.detail}")
+
+
+def write_and_ask(c: Child, region: Region, new: int) -> Observation:
+    """The parent's last step of those cases: write pattern ``new`` into ``region``, tell
+    the child, and return the child's judgement (:func:`send_judgement`) once it left."""
+    region.write(new)
+    c.send("written")
+    bad, _, detail = c.recv().partition(":")
+    c.wait()
+    return Observation(bad=bad == "1", detail=detail)
 
 
 class Binding(ABC):

@@ -21,7 +21,13 @@ from typing import ClassVar
 
 from explorer.kernelrun import memory
 from explorer.kernelrun import syscalls as sc
-from explorer.kernelrun.bindings.base import Binding, Observation, describe
+from explorer.kernelrun.bindings.base import (
+    Binding,
+    Observation,
+    describe,
+    send_judgement,
+    write_and_ask,
+)
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
 from explorer.kernelrun.variants import Variant
@@ -65,7 +71,7 @@ def cow_after_collapse(variant: Variant, before_fork: bool, shared: str) -> Obse
             detail = describe(seen, [("still reads the pre-fork data", copy),
                                      ("reads the parent's post-fork write", new)],
                               f"the child ({length // 1024} kB)")
-            chan.send(f"{int(seen != copy)}:{detail}")
+            send_judgement(chan, Observation(bad=seen != copy, detail=detail))
 
         with Child(child) as c:
             c.recv()
@@ -73,11 +79,7 @@ def cow_after_collapse(variant: Variant, before_fork: bool, shared: str) -> Obse
                 if shared != WHOLE:
                     sc.madvise(region.addr, region.size, sc.MADV_DOFORK)
                 collapse(region)
-            region.write(NEW)
-            c.send("written")
-            bad, _, detail = c.recv().partition(":")
-            c.wait()
-        return Observation(bad=bad == "1", detail=detail)
+            return write_and_ask(c, region, NEW)
     finally:
         region.close()
 

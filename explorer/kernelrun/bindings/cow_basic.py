@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from explorer.kernelrun import memory
 from explorer.kernelrun import syscalls as sc
-from explorer.kernelrun.bindings.base import Binding, Observation, describe
+from explorer.kernelrun.bindings.base import (
+    Binding,
+    Observation,
+    describe,
+    send_judgement,
+    write_and_ask,
+)
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
 from explorer.kernelrun.variants import Variant
@@ -32,7 +38,7 @@ def cow_in_parent(variant: Variant, mprotect: bool) -> Observation:
             detail = describe(seen, [("still reads the pre-fork data", old),
                                      ("reads the parent's post-fork write",
                                       memory.pattern(NEW, region.size))], "the child")
-            chan.send(f"{int(seen != old)}:{detail}")
+            send_judgement(chan, Observation(bad=seen != old, detail=detail))
 
         with Child(child) as c:
             c.recv()
@@ -40,11 +46,7 @@ def cow_in_parent(variant: Variant, mprotect: bool) -> Observation:
                 sc.mprotect(region.addr, region.size, sc.PROT_READ)
                 sc.mprotect(region.addr, region.size, sc.PROT_READ | sc.PROT_WRITE)
             memory.still_of_variant(region)
-            region.write(NEW)
-            c.send("written")
-            bad, _, detail = c.recv().partition(":")
-            c.wait()
-        return Observation(bad=bad == "1", detail=detail)
+            return write_and_ask(c, region, NEW)
     finally:
         region.close()
 

@@ -18,6 +18,8 @@ from explorer.kernelrun.bindings.base import (
     ScenarioError,
     describe,
     read_exact,
+    send_judgement,
+    write_and_ask,
 )
 from explorer.kernelrun.children import Channel, Child
 from explorer.kernelrun.facilities import Facilities
@@ -52,7 +54,7 @@ def vmsplice_in_child(variant: Variant, mprotect: bool) -> Observation:
             chan.send(str(spliced))
             chan.recv()
             obs = pipe_observation(rfd, spliced, old, new)
-            chan.send(f"{int(obs.bad)}:{obs.detail}")
+            send_judgement(chan, obs)
 
         with Child(child) as c:
             spliced = int(c.recv())
@@ -62,11 +64,7 @@ def vmsplice_in_child(variant: Variant, mprotect: bool) -> Observation:
                 sc.mprotect(region.addr, region.size, sc.PROT_READ)
                 sc.mprotect(region.addr, region.size, sc.PROT_READ | sc.PROT_WRITE)
             memory.still_of_variant(region)
-            region.write(NEW)
-            c.send("written")
-            bad, _, detail = c.recv().partition(":")
-            c.wait()
-        return Observation(bad=bad == "1", detail=detail)
+            return write_and_ask(c, region, NEW)
     finally:
         region.close()
 
