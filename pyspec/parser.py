@@ -359,7 +359,7 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def t_forall(self, meta, children):
         *binders, body = children
-        return A.TForall(binders, body, self._pos(meta))
+        return A.TForall(_flatten(binders), body, self._pos(meta))
 
     @v_args(meta=True)
     def fairness_decl(self, meta, children):

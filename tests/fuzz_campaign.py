@@ -37,7 +37,7 @@ CHECK = ["--max-states", "3000", "--timeout", "5", "--max-memory", "1024"]
 DEADLINE_S = 30.0
 
 TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|\d+|[A-Za-z_][A-Za-z0-9_]*\'?|\.\.|->|=>|'
-                   r'[=!<>]=|\s+|.', re.S)
+                   r'\+\+|~>|<<|>>|[=!<>]=|\s+|.', re.S)
 VOCABULARY = [
     "var", "init", "action", "requires", "pick", "either", "or", "match", "for", "if",
     "then", "else", "{", "}", "(", ")", "[", "]", ",", ":", "'", "=", "==", "!=", "<", "..",
@@ -45,6 +45,10 @@ VOCABULARY = [
     "sum", "with", "is", "_", "card", "min", "max", "set", "const", "def", "invariant",
     "property", "reachable", "constraint", "view", "model", "scenario", "expect", "import",
     "\n", "\\", '"', "\x00", "\xff",
+    # sequences, module parameters, temporal properties and fairness
+    "seq", "<<", ">>", "++", "append", "head", "tail", "len", "subseq", "select", "let",
+    "choose", "param", "check types on", "`", "always", "eventually", "leads_to", "~>",
+    "fair", "weak", "strong", "each", "for model", "subset", "union", "where",
 ]
 EDGE_INTS = ["0", "-1", "1", "2147483648", "4294967296", "1099511627776", "100000"]
 
@@ -128,7 +132,7 @@ def run_one(path: Path, memory_mb: int) -> tuple[str, str]:
     if code in (254, 255):
         where = re.search(r"internal error.*?: (\w+).*?\n\s+at (\S+) in (\w+)", text, re.S)
         return "crash", " ".join(where.groups()) if where else text[-200:]
-    return {0: "ran", 11: "ran", 12: "ran", 150: "spec error", 151: "model error",
+    return {0: "ran", 11: "ran", 12: "ran", 13: "ran", 150: "spec error", 151: "model error",
             152: "limit"}.get(code, f"exit {code}"), ""
 
 

@@ -52,3 +52,21 @@ def test_empty_parentheses_are_kept_apart_from_none(tmp_path: Path) -> None:
     arms = sym.actions["A"].body.stmts[0].arms  # type: ignore[attr-defined]
     assert [[(p.ctor, p.args) for p in pats] for pats, _ in arms] == [[("V", [])],
                                                                       [("W", [None])]]
+
+
+def test_a_temporal_forall_takes_a_group_of_names(tmp_path: Path) -> None:
+    """``forall a, b in S:`` before a temporal property binds both names (the fuzz
+    campaign found the group handed on unspread, an internal error)."""
+    spec = """
+        const Procs = {p1, p2}
+        var done: set[Procs]
+        init { done = {} }
+        action Finish(p: Procs) { requires not (p in done)  done' = done | {p} }
+        fair weak each Finish
+        check deadlock off
+        property BothFinish = forall a, b in Procs: eventually (a in done and b in done)
+        property FirstOnly = forall a, b in Procs: always (a in done implies b in done)
+    """
+    result = explore(model_of(tmp_path, spec), keep_going=True)
+    verdicts = {p.name: p.verdict for p in result.properties}
+    assert verdicts == {"BothFinish": "holds", "FirstOnly": "violated"}
