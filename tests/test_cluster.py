@@ -19,19 +19,38 @@ from typing import Any
 import pytest
 from explorer_testing import run_cli
 
-from explorer.engine import registry
+from explorer.engine import cluster, registry
 from explorer.engine.checkpoint import CheckpointError
 from explorer.engine.interface import Options, Progress
 from explorer.engine.limits import descendants
 from explorer.result import Result
 from explorer.run import run_model
+from pyspec.errors import ModelConfigError
 from pyspec.loader import load_spec
-from tests.test_perf_backends import SAFETY_EXAMPLES
+from pyspec.model import NoProgram
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The examples the numpy engine runs without temporal properties (those refuse
-#: --cluster: tests/test_liveness.py).
-EXAMPLES = SAFETY_EXAMPLES
+
+
+def array_refusal(spec: Path) -> str | None:
+    """Why the array code (which the shards run) refuses one of the spec's models; None
+    when it runs them all."""
+    loaded = load_spec(str(spec))
+    for name in loaded.model_names or [None]:
+        try:
+            loaded.instantiate(name).programs.get(cluster.ENGINE.program or "")
+        except NoProgram as exc:
+            return str(exc)
+    return None
+
+
+#: The examples without temporal properties (those refuse --cluster:
+#: tests/test_liveness.py), by whether the array code runs them: an example moves to
+#: EXAMPLES by itself when the array code learns what it uses.
+SAFETY = [p for p in sorted((ROOT / "spec/examples").glob("*.cow"))
+          if not load_spec(str(p)).instantiate().temporal]
+EXAMPLES = [p for p in SAFETY if array_refusal(p) is None]
+SCALAR_ONLY = [p for p in SAFETY if array_refusal(p) is not None]
 REFCOUNT = str(ROOT / "spec/examples/refcount.cow")
 KERNEL = str(ROOT / "spec/kernel/cow.cow")
 
@@ -58,7 +77,8 @@ def answers(result: Result) -> tuple:
             [(p.name, p.verdict, None if p.trace is None else
               [(st.action, st.params, str(st.state)) for st in p.trace.steps])
              for p in result.properties],
-            [(a.name, a.enabled, a.fired, a.new) for a in result.coverage.actions])
+            [(a.name, a.enabled, a.fired, a.new) for a in result.coverage.actions],
+            result.coverage.tags)
 
 
 def both(path: str, model: str | None = None, defines: dict[str, str] | None = None,
@@ -75,6 +95,18 @@ def test_every_example_matches_one_process(local_ray: Any, spec: Path) -> None:
         one, cluster = both(str(spec), model)
         assert answers(cluster) == answers(one)
         assert any("searched by 2 shards on Ray" in n for n in cluster.notes)
+
+
+@pytest.mark.parametrize("spec", SCALAR_ONLY, ids=lambda p: p.stem)
+def test_examples_the_array_code_cannot_run_are_refused_with_why(spec: Path) -> None:
+    """Refused before any Ray starts (exit 151), naming what the array code lacks."""
+    model = load_spec(str(spec)).instantiate()
+    with pytest.raises(ModelConfigError) as info:
+        registry.check(model, Options(cluster="auto", workers=2))
+    assert str(info.value) == (
+        f"--cluster: its shards run the numpy engine's array code, which cannot run model "
+        f"{model.name}: {array_refusal(spec)} (only the scalar engine runs it: run it "
+        "without --cluster, on one process)")
 
 
 @pytest.mark.parametrize("options", [

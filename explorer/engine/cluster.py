@@ -42,7 +42,15 @@ from typing import Any
 from explorer.engine import checkpoint
 from explorer.engine.array_level import RANK, ArrayLevel
 from explorer.engine.arrays import PROGRAM, array_program
-from explorer.engine.cluster_shard import VIA_BITS, VIA_MASK, Shard, ShardEvent, initial_blocks
+from explorer.engine.cluster_shard import (
+    COVERAGE_LISTS,
+    VIA_BITS,
+    VIA_MASK,
+    CoverageShare,
+    Shard,
+    ShardEvent,
+    initial_blocks,
+)
 from explorer.engine.findings import CoverageCounts, Findings
 from explorer.engine.fingerprint import Collision
 from explorer.engine.interface import Engine, HandOver, Options, Progress
@@ -166,6 +174,7 @@ class ClusterSearch:
         self.last_save: tuple[float, int] | None = None
         self.store_bytes = 0
         self.sent_bytes = 0
+        self.ranked_bytes = 0
         self.identity = checkpoint.identity(
             model, NAME, program.source, self.symmetry, options, self.check_deadlock,
             self.findings.keep_going) if options.checkpoint or options.recover else None
@@ -210,8 +219,10 @@ class ClusterSearch:
                           self.symmetry, self.store_bytes or None)
             self.links = None if lost else RemoteLinks(ray, self.actors)
             if self.workers:
-                self.notes.append(f"searched by {self.workers} shards on Ray; "
-                                  f"{self.sent_bytes:,} bytes of successors routed")
+                shards = f"{self.workers} shard{'s' * (self.workers > 1)}"
+                self.notes.append(f"searched by {shards} on Ray; {self.sent_bytes:,} bytes "
+                                  f"of successors routed, {self.ranked_bytes:,} bytes of "
+                                  "ranks exchanged")
             if self.last_save is not None:
                 seconds, size = self.last_save
                 self.notes.append(f"last checkpoint: {size / 2**20:,.1f} MB in {seconds:.1f} s")
@@ -322,7 +333,8 @@ class ClusterSearch:
             blocks = None if beyond else [[c[1 + dst] for c in calls]
                                           for dst in range(self.workers)]
             events = [e for r in reports for e in r.events]
-            if not self._finish(blocks, events, sum(r.generated for r in reports), False):
+            if not self._finish(blocks, events, sum(r.generated for r in reports), False,
+                                self.frontier):
                 return
 
     def _initial(self) -> bool:
@@ -339,28 +351,38 @@ class ClusterSearch:
         if self.symmetry is not None:
             words = self.symmetry.canonical_words(words)
         blocks = initial_blocks(packer.keys(words), words, self.workers)
-        go_on = self._finish([[self.ray.put(b)] for b in blocks], [], len(inits), True)
+        go_on = self._finish([[self.ray.put(b)] for b in blocks], [], len(inits), True,
+                             len(inits))
         self.level, self.level_end = 1, self.count
         return go_on
 
     def _finish(self, blocks: list[list[Any]] | None, events: list[ShardEvent],
-                generated: int, initial: bool) -> bool:
-        """Absorb, rank and commit one level whose successors are in ``blocks`` (None
-        past ``--max-depth``), cut where one process would stop; False when it stops."""
-        actors = self.actors
+                generated: int, initial: bool, width: int) -> bool:
+        """Absorb, rank and commit one level of ``width`` parents whose successors are in
+        ``blocks`` (None past ``--max-depth``), cut where one process would stop; False
+        when it stops."""
+        actors, n = self.actors, self.workers
         invs = [k for k, _ in self.findings.live_invariants]
         reach = [k for k, _ in self.findings.live_reachables]
+        ranks: list[list[Any]] = [[] for _ in actors]
         if blocks is not None:
-            absorbed = [a.absorb.options(num_returns=2).remote(initial, invs, reach, *blocks[d])
+            absorbed = [a.absorb.options(num_returns=n + 1).remote(initial, invs, reach, width,
+                                                                   *blocks[d])
                         for d, a in enumerate(actors)]
             reports = self._get([x[0] for x in absorbed])
             events = events + [e for r in reports for e in r.events]
             new, room = sum(r.new for r in reports), self.cap - self.count
-            if self.workers > 1 or new > room:
-                tees = [x[1] for x in absorbed]
-                hits = self._get([a.rank.remote(room, *tees) for a in actors])
+            if n > 1 or new > room:
+                per_range = [sum(r.per_range[k] for r in reports) for k in range(n)]
+                offsets = [sum(per_range[:k]) for k in range(n)]
+                ranked = [a.rank.options(num_returns=n + 1).remote(
+                    offsets[k], room, *[x[1 + k] for x in absorbed])
+                    for k, a in enumerate(actors)]
+                rankers = self._get([x[0] for x in ranked])
+                self.ranked_bytes += sum(r.exchanged_bytes for r in rankers)
+                ranks = [[x[1 + src] for x in ranked] for src in range(n)]
                 if new > room:
-                    at = next(h for h in hits if h is not None)
+                    at = next(r.hit for r in rankers if r.hit is not None)
                     events.append((at, RANK["max_states"], "max_states", 0))
         events.sort()
         stop = next((e for e in events if e[2] == "max_states"
@@ -375,8 +397,11 @@ class ClusterSearch:
         props = [k for k, _ in self.findings.live_properties]
         before = self.count
         self.committing = True
-        done = self._get([a.commit.remote(self.count, cut, rank, props) for a in actors])
+        done = self._get([a.commit.remote(self.count, cut, rank, props, *ranks[d])
+                          for d, a in enumerate(actors)])
         self.count += sum(c.stored for c in done)
+        for c in done:
+            self._cover(c.coverage)
         self.frontier = sum(c.frontier for c in done)
         if initial:
             self.total += generated if cut is None else cut + 1
@@ -433,13 +458,15 @@ class ClusterSearch:
         return self.traces.trace(links, (parent, [step]))
 
     def _gather(self) -> None:
-        """Every shard's coverage counts and store size, added to the coordinator's."""
-        for cov, nbytes in self._get([a.counts.remote() for a in self.actors]):
-            share = CoverageCounts(self.model.actions)
-            for name, values in cov.items():
-                setattr(share, name, values)
-            self.coverage.add(share)
-            self.store_bytes += nbytes
+        """Every shard's store size, added up."""
+        self.store_bytes = sum(self._get([a.store_bytes.remote() for a in self.actors]))
+
+    def _cover(self, share: CoverageShare) -> None:
+        """Add a shard's coverage of a level to the search's."""
+        counts = CoverageCounts(self.model.actions)
+        for name in COVERAGE_LISTS:
+            setattr(counts, name, share[name])
+        self.coverage.add(counts)
 
     # -- checkpoints ------------------------------------------------------------------
 
@@ -449,6 +476,7 @@ class ClusterSearch:
             "counters": {"count": self.count, "total": self.total, "head": self.head,
                          "level": self.level, "level_start": self.level_start,
                          "level_end": self.level_end, "cut_by_depth": self.cut_by_depth},
+            "coverage": {name: list(getattr(self.coverage, name)) for name in COVERAGE_LISTS},
             "found": [[kind, index, *self.anchors[(kind, index)]]
                       for kind, index in self.findings.found],
         }
@@ -468,18 +496,11 @@ class ClusterSearch:
         serial = checkpoint.serial(out)
         names = [f"shard-{serial}-{me}.npz" for me in range(self.workers)]
         saved = self._get([a.save.remote(str(out / n)) for a, n in zip(self.actors, names)])
-        coverage = CoverageCounts(self.model.actions)
-        coverage.add(self.coverage)
-        for cov, _ in self._get([a.counts.remote() for a in self.actors]):
-            for name, values in cov.items():
-                setattr(coverage, name, [x + y for x, y in zip(getattr(coverage, name),
-                                                               values)])
         manifest = {
             "format": checkpoint.FORMAT, "serial": serial, "identity": self.identity,
             "files": names, "sha256": [h for h, _ in saved], "bytes": [n for _, n in saved],
             "counters": boundary["counters"], "found": boundary["found"],
-            "coverage": {"enabled": coverage.enabled, "fired": coverage.fired,
-                         "new": coverage.new, "group_enabled": coverage.group_enabled},
+            "coverage": boundary["coverage"],
         }
         previous = checkpoint.write_manifest(out, manifest)
         old = previous.get("files") if previous is not None else None
@@ -529,8 +550,7 @@ class ClusterSearch:
                                                       "level_start", "level_end")}
             cut_by_depth = manifest["counters"]["cut_by_depth"]
             found = [list(f) for f in manifest["found"]]
-            coverage = {k: list(manifest["coverage"][k])
-                        for k in ("enabled", "fired", "new", "group_enabled")}
+            coverage = {k: list(manifest["coverage"][k]) for k in COVERAGE_LISTS}
         except (KeyError, TypeError) as exc:
             raise checkpoint.refuse(directory, f"the manifest lacks {exc}") from None
         if not files or len(files) != len(hashes) or not all(

@@ -10,7 +10,10 @@ ends a level at exactly the cut one process would have made:
    columns per destination (numpy arrays in Ray's object store);
 2. :meth:`Shard.absorb`: take the blocks routed to it, find the successors it has not
    seen, and check them (constraints, invariants, witnesses); they stay *pending*;
-3. :meth:`Shard.rank`: the global rank of each pending state among every shard's;
+3. :meth:`Shard.rank`: the global rank of the pending states whose ``T`` falls in this
+   shard's range (:func:`range_bounds`: ranges of parent ranks, one per shard), among
+   every shard's; each shard sends every ranker only its states of that ranker's range
+   and gets their ranks back, 16 bytes per state whatever the number of shards;
 4. :meth:`Shard.commit`: store the pending states before the cut (all of them when
    nothing stopped the level) under their one-process ids, and make them the frontier.
 
@@ -68,10 +71,28 @@ class Expanded:
 
 @dataclass
 class Absorbed:
-    """What :meth:`Shard.absorb` reports: new states and what their checks met."""
+    """What :meth:`Shard.absorb` reports: new states, how many fall in each shard's
+    range of ``T``, and what their checks met."""
 
     new: int
+    per_range: list[int]
     events: list[ShardEvent] = field(default_factory=list)
+
+
+@dataclass
+class Ranked:
+    """What :meth:`Shard.rank` reports of its range."""
+
+    #: The ``T`` of the state of global rank ``room`` when it is in this range.
+    hit: int | None
+    #: Bytes of ``T`` it received from other shards and of ranks it sent back to them.
+    exchanged_bytes: int
+
+
+#: Coverage counts by name (:class:`~explorer.engine.findings.CoverageCounts`' lists).
+CoverageShare = dict[str, list[int]]
+#: The lists of :class:`~explorer.engine.findings.CoverageCounts` a share holds.
+COVERAGE_LISTS = ("enabled", "fired", "new", "group_enabled")
 
 
 @dataclass
@@ -82,6 +103,10 @@ class Committed:
     #: Transitions up to the cut (the whole level when nothing cut it).
     generated: int
     frontier: int
+    #: The level's coverage up to the cut: the coordinator keeps the sum of every
+    #: level done, so that a lost shard takes no coverage with it and a checkpoint holds
+    #: the coverage of its levels.
+    coverage: CoverageShare
 
 
 @dataclass
@@ -92,7 +117,6 @@ class Pending:
     words: list[np.ndarray]
     order: np.ndarray
     acts: np.ndarray
-    ranks: np.ndarray | None = None
 
 
 def block(keys: np.ndarray, tees: np.ndarray, acts: np.ndarray,
@@ -102,6 +126,15 @@ def block(keys: np.ndarray, tees: np.ndarray, acts: np.ndarray,
     extra = words if len(words) > 1 else []
     return np.stack([keys, tees, acts.astype(U64), *extra]) if len(keys) else \
         np.zeros((COLUMNS + len(extra), 0), dtype=U64)
+
+
+def range_bounds(width: int, workers: int, initial: bool) -> np.ndarray:
+    """Where each shard's range of ``T`` starts, but the first's: the level's ``width``
+    parents (the initial states, whose ``T`` is their position) in ``workers`` equal
+    runs of ranks. A range's states are ranked by one shard, so that what a shard sends
+    and receives to rank its states does not grow with the number of shards."""
+    starts = np.arange(1, workers, dtype=np.int64) * width // workers
+    return starts.astype(U64) << U64(0 if initial else VIA_BITS)
 
 
 def initial_blocks(keys: np.ndarray, words: list[np.ndarray], workers: int
@@ -136,7 +169,6 @@ class Shard:
         self.vias = GrowArray(np.uint16)
         self.frontier: list[np.ndarray] = [np.zeros(0, dtype=U64)] * self.words
         self.frontier_gids = np.zeros(0, dtype=np.int64)
-        self.coverage = CoverageCounts(model.actions)
         self.level_coverage = CoverageCounts(model.actions)
         self.pending: Pending | None = None
         self.level_start = 0
@@ -214,10 +246,11 @@ class Shard:
     # -- 2. absorb --------------------------------------------------------------------
 
     def absorb(self, initial: bool, invariants: list[int], reachables: list[int],
-               *blocks: np.ndarray) -> tuple[Absorbed, np.ndarray]:
+               width: int, *blocks: np.ndarray) -> tuple:
         """Find and check the new states among the blocks routed here (the initial
-        states: ``initial``); returns the report and the sorted ``T`` of the new states
-        that may be stored."""
+        states: ``initial``; the level has ``width`` parents); returns the report, then
+        the sorted ``T`` of the new states that may be stored, one piece per shard's
+        range (:func:`range_bounds`)."""
         if initial:
             self.initial, self.level_start = True, 0
         width = COLUMNS + (self.words if self.words > 1 else 0)
@@ -234,52 +267,56 @@ class Shard:
                                           sys.maxsize)
         events = [(int(tees[at]), rank, kind, index) for at, rank, kind, index, _ in found]
         keep = new_pos[storable]
-        self.pending = Pending(keys[keep], [w[keep] for w in words], tees[keep], acts[keep])
-        return Absorbed(len(keep), events), tees[keep]
+        order = tees[keep]
+        self.pending = Pending(keys[keep], [w[keep] for w in words], order, acts[keep])
+        cuts = np.searchsorted(order, range_bounds(width, self.workers, self.initial))
+        pieces = np.split(order, cuts)
+        return (Absorbed(len(keep), [len(x) for x in pieces], events), *pieces)
 
     # -- 3. rank ----------------------------------------------------------------------
 
-    def rank(self, room: int, *tees: np.ndarray) -> int | None:
-        """Each pending state's rank among every shard's (``tees``: every shard's sorted
-        ``T``, this one's included); the ``T`` of the state of rank ``room`` when it is
-        here (the one that the state limit stops at)."""
-        assert self.pending is not None
-        mine = self.pending.order
-        ranks = np.arange(len(mine), dtype=np.int64)
-        for src, theirs in enumerate(tees):
-            if src != self.me and len(theirs):
-                ranks += np.searchsorted(theirs, mine).astype(np.int64)
-        self.pending.ranks = ranks
-        hit = np.flatnonzero(ranks == room)
-        return int(mine[hit[0]]) if len(hit) else None
+    def rank(self, offset: int, room: int, *pieces: np.ndarray) -> tuple:
+        """The global ranks of the pending states in this shard's range: ``pieces`` are
+        every shard's sorted ``T`` in the range, ``offset`` how many states the ranges
+        before it hold. Returns the report (with the ``T`` of the state of rank ``room``
+        when it is in this range: the one that the state limit stops at), then each
+        shard's ranks, in the order of its piece."""
+        merged = np.sort(np.concatenate(pieces)) if pieces else np.zeros(0, dtype=U64)
+        ranks = [offset + np.searchsorted(merged, piece).astype(np.int64) for piece in pieces]
+        hit = int(merged[room - offset]) if 0 <= room - offset < len(merged) else None
+        exchanged = sum(p.nbytes + r.nbytes for src, (p, r) in enumerate(zip(pieces, ranks))
+                        if src != self.me)
+        return (Ranked(hit, exchanged), *ranks)
 
     # -- 4. commit --------------------------------------------------------------------
 
-    def commit(self, count: int, cut: int | None, rank: int,
-               properties: list[int]) -> Committed:
+    def commit(self, count: int, cut: int | None, rank: int, properties: list[int],
+               *ranks: np.ndarray) -> Committed:
         """Store the pending states before the cut at ``T`` = ``cut`` (all of them
         without a cut) under ids from ``count`` on, and make them the next frontier;
         counts the transitions up to the cut. ``rank`` is the stop's (:data:`RANK`): a
         successor is stored before its invariant is checked, and a deadlock stops before
-        its state's first transition, the other stops after it."""
+        its state's first transition, the other stops after it. ``ranks``: the global
+        ranks of the pending states, from each range's ranker (none: this shard holds
+        the whole level, in order)."""
         inclusive = rank == RANK["invariant"]
         p = self.pending
         if p is None:
             p = Pending(np.zeros(0, dtype=U64), [np.zeros(0, dtype=U64)] * self.words,
-                        np.zeros(0, dtype=U64), np.zeros(0, dtype=U64),
-                        np.zeros(0, dtype=np.int64))
-        if p.ranks is None:
-            p.ranks = np.arange(len(p.order), dtype=np.int64)
+                        np.zeros(0, dtype=U64), np.zeros(0, dtype=U64))
+        order = np.concatenate(ranks) if ranks else np.arange(len(p.order), dtype=np.int64)
         keep = np.ones(len(p.order), dtype=bool) if cut is None else \
             (p.order <= U64(cut)) if inclusive else (p.order < U64(cut))
         generated = -1
+        coverage = CoverageCounts(self.model.actions)
         if not self.initial:
             if cut is None:
-                self.coverage.add(self.level_coverage)
+                coverage = self.level_coverage
             else:
-                generated = self._cover_upto(cut, rank != RANK["deadlock"], properties)
-            self.coverage.count_new(p.acts[keep].astype(np.int64))
-        gids = count + p.ranks[keep]
+                generated = self._cover_upto(coverage, cut, rank != RANK["deadlock"],
+                                             properties)
+            coverage.count_new(p.acts[keep].astype(np.int64))
+        gids = count + order[keep]
         tees = p.order[keep]
         if self.initial:
             parents = np.full(len(gids), NO_PARENT, dtype=np.int64)
@@ -298,9 +335,11 @@ class Shard:
         self.frontier = [w[keep] for w in p.words]
         self.frontier_gids = gids
         self.pending = None
-        return Committed(len(gids), generated, len(gids))
+        return Committed(len(gids), generated, len(gids),
+                         {name: list(getattr(coverage, name)) for name in COVERAGE_LISTS})
 
-    def _cover_upto(self, cut: int, inclusive: bool, properties: list[int]) -> int:
+    def _cover_upto(self, coverage: CoverageCounts, cut: int, inclusive: bool,
+                    properties: list[int]) -> int:
         """Coverage and transitions of the level up to the cut: the rows before it are
         expanded again (a cut happens once per search)."""
         rank = cut >> VIA_BITS
@@ -310,10 +349,10 @@ class Shard:
         for a, tees, ranks in self._transitions(live, upto):
             take = (tees <= U64(cut)) if inclusive else (tees < U64(cut))
             generated += int(take.sum())
-            self.coverage.cover_batch(a.rows[take], a.acts[take], len(ranks))
+            coverage.cover_batch(a.rows[take], a.acts[take], len(ranks))
         return generated
 
-    # -- links, coverage, snapshots ---------------------------------------------------
+    # -- links, snapshots -------------------------------------------------------------
 
     def link(self, gid: int) -> tuple[int, int] | None:
         """The parent link (parent id, position) of state ``gid`` when it is here."""
@@ -323,14 +362,10 @@ class Shard:
             return int(self.parents[at]), int(self.vias[at])
         return None
 
-    def counts(self) -> tuple[dict[str, list[int]], int]:
-        """This shard's coverage counts and store size in bytes."""
-        c = self.coverage
-        cov = {"enabled": list(c.enabled), "fired": list(c.fired), "new": list(c.new),
-               "group_enabled": list(c.group_enabled)}
-        nbytes = self.store.seen.nbytes + self.gids.nbytes + self.parents.nbytes \
+    def store_bytes(self) -> int:
+        """The size of this shard's store: seen keys (and words), ids and parent links."""
+        return self.store.seen.nbytes + self.gids.nbytes + self.parents.nbytes \
             + self.vias.nbytes
-        return cov, nbytes
 
     def save(self, path: str) -> tuple[str, int]:
         """Write this shard's store, links and frontier (at a level boundary) to

@@ -227,7 +227,9 @@ def on_cluster(model: Model, options: Options) -> Engine:
         try:
             model.programs.get(cluster.ENGINE.program or "")
         except NoProgram as exc:
-            why = f"the array code cannot run model {model.name}: {exc}"
+            why = f"its shards run the {arrays.ENGINE.name} engine's array code, which " \
+                  f"cannot run model {model.name}: {exc} (only the {REFERENCE.name} engine " \
+                  "runs it: run it without --cluster, on one process)"
     if why is not None:
         raise ModelConfigError(f"--cluster: {why}")
     return cluster.ENGINE
