@@ -179,6 +179,12 @@ def test_killed_shard_stops_the_run_and_its_checkpoint_resumes_exactly(
     assert cut.stopped == "interrupted"
     assert any("shard" in n and "died" in n and f"--recover {ck}" in n for n in cut.notes)
     assert 0 < cut.stats.distinct_states < whole.stats.distinct_states
+    # The coverage of the levels done, the lost shard's share included.
+    inits = len(list(model.initial_states()))
+    for result in (whole, cut):
+        actions = result.coverage.actions
+        assert sum(a.fired for a in actions) == result.stats.total_states - inits
+        assert sum(a.new for a in actions) == result.stats.distinct_states - inits
     assert (tmp_path / "ck" / "manifest.json").exists()
     resumed = registry.check(model, replace(opts, recover=ck, progress=None))
     assert answers(resumed) == answers(whole)
