@@ -2,16 +2,22 @@
 processes (started here, torn down after) gives one process's answers exactly: counts,
 depth, verdicts, shortest traces and coverage, also when a violation or a limit cuts a
 level; a killed shard ends the run (exit 152) and its checkpoint resumes to exactly the
-uninterrupted counts; checkpoints of the other engine kind are refused (exit 151)."""
+uninterrupted counts; checkpoints of the other engine kind are refused (exit 151). One
+test starts a cluster of two Ray nodes (``ray start``: a head and a second raylet, as on two
+machines) and checks that the shards are placed on both."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -94,7 +100,7 @@ def test_every_example_matches_one_process(local_ray: Any, spec: Path) -> None:
     for model in load_spec(str(spec)).model_names or [None]:
         one, cluster = both(str(spec), model)
         assert answers(cluster) == answers(one)
-        assert any("searched by 2 shards on Ray" in n for n in cluster.notes)
+        assert any("searched by 2 shards on 1 Ray node;" in n for n in cluster.notes)
 
 
 @pytest.mark.parametrize("spec", SCALAR_ONLY, ids=lambda p: p.stem)
@@ -143,16 +149,16 @@ def test_kernel_model_violations_and_traces_match(local_ray: Any) -> None:
     assert answers(cluster) == answers(one)
 
 
-def shard_pids() -> list[int]:
-    """The processes of this Ray's shard actors (Ray titles them ``ray::Shard``)."""
+def shard_pids(root: int | None = None) -> list[int]:
+    """The processes of the shard actors below ``root`` (this process by default: its
+    local Ray's), which Ray titles ``ray::Shard``; another run's shards are left alone."""
     pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "cmdline").read_bytes().startswith(b"ray::Shard"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
+    for pid in descendants(os.getpid() if root is None else root):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::Shard"):
+                pids.append(pid)
+        except OSError:
+            continue
     return sorted(pids)
 
 
@@ -262,7 +268,7 @@ def test_sigterm_ends_the_run_and_its_local_ray(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
             below |= set(descendants(proc.pid))
-            if len([p for p in below if p in shard_pids()]) >= 2:
+            if len(shard_pids(proc.pid)) >= 2:
                 break
             time.sleep(0.2)
         time.sleep(1)
@@ -303,3 +309,89 @@ def test_max_memory_bounds_a_local_cluster(local_ray: Any) -> None:
     assert result.stopped == "max_memory"
     assert result.exit_code == 152
 
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ray_start(cli: str, log: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
+    """``ray start ... --block`` as a child of this process (so that its node's
+    processes are below it, to be torn down by id), once it says the node runs."""
+    ports = ("--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+             "--runtime-env-agent-port", "--metrics-export-port")
+    argv = [cli, "start", *args, "--num-cpus", "1", "--node-ip-address", "127.0.0.1",
+            "--disable-usage-stats", "--block"]
+    for option in ports:
+        argv += [option, str(free_port())]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 120
+    while b"Ray runtime started" not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{log.read_text()}")
+        time.sleep(0.2)
+    return proc
+
+
+def tear_down(procs: list[subprocess.Popen]) -> None:
+    """Kill the ``ray start`` processes and every process below them."""
+    pids = [p for proc in procs for p in (proc.pid, *descendants(proc.pid))]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for proc in procs:
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def two_nodes() -> Iterator[tuple[str, dict[str, str]]]:
+    """A Ray cluster of two nodes of one CPU each, as on two machines: a head and a
+    second raylet that joins it (``ray start --address``); its address and environment."""
+    ray_or_skip()
+    cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
+    if cli is None:
+        pytest.skip("the ray command is not installed")
+    # Short: Ray's socket paths under it must fit in 107 bytes.
+    tmp = Path(tempfile.mkdtemp(prefix="rn"))
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    procs: list[subprocess.Popen] = []
+    try:
+        port = free_port()
+        procs.append(ray_start(cli, tmp / "head.log", env, "--head", "--port", str(port),
+                               "--temp-dir", str(tmp), "--include-dashboard", "false",
+                               "--dashboard-port", str(free_port())))
+        procs.append(ray_start(cli, tmp / "node.log", env, "--address", f"127.0.0.1:{port}"))
+        yield f"127.0.0.1:{port}", env
+    finally:
+        tear_down(procs)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_search_across_two_nodes_places_a_shard_on_each(
+        two_nodes: tuple[str, dict[str, str]], capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """``--cluster ADDRESS`` on two nodes: one shard per node (a CPU each), and one
+    process's answers, coverage included."""
+    address, env = two_nodes
+    argv = ("check", REFCOUNT, "-D", "N=3", "--no-progress", "--no-scenarios",
+            "--backend", "numpy")
+    proc = subprocess.run([sys.executable, "-m", "explorer.cli", *argv, "--cluster", address,
+                           "--json", str(tmp_path / "two.json")],
+                          capture_output=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    code, _, _ = run_cli(capsys, *argv, "--json", str(tmp_path / "one.json"))
+    assert code == 0
+    two, one = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("two", "one"))
+    assert any(n.startswith("searched by 2 shards on 2 Ray nodes;") for n in two["notes"])
+    timing = {"elapsed_s", "states_per_s", "notes", "engine"}
+    assert {k: v for k, v in two.items() if k not in timing} == \
+        {k: v for k, v in one.items() if k not in timing}
+    assert (two["distinct_states"], two["total_states"], two["depth"]) == (3_634, 48_664, 7)

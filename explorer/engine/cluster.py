@@ -153,6 +153,8 @@ class ClusterSearch:
         self.cap = sys.maxsize if options.max_states is None else options.max_states
         self.actors: list[Any] = []
         self.pids: list[int] = []
+        #: The Ray node of each shard.
+        self.nodes: list[str] = []
         self.workers = 0
         self.count = self.total = self.head = 0
         self.level, self.level_start, self.level_end = 0, 0, 0
@@ -219,8 +221,10 @@ class ClusterSearch:
                           self.symmetry, self.store_bytes or None)
             self.links = None if lost else RemoteLinks(ray, self.actors)
             if self.workers:
-                shards = f"{self.workers} shard{'s' * (self.workers > 1)}"
-                self.notes.append(f"searched by {shards} on Ray; {self.sent_bytes:,} bytes "
+                nodes = len(set(self.nodes))
+                shards = f"{self.workers} shard{'s' * (self.workers > 1)} on {nodes} " \
+                         f"Ray node{'s' * (nodes > 1)}"
+                self.notes.append(f"searched by {shards}; {self.sent_bytes:,} bytes "
                                   f"of successors routed, {self.ranked_bytes:,} bytes of "
                                   "ranks exchanged")
             if self.last_save is not None:
@@ -272,6 +276,7 @@ class ClusterSearch:
             for me in range(self.workers)]
         try:
             self.pids = self._get([a.pid.remote() for a in self.actors])
+            self.nodes = self._get([a.node.remote() for a in self.actors])
         except ray.exceptions.RayError as exc:
             why = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise ModelConfigError(f"--cluster: the shards could not start ({why}); every "

@@ -178,6 +178,12 @@ class Shard:
     def pid(self) -> int:
         return os.getpid()
 
+    def node(self) -> str:
+        """The id of the Ray node this shard runs on (its machine's raylet)."""
+        import ray  # only in an actor, where Ray runs: the coordinator imports this module
+
+        return str(ray.get_runtime_context().get_node_id())
+
     # -- 1. expand --------------------------------------------------------------------
 
     def expand(self, level_start: int, beyond: bool, properties: list[int]) -> tuple:
