@@ -598,6 +598,7 @@ class ClusterSearch:
             self.anchors[(kind, index)] = [parent, via]
             self.findings.record(kind, index, anchor)
         self.resumed = True
-        self.notes.append(f"resumed from checkpoint {directory} on {self.workers} shards in "
+        self.notes.append(f"resumed from checkpoint {directory} on {self.workers} "
+                          f"shard{'s' * (self.workers > 1)} in "
                           f"{time.monotonic() - t0:.1f} s: {self.count:,} states stored, "
                           f"{self.total:,} generated, exploring level {self.level}")
