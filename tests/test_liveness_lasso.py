@@ -1,14 +1,16 @@
 """Shortest lassos, checked against brute force: on small specs every lasso (a prefix of
-k state-changing steps, then a cycle of c steps, or stuttering) is enumerated in order of
-(k, c), each judged directly by TLA+'s semantics on the ultimately periodic behaviour
-(the property's negation, and every fairness line on the cycle). The checker's lasso
-must have the first one's k and c; where a property holds, brute force finds none."""
+k state-changing steps, then a cycle of c steps, or stuttering) is enumerated, each
+judged directly by TLA+'s semantics on the ultimately periodic behaviour (the
+property's negation, and every fairness line on the cycle). The checker's verdict must
+be brute force's; its lasso must be fair and violating by that judge, and have as few
+states as the shortest lasso there is."""
 
 from __future__ import annotations
 
 import pytest
 from pyspec_testing import explore, model_of
 
+from explorer.liveness import lasso as lasso_module
 from pyspec.model import Model
 
 #: Lassos up to this many steps (prefix + cycle) are enumerated.
@@ -249,3 +251,26 @@ def test_bindings_of_two_parameters_decode_as_the_scalar_engine_s(tmp_path) -> N
     assert {"Drop(j=0)", "Drop(j=1)", "Drop(j=2)"} <= set(labels)
     assert [(p.name, p.verdict, p.trace) for p in numpy.properties] == \
         [(p.name, p.verdict, p.trace) for p in scalar.properties]
+
+
+@pytest.mark.parametrize(("spec", "fair"), CASES[2:4] + CASES[6:])
+def test_past_the_budget_the_cycle_is_still_a_fair_violating_lasso(tmp_path, monkeypatch,
+                                                                   spec: str,
+                                                                   fair: str) -> None:
+    """A component too large for the exact search gets the nearest-obligation-first
+    cycle: valid by brute force's judge, never shorter than the shortest."""
+    monkeypatch.setattr(lasso_module, "CYCLE_BUDGET", 0)
+    model = model_of(tmp_path, spec.replace("{fair}", fair))
+    result = explore(model, backend="scalar")
+    for t in model.temporal:
+        verdict = next(p for p in result.properties if p.name == t.name)
+        if verdict.verdict != "violated":
+            continue
+        k = next(k for k in range(len(t.instances)) if lassos(model, t, k)[0])
+        found, states, violates = lassos(model, t, k)
+        ids = {tuple(sorted(model.describe_state(s).items(), key=repr)): i
+               for i, s in enumerate(states)}
+        run = [ids[tuple(sorted(step.state.items(), key=repr))]
+               for step in verdict.trace.steps]
+        assert violates(run, verdict.trace.loop), t.name
+        assert len(run) >= min(a + b for a, b in found)

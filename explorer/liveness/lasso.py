@@ -19,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from explorer.liveness.scc import STUTTER, Constraint, Need, Product, obligations, shortest
 
@@ -46,6 +48,8 @@ def lasso(p: Product, cons: list[Constraint], fair: np.ndarray) -> Lasso | None:
     candidates = np.flatnonzero((fair >= 0) & p.reached)
     if not len(candidates):
         return None
+    p.distances()
+    assert p.dist is not None
     near = p.dist[candidates]
     entries = candidates[near == near.min()][:ENTRIES]
     best: tuple[float, list[int], int] | None = None
@@ -69,7 +73,8 @@ def _cycle(p: Product, cons: list[Constraint], members: np.ndarray, entry: int
     needs += [(None, took) for took, on in strong if np.array_equal(on, members)]
     strong = [(took, on) for took, on in strong if not np.array_equal(on, members)]
     if len(edges) << (len(needs) + 2 * len(strong)) > CYCLE_BUDGET:
-        cycle = _greedy(p, members, entry, needs + [(None, took) for took, _ in strong])
+        cycle = _greedy(p, members, entry, needs + [(None, took) for took, _ in strong],
+                        edges)
         return float(p.moving[cycle].sum()), cycle
     return _shortest_cycle(p, members, entry, needs, strong, edges, _before(p, entry))
 
@@ -151,21 +156,72 @@ def _shortest_cycle(p: Product, members: np.ndarray, entry: int, needs: list[Nee
     return float(dist[goal]), cycle
 
 
-def _greedy(p: Product, members: np.ndarray, entry: int, needs: list[Need]) -> list[int]:
-    """A cycle through one node or edge per obligation, joined by shortest paths."""
-    cur = entry
-    cycle: list[int] = []
-    for nd, ed in needs:
-        if ed is not None and ed.any():
-            e = int(np.flatnonzero(ed)[0])
-            cycle += _walk(p, members, cur, int(p.src[e])) + [e]
-            cur = int(p.dst[e])
-        else:
-            x = int(np.flatnonzero(nd)[0])  # type: ignore[arg-type]
-            cycle += _walk(p, members, cur, x)
-            cur = x
-    cycle += _walk(p, members, cur, entry)
+def _greedy(p: Product, members: np.ndarray, entry: int, needs: list[Need],
+            edges: np.ndarray) -> list[int]:
+    """A cycle that goes, again and again, to the nearest node or edge meeting an
+    obligation not met yet (Dijkstra inside the component), then back to the entry."""
+    mat, local, nodes = _component_matrix(p, members, edges)
+    met = [False] * len(needs)
+    cur, cycle = entry, []
+    while not all(met):
+        dist, pred = dijkstra(mat, directed=True, indices=int(local[cur]),
+                              return_predecessors=True)
+        options = []  # (cost, need, node reached, edge taken or -1)
+        for i, (nd, ed) in enumerate(needs):
+            if met[i]:
+                continue
+            if nd is not None and nd.any():
+                at = np.flatnonzero(nd)
+                j = int(np.argmin(dist[local[at]]))
+                options.append((float(dist[local[at[j]]]), i, int(at[j]), -1))
+            if ed is not None and ed.any():
+                at = np.flatnonzero(ed)
+                cost = dist[local[p.src[at]]] + p.moving[at]
+                j = int(np.argmin(cost))
+                options.append((float(cost[j]), i, int(p.dst[at[j]]), int(at[j])))
+        _, _, goal, edge = min(options)
+        cycle += _path(p, local, nodes, pred, cur, int(p.src[edge]) if edge >= 0 else goal)
+        cycle += [edge] if edge >= 0 else []
+        met = [m or (nd is not None and (bool(nd[goal]) or bool(nd[p.dst[cycle]].any())))
+               or (ed is not None and bool(ed[cycle].any())) for m, (nd, ed) in zip(met, needs)]
+        cur = goal
+    dist, pred = dijkstra(mat, directed=True, indices=int(local[cur]),
+                          return_predecessors=True)
+    cycle += _path(p, local, nodes, pred, cur, entry)
     return cycle or _walk(p, members, entry, entry, at_least_one=True)
+
+
+def _component_matrix(p: Product, members: np.ndarray, edges: np.ndarray
+                      ) -> tuple[object, np.ndarray, np.ndarray]:
+    """The component's edges as a sparse matrix over local node numbers (cost 1 for a
+    step that changes the state), the local numbers, and the members in order."""
+    nodes = np.flatnonzero(members)
+    local = np.full(p.size, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    key = local[p.src[edges]] * len(nodes) + local[p.dst[edges]]
+    cost = p.moving[edges]
+    order = np.lexsort((cost, key))
+    key, cost = key[order], cost[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    mat = csr_matrix((cost[first].astype(np.float64),
+                      (key[first] // len(nodes), key[first] % len(nodes))),
+                     shape=(len(nodes), len(nodes)))
+    return mat, local, nodes
+
+
+def _path(p: Product, local: np.ndarray, nodes: np.ndarray, pred: np.ndarray, start: int,
+          goal: int) -> list[int]:
+    """Product edges of the predecessor path from ``start`` to ``goal``."""
+    chain = [goal]
+    while chain[-1] != start:
+        chain.append(int(nodes[pred[local[chain[-1]]]]))
+    chain.reverse()
+    out = []
+    for u, v in zip(chain, chain[1:]):
+        lo, hi = int(p.indptr[u]), int(p.indptr[u + 1])
+        out.append(lo + int(np.flatnonzero(p.dst[lo:hi] == v)[0]))
+    return out
 
 
 def _assemble(p: Product, entry: int, cycle: list[int]) -> Lasso:

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
 from explorer.liveness.automaton import Automaton, Letters
 from explorer.liveness.graph import StateGraph
 from pyspec.model import Model
+from pyspec.runtime import domain
 
 #: The label of a stuttering step.
 STUTTER = -1
@@ -52,9 +53,9 @@ class Constraint:
 class Product:
     """The product graph: edges sorted by source, each with its graph edge (or
     :data:`STUTTER`) and whether it changes the graph state; per node, whether it is
-    accepting, its distance from the initial nodes in steps that change the state
-    (``inf``: unreachable) and its predecessor on a shortest path (-1 for none; an
-    initial node's is ``size``, the virtual source)."""
+    accepting and reachable, and once :meth:`distances` ran its distance from the initial
+    nodes in steps that change the state and its predecessor on a shortest path (-1 for
+    none; an initial node's is ``size``, the virtual source)."""
 
     size: int
     automaton: int
@@ -64,12 +65,21 @@ class Product:
     moving: np.ndarray
     indptr: np.ndarray
     accepting: np.ndarray
-    dist: np.ndarray
-    parent: np.ndarray
+    reached: np.ndarray
+    #: The initial nodes.
+    starts: np.ndarray
+    dist: np.ndarray | None = None
+    parent: np.ndarray | None = None
 
-    @property
-    def reached(self) -> np.ndarray:
-        return np.isfinite(self.dist)
+    def distances(self) -> None:
+        """Fill ``dist`` and ``parent`` (only a violation needs them: a lasso)."""
+        virtual = self.size
+        rows = np.concatenate([self.src, np.full(len(self.starts), virtual,
+                                                 dtype=self.src.dtype)])
+        cols = np.concatenate([self.dst, self.starts])
+        cost = np.concatenate([self.moving, np.zeros(len(self.starts), dtype=bool)])
+        dist, parent = shortest(rows, cols, cost, self.size + 1, virtual)
+        self.dist, self.parent = dist[:self.size], parent[:self.size]
 
 
 def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
@@ -79,7 +89,8 @@ def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
     moving = graph.dst != graph.src
     for f in model.fairness:
         if f.each:
-            groups = [[k] for k, (a, _) in enumerate(graph.instances) if a in f.actions]
+            groups = [[k] for k in binding_order(model, graph.instances)
+                      if graph.instances[k][0] in f.actions]
         else:
             groups = [[k for k, (a, _) in enumerate(graph.instances) if a in f.actions]]
         for group in groups:
@@ -95,10 +106,30 @@ def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
     return out
 
 
+def binding_order(model: Model, instances: list[tuple[int, tuple]]) -> list[int]:
+    """The instances' numbers in order of action and of binding (each parameter by its
+    type's order), whatever order an engine met them in: the constraints, and so the
+    lasso, are the same on every engine."""
+    types = getattr(model, "param_types", None)
+    if types is None:
+        return list(range(len(instances)))
+    listed: dict[object, dict[object, int]] = {}
+
+    def position(v: object, t: object) -> int:
+        if t not in listed:
+            listed[t] = {x: i for i, x in enumerate(domain(t))}  # type: ignore[arg-type]
+        return listed[t][v]
+
+    return sorted(range(len(instances)), key=lambda k: (
+        instances[k][0], tuple(position(v, t) for v, t in
+                               zip(instances[k][1], types[instances[k][0]]))))
+
+
 def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray],
             steps: np.ndarray | None = None) -> Product:
-    """The product graph, its accepting nodes and the shortest distances from its
-    initial nodes (a virtual source; steps that change the state count 1, the others 0).
+    """The product graph, its accepting nodes and what is reachable from its initial
+    nodes (a virtual source, breadth first; :meth:`Product.distances` adds shortest
+    distances, where steps that change the state count 1 and the others 0).
     ``steps``, per graph edge, whether it is an action of the property's ``step``."""
     n, k = graph.n, aut.states
     # Node and edge numbers in 32 bits while they fit: the product is the check's
@@ -137,14 +168,15 @@ def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray],
     virtual = size
     rows = np.concatenate([src, np.full(len(starts), virtual, dtype=index)])
     cols = np.concatenate([dst, starts])
-    moving = (src // k) != (dst // k)
-    dist, parent = shortest(rows, cols, np.concatenate([moving, np.zeros(len(starts), bool)]),
-                            size + 1, virtual)
+    mat = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
+                     shape=(size + 1, size + 1))
+    reached = np.zeros(size + 1, dtype=bool)
+    reached[breadth_first_order(mat, virtual, directed=True, return_predecessors=False)] = True
     accepting = np.zeros(size, dtype=bool)
     for q in aut.accepting:
         accepting[q::k] = True
-    return Product(size, k, src, dst, lab, moving, indptr, accepting, dist[:size],
-                   parent[:size])
+    return Product(size, k, src, dst, lab, (src // k) != (dst // k), indptr, accepting,
+                   reached[:size], starts)
 
 
 def pair_any(src: np.ndarray, dst: np.ndarray, flag: np.ndarray, n: int) -> np.ndarray:
