@@ -1078,11 +1078,11 @@ class ArrayCompiler(Compiler):
         assigned = self._assigned
 
         # The binding's number, in the order of the parameters' nested loops (the
-        # liveness check's fairness per binding): _k0 * n1 * ... + _k1 * n2 * ... + ...
+        # liveness check's fairness per binding): ((_bind0 * n1) + _bind1) * n2 + ...
         sizes = [len(self.domain_values(t)) for _, t in params]
         binding = "0"
         for i in range(len(params)):
-            binding = f"_k{i}" if i == 0 else f"({binding}) * {sizes[i]} + _k{i}"
+            binding = f"_bind{i}" if i == 0 else f"({binding}) * {sizes[i]} + _bind{i}"
 
         def tail(mm: str) -> None:
             drafts = ", ".join(f"{i}: {py_name('n', v)}" for i, v in enumerate(self.sym.vars)
@@ -1111,7 +1111,7 @@ class ArrayCompiler(Compiler):
             values = self.table("D", tuple(enumerate(
                 array_runtime.from_scalar(v, self.desc(ptype))
                 for v in self.domain_values(ptype))))
-            self.emit(f"for _k{i}, {py_name('l', pname)} in {values}:", d.pos)
+            self.emit(f"for _bind{i}, {py_name('l', pname)} in {values}:", d.pos)
             with self.indented():
                 bind(i + 1, m)
 
