@@ -119,3 +119,9 @@ def test_step_only_inside_always_eventually_or_leads_to(tmp_path) -> None:
         property A = step Flip leads_to x == 1
     """)
     assert errors and errors[0].pos.line == 4
+
+
+def test_a_limit_leaves_every_step_form_unknown(tmp_path) -> None:
+    got = results(TURNS, tmp_path, max_states=2)
+    assert {n: p.verdict for n, p in got.items()} == dict.fromkeys(
+        ["Moves", "EachTurn", "Settles", "OnlyStep", "Some", "OneThenTwo"], "unknown")
