@@ -7,10 +7,12 @@ nodes at that distance (the first :data:`ENTRIES` by node number), the one with 
 shortest cycle is the loop's start. The cycle is a shortest closed walk from it inside
 its component that meets every obligation (:func:`explorer.liveness.scc.obligations`):
 Dijkstra over the component times the set of obligations met so far, built as arrays.
-When that expanded graph would pass :data:`CYCLE_BUDGET` edges, the cycle is the
-concatenation of shortest paths through one node or edge per obligation instead (valid,
-not always shortest). Stuttering steps, which only move the automaton, are dropped from
-what is shown; a cycle that is only stuttering is TLC's "Stuttering" ending.
+When that expanded graph would pass :data:`CYCLE_BUDGET` edges, the cycle goes to the
+nearest node or edge that meets an obligation not met yet, again and again, then back
+(valid, not always shortest). Stuttering steps, which only move the automaton, are
+dropped from what is shown; a cycle that is only stuttering is TLC's "Stuttering"
+ending; a cycle whose closing step could be the prefix's last step is rolled back into
+the prefix (the same behaviour, one state shorter).
 """
 
 from __future__ import annotations
