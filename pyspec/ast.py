@@ -622,7 +622,7 @@ class ScenarioDecl(DeclBase):
 class Always:
     """``always F``: F holds at every point of the behaviour (TLA+'s ``[]``)."""
 
-    body: Expr | Temporal
+    body: Expr | Temporal | TStep
     pos: SourcePos
 
 
@@ -630,16 +630,35 @@ class Always:
 class Eventually:
     """``eventually F``: F holds at some point of the behaviour (TLA+'s ``<>``)."""
 
-    body: Expr | Temporal
+    body: Expr | Temporal | TStep
     pos: SourcePos
 
 
 @dataclass(eq=False)
 class LeadsTo:
-    """``P leads_to Q`` (``P ~> Q``): whenever P holds, Q holds then or later."""
+    """``P leads_to Q`` (``P ~> Q``): whenever P holds, Q holds then or later (or, with
+    ``step A`` on the right, an A step that changes the state follows)."""
 
     left: Expr
-    right: Expr
+    right: Expr | TStep
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class StepRef:
+    """``A`` or ``A(e1, e2)`` after ``step``: every binding of action A, or one."""
+
+    action: str
+    args: list[Expr] | None
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class TStep:
+    """``step A, B(p)``: a step of one of these that changes the state, TLA+'s
+    ``<<A \\/ B(p)>>_vars``, as the body of ``always``/``eventually``/``leads_to``."""
+
+    refs: list[StepRef]
     pos: SourcePos
 
 

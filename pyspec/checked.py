@@ -129,11 +129,14 @@ TYPE_OK = "TypeOK"
 @dataclass(frozen=True)
 class TemporalShape:
     """A checked temporal property: its form, the binders of its ``forall`` prefix with
-    their element types, and its state predicates (one, or two for ``leads_to``)."""
+    their element types, its state predicates (none for a ``step`` form but
+    ``leads_to``'s P; one; or two for ``leads_to``), and the actions (with argument
+    expressions, or None for every binding) of its ``step``."""
 
     form: str
     binders: tuple[tuple[A.Binder, Type], ...]
     atoms: tuple[A.Expr, ...]
+    steps: tuple[tuple[str, tuple[A.Expr, ...] | None], ...] = ()
 
 
 @dataclass

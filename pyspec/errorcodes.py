@@ -99,6 +99,8 @@ TEMPORAL_OUTSIDE_PROPERTY = "E430"
 TEMPORAL_FORM = "E431"
 #: A fairness line that names something that is not an action, or an action twice.
 FAIRNESS_ACTION = "E432"
+#: A ``step`` in a temporal property that names no action, or with wrong arguments.
+TEMPORAL_STEP = "E433"
 
 # -- while checking ---------------------------------------------------------------------
 #: An evaluation error while checking.

@@ -134,7 +134,8 @@ class Check:
 
 #: The temporal forms a ``property`` may take (docs/language.md#temporal-properties).
 TemporalForm = Literal["always", "eventually", "always_eventually", "eventually_always",
-                       "leads_to"]
+                       "leads_to", "always_step", "eventually_step", "always_eventually_step",
+                       "eventually_always_step", "leads_to_step"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,9 @@ class Temporal:
     ``fn(state)`` returns, per instance (in ``instances`` order), the tuple of its
     predicates' values in that state. ``instances`` holds the binders' raw values
     (``((),)`` without binders) and ``binder_types`` their type descriptors, for labels.
+    A ``*_step`` form (``step A, B(e)`` in place of P, or of Q for ``leads_to``) has, per
+    instance, its actions in ``steps``: ``(action index, parameters)``, the parameters
+    None for every binding.
     """
 
     name: str
@@ -156,6 +160,7 @@ class Temporal:
     doc: str = ""
     tags: tuple[Tag, ...] = ()
     pos: SourcePos | None = None
+    steps: tuple[tuple[tuple[int, tuple | None], ...], ...] = ()
 
 
 @dataclass(frozen=True)

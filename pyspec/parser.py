@@ -357,6 +357,16 @@ class _ToAst(Transformer):
         return A.LeadsTo(left, right, self._pos(meta))
 
     @v_args(meta=True)
+    def t_step(self, meta, children):
+        return A.TStep(children, self._pos(meta))
+
+    @v_args(meta=True)
+    def step_ref(self, meta, children):
+        name, *args = children
+        present = [a for a in args if a is not None]
+        return A.StepRef(str(name), present if present else None, self._pos(meta))
+
+    @v_args(meta=True)
     def t_forall(self, meta, children):
         *binders, body = children
         return A.TForall(_flatten(binders), body, self._pos(meta))

@@ -49,9 +49,10 @@ def test_lasso_takes_every_strongly_fair_instance(tmp_path) -> None:
     trace = next(p.trace for p in result.properties if p.name == "SettlesPositive")
     assert trace is not None and trace.loop == 0 and trace.back is not None
     labels = [s.label for s in trace.steps[1:]] + [trace.back.label]
-    # x = 0 .. 3, Reset(0), up to 3, Reset(1), up to 3, back to x = 0 by Reset(0).
-    assert labels == ["Inc", "Inc", "Inc", "Reset(k=0)", "Inc", "Inc", "Inc", "Reset(k=1)",
-                      "Inc", "Inc", "Reset(k=0)"]
+    # The shortest cycle through x = 0 (P fails there) taking both strongly fair
+    # instances: x = 0 .. 3, Reset(1), up to 3 again, back to x = 0 by Reset(0): 7 steps
+    # (the first cut of the checker walked 11: Reset(0), the three Incs, Reset(1), ...).
+    assert labels == ["Inc", "Inc", "Inc", "Reset(k=1)", "Inc", "Inc", "Reset(k=0)"]
     assert trace.back.state == trace.steps[trace.loop].state
 
 
@@ -148,13 +149,18 @@ def test_live_hour_clock_as_tlc(capsys, tmp_path) -> None:
     code, out, _ = run_cli(capsys, "check", str(path))
     assert code == EXIT_OK, out
     assert "12 distinct states, 24 generated, depth 1" in out
+    assert re.search(r"PASS  temporal AlwaysTick +holds", out)
     assert re.search(r"PASS  temporal AllTimes +holds", out)
     assert re.search(r"PASS  temporal TypeInvariance +holds", out)
     broken = write(tmp_path, path.read_text().replace("fair weak HCnxt\n", ""))
     code, out, _ = run_cli(capsys, "check", str(broken))
     assert code == EXIT_LIVENESS
+    assert re.search(r"FAIL  temporal AlwaysTick +violated", out)
     assert re.search(r"FAIL  temporal AllTimes +violated", out)
     assert re.search(r"PASS  temporal TypeInvariance +holds", out)
+    # Without WF_hr(HCnxt) the clock may stop at once: TLC's one state, "Stuttering".
+    assert "Counterexample: temporal AlwaysTick violated (1 state, a lasso: cycle from " \
+           "state 1)" in out
     assert "Counterexample: temporal AllTimes violated (1 state, a lasso: cycle from " \
            "state 1)" in out
     assert "[for n = 1]" in out
@@ -213,21 +219,21 @@ def test_lasso_in_json_itf_junit_and_diagram(tmp_path, capsys) -> None:
                            "--junit", str(junit), "--diagrams", str(diagrams))
     assert code == EXIT_LIVENESS
     assert "  1. initial state    <- the cycle starts here" in out
-    assert " 12. Reset(k=0), back to state 1: the cycle repeats forever" in out
+    assert "  8. Reset(k=0), back to state 1: the cycle repeats forever" in out
     doc = json.loads(js.read_text())
     jsonschema.Draft202012Validator(load_schema()).validate(doc)
     prop = next(p for p in doc["properties"] if p["name"] == "SettlesPositive")
     assert prop["lasso"]["loop"] == 0 and prop["lasso"]["back"]["label"] == "Reset(k=0)"
-    assert len(prop["trace"]) == 11
+    assert len(prop["trace"]) == 7
     assert all("lasso" not in p for p in doc["properties"] if p["name"] != "SettlesPositive")
     trace = json.loads(itf.read_text())
     assert trace["loop"] == 0 and trace["#meta"]["loop-action"] == "Reset(k=0)"
-    assert len(trace["states"]) == 11
+    assert len(trace["states"]) == 7
     suite = ET.parse(junit).getroot()
     failures = [f.text for f in suite.iter("failure")]
     assert len(failures) == 1 and "back to state 1" in failures[0]
     dot = (diagrams / "trace-SettlesPositive.dot").read_text()
-    assert 't11 -> t1 [label="11. Reset(k=0) (back: repeats forever)"' in dot
+    assert 't7 -> t1 [label="7. Reset(k=0) (back: repeats forever)"' in dot
 
 
 # ---- the numpy engine records the same graph --------------------------------------------
@@ -248,12 +254,16 @@ def test_numpy_engine_gives_the_scalar_engine_s_verdicts_and_lassos(tmp_path) ->
             [(p.name, p.verdict, p.trace) for p in scalar.properties]
 
 
-def test_fairness_per_instance_runs_on_the_scalar_engine(tmp_path) -> None:
+def test_fairness_per_instance_runs_on_the_numpy_engine(tmp_path) -> None:
     result = explore(model_of(tmp_path, TURNS.replace("{fair}", "fair weak each Step")),
                      backend="numpy")
-    assert result.stats.backend == "scalar"
-    assert any("fair ... each" in n for n in result.notes)
+    assert result.stats.backend == "numpy"
     assert verdicts(result) == {"EveryTurn": "holds"}
+    result = explore(model_of(tmp_path, COUNTER), backend="numpy")
+    assert result.stats.backend == "numpy"
+    trace = next(p.trace for p in result.properties if p.name == "SettlesPositive")
+    assert [s.label for s in trace.steps[1:]] + [trace.back.label] == \
+        ["Inc", "Inc", "Inc", "Reset(k=1)", "Inc", "Inc", "Reset(k=0)"]
 
 
 # ---- the other forms, deadlocks, pitfalls ------------------------------------------------
@@ -364,7 +374,19 @@ def test_trace_option_knows_temporal_properties(tmp_path, capsys) -> None:
     path = write(tmp_path, COUNTER)
     code, out, _ = run_cli(capsys, "check", str(path), "--trace", "SettlesPositive")
     assert code == EXIT_LIVENESS
-    assert "Counterexample: temporal SettlesPositive violated (11 states, a lasso" in out
+    assert "Counterexample: temporal SettlesPositive violated (7 states, a lasso" in out
+
+
+def test_engines_that_keep_no_transitions_are_refused_with_their_reason(tmp_path,
+                                                                       capsys) -> None:
+    """--workers N and --backend compiled keep no transitions: exit 151, saying so."""
+    path = write(tmp_path, COUNTER)
+    code, _, err = run_cli(capsys, "check", str(path), "--workers", "2")
+    assert code == 151
+    assert "--workers: the worker processes keep no transitions" in err
+    code, _, err = run_cli(capsys, "check", str(path), "--backend", "compiled")
+    assert code == 151
+    assert "--backend compiled: the compiled search keeps no transitions" in err
 
 
 def test_temporal_properties_refuse_a_cluster(tmp_path, capsys) -> None:

@@ -64,6 +64,9 @@ class Batch:
     words: list[list[np.ndarray]] = field(default_factory=list)
     #: Per emission, per live action property, which emitted rows violate it (or None).
     violations: list[list[np.ndarray | None]] = field(default_factory=list)
+    #: Per emission, the number of the action's parameter binding (in the order of its
+    #: parameters' domains, the last varying fastest).
+    bindings: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Arranged:
     keys: np.ndarray
     via: np.ndarray
     events: list[Event]
+    #: Each transition's parameter binding number (:attr:`Batch.bindings`).
+    bindings: np.ndarray
 
 
 class ArrayLevel:
@@ -111,7 +116,7 @@ class ArrayLevel:
     def initial_batch(self, states: list[State], properties: int) -> Batch:
         """The initial states as one batch emitted by "action -1"."""
         return Batch(rows=[np.arange(len(states))], actions=[-1], words=[self.pack(states)],
-                     violations=[[None] * properties])
+                     violations=[[None] * properties], bindings=[0])
 
     def expand(self, words: list[np.ndarray], properties: Live) -> Batch:
         """Every successor of one batch of stored states, and which of them violate the
@@ -122,10 +127,11 @@ class ArrayLevel:
         batch = Batch()
         props = [self.program.properties[k] for k, _ in properties]
 
-        def emit(action: int, mask: object, drafts: dict[int, object]) -> None:
+        def emit(action: int, mask: object, drafts: dict[int, object], binding: int) -> None:
             rows = np.arange(n) if mask is True else np.flatnonzero(mask)
             batch.rows.append(rows)
             batch.actions.append(action)
+            batch.bindings.append(binding)
             batch.words.append(successor_words(self.layout, state, tuple(words), drafts,
                                                None if mask is True else rows))
             nxt = tuple(drafts.get(i, v) for i, v in enumerate(state))
@@ -145,6 +151,7 @@ class ArrayLevel:
             batch.rows, batch.actions = [np.zeros(0, dtype=np.int64)], [0]
             batch.words = [[np.zeros(0, dtype=U64)] * self.words]
             batch.violations = [[None] * len(props)]
+            batch.bindings = [0]
         return batch
 
     def arrange(self, batch: Batch, nrows: int, initial: bool, properties: Live,
@@ -155,8 +162,10 @@ class ArrayLevel:
         rows = np.concatenate(batch.rows)
         acts = np.concatenate([np.full(len(r), a, dtype=np.int16)
                                for r, a in zip(batch.rows, batch.actions)])
+        binds = np.concatenate([np.full(len(r), b, dtype=np.int32)
+                                for r, b in zip(batch.rows, batch.bindings)])
         order = np.argsort(rows.astype(np.uint16), kind="stable")
-        rows, acts = rows[order], acts[order]
+        rows, acts, binds = rows[order], acts[order], binds[order]
         words = [np.concatenate([ws[w] for ws in batch.words])[order]
                  for w in range(self.words)]
         if self.symmetry is not None:
@@ -176,7 +185,7 @@ class ArrayLevel:
             hits = np.flatnonzero(np.concatenate(flags)[order])
             if len(hits):
                 events.append((int(hits[0]), RANK["property"], "property", pk, int(hits[0])))
-        return Arranged(rows, acts, words, self.keys(words), via, events)
+        return Arranged(rows, acts, words, self.keys(words), via, events, binds)
 
     def unseen(self, keys: np.ndarray, words: list[np.ndarray],
                compare: bool = True) -> np.ndarray:

@@ -220,7 +220,8 @@ class ArraySearch:
         self.total += cut
         sink = self.options.edges
         if sink is not None and not initial:
-            sink.transitions(rows[:cut] + base, acts[:cut], via[:cut], keys[:cut])
+            sink.transitions(rows[:cut] + base, acts[:cut], arranged.bindings[:cut],
+                             keys[:cut])
         if not initial:
             self.head = base + rows_done
             self.coverage.cover_batch(rows[:cut], acts[:cut], nrows)

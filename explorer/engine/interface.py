@@ -44,10 +44,11 @@ class Observer(Protocol):
 
 class EdgeSink(Protocol):
     """Sees a batch engine's transitions as arrays (the liveness check's graph): each
-    transition's source id, action, position in its source's successor list and
-    successor key, and the stored states' keys and packed words, in id order."""
+    transition's source id, action, parameter binding number and successor key, and the
+    stored states' keys and packed words, in id order."""
 
-    def transitions(self, src: object, acts: object, via: object, keys: object) -> None: ...
+    def transitions(self, src: object, acts: object, bindings: object, keys: object
+                    ) -> None: ...
 
     def stored(self, keys: object, words: list, initial: bool) -> None: ...
 

@@ -62,9 +62,7 @@ def check(model: Model, options: Options | None = None) -> Result:
     validate_expectations(model)
     options = options or Options()
     if model.temporal:
-        if options.cluster:
-            raise ModelConfigError("temporal properties are checked on one process, which "
-                                   "keeps the whole state graph; run without --cluster")
+        _liveness_engines(model, options)
         return _liveness(model, options)
     if options.cluster:
         return _run(on_cluster(model, options), model, options)
@@ -87,6 +85,26 @@ def check(model: Model, options: Options | None = None) -> Result:
     if note:
         result.notes.insert(0, note)
     return result
+
+
+def _liveness_engines(model: Model, options: Options) -> None:
+    """Refuse, naming why, the engines that cannot record the graph temporal properties
+    are checked on: each keeps only its states, not the transitions between them."""
+    names = ", ".join(t.name for t in model.temporal)
+    why = None
+    if options.cluster:
+        why = ("--cluster: the shards keep no transitions, and the check needs the whole "
+               "state graph in one process; run without --cluster")
+    elif options.workers > 1:
+        why = ("--workers: the worker processes keep no transitions, and the check needs "
+               "the whole state graph in one process; run with --workers 1")
+    elif options.backend == compiled.ENGINE.name:
+        why = (f"--backend {compiled.ENGINE.name}: the compiled search keeps no transitions; "
+               f"use --backend {arrays.ENGINE.name} (auto's choice for a large spec) or "
+               f"{REFERENCE.name}")
+    if why is not None:
+        raise ModelConfigError(f"temporal properties ({names}) are checked on the recorded "
+                               f"state graph. {why}")
 
 
 def _liveness(model: Model, options: Options) -> Result:

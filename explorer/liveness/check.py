@@ -3,8 +3,8 @@
 The safety search runs as usual, with the graph recorded: on the numpy engine (a
 :class:`PackedRecorder` takes its batches) when the engine choice is a batch engine that
 can run the model, else on the scalar engine with an :class:`EdgeRecorder` watching it.
-The numpy engine knows a transition's action but not its parameters, so a spec with
-``fair ... each`` (fairness per parameter binding) runs on the scalar engine; symmetry
+Both record each transition's action instance (the action and its parameter binding),
+which fairness per binding (``fair ... each``) and ``step A(p)`` are stated over; symmetry
 reduction is off either way (TLC's pitfall). When the search explored every state, each
 temporal property's instances are checked on the recorded graph
 (:mod:`explorer.liveness.scc`); a violation comes with a lasso
@@ -17,12 +17,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from explorer.engine.arrays import PROGRAM
 from explorer.engine.interface import Engine, HandOver, Options
 from explorer.liveness.automaton import NEGATIONS
 from explorer.liveness.graph import EdgeRecorder, PackedRecorder, StateGraph, Tee
 from explorer.liveness.lasso import Lasso, lasso
-from explorer.liveness.scc import STUTTER, Constraint, constraints, fair_component, product
+from explorer.liveness.scc import STUTTER, Constraint, constraints, fair_components, product
 from explorer.result import PropertyVerdict, Result, Trace, TraceStep, Why
 from explorer.traces import describe_step
 from pyspec.errors import ModelConfigError
@@ -38,10 +40,9 @@ def check(model: Model, options: Options, reference: Engine, batch: Engine | Non
         raise ModelConfigError("--fingerprint keeps no states, and the liveness check of "
                                f"{', '.join(t.name for t in model.temporal)} needs them")
     notes = pitfalls(model, options)
-    per_instance = any(f.each for f in model.fairness)
     recorder: EdgeRecorder | PackedRecorder
     result = None
-    if batch is not None and options.observer is None and not per_instance:
+    if batch is not None and options.observer is None:
         program = model.programs.get(PROGRAM)
         recorder = PackedRecorder(model, program.layout)  # type: ignore[attr-defined]
         try:
@@ -49,9 +50,6 @@ def check(model: Model, options: Options, reference: Engine, batch: Engine | Non
         except HandOver as exc:
             notes.append(f"the {batch.name} backend handed over to the {reference.name} "
                          f"engine ({exc})")
-    elif batch is not None and per_instance:
-        notes.append(f"the {reference.name} engine ran the liveness check: fairness per "
-                     "parameter binding (fair ... each) needs each transition's parameters")
     if result is None:
         recorder = EdgeRecorder(model)
         observer = recorder if options.observer is None \
@@ -96,17 +94,34 @@ def verdict(model: Model, graph: StateGraph, t: Temporal, cons: list[Constraint]
     aut = NEGATIONS[t.form]
     for k, values in enumerate(t.instances):
         atoms = graph.atoms[model.temporal.index(t)][k]
-        p = product(graph, aut, atoms)
-        found = fair_component(p, cons, p.reached)
+        steps = step_edges(graph, t.steps[k]) if t.steps else None
+        p = product(graph, aut, atoms, steps)
+        found = lasso(p, cons, fair_components(p, cons, p.reached))
         if found is not None:
             out.verdict = "violated"
-            out.trace = lasso_trace(model, graph, lasso(p, *found))
+            out.trace = lasso_trace(model, graph, found)
             where = instance_label(t, values)
-            out.why = (Why(text=f"{t.form.replace('_', ' ')}: {aut.meaning}",
+            meaning = aut.meaning.replace("{S}", step_text(model, t.steps[k])) \
+                if t.steps else aut.meaning
+            out.why = (Why(text=f"{t.form.replace('_', ' ')}: {meaning}",
                            value="on the lasso", pos=t.pos, note=where),)
             return out
     out.verdict = "holds"
     return out
+
+
+def step_text(model: Model, refs: tuple[tuple[int, tuple | None], ...]) -> str:
+    """``Inc, Reset(k=0)``: the actions of a ``step``, each with its binding if given."""
+    return ", ".join(model.actions[a].name if params is None
+                     else model.action_label(a, params) for a, params in refs)
+
+
+def step_edges(graph: StateGraph, refs: tuple[tuple[int, tuple | None], ...]) -> np.ndarray:
+    """Per graph edge, whether its action instance is one a ``step`` names (an action
+    with any parameters, or with the given ones)."""
+    hit = np.array([any(a == ra and (rp is None or params == rp) for ra, rp in refs)
+                    for a, params in graph.instances], dtype=bool)
+    return hit[graph.inst] if len(hit) else np.zeros(len(graph.inst), dtype=bool)
 
 
 def instance_label(t: Temporal, values: tuple) -> str:
@@ -124,20 +139,15 @@ def lasso_trace(model: Model, graph: StateGraph, found: Lasso) -> Trace:
         if label is None:
             steps.append(describe_step(model, None, (), state))
         else:
-            steps.append(describe_step(model, *_step(model, graph, label), state))
+            steps.append(describe_step(model, *_step(graph, label), state))
     back_state = graph.states[found.states[found.loop]]
     if found.back == STUTTER:
         back = TraceStep(state=model.describe_state(back_state), label="stuttering")
     else:
-        back = describe_step(model, *_step(model, graph, found.back), back_state)
+        back = describe_step(model, *_step(graph, found.back), back_state)
     return Trace(tuple(steps), loop=found.loop, back=back)
 
 
-def _step(model: Model, graph: StateGraph, edge: int) -> tuple[int, tuple]:
-    """An edge's action and parameters: recorded, or (numpy engine) found by replaying
-    the edge's source at its position."""
-    if graph.via is None:
-        return graph.instances[int(graph.inst[edge])]
-    source = graph.states[int(graph.src[edge])]
-    a, params, _ = model.successors(source)[int(graph.via[edge])]
-    return a, params
+def _step(graph: StateGraph, edge: int) -> tuple[int, tuple]:
+    """An edge's action and parameters."""
+    return graph.instances[int(graph.inst[edge])]

@@ -11,16 +11,17 @@ recorder keeps a reference to each, to describe the few that end up in a counter
 
 On the numpy engine, :class:`PackedRecorder` takes the same from the engine's batches
 (:class:`explorer.engine.interface.EdgeSink`): per transition its source id, action,
-position in the source's successor list and successor key; per stored state its key and
-packed words. Targets are found after the search by sorting the stored keys; the states
-are decoded from their words once each, to evaluate the predicates, and again only for
-the states of a counterexample, whose steps are named by replaying the scalar model.
+parameter binding number and successor key; per stored state its key and packed words.
+Targets are found after the search by sorting the stored keys, and action instances by
+interning (action, binding) pairs, a binding number being decoded to parameters from
+the parameters' domains; the states are decoded from their words once each, to
+evaluate the predicates, and again only for the states of a counterexample.
 
 Cost, measured in ``docs/explorer.md``: scalar engine: 8 bytes per state reference plus
 one byte per predicate instance, 24 bytes per transition while recording, 20 once frozen
 (int64 sources and targets, int32 instances); numpy engine: 8 bytes per word and 8 per
-key per state, 8 + 2 + 8 + 8 per transition while recording, 28 once frozen (int64
-sources, targets and positions, int32 actions).
+key per state, 8 + 2 + 4 + 8 per transition while recording, 20 once frozen (int64
+sources and targets, int32 instances).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.engine.interface import Observer
+from explorer.liveness.automaton import arity
 from pyspec.layout import Layout
 from pyspec.model import Model, State
+from pyspec.runtime import domain
 
 
 @dataclass
@@ -50,9 +53,6 @@ class StateGraph:
     instances: list[tuple[int, tuple]]
     initial: np.ndarray
     atoms: list[list[list[np.ndarray]]]
-    #: Numpy engine: each edge's position in its source's successor list (the edge's
-    #: parameters are found by replaying it); None when ``instances`` has them.
-    via: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -63,10 +63,9 @@ class StateGraph:
         """Bytes of the edge arrays and the predicate values (not the states)."""
         packed = self.states.nbytes if isinstance(self.states, PackedStates) \
             else 8 * len(self.states)
-        via = 0 if self.via is None else self.via.nbytes
         return (self.src.nbytes + self.dst.nbytes + self.inst.nbytes + self.initial.nbytes
                 + sum(a.nbytes for prop in self.atoms for inst in prop for a in inst)
-                + packed + via)
+                + packed)
 
 
 class EdgeRecorder:
@@ -83,7 +82,7 @@ class EdgeRecorder:
         self.instances: list[tuple[int, tuple]] = []
         #: Per property, per instance, per predicate: one byte per state.
         self.values: list[list[list[bytearray]]] = [
-            [[bytearray() for _ in range(_arity(t.form))] for _ in t.instances]
+            [[bytearray() for _ in range(arity(t.form))] for _ in t.instances]
             for t in model.temporal]
 
     def state(self, sid: int, state: State, level: int) -> None:
@@ -118,10 +117,6 @@ class EdgeRecorder:
             atoms=[[[np.frombuffer(bytes(c), dtype=np.uint8).astype(bool) for c in cols]
                     for cols in prop] for prop in self.values],
         )
-
-
-def _arity(form: str) -> int:
-    return 2 if form == "leads_to" else 1
 
 
 class Tee:
@@ -164,14 +159,14 @@ class PackedRecorder:
     def __init__(self, model: Model, layout: Layout) -> None:
         self.model = model
         self.layout = layout
-        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.batches: list[tuple[np.ndarray, ...]] = []
         self.keys: list[np.ndarray] = []
         self.words: list[list[np.ndarray]] = []
         self.initial = 0
 
-    def transitions(self, src, acts, via, keys) -> None:  # noqa: ANN001 - numpy arrays
+    def transitions(self, src, acts, bindings, keys) -> None:  # noqa: ANN001 - numpy arrays
         self.batches.append((src.astype(np.int64), acts.astype(np.int16),
-                             via.astype(np.int64), keys.copy()))
+                             bindings.astype(np.int32), keys.copy()))
 
     def stored(self, keys, words, initial) -> None:  # noqa: ANN001 - numpy arrays
         self.keys.append(keys.copy())
@@ -191,7 +186,8 @@ class PackedRecorder:
             return np.concatenate(parts) if len(parts) else np.zeros(0, dtype=dtype)
 
         src, acts = joined(cols[0], np.int64), joined(cols[1], np.int16)
-        via, ekeys = joined(cols[2], np.int64), joined(cols[3], np.uint64)
+        ekeys = joined(cols[3], np.uint64)
+        inst, instances = self.instances(acts, joined(cols[2], np.int32))
         self.batches = []
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
@@ -199,7 +195,7 @@ class PackedRecorder:
         found = sorted_keys[at] == ekeys if len(keys) else np.zeros(len(ekeys), dtype=bool)
         dst = np.where(found, order[at] if len(keys) else 0, -1).astype(np.int64)
         states = PackedStates(self.layout, words)
-        values = [[[bytearray() for _ in range(_arity(t.form))] for _ in t.instances]
+        values = [[[bytearray() for _ in range(arity(t.form))] for _ in t.instances]
                   for t in self.model.temporal]
         for i in range(len(states)):
             state = states[i]
@@ -208,9 +204,29 @@ class PackedRecorder:
                     for v, col in zip(per_instance, cs):
                         col.append(1 if v else 0)
         return StateGraph(
-            states=states, src=src, dst=dst, inst=acts.astype(np.int32),
-            instances=[(a, ()) for a in range(len(self.model.actions))],
+            states=states, src=src, dst=dst, inst=inst, instances=instances,
             initial=np.arange(self.initial, dtype=np.int64),
             atoms=[[[np.frombuffer(bytes(c), dtype=np.uint8).astype(bool) for c in cols]
-                    for cols in prop] for prop in values],
-            via=via)
+                    for cols in prop] for prop in values])
+
+    def instances(self, acts: np.ndarray, bindings: np.ndarray
+                  ) -> tuple[np.ndarray, list[tuple[int, tuple]]]:
+        """Each edge's action instance (interned, in order of action and binding) and the
+        instances as ``(action, parameters)``: binding ``b`` of an action is the b-th
+        tuple of its parameters' domains, the last varying fastest (as the array code's
+        nested loops number them)."""
+        if not len(acts):
+            return np.zeros(0, dtype=np.int32), []
+        width = int(bindings.max()) + 1
+        pairs, inst = np.unique(acts.astype(np.int64) * width + bindings, return_inverse=True)
+        types = self.model.param_types  # type: ignore[attr-defined]
+        out = []
+        for pair in pairs.tolist():
+            a, b = divmod(pair, width)
+            params = []
+            for t in reversed(types[a]):
+                values = domain(t)
+                b, i = divmod(b, len(values))
+                params.append(values[i])
+            out.append((a, tuple(reversed(params))))
+        return inst.astype(np.int32), out

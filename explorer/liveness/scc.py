@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
-from explorer.liveness.automaton import Automaton
+from explorer.liveness.automaton import Automaton, Letters
 from explorer.liveness.graph import StateGraph
 from pyspec.model import Model
+from pyspec.runtime import domain
 
 #: The label of a stuttering step.
 STUTTER = -1
@@ -51,18 +52,34 @@ class Constraint:
 @dataclass
 class Product:
     """The product graph: edges sorted by source, each with its graph edge (or
-    :data:`STUTTER`), the BFS order from the initial nodes and the BFS tree."""
+    :data:`STUTTER`) and whether it changes the graph state; per node, whether it is
+    accepting and reachable, and once :meth:`distances` ran its distance from the initial
+    nodes in steps that change the state and its predecessor on a shortest path (-1 for
+    none; an initial node's is ``size``, the virtual source)."""
 
     size: int
     automaton: int
     src: np.ndarray
     dst: np.ndarray
     label: np.ndarray
+    moving: np.ndarray
     indptr: np.ndarray
     accepting: np.ndarray
     reached: np.ndarray
-    order_rank: np.ndarray
-    parent: np.ndarray
+    #: The initial nodes.
+    starts: np.ndarray
+    dist: np.ndarray | None = None
+    parent: np.ndarray | None = None
+
+    def distances(self) -> None:
+        """Fill ``dist`` and ``parent`` (only a violation needs them: a lasso)."""
+        virtual = self.size
+        rows = np.concatenate([self.src, np.full(len(self.starts), virtual,
+                                                 dtype=self.src.dtype)])
+        cols = np.concatenate([self.dst, self.starts])
+        cost = np.concatenate([self.moving, np.zeros(len(self.starts), dtype=bool)])
+        dist, parent = shortest(rows, cols, cost, self.size + 1, virtual)
+        self.dist, self.parent = dist[:self.size], parent[:self.size]
 
 
 def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
@@ -72,7 +89,8 @@ def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
     moving = graph.dst != graph.src
     for f in model.fairness:
         if f.each:
-            groups = [[k] for k, (a, _) in enumerate(graph.instances) if a in f.actions]
+            groups = [[k] for k in binding_order(model, graph.instances)
+                      if graph.instances[k][0] in f.actions]
         else:
             groups = [[k for k, (a, _) in enumerate(graph.instances) if a in f.actions]]
         for group in groups:
@@ -88,9 +106,31 @@ def constraints(model: Model, graph: StateGraph) -> list[Constraint]:
     return out
 
 
-def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray]) -> Product:
+def binding_order(model: Model, instances: list[tuple[int, tuple]]) -> list[int]:
+    """The instances' numbers in order of action and of binding (each parameter by its
+    type's order), whatever order an engine met them in: the constraints, and so the
+    lasso, are the same on every engine."""
+    types = getattr(model, "param_types", None)
+    if types is None:
+        return list(range(len(instances)))
+    listed: dict[object, dict[object, int]] = {}
+
+    def position(v: object, t: object) -> int:
+        if t not in listed:
+            listed[t] = {x: i for i, x in enumerate(domain(t))}  # type: ignore[arg-type]
+        return listed[t][v]
+
+    return sorted(range(len(instances)), key=lambda k: (
+        instances[k][0], tuple(position(v, t) for v, t in
+                               zip(instances[k][1], types[instances[k][0]]))))
+
+
+def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray],
+            steps: np.ndarray | None = None) -> Product:
     """The product graph, its accepting nodes and what is reachable from its initial
-    nodes (a virtual source, breadth first)."""
+    nodes (a virtual source, breadth first; :meth:`Product.distances` adds shortest
+    distances, where steps that change the state count 1 and the others 0).
+    ``steps``, per graph edge, whether it is an action of the property's ``step``."""
     n, k = graph.n, aut.states
     # Node and edge numbers in 32 bits while they fit: the product is the check's
     # largest structure (its edges times three arrays).
@@ -99,10 +139,15 @@ def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray]) -> Produ
     gsrc = np.concatenate([graph.src[stored], np.arange(n)]).astype(index)
     gdst = np.concatenate([graph.dst[stored], np.arange(n)]).astype(index)
     glab = np.concatenate([np.flatnonzero(stored), np.full(n, STUTTER)]).astype(index)
+    letters = Letters(
+        p=atoms[0][gdst] if atoms else None, q=atoms[1][gdst] if len(atoms) > 1 else None,
+        step=None if steps is None else np.concatenate(
+            [pair_any(graph.src[stored], graph.dst[stored], steps[stored], n),
+             np.zeros(n, dtype=bool)]),
+        moving=gsrc != gdst)
     srcs, dsts, labs = [], [], []
     for q, q2, guard in aut.transitions:
-        ok = guard(atoms)
-        m = ok[gdst]
+        m = guard(letters)
         srcs.append(gsrc[m] * index(k) + index(q))
         dsts.append(gdst[m] * index(k) + index(q2))
         labs.append(glab[m])
@@ -111,38 +156,62 @@ def product(graph: StateGraph, aut: Automaton, atoms: list[np.ndarray]) -> Produ
     src, dst, lab = src[order], dst[order], lab[order]
     size = n * k
     indptr = np.searchsorted(src, np.arange(size + 1, dtype=index))
-    # Initial nodes: transitions out of automaton state 0 into the initial states.
-    init = []
-    for q, q2, guard in aut.transitions:
-        if q == 0:
-            ok = guard(atoms)
-            init.append((graph.initial[ok[graph.initial]] * k + q2).astype(index))
+    # Initial nodes: transitions out of automaton state 0 on the virtual first step.
+    first = graph.initial
+    entering = Letters(p=atoms[0][first] if atoms else None,
+                       q=atoms[1][first] if len(atoms) > 1 else None,
+                       step=None if steps is None else np.zeros(len(first), dtype=bool),
+                       moving=np.zeros(len(first), dtype=bool))
+    init = [(first[guard(entering)] * k + q2).astype(index)
+            for q, q2, guard in aut.transitions if q == 0]
     starts = np.unique(np.concatenate(init)) if init else np.zeros(0, dtype=index)
     virtual = size
     rows = np.concatenate([src, np.full(len(starts), virtual, dtype=index)])
     cols = np.concatenate([dst, starts])
     mat = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
                      shape=(size + 1, size + 1))
-    bfs, pred = breadth_first_order(mat, virtual, directed=True, return_predecessors=True)
     reached = np.zeros(size + 1, dtype=bool)
-    reached[bfs] = True
-    reached = reached[:size]
-    rank = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    rank[bfs[1:]] = np.arange(1, len(bfs))
+    reached[breadth_first_order(mat, virtual, directed=True, return_predecessors=False)] = True
     accepting = np.zeros(size, dtype=bool)
     for q in aut.accepting:
         accepting[q::k] = True
-    return Product(size, k, src, dst, lab, indptr, accepting, reached, rank, pred[:size])
+    return Product(size, k, src, dst, lab, (src // k) != (dst // k), indptr, accepting,
+                   reached[:size], starts)
 
 
-def fair_component(p: Product, cons: list[Constraint], inside: np.ndarray
-                   ) -> tuple[np.ndarray, list[tuple[str, int]]] | None:
-    """A fair accepting component among the product nodes ``inside`` (the one closest to
-    the initial nodes among those fair as they are), with what its cycle must visit:
-    ``("edge", product edge)`` or ``("node", product node)``; None when there is none.
-    Every component is judged at once, with array operations; components that fail
-    only strong constraints are decomposed again without the states where those are
-    enabled."""
+def pair_any(src: np.ndarray, dst: np.ndarray, flag: np.ndarray, n: int) -> np.ndarray:
+    """Per edge, whether some edge between the same two states has ``flag``: a TLA+ step
+    is a pair of states, an A step when any A transition joins them."""
+    if not len(src):
+        return np.zeros(0, dtype=bool)
+    pairs, which = np.unique(src.astype(np.int64) * n + dst, return_inverse=True)
+    hit = np.zeros(len(pairs), dtype=bool)
+    hit[which[flag]] = True
+    return hit[which]
+
+
+def shortest(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, size: int,
+             source: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (0/1 edge costs) from ``source`` and each node's predecessor on a
+    shortest path, by scipy's compiled Dijkstra. Parallel edges are merged first (a
+    sparse matrix would add their costs), keeping the cheaper."""
+    key = rows.astype(np.int64) * size + cols
+    order = np.lexsort((cost, key))
+    key, cost = key[order], cost[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    key, cost = key[first], cost[first]
+    mat = csr_matrix((cost.astype(np.float64), (key // size, key % size)), shape=(size, size))
+    dist, pred = dijkstra(mat, directed=True, indices=source, return_predecessors=True)
+    return dist, pred
+
+
+def fair_components(p: Product, cons: list[Constraint], inside: np.ndarray,
+                    first: int = 0) -> np.ndarray:
+    """Per product node, the fair accepting component it belongs to (ids from ``first``),
+    or -1, among the nodes ``inside``. Every component is judged at once, with array
+    operations; components that fail only strong constraints are decomposed again
+    without the states where those are enabled, and their fair parts numbered on."""
     internal = np.flatnonzero(inside[p.src] & inside[p.dst])
     mat = csr_matrix((np.ones(len(internal), dtype=np.int8),
                       (p.src[internal], p.dst[internal])), shape=(p.size, p.size))
@@ -174,32 +243,42 @@ def fair_component(p: Product, cons: list[Constraint], inside: np.ndarray
             drop |= bad[ncomp_of] & enabled
         else:
             ok &= taken | per_comp(~enabled)
-    good = np.flatnonzero(ok & ~refine)
-    if len(good):
-        closest = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(closest, ncomp_of, p.order_rank[nodes])
-        c = int(good[np.argmin(closest[good])])
-        return _visits(p, cons, comp == c, edges[ecomp == c])
+    good = ok & ~refine
+    labels = np.full(p.size, -1, dtype=np.int64)
+    labels[nodes] = np.where(good[ncomp_of], first + ncomp_of, -1)
     rest = np.zeros(p.size, dtype=bool)
     rest[nodes[(ok & refine)[ncomp_of] & ~drop]] = True
-    return fair_component(p, cons, rest) if rest.any() else None
+    if rest.any():
+        deeper = fair_components(p, cons, rest, first + ncomp)
+        labels = np.where(deeper >= 0, deeper, labels)
+    return labels
 
 
-def _visits(p: Product, cons: list[Constraint], nodes: np.ndarray, edges: np.ndarray
-            ) -> tuple[np.ndarray, list[tuple[str, int]]]:
-    """What a cycle through a fair component visits: an accepting node, and per
-    constraint an edge that takes it or a state where it is disabled (none when it is
-    disabled everywhere)."""
-    visits: list[tuple[str, int]] = [("node", int(np.flatnonzero(nodes & p.accepting)[0]))]
-    members = np.flatnonzero(nodes)
+Need = tuple[np.ndarray | None, np.ndarray | None]
+
+
+def obligations(p: Product, cons: list[Constraint], members: np.ndarray
+                ) -> tuple[list[Need], list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """What a cycle inside one fair component (``members``, a node mask) must do.
+
+    ``needs``: ``(nodes, edges)`` masks, one of which the cycle meets: an accepting node;
+    per weak constraint, an edge that takes it or a state where it is disabled.
+    ``strong``: per strong constraint taken inside, ``(edges that take it, nodes where
+    it is enabled)``: the cycle takes it or never enters such a node (one disabled
+    everywhere inside needs nothing). Also the component's internal edges."""
+    edges = np.flatnonzero(members[p.src] & members[p.dst])
+    needs: list[Need] = [(members & p.accepting, None)]
+    strong: list[tuple[np.ndarray, np.ndarray]] = []
     glab = p.label[edges]
     moving = glab >= 0
+    states = np.flatnonzero(members) // p.automaton
     for con in cons:
-        taken = edges[moving][con.takes[glab[moving]]]
-        if len(taken):
-            visits.append(("edge", int(taken[0])))
-            continue
-        enabled = con.enabled[members // p.automaton]
-        if enabled.any():
-            visits.append(("node", int(members[np.argmin(enabled)])))
-    return nodes, visits
+        took = np.zeros(p.src.shape, dtype=bool)
+        took[edges[moving][con.takes[glab[moving]]]] = True
+        enabled = np.zeros(p.size, dtype=bool)
+        enabled[members] = con.enabled[states]
+        if not con.strong:
+            needs.append((members & ~enabled, took))
+        elif took.any():
+            strong.append((took, enabled))
+    return needs, strong, edges

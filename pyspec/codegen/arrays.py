@@ -1077,10 +1077,17 @@ class ArrayCompiler(Compiler):
         guards, body = hoist_guards(d.body.stmts, [p for p, _ in params], self.c)
         assigned = self._assigned
 
+        # The binding's number, in the order of the parameters' nested loops (the
+        # liveness check's fairness per binding): ((_bind0 * n1) + _bind1) * n2 + ...
+        sizes = [len(self.domain_values(t)) for _, t in params]
+        binding = "0"
+        for i in range(len(params)):
+            binding = f"_bind{i}" if i == 0 else f"({binding}) * {sizes[i]} + _bind{i}"
+
         def tail(mm: str) -> None:
             drafts = ", ".join(f"{i}: {py_name('n', v)}" for i, v in enumerate(self.sym.vars)
                                if v in assigned)
-            self.emit(f"emit({index}, {mm}, {{{drafts}}})")
+            self.emit(f"emit({index}, {mm}, {{{drafts}}}, {binding})")
 
         def bind(i: int, m: str) -> None:
             for level, cond, st in guards:
@@ -1101,9 +1108,10 @@ class ArrayCompiler(Compiler):
                 self.ablock(body, m, tail)
                 return
             pname, ptype = params[i]
-            values = self.table("D", tuple(array_runtime.from_scalar(v, self.desc(ptype))
-                                           for v in self.domain_values(ptype)))
-            self.emit(f"for {py_name('l', pname)} in {values}:", d.pos)
+            values = self.table("D", tuple(enumerate(
+                array_runtime.from_scalar(v, self.desc(ptype))
+                for v in self.domain_values(ptype))))
+            self.emit(f"for _bind{i}, {py_name('l', pname)} in {values}:", d.pos)
             with self.indented():
                 bind(i + 1, m)
 

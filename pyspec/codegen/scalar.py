@@ -30,6 +30,7 @@ from pyspec.checked import (
     ModelValue,
     RecordCtor,
     RecordField,
+    TemporalShape,
     TypeSet,
     UnionField,
     Var,
@@ -1309,6 +1310,23 @@ class Compiler:
             with self.indented():
                 self.emit(f"return tuple(({names}{',' if names else ''}) {fors})"
                           if fors else "return ((),)", d.pos)
+            if shape.steps:
+                self.gen_temporal_steps(name, shape, fors)
+
+    def gen_temporal_steps(self, name: str, shape: TemporalShape, fors: str) -> None:
+        """``S_<name>()``: per instance, the ``(action index, parameters or None)`` of each
+        action its ``step`` names, the arguments evaluated with the binders bound."""
+        d = self.sym.temporals[name]
+        actions = list(self.sym.actions)
+        refs = []
+        for action, args in shape.steps:
+            params = "None" if args is None else \
+                f"({''.join(f'{self.expr(a)}, ' for a in args)})"
+            refs.append(f"({actions.index(action)}, {params}), ")
+        self.emit(f"def {py_name('S', name)}():", d.pos)
+        with self.indented():
+            self.emit(f"return tuple(({''.join(refs)}) {fors})" if fors
+                      else f"return (({''.join(refs)}),)", d.pos)
 
     def generate(self) -> Generated:
         self.ns.update(make_helpers(self.positions))
@@ -1435,9 +1453,10 @@ class Compiler:
                 d = s.temporals[name]
                 binders = tuple(b.name for b, _ in shape.binders)
                 types = tuple(self.desc(t) for _, t in shape.binders)
+                steps = f", steps={py_name('S', name)}()" if shape.steps else ""
                 self.emit(f"Temporal({name!r}, {shape.form!r}, {py_name('q', name)}, "
                           f"{binders!r}, {types!r}, {py_name('Q', name)}(), {d.doc!r}, "
-                          f"{_tags(d.annotations)!r}, {_pos_src(d.pos)}),")
+                          f"{_tags(d.annotations)!r}, {_pos_src(d.pos)}{steps}),")
         self.emit("),")
         self.emit("fairness=(")
         with self.indented():

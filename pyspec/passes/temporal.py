@@ -3,11 +3,14 @@
 A temporal property is checked on the reachable state graph (:mod:`explorer.liveness`)
 by a small automaton per form, so only the forms that automaton library knows are
 accepted: ``always P``, ``eventually P``, ``always eventually P``, ``eventually always
-P`` and ``P leads_to Q``, with P and Q state predicates, under an optional ``forall``
-prefix (one property per instance, TLA+'s ``\\A x: F`` at the top of a formula). Anything
-else is reported here (E431) rather than half-checked later. A fairness line names
-actions that exist, each once (E432); ``each`` takes one action, whose parameter
-bindings are its instances.
+P`` and ``P leads_to Q``, with P and Q state predicates, and the same with ``step A, B(e)``
+(an action step that changes the state, TLA+'s ``<<A \\/ B(e)>>_vars``) in place of P
+(of Q for ``leads_to``), under an optional ``forall`` prefix (one property per instance,
+TLA+'s ``\\A x: F`` at the top of a formula). Anything else is reported here (E431)
+rather than half-checked later. A ``step`` names actions that exist, with arguments of
+their parameters' types that read no state (E433). A fairness line names actions that
+exist, each once (E432); ``each`` takes one action, whose parameter bindings are its
+instances.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pyspec.passes.typecheck import Scope, Typer
 from pyspec.types import ANY, BOOL, SetT
 
 #: The forms a formula (under its ``forall`` prefix) may take, as nested operators.
-FORMS = "always P, eventually P, always eventually P, eventually always P, P leads_to Q"
+FORMS = ("always X, eventually X, always eventually X, eventually always X, P leads_to X "
+         "(X: a predicate or 'step A')")
 
 
 def check_temporal(typer: Typer) -> None:
@@ -43,7 +47,7 @@ def _shape(typer: Typer, name: str, formula: A.Temporal) -> TemporalShape | None
     while isinstance(formula, A.TForall):
         binders += formula.binders
         formula = formula.body
-    form, atoms = _form(formula)
+    form, atoms, step = _form(formula)
     if form is None:
         typer.err(codes.TEMPORAL_FORM,
                   f"property '{name}': this temporal formula is not supported; write one "
@@ -59,27 +63,62 @@ def _shape(typer: Typer, name: str, formula: A.Temporal) -> TemporalShape | None
         typed.append((b, t.elem if isinstance(t, SetT) else ANY))
     for atom in atoms:
         typer.expect(atom, BOOL, typer.expr(atom, env, scope), f"property '{name}'")
-    return TemporalShape(form, tuple(typed), tuple(atoms))  # type: ignore[arg-type]
+    refs = tuple(_step_refs(typer, name, step, env)) if step is not None else ()
+    return TemporalShape(form, tuple(typed), tuple(atoms), refs)  # type: ignore[arg-type]
 
 
-def _form(f: A.Temporal | A.Expr) -> tuple[str | None, list[A.Expr]]:
-    """The form's name and its predicates, or (None, []) for an unsupported shape."""
+def _step_refs(typer: Typer, name: str, step: A.TStep, env: dict
+               ) -> list[tuple[str, tuple[A.Expr, ...] | None]]:
+    """The actions (and argument expressions, None for every binding) of a ``step``."""
+    out: list[tuple[str, tuple[A.Expr, ...] | None]] = []
+    consts = Scope(f"property '{name}'", reads_vars=False)
+    for ref in step.refs:
+        params = typer.sym.action_params.get(ref.action)
+        if params is None:
+            typer.err(codes.TEMPORAL_STEP, f"'step' names '{ref.action}', which is not an "
+                      "action", ref.pos)
+            continue
+        if ref.args is not None and len(ref.args) != len(params):
+            typer.err(codes.TEMPORAL_STEP, f"action '{ref.action}' takes {len(params)} "
+                      f"parameter(s), not {len(ref.args)}", ref.pos)
+            continue
+        for arg, (pname, ptype) in zip(ref.args or [], params):
+            typer.expect(arg, ptype, typer.expr(arg, env, consts),
+                         f"argument {pname} of step {ref.action}")
+        out.append((ref.action, None if ref.args is None else tuple(ref.args)))
+    return out
+
+
+def _form(f: A.Temporal | A.Expr
+          ) -> tuple[str | None, list[A.Expr], A.TStep | None]:
+    """The form's name, its predicates and its ``step``, or (None, [], None) for an
+    unsupported shape."""
     match f:
+        case A.LeadsTo(left=p, right=A.TStep() as step) if _plain(p):
+            return "leads_to_step", [p], step
         case A.LeadsTo(left=p, right=q):
-            return "leads_to", [p, q]
+            return "leads_to", [p, q], None
+        case A.Always(body=A.Eventually(body=A.TStep() as step)):
+            return "always_eventually_step", [], step
+        case A.Eventually(body=A.Always(body=A.TStep() as step)):
+            return "eventually_always_step", [], step
+        case A.Always(body=A.TStep() as step):
+            return "always_step", [], step
+        case A.Eventually(body=A.TStep() as step):
+            return "eventually_step", [], step
         case A.Always(body=A.Eventually(body=p)) if _plain(p):
-            return "always_eventually", [p]
+            return "always_eventually", [p], None
         case A.Eventually(body=A.Always(body=p)) if _plain(p):
-            return "eventually_always", [p]
+            return "eventually_always", [p], None
         case A.Always(body=p) if _plain(p):
-            return "always", [p]
+            return "always", [p], None
         case A.Eventually(body=p) if _plain(p):
-            return "eventually", [p]
-    return None, []
+            return "eventually", [p], None
+    return None, [], None
 
 
 def _plain(e: object) -> bool:
-    return not isinstance(e, A.Always | A.Eventually | A.LeadsTo | A.TForall)
+    return not isinstance(e, A.Always | A.Eventually | A.LeadsTo | A.TForall | A.TStep)
 
 
 def _check_fairness(typer: Typer, f: A.FairnessDecl) -> None:
