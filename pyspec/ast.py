@@ -323,9 +323,19 @@ class TSeqSyn:
     pos: SourcePos
 
 
+@dataclass(eq=False)
+class TSetExprSyn:
+    """A constant set written where a type goes (``[Prisoner - {Counter} -> 0..2]``,
+    ``var k: Prisoner - {Counter}``): TLA+'s ``[S -> T]`` and ``x \\in S`` over any set.
+    It names the set by its text, as a ``const`` would by its name."""
+
+    expr: Expr
+    pos: SourcePos
+
+
 TypeSyn = (
     TBoolSyn | TIntSyn | TStringSyn | TNamedSyn | TRangeSyn | TMapSyn | TSetSyn | TTupleSyn
-    | TSeqSyn
+    | TSeqSyn | TSetExprSyn
 )
 
 # ---- statements -------------------------------------------------------------------

@@ -163,6 +163,9 @@ class Symbols:
     #: Module parameters that nothing in the spec declares again: they are constants
     #: (in ``consts``, valued by an import's ``with`` or by nothing yet).
     params: dict[str, list[A.ParamDecl]] = field(default_factory=dict)
+    #: Constant sets written inline where a type goes (``[Prisoner - {Counter} -> V]``):
+    #: constants in ``consts`` named by their text, not shown among a model's constants.
+    inline_sets: set[str] = field(default_factory=set)
     scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
     deadlock: bool = True
     #: ``check types on``: a value outside its declared type is a violation of the

@@ -521,6 +521,14 @@ class _ToAst(Transformer):
     def t_seq(self, meta, children):
         return A.TSeqSyn(children[0], children[1], self._pos(meta))
 
+    @v_args(meta=True)
+    def t_set_expr(self, meta, children):
+        first = children[0]
+        expr = A.Name(str(first), self._tpos(first)) if isinstance(first, Token) else first
+        for op, operand in zip(children[1::2], children[2::2]):
+            expr = A.BinOp(str(op), expr, operand, expr.pos)
+        return A.TSetExprSyn(expr, self._pos(meta))
+
     # -- statements ----------------------------------------------------------------
     @v_args(meta=True)
     def block(self, meta, children):

@@ -321,13 +321,17 @@ def _typeok(state: tuple, types: tuple[TypeDesc, ...]) -> bool:
 
 
 def _out_of_range(v: object, t: TypeDesc) -> str | None:
-    """What is wrong with the first integer inside ``v`` outside its declared range, or
-    the first sequence longer than its bound; else None. Called on every composite value
+    """What is wrong with the first integer inside ``v`` outside its declared range, the
+    first sequence longer than its bound, or a value outside the constant set that is
+    its type; else None. Called on every composite value
     a spec stores, so it builds nothing unless something is wrong."""
     kind = t[0]
     if kind == "int":
         if t[1] is not None and not t[1] <= v <= t[2]:  # type: ignore[operator]
             return f"value {v} is outside its declared range {t[1]}..{t[2]}"
+    elif kind == "sub":  # a variable or parameter whose type is a constant set
+        if v not in t[3]:  # type: ignore[operator]
+            return f"value {render(describe(v, t[2]))} is not in {t[1]}"
     elif kind == "seq":
         if len(v) > t[2]:  # type: ignore[arg-type]
             return (f"a sequence of length {len(v)} exceeds its bound {t[2]} "  # type: ignore

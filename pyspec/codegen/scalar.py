@@ -54,6 +54,7 @@ from pyspec.types import (
     AnyT,
     BoolT,
     EnumT,
+    InT,
     IntT,
     MapT,
     RecT,
@@ -278,6 +279,8 @@ class Compiler:
             return ("tup", tuple(self.desc(i) for i in t.items))
         if isinstance(t, SeqT):
             return ("seq", self.desc(t.elem), self.seq_bound(t))
+        if isinstance(t, InT):
+            return ("sub", t.keys, self.desc(t.elem), tuple(sorted(self.const_values[t.keys])))
         return ("str",)  # AnyT only survives in error-free specs as the element of {}
 
     def domain_src(self, t: Type) -> str:
@@ -481,7 +484,8 @@ class Compiler:
 
     def type_values(self, t: Type) -> list[str] | None:
         """Every value of a small type of plain values, as literals in iteration order."""
-        if not isinstance(t, (BoolT, IntT, EnumT, MVT)) or isinstance(t, IntT) and not t.bounded:
+        if not isinstance(t, (BoolT, IntT, EnumT, MVT, InT)) \
+                or isinstance(t, IntT) and not t.bounded:
             return None
         if domain_size(self.desc(t)) > UNROLL_DOMAIN:
             return None
@@ -844,7 +848,8 @@ class Compiler:
         if isinstance(target, TupT):
             items = value_t.items if isinstance(value_t, TupT) else (AnyT(),) * len(target.items)
             return any(self.needs_check(t, v) for t, v in zip(target.items, items))
-        return isinstance(target, SeqT)  # a sequence may outgrow its bound
+        # a sequence may outgrow its bound; a member of a constant set be another value
+        return isinstance(target, (SeqT, InT))
 
     def range_check(self, e: A.Expr, target: Type) -> tuple[int, int] | bool:
         """What storing ``e`` in a slot of type ``target`` must check: nothing (False),
@@ -1326,7 +1331,7 @@ class Compiler:
         for name, src, note in self._tables:
             self.emit(f"{name} = {src}" + (f"  # {note}" if note else ""))
         for name, value in self.const_values.items():
-            if name not in self.mv_members:
+            if name not in self.mv_members and name not in self.sym.inline_sets:
                 self.emit(f"{py_name('c', name)} = {value!r}")
         for name, value in self.const_defs.items():
             self.emit(f"{py_name('k', name)} = {value!r}")
@@ -1450,6 +1455,8 @@ class Compiler:
     def described_constants(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for name, value in self.const_values.items():
+            if name in self.sym.inline_sets:
+                continue
             t = self.sym.const_types[name]
             out[name] = describe(value, self.desc(t))
         return out
