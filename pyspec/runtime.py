@@ -195,6 +195,10 @@ def label(v: object, t: TypeDesc) -> str:
 
 
 # ---- helpers called by generated code ------------------------------------------------
+#: What an evaluation error inside a let's value says (once, however deep the lets nest).
+LET_NOTE = "while evaluating the value of"
+
+
 class _Positions:
     """The positions table of one compiled module, so helpers can name the spec line."""
 
@@ -309,10 +313,30 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
             raise EvalError(f"subseq from {m} to {n} of a sequence of length {len(s)}", pos[k])
         return s[m - 1:n]
 
+    def _let_failed(exc: EvalError, name: str, k: int) -> EvalError:
+        """An error in a let's value, said as one: a let is evaluated where it is
+        written, TLA+'s LET only where its name is used, and this is the only way the
+        two can differ."""
+        if LET_NOTE in exc.message:
+            return exc
+        where = pos[k]
+        at = f"line {where.line}" if exc.pos and exc.pos.file == where.file else str(where)
+        return EvalError(f"{exc.message} ({LET_NOTE} 'let {name}' at {at}: "
+                         f"TLA+'s LET is evaluated only where its name is used; if this "
+                         f"state does not need {name}, move the let to where it is used)",
+                         exc.pos)
+
+    def _letv(value: Callable[[], object], name: str, k: int) -> object:
+        try:
+            return value()
+        except EvalError as exc:
+            raise _let_failed(exc, name, k) from None
+
     return {"_chk": _chk, "_key": _key, "_skey": _skey, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
             "_span": _span, "_choose": _choose, "_head": _head, "_tail": _tail, "_at": _at,
-            "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok}
+            "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok,
+            "_let_failed": _let_failed, "_letv": _letv}
 
 
 def _typeok(state: tuple, types: tuple[TypeDesc, ...]) -> bool:

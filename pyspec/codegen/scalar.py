@@ -429,9 +429,9 @@ class Compiler:
                 x = py_name("l", e.binder.name)
                 return (f"tuple({x} for {x} in {self.expr(e.binder.domain)} "
                         f"if {self.expr(e.cond)})")
-            case A.LetExpr():
-                return (f"[{self.expr(e.body)} for {py_name('l', e.name)} in "
-                        f"({self.expr(e.value)},)][0]")
+            case A.LetExpr():  # the value's errors say they are a let's (see let)
+                value = f"_letv(lambda: {self.expr(e.value)}, {e.name!r}, {self.posid(e.pos)})"
+                return f"[{self.expr(e.body)} for {py_name('l', e.name)} in ({value},)][0]"
             case A.Choose():
                 b = e.binder
                 return (f"_choose(({py_name('l', b.name)} for {py_name('l', b.name)} in "
@@ -902,6 +902,19 @@ class Compiler:
         self._static.update({p.name: v for p, v in zip(d.params, values)})
         self._block([*d.body.stmts, _Scope(saved), *rest], tail)
 
+    def let(self, st: A.Let) -> None:
+        """``let x = e`` is evaluated where it is written (TLA+'s LET where ``x`` is
+        used): the two differ only when evaluating ``e`` fails in a state that does not
+        use ``x``, so such an error says it comes from the let (a try costs nothing
+        while nothing fails)."""
+        self.emit("try:", st.pos)
+        with self.indented():
+            self.emit(f"{py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
+        self.emit("except EvalError as _exc:", st.pos)
+        with self.indented():
+            self.emit(f"raise _let_failed(_exc, {st.name!r}, {self.posid(st.pos)}) from None",
+                      st.pos)
+
     def _block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:
         for i, st in enumerate(stmts):
             rest = stmts[i + 1:]
@@ -924,7 +937,7 @@ class Compiler:
                 with self.indented():
                     self.emit(self._fail[-1], st.pos)
             elif isinstance(st, A.Let):
-                self.emit(f"{py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
+                self.let(st)
             elif isinstance(st, A.Assign):
                 self.assign(st)
             elif isinstance(st, A.Skip):
