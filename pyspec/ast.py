@@ -482,9 +482,11 @@ class ConstDecl(DeclBase):
 class ParamDecl(DeclBase):
     """``param N: T``: a module parameter, a constant whose value the importer gives
     (``import "m.cow" with { N = e }``, a declaration of its own named ``N``, a model or
-    ``-D``)."""
+    ``-D``). With ``params`` (``param F(x: T): U``) it is an operator, which a def of
+    the same name binds. ``param S: set[S]`` is a set of model values."""
 
     type: TypeSyn
+    params: list[Param] | None = None
 
 
 @dataclass(eq=False)

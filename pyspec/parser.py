@@ -232,7 +232,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def param_decl(self, meta, children):
-        return A.ParamDecl(str(children[0]), self._pos(meta), children[1])
+        name, params, type_ = children
+        return A.ParamDecl(str(name), self._pos(meta), type_, params)
 
     @v_args(meta=True)
     def annotated(self, meta, children):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
@@ -300,6 +301,8 @@ class Compiler:
         s = self.sym
         for name in s.mv_sets:
             value = self.overrides.values.get(name)
+            if value is None and s.consts[name].value is None:
+                self.unbound()
             size = value.value if isinstance(value, A.Int) else \
                 len(value.items) if value is not None else 0  # type: ignore[attr-defined]
             if size > MAX_MODEL_VALUES:
@@ -327,10 +330,7 @@ class Compiler:
                 continue
             expr = self.overrides.values.get(name, s.consts[name].value)
             if expr is None:
-                unbound = [n for n in s.params if s.consts[n].value is None
-                           and n not in self.overrides.values]
-                raise ModelConfigError(unbound_parameters(unbound, s.params),
-                                       code=codes.UNBOUND_PARAMETER)
+                self.unbound()
             value = self.evaluate(expr)
             declared = s.consts[name].type
             t = s.const_types[name]
@@ -344,6 +344,14 @@ class Compiler:
                                            f"declared range {lo}..{hi}")
             self.const_values[name] = value
             self.ns[py_name("c", name)] = value
+
+    def unbound(self) -> NoReturn:
+        """Stop: a parameter has no value in this model (E423, exit 151)."""
+        s = self.sym
+        unbound = [n for n in s.params if s.consts[n].value is None
+                   and n not in self.overrides.values]
+        raise ModelConfigError(unbound_parameters(unbound, s.params),
+                               code=codes.UNBOUND_PARAMETER)
 
     def const_def(self, name: str) -> object:
         if name not in self.const_defs:

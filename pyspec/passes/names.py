@@ -5,14 +5,17 @@ is an error at the second declaration (E102). A constant whose value is a set li
 fresh names declares those names as model values.
 
 A module parameter (``param N: T``) is bound by a declaration of ``N`` elsewhere in the
-spec (the importer's ``const`` or ``def``), or by ``import "m.cow" with { N = e }``, or by
-neither: then it is a constant whose value a model or ``-D`` must give. Actions have a
+spec (the importer's ``const``, ``def`` or ``var``), or by ``import "m.cow" with { N = e }``,
+or by neither: then it is a constant whose value a model or ``-D`` must give (a set of
+model values, ``param S: set[S]``, declares the binding's names as its members). An
+operator parameter (``param F(x: T): U``) only a def binds. Actions have a
 namespace of their own: only scenario steps name them, so an enum constant (a PlusCal
 ``pc`` label) may share an action's name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
@@ -147,13 +150,48 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
             continue
         first = decls[0]
         binding = bindings.get(name)
+        if first.params is not None:
+            report.error(codes.OPERATOR_PARAM_UNBOUND, f"parameter '{name}' takes arguments, "
+                         f"so only a def binds it: declare 'def {name}(...)' with the same "
+                         "parameters and result type in the spec that imports this module",
+                         first.pos)
+            continue
         if claim(name, first.pos):
-            s.consts[name] = A.ConstDecl(name, first.pos, first.type,
-                                         binding.value if binding else None, False,
+            value = binding.value if binding else None
+            if model_value_param(first):
+                value = _model_value_binding(name, value, claim, s, report)
+            s.consts[name] = A.ConstDecl(name, first.pos, first.type, value, False,
                                          doc=first.doc, annotations=first.annotations,
                                          end_line=first.end_line)
             s.params[name] = decls
     return out
+
+
+def model_value_param(d: A.ParamDecl) -> bool:
+    """``param S: set[S]``: a set of model values the importer, a model or ``-D`` gives
+    (TLA+'s ``CONSTANT S`` that a configuration sets to ``{s1, s2}``)."""
+    return isinstance(d.type, A.TSetSyn) and isinstance(d.type.elem, A.TNamedSyn) \
+        and d.type.elem.name == d.name
+
+
+def _model_value_binding(name: str, value: A.Expr | None, claim: Callable[[str, SourcePos], bool],
+                         s: Symbols, report: Report) -> A.Expr | None:
+    """A set-of-model-values parameter is one: its members are the binding's fresh names
+    (none without a binding: a model or ``-D`` then says how many)."""
+    members: list[tuple[str, SourcePos]] = []
+    if value is not None:
+        if not (isinstance(value, A.SetLit)
+                and all(isinstance(i, A.Name) for i in value.items)):
+            report.error(codes.TYPE_MISMATCH, f"'{name}' is a set of model values: bind it "
+                         "with a set of fresh names, {a, b}", value.pos)
+            value = None
+        else:
+            members = [(i.name, i.pos) for i in value.items]  # type: ignore[union-attr]
+    s.mv_sets[name] = [m for m, _ in members]
+    for m, pos in members:
+        if claim(m, pos):
+            s.mv_members[m] = name
+    return value
 
 
 def _import_bindings(modules: list[A.Module], params: dict[str, list[A.ParamDecl]],

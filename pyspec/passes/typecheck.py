@@ -301,7 +301,7 @@ class Typer:
         deps: set[str] = set()
         if name in s.mv_sets:
             t: Type = SetT(MVT(name))
-            for item in d.value.items:  # type: ignore[union-attr]
+            for item in d.value.items if d.value else []:  # type: ignore[union-attr]
                 self.types[item] = MVT(name)
                 self.names[item] = ModelValue(name, item.name)  # type: ignore[index]
             self.types[d.value] = t
