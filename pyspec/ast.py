@@ -705,13 +705,15 @@ class Binding:
 
 @dataclass(eq=False)
 class Import:
-    """``import "target" [with { bindings }]``. ``file`` is the path it resolved to,
-    set when the imports are read (None if it could not be)."""
+    """``import "target" [as X] [with { bindings }]``. ``file`` is the path it resolved
+    to, set when the imports are read (None if it could not be). With ``alias`` the
+    module is an instance: its names are ``X!Name`` (:mod:`pyspec.instances`)."""
 
     target: str
     pos: SourcePos
     bindings: list[Binding] = field(default_factory=list)
     file: str | None = None
+    alias: str | None = None
 
 
 @dataclass(eq=False)

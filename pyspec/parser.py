@@ -18,6 +18,7 @@ from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.grammar_cache import load_parser
+from pyspec.instances import expand_instances
 from pyspec.model import SourcePos
 from pyspec.sourcefiles import ImportPolicy, SourceFileError, read_source, resolve_import
 
@@ -222,9 +223,10 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def import_decl(self, meta, children):
-        target, *bindings = children
+        target, alias, *bindings = children
         return A.Import(_unquote(target), self._tpos(target),
-                        [b for b in bindings if b is not None])
+                        [b for b in bindings if b is not None],
+                        alias=str(alias) if alias is not None else None)
 
     @v_args(meta=True)
     def binding(self, meta, children):
@@ -985,4 +987,5 @@ def parse_files(path: str, sources: SourceCache, policy: ImportPolicy | None = N
         modules.append(module)
 
     visit(Path(path), None)
+    diags += expand_instances(modules, sources)
     return modules, diags

@@ -14,11 +14,15 @@ from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import Checked
 from pyspec.types import InT, MapT, RecT, SeqT, SetT, TupT, Type, UnionT
 
+MIDDLE_DOT = "\u00b7"
+
 
 def py_name(prefix: str, name: str) -> str:
     """A generated identifier. Spec names are [A-Za-z_][A-Za-z0-9_]* by the grammar; the
-    prefix keeps them clear of Python keywords, builtins and dunder names."""
-    return f"{prefix}_{name}"
+    prefix keeps them clear of Python keywords, builtins and dunder names. An instance's
+    name ``X!Name`` has a middle dot for its ``!`` (a character of identifiers that no
+    spec name has)."""
+    return f"{prefix}_{name.replace('!', MIDDLE_DOT)}"
 
 
 def forks(st: A.Stmt) -> bool:
@@ -136,6 +140,8 @@ def scalar_only(checked: Checked) -> str | None:
         return "maps over a constant key set"
     if uses_set_types(checked):
         return "a constant set as a variable's or a parameter's type"
+    if any("!" in name for name in checked.symbols.defs):
+        return "definitions of an instance (import ... as X)"
     if performs(checked):
         return "action definitions"
     if checked.symbols.check_types:
