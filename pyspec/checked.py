@@ -143,6 +143,10 @@ class Symbols:
     consts: dict[str, A.ConstDecl] = field(default_factory=dict)
     mv_sets: dict[str, list[str]] = field(default_factory=dict)
     mv_members: dict[str, str] = field(default_factory=dict)
+    #: ``const Node = A | B`` of sets of model values: Node is the set of model values
+    #: (A's members, then B's), and A and B constant sets of its members. Per union, its
+    #: parts and their members as declared.
+    mv_unions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     enums: dict[str, A.EnumDecl] = field(default_factory=dict)
     enum_members: dict[str, str] = field(default_factory=dict)
     records: dict[str, A.RecordDecl] = field(default_factory=dict)

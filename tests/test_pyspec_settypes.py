@@ -151,3 +151,100 @@ def test_other_engines_refuse_set_types_and_auto_runs_the_scalar_one(
             in err)
     code, out, _ = run_cli(capsys, "check", str(path))
     assert code == 0 and "2 distinct states, 5 generated" in out
+
+
+UNION = """
+const A = {a1, a2}
+const B = {b1}
+const Node = A | B
+var x: A
+var y: Node
+var seen: [Node -> bool]
+init { x = a1  y = b1  seen = [n in Node -> false] }
+action Go(p: A, q: Node) {
+  requires if p != x then true else q != y
+  x' = p
+  y' = q
+  seen'[q] = true
+}
+invariant Types = x in A and y in A | B and card(A & B) == 0 and card(Node) == card(A) + card(B)
+"""
+
+
+def union_brute_force(a: list[str], b: list[str]) -> tuple[int, int]:
+    """Distinct and generated states of UNION, searched directly."""
+    node = a + b
+    init = (a[0], b[0], frozenset())
+    seen, frontier, generated = {init}, [init], 1
+    while frontier:
+        nxt = []
+        for x, y, marked in frontier:
+            for p in a:
+                for q in node:
+                    if (p, q) != (x, y):
+                        generated += 1
+                        s = (p, q, marked | {q})
+                        if s not in seen:
+                            seen.add(s)
+                            nxt.append(s)
+        frontier = nxt
+    return len(seen), generated
+
+
+def test_sets_of_model_values_joined_by_a_union(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """TLA+'s ``A \\cup B`` of two constants' model values: the union is the set of model
+    values, A's then B's, and A and B its constant subsets (types of x and p)."""
+    m = model_of(tmp_path, UNION)
+    stats = explore(m).stats
+    assert (stats.distinct_states, stats.total_states) == \
+        union_brute_force(["a1", "a2"], ["b1"])
+    assert m.constants["Node"].items == ("a1", "a2", "b1")
+    stats = explore(model_of(tmp_path, UNION.replace("y = b1", "y = a1"),
+                             A=3, B="{z, w}")).stats
+    assert (stats.distinct_states, stats.total_states) == \
+        union_brute_force(["a1", "a2", "a3"], ["z", "w"])
+    path = write(tmp_path, UNION)
+    code, out, _ = run_cli(capsys, "check", str(path), "-D", "Node=3")
+    assert code == 151
+    assert "error[E410]: 'Node' joins A, B: give those their model values" in out + _
+
+
+def test_union_errors(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, """
+        const A = {a1, a2}
+        const B = symmetric {b1}
+        const C = {c1}
+        const AB = A | B
+        const AC = A | C
+        def CB = C | B
+    """)
+    assert [(d.code, d.pos.line, d.pos.col) for d in errors] == [
+        ("E104", 4, 1), ("E102", 5, 1), ("E104", 5, 12), ("E104", 6, 10)]
+    assert errors[0].message == (
+        "'B' is part of the union 'AB' of sets of model values and cannot be symmetric "
+        "(symmetry reduction permutes a whole set of model values)")
+    assert errors[1].message == ("'A' is already joined into another set of model values; "
+                                 "a set can be part of one union")
+    assert errors[3].message.endswith(
+        "(declare their union, const All = C | AB: then both are sets of All's model values)")
+
+
+@pytest.mark.parametrize("backend", ["scalar", "numpy", "compiled"])
+def test_every_engine_runs_a_union_of_model_values(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str) -> None:
+    path = write(tmp_path, """
+        const A = {a1, a2}
+        const B = {b1}
+        const Node = A | B
+        var y: Node
+        var seen: [Node -> bool]
+        init { y = a1  seen = [n in Node -> false] }
+        action Go(q: Node) { requires q in A or seen[q]  y' = q  seen'[q] = true }
+        action Mark(q: Node) { requires not (q in A)  seen'[q] = true }
+    """)
+    code, out, _ = run_cli(capsys, "check", str(path), "--backend", backend)
+    assert code == 0 and "14 distinct states, 52 generated" in out
+    code, out, _ = run_cli(capsys, "check", str(path), "--backend", backend,
+                           "-D", "A=3", "-D", "B={x, w}")
+    assert code == 0 and "84 distinct states, 521 generated" in out

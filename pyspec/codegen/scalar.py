@@ -299,21 +299,19 @@ class Compiler:
 
     def build_constants(self) -> None:
         s = self.sym
+        parts: set[str] = set()
         for name in s.mv_sets:
-            value = self.overrides.values.get(name)
-            if value is None and s.consts[name].value is None:
-                self.unbound()
-            size = value.value if isinstance(value, A.Int) else \
-                len(value.items) if value is not None else 0  # type: ignore[attr-defined]
-            if size > MAX_MODEL_VALUES:
-                raise ModelConfigError(f"{name} = {size} model values: a set of model values "
-                                       f"has 0..{MAX_MODEL_VALUES:,} members")
-            if isinstance(value, A.Int):
-                members = _numbered(s.mv_sets[name], name, value.value)
-            elif value is not None:
-                members = tuple(i.name for i in value.items)  # type: ignore[attr-defined]
+            members: tuple[str, ...] = ()
+            if name in s.mv_unions:  # its parts' members in turn, each part a subset
+                for part, default in s.mv_unions[name].items():
+                    mine = self.model_values(part, default)
+                    self.const_values[part] = frozenset(
+                        range(len(members), len(members) + len(mine)))
+                    self.ns[py_name("c", part)] = self.const_values[part]
+                    parts.add(part)
+                    members += mine
             else:
-                members = tuple(s.mv_sets[name])
+                members = self.model_values(name, s.mv_sets[name])
             if len(set(members)) != len(members):
                 raise ModelConfigError(f"'{name}' lists a model value twice")
             for i, m in enumerate(members):
@@ -326,7 +324,7 @@ class Compiler:
             self.const_values[name] = frozenset(range(len(members)))
         self.add_tables()
         for name in self._const_order():
-            if name in s.mv_sets:
+            if name in s.mv_sets or name in parts:
                 continue
             expr = self.overrides.values.get(name, s.consts[name].value)
             if expr is None:
@@ -344,6 +342,23 @@ class Compiler:
                                            f"declared range {lo}..{hi}")
             self.const_values[name] = value
             self.ns[py_name("c", name)] = value
+
+    def model_values(self, name: str, default: list[str]) -> tuple[str, ...]:
+        """The members of a set of model values (or of a part of a union of them) in
+        this model: as declared, as many as a model or ``-D`` says, or named there."""
+        value = self.overrides.values.get(name)
+        if value is None and self.sym.consts[name].value is None:
+            self.unbound()
+        size = value.value if isinstance(value, A.Int) else \
+            len(value.items) if value is not None else 0  # type: ignore[attr-defined]
+        if size > MAX_MODEL_VALUES:
+            raise ModelConfigError(f"{name} = {size} model values: a set of model values "
+                                   f"has 0..{MAX_MODEL_VALUES:,} members")
+        if isinstance(value, A.Int):
+            return _numbered(default, name, value.value)
+        if value is not None:
+            return tuple(i.name for i in value.items)  # type: ignore[attr-defined]
+        return tuple(default)
 
     def unbound(self) -> NoReturn:
         """Stop: a parameter has no value in this model (E423, exit 151)."""

@@ -139,6 +139,7 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
         report.error(codes.DUPLICATE, f"'check types on' adds the invariant {TYPE_OK}, "
                      f"already declared at {out.global_names[TYPE_OK]}: rename that one",
                      types_at)
+    _join_model_value_sets(s, report)
     bindings = _import_bindings(modules, params, report)
     for name, decls in params.items():
         if name in out.global_names:
@@ -192,6 +193,46 @@ def _model_value_binding(name: str, value: A.Expr | None, claim: Callable[[str, 
         if claim(m, pos):
             s.mv_members[m] = name
     return value
+
+
+def _join_model_value_sets(s: Symbols, report: Report) -> None:
+    """``const Node = A | B`` where A and B are sets of model values (TLA+'s ``A \\cup
+    B`` of two configurations' model values): Node becomes the one set of model values,
+    A's members then B's, and A and B constant sets of its members, so that the three
+    are sets of one type."""
+    for name, d in list(s.consts.items()):
+        parts = _union_parts(d.value)
+        if parts is None or d.type is not None or name in s.mv_sets \
+                or len(set(parts)) != len(parts) or name in parts:
+            continue
+        taken = [p for p in parts if any(p in u for u in s.mv_unions.values())]
+        if not all(p in s.mv_sets and p not in s.mv_unions or p in taken for p in parts):
+            continue
+        if taken:
+            report.error(codes.DUPLICATE, f"'{taken[0]}' is already joined into another set "
+                         "of model values; a set can be part of one union", d.pos)
+            continue
+        symmetric = [p for p in parts if s.consts[p].symmetric] + \
+            ([name] if d.symmetric else [])
+        if symmetric:
+            report.error(codes.TYPE_MISMATCH, f"'{symmetric[0]}' is part of the union "
+                         f"'{name}' of sets of model values and cannot be symmetric "
+                         "(symmetry reduction permutes a whole set of model values)", d.pos)
+        s.mv_unions[name] = {p: s.mv_sets.pop(p) for p in parts}
+        s.mv_sets[name] = [m for members in s.mv_unions[name].values() for m in members]
+        for m in s.mv_sets[name]:
+            s.mv_members[m] = name
+
+
+def _union_parts(e: A.Expr | None) -> list[str] | None:
+    """The names ``A | B | C`` joins, or None for another expression."""
+    if isinstance(e, A.Name):
+        return [e.name]
+    if isinstance(e, A.BinOp) and e.op == "|":
+        left, right = _union_parts(e.left), _union_parts(e.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
 
 
 def _import_bindings(modules: list[A.Module], params: dict[str, list[A.ParamDecl]],

@@ -301,10 +301,12 @@ class Typer:
         deps: set[str] = set()
         if name in s.mv_sets:
             t: Type = SetT(MVT(name))
-            for item in d.value.items if d.value else []:  # type: ignore[union-attr]
+            items = d.value.items if isinstance(d.value, A.SetLit) else []
+            for item in items:
                 self.types[item] = MVT(name)
                 self.names[item] = ModelValue(name, item.name)  # type: ignore[index]
-            self.types[d.value] = t
+            if d.value is not None:
+                self.types[d.value] = t
         elif d.value is None:  # an unbound module parameter
             t = self.resolve_type(d.type) if d.type is not None else ANY
         else:
@@ -816,8 +818,12 @@ class Typer:
         if op in ("|", "&") or (op == "-" and isinstance(lt, SetT)):
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
+                hint = "" if not (isinstance(lt, SetT) and isinstance(lt.elem, MVT)
+                                  and isinstance(rt, SetT) and isinstance(rt.elem, MVT)) else (
+                    f" (declare their union, const All = {lt.elem} | {rt.elem}: then both "
+                    "are sets of All's model values)")
                 self.err(codes.TYPE_MISMATCH,
-                         f"'{op}' combines two sets of one type, not {lt} and {rt}",
+                         f"'{op}' combines two sets of one type, not {lt} and {rt}{hint}",
                          e.pos)
                 return ANY
             return join(lt, rt)
