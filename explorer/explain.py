@@ -282,10 +282,12 @@ class Explainer:
                 yield bound, ", ".join(words)
                 return
             name, t = params[i]
-            for x in eval(self.compiler.domain_src(t), self.ns):  # noqa: S307
+            for x in eval(domains[i], self.ns):  # noqa: S307
                 yield from go(i + 1, {**bound, py_name("l", name): x},
                               [*words, f"{name} = {self.text(x, t)}"])
 
+        # Naming a domain may add a table to the compiler's namespace: name them first.
+        domains = [self.compiler.domain_src(t) for _, t in params]
         for k, v in self.compiler.ns.items():
             self.ns.setdefault(k, v)
         return itertools.islice(go(0, {}, []), MAX_BINDINGS)

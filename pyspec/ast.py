@@ -323,9 +323,19 @@ class TSeqSyn:
     pos: SourcePos
 
 
+@dataclass(eq=False)
+class TSetExprSyn:
+    """A constant set written where a type goes (``[Prisoner - {Counter} -> 0..2]``,
+    ``var k: Prisoner - {Counter}``): TLA+'s ``[S -> T]`` and ``x \\in S`` over any set.
+    It names the set by its text, as a ``const`` would by its name."""
+
+    expr: Expr
+    pos: SourcePos
+
+
 TypeSyn = (
     TBoolSyn | TIntSyn | TStringSyn | TNamedSyn | TRangeSyn | TMapSyn | TSetSyn | TTupleSyn
-    | TSeqSyn
+    | TSeqSyn | TSetExprSyn
 )
 
 # ---- statements -------------------------------------------------------------------
@@ -472,9 +482,11 @@ class ConstDecl(DeclBase):
 class ParamDecl(DeclBase):
     """``param N: T``: a module parameter, a constant whose value the importer gives
     (``import "m.cow" with { N = e }``, a declaration of its own named ``N``, a model or
-    ``-D``)."""
+    ``-D``). With ``params`` (``param F(x: T): U``) it is an operator, which a def of
+    the same name binds. ``param S: set[S]`` is a set of model values."""
 
     type: TypeSyn
+    params: list[Param] | None = None
 
 
 @dataclass(eq=False)
@@ -712,13 +724,15 @@ class Binding:
 
 @dataclass(eq=False)
 class Import:
-    """``import "target" [with { bindings }]``. ``file`` is the path it resolved to,
-    set when the imports are read (None if it could not be)."""
+    """``import "target" [as X] [with { bindings }]``. ``file`` is the path it resolved
+    to, set when the imports are read (None if it could not be). With ``alias`` the
+    module is an instance: its names are ``X!Name`` (:mod:`pyspec.instances`)."""
 
     target: str
     pos: SourcePos
     bindings: list[Binding] = field(default_factory=list)
     file: str | None = None
+    alias: str | None = None
 
 
 @dataclass(eq=False)

@@ -146,6 +146,10 @@ class Symbols:
     consts: dict[str, A.ConstDecl] = field(default_factory=dict)
     mv_sets: dict[str, list[str]] = field(default_factory=dict)
     mv_members: dict[str, str] = field(default_factory=dict)
+    #: ``const Node = A | B`` of sets of model values: Node is the set of model values
+    #: (A's members, then B's), and A and B constant sets of its members. Per union, its
+    #: parts and their members as declared.
+    mv_unions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     enums: dict[str, A.EnumDecl] = field(default_factory=dict)
     enum_members: dict[str, str] = field(default_factory=dict)
     records: dict[str, A.RecordDecl] = field(default_factory=dict)
@@ -166,6 +170,9 @@ class Symbols:
     #: Module parameters that nothing in the spec declares again: they are constants
     #: (in ``consts``, valued by an import's ``with`` or by nothing yet).
     params: dict[str, list[A.ParamDecl]] = field(default_factory=dict)
+    #: Constant sets written inline where a type goes (``[Prisoner - {Counter} -> V]``):
+    #: constants in ``consts`` named by their text, not shown among a model's constants.
+    inline_sets: set[str] = field(default_factory=set)
     scenarios: dict[str, A.ScenarioDecl] = field(default_factory=dict)
     deadlock: bool = True
     #: ``check types on``: a value outside its declared type is a violation of the

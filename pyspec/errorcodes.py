@@ -91,6 +91,10 @@ NOT_A_PARAMETER = "E421"
 PARAM_BOUND_TWICE = "E422"
 #: A parameter nothing binds, in a model that is run (exit 151).
 UNBOUND_PARAMETER = "E423"
+#: An operator parameter (``param F(x: T): U``) that no def binds.
+OPERATOR_PARAM_UNBOUND = "E424"
+#: ``import "m.cow" as X`` of a module that declares more than definitions.
+NOT_INSTANCEABLE = "E425"
 
 # -- temporal properties and fairness ---------------------------------------------------
 #: A temporal operator (always, eventually, leads_to) outside a ``property``.

@@ -18,6 +18,7 @@ from pyspec import ast as A
 from pyspec import errorcodes as codes
 from pyspec.errors import Diagnostic, SourceCache
 from pyspec.grammar_cache import load_parser
+from pyspec.instances import expand_instances
 from pyspec.model import SourcePos
 from pyspec.sourcefiles import ImportPolicy, SourceFileError, read_source, resolve_import
 
@@ -222,9 +223,10 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def import_decl(self, meta, children):
-        target, *bindings = children
+        target, alias, *bindings = children
         return A.Import(_unquote(target), self._tpos(target),
-                        [b for b in bindings if b is not None])
+                        [b for b in bindings if b is not None],
+                        alias=str(alias) if alias is not None else None)
 
     @v_args(meta=True)
     def binding(self, meta, children):
@@ -232,7 +234,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def param_decl(self, meta, children):
-        return A.ParamDecl(str(children[0]), self._pos(meta), children[1])
+        name, params, type_ = children
+        return A.ParamDecl(str(name), self._pos(meta), type_, params)
 
     @v_args(meta=True)
     def annotated(self, meta, children):
@@ -530,6 +533,14 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def t_seq(self, meta, children):
         return A.TSeqSyn(children[0], children[1], self._pos(meta))
+
+    @v_args(meta=True)
+    def t_set_expr(self, meta, children):
+        first = children[0]
+        expr = A.Name(str(first), self._tpos(first)) if isinstance(first, Token) else first
+        for op, operand in zip(children[1::2], children[2::2]):
+            expr = A.BinOp(str(op), expr, operand, expr.pos)
+        return A.TSetExprSyn(expr, self._pos(meta))
 
     # -- statements ----------------------------------------------------------------
     @v_args(meta=True)
@@ -986,4 +997,5 @@ def parse_files(path: str, sources: SourceCache, policy: ImportPolicy | None = N
         modules.append(module)
 
     visit(Path(path), None)
+    diags += expand_instances(modules, sources)
     return modules, diags

@@ -195,6 +195,10 @@ def label(v: object, t: TypeDesc) -> str:
 
 
 # ---- helpers called by generated code ------------------------------------------------
+#: What an evaluation error inside a let's value says (once, however deep the lets nest).
+LET_NOTE = "while evaluating the value of"
+
+
 class _Positions:
     """The positions table of one compiled module, so helpers can name the spec line."""
 
@@ -309,10 +313,30 @@ def make_helpers(positions: Sequence[tuple[str, int, int]]) -> dict[str, object]
             raise EvalError(f"subseq from {m} to {n} of a sequence of length {len(s)}", pos[k])
         return s[m - 1:n]
 
+    def _let_failed(exc: EvalError, name: str, k: int) -> EvalError:
+        """An error in a let's value, said as one: a let is evaluated where it is
+        written, TLA+'s LET only where its name is used, and this is the only way the
+        two can differ."""
+        if LET_NOTE in exc.message:
+            return exc
+        where = pos[k]
+        at = f"line {where.line}" if exc.pos and exc.pos.file == where.file else str(where)
+        return EvalError(f"{exc.message} ({LET_NOTE} 'let {name}' at {at}: "
+                         f"TLA+'s LET is evaluated only where its name is used; if this "
+                         f"state does not need {name}, move the let to where it is used)",
+                         exc.pos)
+
+    def _letv(value: Callable[[], object], name: str, k: int) -> object:
+        try:
+            return value()
+        except EvalError as exc:
+            raise _let_failed(exc, name, k) from None
+
     return {"_chk": _chk, "_key": _key, "_skey": _skey, "_set": _set, "_uf": _uf, "_uset": _uset,
             "_div": _div, "_mod": _mod, "_min": _min, "_max": _max, "_deep": _deep,
             "_span": _span, "_choose": _choose, "_head": _head, "_tail": _tail, "_at": _at,
-            "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok}
+            "_sput": _sput, "_subseq": _subseq, "_typeok": _typeok,
+            "_let_failed": _let_failed, "_letv": _letv}
 
 
 def _typeok(state: tuple, types: tuple[TypeDesc, ...]) -> bool:
@@ -321,13 +345,17 @@ def _typeok(state: tuple, types: tuple[TypeDesc, ...]) -> bool:
 
 
 def _out_of_range(v: object, t: TypeDesc) -> str | None:
-    """What is wrong with the first integer inside ``v`` outside its declared range, or
-    the first sequence longer than its bound; else None. Called on every composite value
+    """What is wrong with the first integer inside ``v`` outside its declared range, the
+    first sequence longer than its bound, or a value outside the constant set that is
+    its type; else None. Called on every composite value
     a spec stores, so it builds nothing unless something is wrong."""
     kind = t[0]
     if kind == "int":
         if t[1] is not None and not t[1] <= v <= t[2]:  # type: ignore[operator]
             return f"value {v} is outside its declared range {t[1]}..{t[2]}"
+    elif kind == "sub":  # a variable or parameter whose type is a constant set
+        if v not in t[3]:  # type: ignore[operator]
+            return f"value {render(describe(v, t[2]))} is not in {t[1]}"
     elif kind == "seq":
         if len(v) > t[2]:  # type: ignore[arg-type]
             return (f"a sequence of length {len(v)} exceeds its bound {t[2]} "  # type: ignore

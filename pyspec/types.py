@@ -118,6 +118,21 @@ class SeqT:
 
 
 @dataclass(frozen=True)
+class InT:
+    """A variable's or an action parameter's type written as a constant set
+    (``var k: OtherPrisoner``, ``action Flip(i: Prisoner - {Counter})``): a value of
+    ``elem`` that is one of the set ``keys`` names. Only a declared type is one; reading
+    the variable or parameter gives ``elem`` (:func:`plain`), and storing a value outside
+    the set is checked like an integer outside its range."""
+
+    elem: Type
+    keys: str
+
+    def __str__(self) -> str:
+        return self.keys
+
+
+@dataclass(frozen=True)
 class AnyT:
     """Unknown: the element type of ``{}``, or the type of an expression already in
     error (so one mistake does not cascade into many)."""
@@ -127,7 +142,7 @@ class AnyT:
 
 
 Type = (BoolT | IntT | StrT | EnumT | MVT | RecT | UnionT | MapT | SetT | TupT | SeqT
-        | AnyT)
+        | InT | AnyT)
 
 BOOL = BoolT()
 INT = IntT()
@@ -135,8 +150,14 @@ STR = StrT()
 ANY = AnyT()
 
 
+def plain(t: Type) -> Type:
+    """The type of a value read from a slot of declared type ``t``."""
+    return t.elem if isinstance(t, InT) else t
+
+
 def compatible(a: Type, b: Type) -> bool:
     """Whether a value of type ``a`` may stand where ``b`` is expected (and vice versa)."""
+    a, b = plain(a), plain(b)
     if isinstance(a, AnyT) or isinstance(b, AnyT):
         return True
     if isinstance(a, SetT) and isinstance(b, SetT):
@@ -153,6 +174,7 @@ def compatible(a: Type, b: Type) -> bool:
 
 def join(a: Type, b: Type) -> Type:
     """The more informative of two compatible types (``set[?]`` joins ``set[int]``)."""
+    a, b = plain(a), plain(b)
     if isinstance(a, AnyT):
         return b
     if isinstance(b, AnyT):

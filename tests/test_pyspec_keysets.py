@@ -156,15 +156,16 @@ def test_key_set_errors(tmp_path: Path) -> None:
         var m: [Groups -> bool]
         var n: [N -> bool]
         var s: [Small -> bool]
-        var k: Small
-        init { m = [g in Groups -> false]  n = [x in N -> true]  s = [x in Procs -> true]  k = 1 }
+        var k: set[Small]
+        init { m = [g in Groups -> false]  n = [x in N -> true]  s = [x in Procs -> true]  k = {} }
     """)
     assert [(d.code, d.pos.line, d.pos.col) for d in errors] == [
-        ("E106", 5, 9), ("E106", 6, 9), ("E106", 8, 8), ("E106", 9, 18), ("E106", 9, 46),
+        ("E106", 5, 9), ("E106", 6, 9), ("E106", 8, 12), ("E106", 9, 18), ("E106", 9, 46),
         ("E104", 9, 62)]
     assert "'Groups' holds set[Procs]" in errors[0].message
     assert errors[1].message.endswith("use a range or an enum as a type")
-    assert "a constant set can be a map's keys: [Small -> V]" in errors[2].message
+    assert ("a constant set is a map's keys, [Small -> V], a variable's type or an action "
+            "parameter's type; inside another type, write its element type") in errors[2].message
     assert "or a constant set" in errors[4].message
     assert "should be [Small -> bool], not [Procs -> bool]" in errors[5].message
 

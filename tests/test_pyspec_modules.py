@@ -103,10 +103,13 @@ def test_a_parameter_declared_by_two_modules_is_one(tmp_path: Path) -> None:
      [("E104", "main.cow", 1, 38, "constant 'Fast' should be bool, not int")]),
     ('import "lib/queue.cow" with { Fast = false }\nconst Size = true\n',
      [("E104", "main.cow", 2, 1, "'Size' is bool, but the parameter declared at ")]),
-    ('import "lib/queue.cow" with { Fast = false }\nvar Size: 0..3\n',
-     [("E422", "main.cow", 2, 5, "the parameter 'Size' declared at ")]),
-    ('import "lib/queue.cow" with { Fast = false }\ndef Size = x + 1\n',
-     [("E422", "main.cow", 2, 1, "def 'Size' binds the parameter declared at ")]),
+    ('import "lib/queue.cow" with { Fast = false }\nvar Size: bool\n',
+     [("E104", "main.cow", 2, 5, "'Size' is bool, but the parameter declared at ")]),
+    ('import "lib/queue.cow" with { Fast = false }\nenum Size { S0 }\n',
+     [("E422", "main.cow", 2, 1, "the parameter 'Size' declared at ")]),
+    ('import "lib/queue.cow" with { Fast = false }\ndef Size(n: int): int = n\n',
+     [("E103", "main.cow", 2, 1, "def 'Size' takes 1 argument(s), but the parameter it "
+       "binds, declared at ")]),
     ('import "lib/queue.cow" with { Fast = false }\nparam Size: bool\n',
      [("E104", "main.cow", 2, 1, "parameter 'Size' is bool here but int at ")]),
 ])
@@ -268,3 +271,104 @@ def test_scoped_name_errors(tmp_path: Path, text: str, code: str, line: int, col
     d = next(d for d in info.value.diagnostics if d.severity == "error")
     assert (d.code, d.pos.line, d.pos.col) == (code, line, col)
     assert d.message.startswith(words)
+
+
+# ---- parameters that are sets of model values, variables and operators ----------------
+
+PROPS = """
+param Procs: set[Procs]
+param held: [Procs -> bool]
+param busy: int
+param owns(p: Procs): bool
+param Cap: int
+invariant UnderCap = busy <= Cap
+invariant Counted = card({p in Procs where owns(p)}) == busy
+"""
+
+PROPS_MAIN = """
+import "lib/queue.cow"
+const Procs = {a, b, c}
+const Cap = 2
+var held: [Procs -> bool]
+def busy = card({p in Procs where held[p]})
+def owns(p: Procs): bool = held[p]
+init { held = [p in Procs -> false] }
+action Take(p: Procs) { requires not held[p] and busy < Cap  held'[p] = true }
+action Drop(p: Procs) { requires held[p]  held'[p] = false }
+"""
+
+
+def test_a_variable_a_state_reading_def_and_an_operator_bind_parameters(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """TLA+'s ``INSTANCE M WITH x <- v, Op <- Impl``: the importer's var, a def that reads
+    state, and a def with parameters bind the library's parameters of the same names."""
+    main = lib_and_main(tmp_path, PROPS_MAIN, PROPS)
+    result = explore(load_spec(main).instantiate())
+    # At most two of three processes hold: 1 + 3 + 3 states.
+    assert (result.stats.distinct_states, result.stats.total_states) == (7, 19)
+    code, out, _ = run_cli(capsys, "check", main)
+    assert code == 0 and "PASS  invariant UnderCap" in out and "PASS  invariant Counted" in out
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("def owns(p: Procs): bool = held[p]", "def owns(p: Procs, q: Procs): bool = held[p]"),
+     ("E103", 6, 1, "def 'owns' takes 2 argument(s), but the parameter it binds, declared at")),
+    (("def owns(p: Procs): bool = held[p]", "def owns(p: 0..2): bool = true"),
+     ("E104", 6, 10, "parameter 'p' of 'owns' is int, but the parameter declared at")),
+    (("def owns(p: Procs): bool = held[p]", "def owns(p: Procs): int = 1"),
+     ("E104", 6, 1, "'owns' is int, but the parameter declared at")),
+    (("def owns(p: Procs): bool = held[p]", "const owns = 1"),
+     ("E422", 6, 1, "the parameter 'owns' declared at")),
+    (("var held: [Procs -> bool]", "var held: [Procs -> 0..1]"),
+     ("E104", 4, 5, "'held' is [Procs -> int], but the parameter declared at")),
+])
+def test_binding_errors(tmp_path: Path, change: tuple[str, str],
+                        expected: tuple[str, int, int, str]) -> None:
+    main = lib_and_main(tmp_path, PROPS_MAIN.replace(*change), PROPS)
+    found = [e for e in errors(main) if e[1] == "main.cow"]
+    assert [(c, line, col) for c, _, line, col, _ in found][:1] == [expected[:3]]
+    assert found[0][4].startswith(expected[3])
+
+
+def test_an_operator_parameter_nothing_binds_is_an_error_at_its_declaration(
+        tmp_path: Path) -> None:
+    lib_and_main(tmp_path, "const Unused = 1\n", PROPS)
+    found = errors(str(tmp_path / "lib" / "queue.cow"))
+    assert found[0][:4] == ("E424", "queue.cow", 4, 1)
+    assert found[0][4] == (
+        "parameter 'owns' takes arguments, so only a def binds it: declare 'def owns(...)' "
+        "with the same parameters and result type in the spec that imports this module")
+
+
+MV_LIB = """
+param Procs: set[Procs]
+var owner: [Procs -> bool]
+init { owner = [p in Procs -> false] }
+action Take(p: Procs) { requires not owner[p]  owner'[p] = true }
+"""
+
+
+def test_a_set_of_model_values_as_a_parameter(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``param Procs: set[Procs]``: the import names its members, or the importer declares
+    the set, or a model or ``-D`` gives it; with none of these, E423."""
+    main = lib_and_main(tmp_path, 'import "lib/queue.cow" with { Procs = {p, q, r} }\n',
+                        MV_LIB)
+    model = load_spec(main).instantiate()
+    assert model.constants["Procs"].items == ("p", "q", "r")
+    assert explore(model, check_deadlock=False).stats.distinct_states == 8
+    main = lib_and_main(tmp_path, 'import "lib/queue.cow"\nconst Procs = {p, q}\n', MV_LIB)
+    assert explore(load_spec(main).instantiate(),
+                   check_deadlock=False).stats.distinct_states == 4
+    lib = str(tmp_path / "lib" / "queue.cow")
+    code, out, _ = run_cli(capsys, "check", lib, "-D", "Procs=3", "--no-deadlock")
+    assert code == 0 and "Procs = {Procs0, Procs1, Procs2}" in out
+    assert "8 distinct states" in out
+    code, out, _ = run_cli(capsys, "check", lib, "-D", "Procs={x, y}", "--no-deadlock")
+    assert code == 0 and "Procs = {x, y}" in out and "4 distinct states" in out
+    code, _, err = run_cli(capsys, "check", lib)
+    assert code == 151 and err.startswith("error[E423]: parameter 'Procs' (declared at ")
+    bad = lib_and_main(tmp_path, 'import "lib/queue.cow" with { Procs = 3 }\n', MV_LIB)
+    ((code, file, line, col, message),) = errors(bad)
+    assert (code, file, line, col) == ("E104", "main.cow", 1, 39)
+    assert message == "'Procs' is a set of model values: bind it with a set of fresh names, {a, b}"

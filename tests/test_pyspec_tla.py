@@ -331,3 +331,36 @@ def test_a_branching_guard_in_an_action_definition_is_warned(tmp_path: Path) -> 
     (w,) = spec.warnings
     assert (w.code, w.pos.line, w.pos.col) == ("W503", 5, 12)
     assert "in action position of action definition 'Step'" in w.message
+
+
+LET_QUEUE = """
+var q: seq[0..2, 2]
+var out: 0..2
+init { q = <<1>>  out = 0 }
+action Take {
+  let h = head(q)
+  if len(q) > 0 { out' = h  q' = tail(q) }
+}
+"""
+
+
+def test_an_error_in_a_lets_value_says_it_is_a_lets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A let is evaluated where it is written, TLA+'s LET where its name is used: an
+    evaluation error in the value is the only difference, and it says so."""
+    code, out, _ = run_cli(capsys, "check", str(write(tmp_path, LET_QUEUE)))
+    assert code == 150
+    assert ("spec.cow:5:11: error[E900]: head of the empty sequence (while evaluating the "
+            "value of 'let h' at line 5: TLA+'s LET is evaluated only where its name is "
+            "used; if this state does not need h, move the let to where it is used)") in out
+    spec = LET_QUEUE.replace("action Take {\n  let h = head(q)\n  if len(q) > 0 { out' = h",
+                             "action Take {\n  if len(q) > 0 { let h = head(q)  out' = h")
+    result = explore(model_of(tmp_path, spec), check_deadlock=False)
+    assert (result.stats.distinct_states, result.stats.total_states) == (2, 3)
+    expr = LET_QUEUE.replace(
+        "  let h = head(q)\n  if len(q) > 0 { out' = h  q' = tail(q) }",
+        "  out' = let h = head(q) in if len(q) > 0 then h else 0\n  q' = tail(q)")
+    code, out, _ = run_cli(capsys, "check", str(write(tmp_path, expr)))
+    assert code == 150
+    assert ("spec.cow:5:18: error[E900]: head of the empty sequence (while evaluating the "
+            "value of 'let h' at line 5:") in out

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from pyspec import ast as A
 from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import Checked
-from pyspec.types import MapT, RecT, SeqT, SetT, TupT, Type, UnionT
+from pyspec.types import InT, MapT, RecT, SeqT, SetT, TupT, Type, UnionT
+
+MIDDLE_DOT = "\u00b7"
 
 
 def py_name(prefix: str, name: str) -> str:
     """A generated identifier. Spec names are [A-Za-z_][A-Za-z0-9_]* by the grammar; the
-    prefix keeps them clear of Python keywords, builtins and dunder names."""
-    return f"{prefix}_{name}"
+    prefix keeps them clear of Python keywords, builtins and dunder names. An instance's
+    name ``X!Name`` has a middle dot for its ``!`` (a character of identifiers that no
+    spec name has)."""
+    return f"{prefix}_{name.replace('!', MIDDLE_DOT)}"
 
 
 def forks(st: A.Stmt) -> bool:
@@ -119,6 +123,14 @@ def uses_key_sets(checked: Checked) -> bool:
                                                    *checked.types.values()))
 
 
+def uses_set_types(checked: Checked) -> bool:
+    """Whether a variable or an action parameter is declared as a member of a constant
+    set (``var k: Prisoner - {Counter}``)."""
+    s = checked.symbols
+    params = [t for ps in s.action_params.values() for _, t in ps]
+    return any(isinstance(t, InT) for t in (*s.var_types.values(), *params))
+
+
 def scalar_only(checked: Checked) -> str | None:
     """What in a spec only the scalar engine's code runs, said as the array and compiled
     generators' refusal (``auto`` then falls back to the scalar engine); None: nothing."""
@@ -126,6 +138,10 @@ def scalar_only(checked: Checked) -> str | None:
         return "sequences"
     if uses_key_sets(checked):
         return "maps over a constant key set"
+    if uses_set_types(checked):
+        return "a constant set as a variable's or a parameter's type"
+    if any("!" in name for name in checked.symbols.defs):
+        return "definitions of an instance (import ... as X)"
     if performs(checked):
         return "action definitions"
     if checked.symbols.check_types:

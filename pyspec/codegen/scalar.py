@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
@@ -55,6 +56,7 @@ from pyspec.types import (
     AnyT,
     BoolT,
     EnumT,
+    InT,
     IntT,
     MapT,
     RecT,
@@ -279,6 +281,8 @@ class Compiler:
             return ("tup", tuple(self.desc(i) for i in t.items))
         if isinstance(t, SeqT):
             return ("seq", self.desc(t.elem), self.seq_bound(t))
+        if isinstance(t, InT):
+            return ("sub", t.keys, self.desc(t.elem), tuple(sorted(self.const_values[t.keys])))
         return ("str",)  # AnyT only survives in error-free specs as the element of {}
 
     def domain_src(self, t: Type) -> str:
@@ -296,19 +300,19 @@ class Compiler:
 
     def build_constants(self) -> None:
         s = self.sym
+        parts: set[str] = set()
         for name in s.mv_sets:
-            value = self.overrides.values.get(name)
-            size = value.value if isinstance(value, A.Int) else \
-                len(value.items) if value is not None else 0  # type: ignore[attr-defined]
-            if size > MAX_MODEL_VALUES:
-                raise ModelConfigError(f"{name} = {size} model values: a set of model values "
-                                       f"has 0..{MAX_MODEL_VALUES:,} members")
-            if isinstance(value, A.Int):
-                members = _numbered(s.mv_sets[name], name, value.value)
-            elif value is not None:
-                members = tuple(i.name for i in value.items)  # type: ignore[attr-defined]
+            members: tuple[str, ...] = ()
+            if name in s.mv_unions:  # its parts' members in turn, each part a subset
+                for part, default in s.mv_unions[name].items():
+                    mine = self.model_values(part, default)
+                    self.const_values[part] = frozenset(
+                        range(len(members), len(members) + len(mine)))
+                    self.ns[py_name("c", part)] = self.const_values[part]
+                    parts.add(part)
+                    members += mine
             else:
-                members = tuple(s.mv_sets[name])
+                members = self.model_values(name, s.mv_sets[name])
             if len(set(members)) != len(members):
                 raise ModelConfigError(f"'{name}' lists a model value twice")
             for i, m in enumerate(members):
@@ -321,14 +325,11 @@ class Compiler:
             self.const_values[name] = frozenset(range(len(members)))
         self.add_tables()
         for name in self._const_order():
-            if name in s.mv_sets:
+            if name in s.mv_sets or name in parts:
                 continue
             expr = self.overrides.values.get(name, s.consts[name].value)
             if expr is None:
-                unbound = [n for n in s.params if s.consts[n].value is None
-                           and n not in self.overrides.values]
-                raise ModelConfigError(unbound_parameters(unbound, s.params),
-                                       code=codes.UNBOUND_PARAMETER)
+                self.unbound()
             value = self.evaluate(expr)
             declared = s.consts[name].type
             t = s.const_types[name]
@@ -342,6 +343,31 @@ class Compiler:
                                            f"declared range {lo}..{hi}")
             self.const_values[name] = value
             self.ns[py_name("c", name)] = value
+
+    def model_values(self, name: str, default: list[str]) -> tuple[str, ...]:
+        """The members of a set of model values (or of a part of a union of them) in
+        this model: as declared, as many as a model or ``-D`` says, or named there."""
+        value = self.overrides.values.get(name)
+        if value is None and self.sym.consts[name].value is None:
+            self.unbound()
+        size = value.value if isinstance(value, A.Int) else \
+            len(value.items) if value is not None else 0  # type: ignore[attr-defined]
+        if size > MAX_MODEL_VALUES:
+            raise ModelConfigError(f"{name} = {size} model values: a set of model values "
+                                   f"has 0..{MAX_MODEL_VALUES:,} members")
+        if isinstance(value, A.Int):
+            return _numbered(default, name, value.value)
+        if value is not None:
+            return tuple(i.name for i in value.items)  # type: ignore[attr-defined]
+        return tuple(default)
+
+    def unbound(self) -> NoReturn:
+        """Stop: a parameter has no value in this model (E423, exit 151)."""
+        s = self.sym
+        unbound = [n for n in s.params if s.consts[n].value is None
+                   and n not in self.overrides.values]
+        raise ModelConfigError(unbound_parameters(unbound, s.params),
+                               code=codes.UNBOUND_PARAMETER)
 
     def const_def(self, name: str) -> object:
         if name not in self.const_defs:
@@ -427,9 +453,9 @@ class Compiler:
                 x = py_name("l", e.binder.name)
                 return (f"tuple({x} for {x} in {self.expr(e.binder.domain)} "
                         f"if {self.expr(e.cond)})")
-            case A.LetExpr():
-                return (f"[{self.expr(e.body)} for {py_name('l', e.name)} in "
-                        f"({self.expr(e.value)},)][0]")
+            case A.LetExpr():  # the value's errors say they are a let's (see let)
+                value = f"_letv(lambda: {self.expr(e.value)}, {e.name!r}, {self.posid(e.pos)})"
+                return f"[{self.expr(e.body)} for {py_name('l', e.name)} in ({value},)][0]"
             case A.Choose():
                 b = e.binder
                 return (f"_choose(({py_name('l', b.name)} for {py_name('l', b.name)} in "
@@ -482,7 +508,8 @@ class Compiler:
 
     def type_values(self, t: Type) -> list[str] | None:
         """Every value of a small type of plain values, as literals in iteration order."""
-        if not isinstance(t, (BoolT, IntT, EnumT, MVT)) or isinstance(t, IntT) and not t.bounded:
+        if not isinstance(t, (BoolT, IntT, EnumT, MVT, InT)) \
+                or isinstance(t, IntT) and not t.bounded:
             return None
         if domain_size(self.desc(t)) > UNROLL_DOMAIN:
             return None
@@ -845,7 +872,8 @@ class Compiler:
         if isinstance(target, TupT):
             items = value_t.items if isinstance(value_t, TupT) else (AnyT(),) * len(target.items)
             return any(self.needs_check(t, v) for t, v in zip(target.items, items))
-        return isinstance(target, SeqT)  # a sequence may outgrow its bound
+        # a sequence may outgrow its bound; a member of a constant set be another value
+        return isinstance(target, (SeqT, InT))
 
     def range_check(self, e: A.Expr, target: Type) -> tuple[int, int] | bool:
         """What storing ``e`` in a slot of type ``target`` must check: nothing (False),
@@ -898,6 +926,19 @@ class Compiler:
         self._static.update({p.name: v for p, v in zip(d.params, values)})
         self._block([*d.body.stmts, _Scope(saved), *rest], tail)
 
+    def let(self, st: A.Let) -> None:
+        """``let x = e`` is evaluated where it is written (TLA+'s LET where ``x`` is
+        used): the two differ only when evaluating ``e`` fails in a state that does not
+        use ``x``, so such an error says it comes from the let (a try costs nothing
+        while nothing fails)."""
+        self.emit("try:", st.pos)
+        with self.indented():
+            self.emit(f"{py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
+        self.emit("except EvalError as _exc:", st.pos)
+        with self.indented():
+            self.emit(f"raise _let_failed(_exc, {st.name!r}, {self.posid(st.pos)}) from None",
+                      st.pos)
+
     def _block(self, stmts: list[A.Stmt], tail: Callable[[], None]) -> None:
         for i, st in enumerate(stmts):
             rest = stmts[i + 1:]
@@ -920,7 +961,7 @@ class Compiler:
                 with self.indented():
                     self.emit(self._fail[-1], st.pos)
             elif isinstance(st, A.Let):
-                self.emit(f"{py_name('l', st.name)} = {self.expr(st.value)}", st.pos)
+                self.let(st)
             elif isinstance(st, A.Assign):
                 self.assign(st)
             elif isinstance(st, A.Skip):
@@ -1344,7 +1385,7 @@ class Compiler:
         for name, src, note in self._tables:
             self.emit(f"{name} = {src}" + (f"  # {note}" if note else ""))
         for name, value in self.const_values.items():
-            if name not in self.mv_members:
+            if name not in self.mv_members and name not in self.sym.inline_sets:
                 self.emit(f"{py_name('c', name)} = {value!r}")
         for name, value in self.const_defs.items():
             self.emit(f"{py_name('k', name)} = {value!r}")
@@ -1469,6 +1510,8 @@ class Compiler:
     def described_constants(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for name, value in self.const_values.items():
+            if name in self.sym.inline_sets:
+                continue
             t = self.sym.const_types[name]
             out[name] = describe(value, self.desc(t))
         return out

@@ -19,7 +19,7 @@ from pyspec.errors import did_you_mean
 from pyspec.model import SourcePos
 from pyspec.passes.finiteness import check_parameter
 from pyspec.passes.typecheck import Scope, Typer
-from pyspec.types import ANY, BOOL, Type
+from pyspec.types import ANY, BOOL, Type, plain
 from pyspec.unparse import unparse_lvalue
 
 #: What an assignment writes: a variable and the path into it (``""`` for the whole).
@@ -90,9 +90,9 @@ class Effects:
         env: dict[str, Type] = {}
         params = []
         for p in d.params:
-            t = self.typer.resolve_type(p.type)
+            t = self.typer.declared_type(p.type)
             check_parameter(p, t, s, self.typer.report)
-            env = self.typer.bind(p.name, t, env, p.pos)
+            env = self.typer.bind(p.name, plain(t), env, p.pos)
             params.append((p.name, t))
         s.action_params[name] = params
         self.block(d.body, env, Scope(f"action '{name}'", reads_primes=True), Flow())
@@ -314,6 +314,8 @@ class Effects:
                      f"an action assigns the next state: add a prime, {lv.var}' = ...",
                      lv.pos)
         t = s.var_types.get(lv.var, ANY)
+        if lv.path:
+            t = plain(t)
         for acc in lv.path:
             if isinstance(acc, A.IndexAcc):
                 t = self.typer.index(acc, t, acc.key, env, ctx)

@@ -51,6 +51,9 @@ def check_models(typer: Typer) -> None:
                          f"(first at {seen[c.name]})", c.pos)
             seen.setdefault(c.name, c.pos)
             check_override(typer, c.name, c.value)
+            if c.symmetric and c.name not in s.mv_sets:
+                typer.err(codes.TYPE_MISMATCH, f"only a set of model values can be symmetric, "
+                          f"and '{c.name}' is {typer.const_type(c.name)}", c.pos)
         _check_expectations(typer, m, props)
     for name, r in s.model_refinements.items():
         if name not in s.models:
@@ -75,7 +78,11 @@ def _check_expectations(typer: Typer, m: A.ModelDecl, props: set[str]) -> None:
 def check_override(typer: Typer, name: str, value: A.Expr) -> None:
     """A model's or the command line's value for a constant: same type, constant."""
     s = typer.sym
-    if name in s.mv_sets:
+    if name in s.mv_unions:
+        typer.err(codes.NOT_A_CONSTANT, f"'{name}' joins {', '.join(s.mv_unions[name])}: "
+                  "give those their model values", value.pos)
+        return
+    if name in s.mv_sets or any(name in u for u in s.mv_unions.values()):
         names = isinstance(value, A.SetLit) and all(isinstance(i, A.Name)
                                                     for i in value.items)
         count = isinstance(value, A.Int) and value.value >= 0

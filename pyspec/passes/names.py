@@ -5,14 +5,17 @@ is an error at the second declaration (E102). A constant whose value is a set li
 fresh names declares those names as model values.
 
 A module parameter (``param N: T``) is bound by a declaration of ``N`` elsewhere in the
-spec (the importer's ``const`` or ``def``), or by ``import "m.cow" with { N = e }``, or by
-neither: then it is a constant whose value a model or ``-D`` must give. Actions have a
+spec (the importer's ``const``, ``def`` or ``var``), or by ``import "m.cow" with { N = e }``,
+or by neither: then it is a constant whose value a model or ``-D`` must give (a set of
+model values, ``param S: set[S]``, declares the binding's names as its members). An
+operator parameter (``param F(x: T): U``) only a def binds. Actions have a
 namespace of their own: only scenario steps name them, so an enum constant (a PlusCal
 ``pc`` label) may share an action's name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspec import ast as A
@@ -136,6 +139,7 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
         report.error(codes.DUPLICATE, f"'check types on' adds the invariant {TYPE_OK}, "
                      f"already declared at {out.global_names[TYPE_OK]}: rename that one",
                      types_at)
+    _join_model_value_sets(s, report)
     bindings = _import_bindings(modules, params, report)
     for name, decls in params.items():
         if name in out.global_names:
@@ -147,13 +151,88 @@ def declare_all(modules: list[A.Module], report: Report) -> Declared:
             continue
         first = decls[0]
         binding = bindings.get(name)
+        if first.params is not None:
+            report.error(codes.OPERATOR_PARAM_UNBOUND, f"parameter '{name}' takes arguments, "
+                         f"so only a def binds it: declare 'def {name}(...)' with the same "
+                         "parameters and result type in the spec that imports this module",
+                         first.pos)
+            continue
         if claim(name, first.pos):
-            s.consts[name] = A.ConstDecl(name, first.pos, first.type,
-                                         binding.value if binding else None, False,
+            value = binding.value if binding else None
+            if model_value_param(first):
+                value = _model_value_binding(name, value, claim, s, report)
+            s.consts[name] = A.ConstDecl(name, first.pos, first.type, value, False,
                                          doc=first.doc, annotations=first.annotations,
                                          end_line=first.end_line)
             s.params[name] = decls
     return out
+
+
+def model_value_param(d: A.ParamDecl) -> bool:
+    """``param S: set[S]``: a set of model values the importer, a model or ``-D`` gives
+    (TLA+'s ``CONSTANT S`` that a configuration sets to ``{s1, s2}``)."""
+    return isinstance(d.type, A.TSetSyn) and isinstance(d.type.elem, A.TNamedSyn) \
+        and d.type.elem.name == d.name
+
+
+def _model_value_binding(name: str, value: A.Expr | None, claim: Callable[[str, SourcePos], bool],
+                         s: Symbols, report: Report) -> A.Expr | None:
+    """A set-of-model-values parameter is one: its members are the binding's fresh names
+    (none without a binding: a model or ``-D`` then says how many)."""
+    members: list[tuple[str, SourcePos]] = []
+    if value is not None:
+        if not (isinstance(value, A.SetLit)
+                and all(isinstance(i, A.Name) for i in value.items)):
+            report.error(codes.TYPE_MISMATCH, f"'{name}' is a set of model values: bind it "
+                         "with a set of fresh names, {a, b}", value.pos)
+            value = None
+        else:
+            members = [(i.name, i.pos) for i in value.items]  # type: ignore[union-attr]
+    s.mv_sets[name] = [m for m, _ in members]
+    for m, pos in members:
+        if claim(m, pos):
+            s.mv_members[m] = name
+    return value
+
+
+def _join_model_value_sets(s: Symbols, report: Report) -> None:
+    """``const Node = A | B`` where A and B are sets of model values (TLA+'s ``A \\cup
+    B`` of two configurations' model values): Node becomes the one set of model values,
+    A's members then B's, and A and B constant sets of its members, so that the three
+    are sets of one type."""
+    for name, d in list(s.consts.items()):
+        parts = _union_parts(d.value)
+        if parts is None or d.type is not None or name in s.mv_sets \
+                or len(set(parts)) != len(parts) or name in parts:
+            continue
+        taken = [p for p in parts if any(p in u for u in s.mv_unions.values())]
+        if not all(p in s.mv_sets and p not in s.mv_unions or p in taken for p in parts):
+            continue
+        if taken:
+            report.error(codes.DUPLICATE, f"'{taken[0]}' is already joined into another set "
+                         "of model values; a set can be part of one union", d.pos)
+            continue
+        symmetric = [p for p in parts if s.consts[p].symmetric] + \
+            ([name] if d.symmetric else [])
+        if symmetric:
+            report.error(codes.TYPE_MISMATCH, f"'{symmetric[0]}' is part of the union "
+                         f"'{name}' of sets of model values and cannot be symmetric "
+                         "(symmetry reduction permutes a whole set of model values)", d.pos)
+        s.mv_unions[name] = {p: s.mv_sets.pop(p) for p in parts}
+        s.mv_sets[name] = [m for members in s.mv_unions[name].values() for m in members]
+        for m in s.mv_sets[name]:
+            s.mv_members[m] = name
+
+
+def _union_parts(e: A.Expr | None) -> list[str] | None:
+    """The names ``A | B | C`` joins, or None for another expression."""
+    if isinstance(e, A.Name):
+        return [e.name]
+    if isinstance(e, A.BinOp) and e.op == "|":
+        left, right = _union_parts(e.left), _union_parts(e.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
 
 
 def _import_bindings(modules: list[A.Module], params: dict[str, list[A.ParamDecl]],

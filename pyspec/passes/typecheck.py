@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
+from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import (
     Builtin,
     CallRef,
@@ -50,6 +51,7 @@ from pyspec.types import (
     AnyT,
     BoolT,
     EnumT,
+    InT,
     IntT,
     MapT,
     RecT,
@@ -61,7 +63,9 @@ from pyspec.types import (
     UnionT,
     compatible,
     join,
+    plain,
 )
+from pyspec.unparse import unparse
 
 #: TLA+'s sequence operators, as a translator writes them, and how to write each here.
 TLA_SEQ_OPERATORS = {
@@ -152,6 +156,11 @@ class Typer:
                 ctx = Scope("a sequence's bound", reads_vars=False)
                 self.expect(t.cap, INT, self.expr(t.cap, {}, ctx), "a sequence's bound")
                 return SeqT(elem, t.cap)
+            case A.TSetExprSyn():
+                self.err(codes.WRONG_KIND, f"a set written as a type ({set_text(t.expr)}) is a "
+                         "map's key set, a variable's type or an action parameter's type; "
+                         "inside another type, write its element type", t.pos)
+                return ANY
         assert isinstance(t, A.TNamedSyn)
         s = self.sym
         if t.name in s.enums:
@@ -177,7 +186,8 @@ class Typer:
                                                           visiting + (t.name,))
             return s.alias_types[t.name]
         if t.name in s.consts:
-            hint = f" (a constant set can be a map's keys: [{t.name} -> V])" \
+            hint = f" (a constant set is a map's keys, [{t.name} -> V], a variable's type or " \
+                "an action parameter's type; inside another type, write its element type)" \
                 if isinstance(self.const_type(t.name), SetT) else ""
             self.err(codes.WRONG_KIND, f"'{t.name}' is a constant, not a set of model values; "
                      f"use a range or an enum as a type{hint}", t.pos)
@@ -196,20 +206,46 @@ class Typer:
                  f"unknown type '{t.name}'{did_you_mean(t.name, types)}", t.pos)
         return ANY
 
+    def declared_type(self, t: A.TypeSyn) -> Type:
+        """The type of a variable or an action parameter, which may also be a constant
+        set (by its name or written inline): one of its members (:class:`InT`)."""
+        keys = self.key_set(t)
+        return InT(keys[1], keys[0]) if keys is not None else self.resolve_type(t)
+
     def key_set(self, t: A.TypeSyn) -> tuple[str, Type] | None:
-        """A map's key set when it is a constant set rather than a whole type (a subset
-        such as ``const Others = Prisoner - {Counter}``, a set of tuples): the constant's
-        name and its element type."""
-        if not isinstance(t, A.TNamedSyn) or t.name not in self.sym.consts \
-                or t.name in self.sym.mv_sets:
+        """A constant set where a type goes, when it is not a whole type (a subset such
+        as ``const Others = Prisoner - {Counter}``, a set of tuples, or the set written
+        inline): the constant's name and its element type."""
+        if isinstance(t, A.TSetExprSyn):
+            name = self.inline_set(t.expr)
+        elif isinstance(t, A.TNamedSyn) and t.name in self.sym.consts \
+                and t.name not in self.sym.mv_sets:
+            name = t.name
+        else:
             return None
-        ct = self.const_type(t.name)
+        ct = self.const_type(name)
+        if isinstance(ct, AnyT):
+            return name, ANY
         if not isinstance(ct, SetT):
+            if isinstance(t, A.TSetExprSyn):
+                self.err(codes.TYPE_MISMATCH, f"{name} is {ct}, not a set", t.pos)
+                return name, ANY
             return None
         if not _plain_key(ct.elem):
-            self.err(codes.WRONG_KIND, f"a map's key set holds plain values (bool, int, enum, "
-                     f"model values) or tuples of them, and '{t.name}' holds {ct.elem}", t.pos)
-        return t.name, ct.elem
+            self.err(codes.WRONG_KIND, f"a constant set used as a type holds plain values "
+                     f"(bool, int, enum, model values) or tuples of them, and '{name}' holds "
+                     f"{ct.elem}", t.pos)
+        return name, ct.elem
+
+    def inline_set(self, e: A.Expr) -> str:
+        """A constant set written inline (as a type, or as a map comprehension's domain)
+        as a constant of its own, named by its text: two places that write the same set
+        the same way name the same key set."""
+        name = set_text(e)
+        if name not in self.sym.consts:
+            self.sym.consts[name] = A.ConstDecl(name, e.pos, None, e, False)
+            self.sym.inline_sets.add(name)
+        return name
 
     def record_type(self, name: str, visiting: tuple[str, ...]) -> list[tuple[str, Type]]:
         s = self.sym
@@ -247,10 +283,10 @@ class Typer:
             self.record_type(name, (name,))
         for name in s.unions:
             self.union_type(name, (name,))
-        for name in s.consts:
+        for name in list(s.consts):
             self.const_type(name)
         for name, d in s.vars.items():
-            s.var_types[name] = self.resolve_type(d.type)
+            s.var_types[name] = self.declared_type(d.type)
 
     def const_type(self, name: str) -> Type:
         s = self.sym
@@ -265,14 +301,17 @@ class Typer:
         deps: set[str] = set()
         if name in s.mv_sets:
             t: Type = SetT(MVT(name))
-            for item in d.value.items:  # type: ignore[union-attr]
+            items = d.value.items if isinstance(d.value, A.SetLit) else []
+            for item in items:
                 self.types[item] = MVT(name)
                 self.names[item] = ModelValue(name, item.name)  # type: ignore[index]
-            self.types[d.value] = t
+            if d.value is not None:
+                self.types[d.value] = t
         elif d.value is None:  # an unbound module parameter
             t = self.resolve_type(d.type) if d.type is not None else ANY
         else:
-            ctx = Scope(f"constant '{name}'", reads_vars=False, const_deps=deps)
+            what = f"the set {name}" if name in s.inline_sets else f"constant '{name}'"
+            ctx = Scope(what, reads_vars=False, const_deps=deps)
             t = self.expr(d.value, {}, ctx)
             if d.type is not None:
                 declared = self.resolve_type(d.type)
@@ -344,7 +383,9 @@ class Typer:
             case A.MapComp():
                 d = e.binder.domain
                 keys = self.key_set(A.TNamedSyn(d.name, d.pos)) \
-                    if isinstance(d, A.Name) and d.name not in env else None
+                    if isinstance(d, A.Name) and d.name not in env else \
+                    self.key_set(A.TSetExprSyn(d, d.pos)) if self.inline_domain(d, env) \
+                    else None
                 if keys is not None:
                     self.expr(d, env, ctx)
                     inner = self.bind(e.binder.name, keys[1], env, e.binder.pos)
@@ -467,7 +508,7 @@ class Typer:
                          f"{ctx.what} must be constant, but reads variable '{n}'", e.pos)
             if ctx.var_reads is not None:
                 ctx.var_reads.add(n)
-            return s.var_types.get(n, ANY)
+            return plain(s.var_types.get(n, ANY))
         if n in s.consts:
             self.names[e] = Const(n)
             if ctx.const_deps is not None:
@@ -529,6 +570,8 @@ class Typer:
             deps |= self._type_const_deps(t.key) | self._type_const_deps(t.value)
             if t.keys is not None:
                 deps.add(t.keys)
+        elif isinstance(t, InT):
+            deps.add(t.keys)
         elif isinstance(t, SetT):
             deps |= self._type_const_deps(t.elem)
         elif isinstance(t, SeqT):
@@ -775,8 +818,12 @@ class Typer:
         if op in ("|", "&") or (op == "-" and isinstance(lt, SetT)):
             if not (isinstance(lt, (SetT, AnyT)) and isinstance(rt, (SetT, AnyT))
                     and compatible(lt, rt)):
+                hint = "" if not (isinstance(lt, SetT) and isinstance(lt.elem, MVT)
+                                  and isinstance(rt, SetT) and isinstance(rt.elem, MVT)) else (
+                    f" (declare their union, const All = {lt.elem} | {rt.elem}: then both "
+                    "are sets of All's model values)")
                 self.err(codes.TYPE_MISMATCH,
-                         f"'{op}' combines two sets of one type, not {lt} and {rt}",
+                         f"'{op}' combines two sets of one type, not {lt} and {rt}{hint}",
                          e.pos)
                 return ANY
             return join(lt, rt)
@@ -840,6 +887,16 @@ class Typer:
                      f"cannot index {t}; only maps, sequences and tuples can be indexed",
                      key.pos)
         return ANY
+
+    def inline_domain(self, d: A.Expr, env: dict[str, Type]) -> bool:
+        """Whether a map comprehension's domain is a constant set written inline (TLA+'s
+        ``[i \\in Prisoner \\ {Counter} |-> 0]``): not a name or a range, reading no
+        variable or local."""
+        if isinstance(d, (A.Name, A.RangeExpr)):
+            return False
+        return not any(isinstance(n, (A.Name, A.Primed)) and (n.name in env
+                                                             or n.name in self.sym.vars)
+                       for n in walk_nodes(d))
 
     def type_set(self, domain: A.Expr, env: dict[str, Type], ctx: Scope) -> Type | None:
         """The key type of a map comprehension: a whole type's set of values."""
@@ -971,6 +1028,12 @@ class Typer:
         """Every def, used or not (a used one is checked where it is first used)."""
         for name in self.sym.defs:
             self.check_def(name)
+
+
+def set_text(e: A.Expr) -> str:
+    """A set written inline, as its text (without outer parentheses): its name."""
+    text = unparse(e)
+    return text[1:-1] if isinstance(e, A.BinOp) else text
 
 
 def _plain_key(t: Type) -> bool:
