@@ -41,15 +41,18 @@ check-wide: install
 	  for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*-wide\) .*/\1/p' $$spec); do \
 	    echo "== $$spec $$model"; $(COWSPEC) check $$spec --model $$model; done; done
 
-# The kernel model's progress properties (temporal: docs/kernel-model.md, "Progress") in
-# every version model (declared once, in spec/kernel/lib/versions.cow): on the scalar
-# engine (fairness per binding), so not in `make test` (about 10 s of CPU per model on an
-# idle machine); `make check` runs it last.
+# The kernel model's progress properties (temporal: docs/kernel-model.md, "Progress" and
+# "The GUP retry loop") in every version model (declared once, in
+# spec/kernel/lib/versions.cow): cow.cow's with GUP as one step (kernel-progress.cow),
+# then GUP's follow-fault-retry loop step by step (gup-retry.cow). On the scalar engine
+# (fairness per binding), so not in `make test` (about 10 s of CPU per model and spec on
+# an idle machine); `make check` runs it last.
+PROGRESS_SPECS := spec/liveness/kernel-progress.cow spec/liveness/gup-retry.cow
 check-progress: install
-	@set -e; for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*\) .*/\1/p' \
-	    spec/kernel/lib/versions.cow); do echo "== $$model"; $(COWSPEC) check \
-	    spec/liveness/kernel-progress.cow --include spec/kernel --model $$model --no-scenarios \
-	    --summary; done
+	@set -e; for spec in $(PROGRESS_SPECS); do \
+	  for model in $$(sed -n 's/^model \([A-Za-z0-9.-]*\) .*/\1/p' \
+	    spec/kernel/lib/versions.cow); do echo "== $$spec $$model"; $(COWSPEC) check \
+	    $$spec --include spec/kernel --model $$model --no-scenarios --summary; done; done
 
 # Every generated document: the kernel model's and the explorer reference's diagrams, and
 # the diagram of the packages drawn from the import graph (docs/explorer.md).
