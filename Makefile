@@ -44,9 +44,9 @@ check-wide: install
 # The kernel model's progress properties (temporal: docs/kernel-model.md, "Progress" and
 # "The GUP retry loop") in every version model (declared once, in
 # spec/kernel/lib/versions.cow): cow.cow's with GUP as one step (kernel-progress.cow),
-# then GUP's follow-fault-retry loop step by step (gup-retry.cow). On the scalar engine
-# (fairness per binding), so not in `make test` (about 10 s of CPU per model and spec on
-# an idle machine); `make check` runs it last.
+# then GUP's follow-fault-retry loop step by step (gup-retry.cow). Not in `make test`
+# (about 10 s of CPU per model and spec, most of it outside the search); `make check`
+# runs it last.
 PROGRESS_SPECS := spec/liveness/kernel-progress.cow spec/liveness/gup-retry.cow
 check-progress: install
 	@set -e; for spec in $(PROGRESS_SPECS); do \

@@ -94,4 +94,4 @@ def test_a_weakly_fair_retry_starves(capsys, tmp_path) -> None:
     # makes the page shared again, so the pin that was possible is never taken.
     assert {"GupUnshareFault", "GupNoPage", "KsmMerge"} <= set(cycle(result))
     assert "GupGrab" not in cycle(result)
-    assert (len(result["trace"]), result["lasso"]["loop"]) == (28, 1)
+    assert (len(result["trace"]), result["lasso"]["loop"]) == (20, 1)
