@@ -286,18 +286,19 @@ def test_gup_fast_pins_inside_the_hugetlb_fork_window_before_patch_2(results: di
 
 def test_gup_fast_pins_a_shared_page_r_o_without_patch_16(results: dict) -> None:
     """GUP-fast's half of patch 16: gup_pte_range() bails out on a R/O entry of a page
-    that is not exclusive; without it the pin of the page shared after fork is taken,
-    and P's write moves P to a copy."""
-    labels = _labels(_trace(results, "gupfast", "linux-5.19-without-patch-16",
-                            "AnonPinCoherent"))
+    that is not exclusive; without it GUP-fast itself pins the page shared after fork
+    (cow.c case 10: no fallback to the slow path), and P's write moves P to a copy."""
+    sr = _scenario(results, "gupfast", "linux-5.19-without-patch-16", "RoFastPinForkWrite")
+    assert sr.judgement == "pass" and "AnonPinCoherent" in sr.violated
+    steps = sr.traces["AnonPinCoherent"].steps
+    labels = [s.label for s in steps]
     order = [_index(labels, s) for s in (r"ForkFinish", r"FastSample\(w=false\)", r"FastGrab",
                                          r"FastFinish", r"Store\(p=P, a=A0\)")]
     assert order == sorted(order)
+    assert render(steps[order[2]].state["fast"]).startswith("Grabbed(false")
+    assert all(not render(s.state["fast"]).startswith("Fallback") for s in steps)
     assert {p.name for p in results[("gupfast", "linux-5.19")].properties
             if p.verdict == "violated"} == set()
-    # The pin is GUP-fast's own: it never fell back to the slow path.
-    trace = _trace(results, "gupfast", "linux-5.19-without-patch-16", "AnonPinCoherent")
-    assert all(not render(s.state["fast"]).startswith("Fallback") for s in trace.steps)
 
 
 def _scenario(results: dict, spec: str, model: str, name: str) -> object:
@@ -515,7 +516,10 @@ def test_gupfast_wide_models_are_judged_as_their_base_but_for_the_second_fork() 
     """gupfast's wide models have a third process (P forks twice): without patch 16 the
     second fork finds a pinned page that is not exclusive in its window."""
     for wide in WIDE["gupfast"]:
-        r = run_model(_spec("gupfast").instantiate(wide, {}), Options(keep_going=True))
+        # The scalar engine: gupfast's wide models are small, and the array engine's trace
+        # replay fails on linux-5.17-wide (an engine fault, not a verdict).
+        r = run_model(_spec("gupfast").instantiate(wide, {}),
+                      Options(keep_going=True, backend="scalar"))
         assert r.complete and r.exit_code == 0, wide
         base = run_model(_spec("gupfast").instantiate(_base_of(wide), {}),
                          Options(keep_going=True))
