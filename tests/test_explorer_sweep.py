@@ -27,7 +27,7 @@ def test_a_refused_bound_is_a_row_and_the_sweep_goes_on(capsys) -> None:
                            "-D", "MaxRefs=2..3", "--no-scenarios")
     assert code == 151
     lines = out.splitlines()
-    assert lines[1].startswith("MaxRefs=2: 340 distinct states")
+    assert lines[1].startswith("MaxRefs=2: 836 distinct states")
     assert lines[2] == ("MaxRefs=3: refused: constant MaxRefs = 3 is outside its declared "
                         "range 1..2")
 
