@@ -307,3 +307,34 @@ def test_auto_says_when_numba_is_missing(tmp_path: Path, monkeypatch: pytest.Mon
     result = check(spec.instantiate(), Options(backend="auto"))
     assert result.stats.backend == "numpy"
     assert result.notes == ["the compiled engine did not run: numba is not installed"]
+
+
+SECOND_INITIAL_STATE = """
+var start: 0..2
+var x: 0..3
+init {
+  pick s in 0..2
+  start = s
+  x = 0
+}
+action Up { requires x < 3  x' = x + 1 }
+invariant NotFromTwo = not (start == 2 and x == 2)
+check deadlock off
+"""
+
+
+@pytest.mark.parametrize("backend", ["scalar", "numpy", "compiled"])
+def test_a_trace_starts_from_the_initial_state_it_came_from(tmp_path: Path,
+                                                           backend: str) -> None:
+    """A violation reached from the third initial state is traced from that state: the
+    numpy engine once stored every initial state at position 0, so its traces began at
+    the first initial state (a trace that does not violate anything), or failed to
+    replay with an IndexError."""
+    if backend == "compiled":
+        pytest.importorskip("numba")
+    model = load_spec(str(write(tmp_path, SECOND_INITIAL_STATE))).instantiate()
+    result = check(model, Options(backend=backend))
+    (prop,) = result.properties
+    assert prop.verdict == "violated"
+    assert [(s.state["start"], s.state["x"]) for s in prop.trace.steps] == \
+        [(2, 0), (2, 1), (2, 2)]

@@ -516,10 +516,7 @@ def test_gupfast_wide_models_are_judged_as_their_base_but_for_the_second_fork() 
     """gupfast's wide models have a third process (P forks twice): without patch 16 the
     second fork finds a pinned page that is not exclusive in its window."""
     for wide in WIDE["gupfast"]:
-        # The scalar engine: gupfast's wide models are small, and the array engine's trace
-        # replay fails on linux-5.17-wide (an engine fault, not a verdict).
-        r = run_model(_spec("gupfast").instantiate(wide, {}),
-                      Options(keep_going=True, backend="scalar"))
+        r = run_model(_spec("gupfast").instantiate(wide, {}), Options(keep_going=True))
         assert r.complete and r.exit_code == 0, wide
         base = run_model(_spec("gupfast").instantiate(_base_of(wide), {}),
                          Options(keep_going=True))

@@ -114,8 +114,10 @@ class ArrayLevel:
         return words[0] if self.words == 1 else fingerprint(words)
 
     def initial_batch(self, states: list[State], properties: int) -> Batch:
-        """The initial states as one batch emitted by "action -1"."""
-        return Batch(rows=[np.arange(len(states))], actions=[-1], words=[self.pack(states)],
+        """The initial states as one batch emitted by "action -1" of one row, so that a
+        state's position (its link's ``via``) is its place among the initial states."""
+        return Batch(rows=[np.zeros(len(states), dtype=np.int64)], actions=[-1],
+                     words=[self.pack(states)],
                      violations=[[None] * properties], bindings=[0])
 
     def expand(self, words: list[np.ndarray], properties: Live) -> Batch:
