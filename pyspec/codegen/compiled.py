@@ -1361,6 +1361,17 @@ class CompiledCompiler(Compiler):
                 self.emit("return n")
             self._primes_are_draft = False
             self.bound += self.paths(d)
+        # The successors of one state, for the walks of ``cowspec simulate``
+        # (explorer/walk_code.py); the search calls the actions itself (kernel_source), so
+        # this is compiled only when a walk runs.
+        self.emit("")
+        self.emit("@njit(cache=True)")
+        self.emit(f"def successors(K, {', '.join(self.words('v'))}, out, acts):")
+        with self.indented():
+            self.emit("n = 0")
+            for name in s.actions:
+                self.emit(f"n = a_{name}(K, {', '.join(self.words('v'))}, out, acts, n)")
+            self.emit("return n")
 
     def paths(self, d: A.ActionDecl) -> int:
         """At most how many successors one action makes from one state."""
@@ -1551,7 +1562,7 @@ def kernel_source(words: int, actions: list[str]) -> list[str]:
     """The breadth-first search, exactly the scalar engine's loop
     (:meth:`explorer.search._Search._explore`) over packed states; see
     :mod:`explorer.engine.compiled` for the arrays it works on. It calls each action's
-    function itself: a function between them would be one more module that numba
+    function itself, not ``successors``: that would be one more module that numba
     optimises and compiles to machine code whole (every action linked in), for nothing."""
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
