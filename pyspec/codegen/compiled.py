@@ -25,13 +25,15 @@ numba compiles it with this model's successor function inlined (by LLVM).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import product
 from math import prod
 
 from pyspec import ast as A
-from pyspec.analysis import arm_tests, hoist_guards
+from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checked import (
     Builtin,
     Const,
@@ -94,14 +96,69 @@ class CompiledSource:
     constraints: int
 
 
+@dataclass(frozen=True)
+class LeafIndex:
+    """The index of a leaf of the packed state: a constant plus run-time terms, each a
+    local holding an int in ``0..n-1`` times a coefficient (a map entry's key). Kept apart
+    so that a read or write of a leaf picked at run time becomes a shift by an expression
+    of the keys when every leaf it can be sits in one word (see :func:`linear_shift`)."""
+
+    const: int
+    #: (local name, coefficient, number of values)
+    terms: tuple[tuple[str, int, int], ...] = ()
+
+    def plus(self, n: int) -> LeafIndex:
+        return LeafIndex(self.const + n, self.terms)
+
+    def static(self) -> int | None:
+        return None if self.terms else self.const
+
+    def src(self) -> str:
+        parts = [str(self.const)] if self.const or not self.terms else []
+        parts += [x if c == 1 else f"{x} * {c}" for x, c, _ in self.terms]
+        return " + ".join(parts)
+
+
+#: At most this many run-time leaves are compared to find one word and a linear shift.
+MAX_LEAF_CHOICES = 4096
+
+
+def linear_shift(layout: Layout, leaf: LeafIndex) -> tuple[int, str] | None:
+    """``(word, shift expression)`` when every leaf ``leaf`` can be lies in one word, has
+    the same width, and its shift is the first one's minus a multiple of each key; None
+    otherwise (the code then calls ``leaf_read``/``leaf_write``)."""
+    ranges = [n for _, _, n in leaf.terms]
+    if prod(ranges) > MAX_LEAF_CHOICES:
+        return None
+    leaves = layout.leaves
+
+    def at(xs: tuple[int, ...]) -> int:
+        return leaf.const + sum(c * x for (_, c, _), x in zip(leaf.terms, xs))
+
+    zero = tuple(0 for _ in ranges)
+    first = leaves[at(zero)]
+    steps = []
+    for i in range(len(ranges)):
+        one = tuple(int(j == i) for j in range(len(ranges)))
+        steps.append(first.shift - leaves[at(one)].shift if ranges[i] > 1 else 0)
+    for xs in product(*(range(n) for n in ranges)):
+        lf = leaves[at(xs)]
+        if (lf.word != first.word or lf.bits != first.bits
+                or lf.shift != first.shift - sum(d * x for d, x in zip(steps, xs))):
+            return None
+    terms = [f" - {x}" if d == 1 else f" - {x} * {d}"
+             for (x, _, _), d in zip(leaf.terms, steps) if d]
+    return first.word, f"({first.shift}{''.join(terms)})"
+
+
 @dataclass
 class _Place:
     """A part of a state: its words' prefix (``v`` or ``n``), its type, the index of its
-    first leaf (a literal or an expression)."""
+    first leaf."""
 
     prefix: str
     t: Type
-    leaf: str
+    leaf: LeafIndex
 
 
 def _lit(n: int) -> str:
@@ -113,6 +170,29 @@ def _static(src: str) -> int | None:
         return int(src.strip("()"))
     except ValueError:
         return None
+
+
+def outside(x: str, lo: int, hi: int) -> str:
+    """Whether ``x`` lies outside ``lo..hi``: two comparisons and a bitwise or, no
+    branch (numba's compile time grows faster than linearly with a function's blocks,
+    and Python's chained comparison is a branch)."""
+    return f"(({x} < {_lit(lo)}) | ({x} > {_lit(hi)}))"
+
+
+def between(x: str, lo: int, hi: int) -> str:
+    """Whether ``lo <= x < hi``, without a branch (see :func:`outside`)."""
+    return f"(({_lit(lo)} <= {x}) & ({x} < {_lit(hi)}))"
+
+
+_MAY_FAIL = re.compile(r"\bd_\w+\(|\[(?!\d+\])")
+
+
+def may_fail(src: str) -> bool:
+    """Whether evaluating expression ``src`` may fail (it calls a definition, which
+    checks what it computes, or indexes with a run-time index): then ``and``/``or``
+    keep Python's short circuit, so that it runs only where the scalar code runs it;
+    otherwise they become ``&``/``|``, one basic block instead of two."""
+    return _MAY_FAIL.search(src.replace("K[", "K(")) is not None
 
 
 class CompiledCompiler(Compiler):
@@ -209,7 +289,7 @@ class CompiledCompiler(Compiler):
             if k is not None and lo <= k <= hi:
                 return str(k - lo)
             if not inside:
-                self.emit(f"if not ({_lit(lo)} <= {key} <= {_lit(hi)}):")
+                self.emit(f"if {outside(key, lo, hi)}:")
                 with self.indented():
                     self.fail(f"key outside the map's domain {lo}..{hi}")
             return key if lo == 0 else f"({key} - {_lit(lo)})"
@@ -266,31 +346,39 @@ class CompiledCompiler(Compiler):
             self.srcmap.append(pos)
 
     # ---- leaves of the packed state --------------------------------------------------
-    def leaf_read(self, prefix: str, leaf: str) -> str:
+    def leaf_read(self, prefix: str, leaf: LeafIndex) -> str:
         """The code in leaf ``leaf`` of the words ``prefix0``..."""
         assert self.layout is not None
-        i = _static(leaf)
+        i = leaf.static()
         if i is not None:
             lf = self.layout.leaves[i]
             return f"(({prefix}{lf.word} >> {lf.shift}) & {(1 << lf.bits) - 1})"
+        found = linear_shift(self.layout, leaf)
+        if found is not None:
+            w, shift = found
+            lf = self.layout.leaves[leaf.const]
+            return f"(({prefix}{w} >> {shift}) & {(1 << lf.bits) - 1})"
         words = ", ".join(f"{prefix}{w}" for w in range(self.layout.words))
-        return f"leaf_read({words}, {leaf})" if self.layout.words > 1 else \
-            f"((({prefix}0) >> LS[{leaf}]) & LM[{leaf}])"
+        return f"leaf_read({words}, {leaf.src()})"
 
-    def leaf_write(self, leaf: str, code: str) -> None:
+    def leaf_write(self, leaf: LeafIndex, code: str) -> None:
         """Store ``code`` in leaf ``leaf`` of the draft words."""
         assert self.layout is not None
-        i = _static(leaf)
+        i = leaf.static()
         if i is not None:
             lf = self.layout.leaves[i]
             mask = ((1 << lf.bits) - 1) << lf.shift
             self.emit(f"n{lf.word} = (n{lf.word} & {~mask}) | ({code} << {lf.shift})")
             return
+        found = linear_shift(self.layout, leaf)
+        if found is not None:
+            w, shift = found
+            sh = self.let(shift, "sh")
+            mask = (1 << self.layout.leaves[leaf.const].bits) - 1
+            self.emit(f"n{w} = (n{w} & ~({mask} << {sh})) | ({code} << {sh})")
+            return
         words = ", ".join(f"n{w}" for w in range(self.layout.words))
-        if self.layout.words == 1:
-            self.emit(f"n0 = (n0 & ~(LM[{leaf}] << LS[{leaf}])) | ({code} << LS[{leaf}])")
-        else:
-            self.emit(f"{words}, = leaf_write({words}, {leaf}, {code})")
+        self.emit(f"{words}, = leaf_write({words}, {leaf.src()}, {code})")
 
     def leaf_types(self, t: Type) -> list[Type]:
         """The leaf types of a value of ``t`` in tree order."""
@@ -330,30 +418,23 @@ class CompiledCompiler(Compiler):
     def var_place(self, prefix: str, var: str) -> _Place:
         assert self.layout is not None
         i = list(self.sym.vars).index(var)
-        return _Place(prefix, self.sym.var_types[var], str(self.layout.var_start[i]))
+        return _Place(prefix, self.sym.var_types[var], LeafIndex(self.layout.var_start[i]))
 
     def sub_place(self, base: _Place, j: int) -> _Place:
         items = self.items(base.t)
         offset = sum(len(self.leaf_types(it)) for it in items[:j])
-        return _Place(base.prefix, items[j], self.add(base.leaf, offset))
+        return _Place(base.prefix, items[j], base.leaf.plus(offset))
 
     def map_place(self, base: _Place, k: str) -> _Place:
+        """Entry ``k`` (a key's index, already checked) of a map part."""
         assert isinstance(base.t, MapT)
         n = len(self.leaf_types(base.t.value))
         ks = _static(k)
         if ks is not None:
-            return _Place(base.prefix, base.t.value, self.add(base.leaf, ks * n))
-        k = self.let(k, "k")
-        off = k if n == 1 else f"{k} * {n}"
-        b = _static(base.leaf)
-        return _Place(base.prefix, base.t.value, off if b == 0 else f"{base.leaf} + {off}")
-
-    @staticmethod
-    def add(leaf: str, n: int) -> str:
-        s = _static(leaf)
-        if s is not None:
-            return str(s + n)
-        return leaf if n == 0 else f"{leaf} + {n}"
+            return _Place(base.prefix, base.t.value, base.leaf.plus(ks * n))
+        term = (self.let(k, "k"), n, self.dsize(base.t.key))
+        leaf = LeafIndex(base.leaf.const, base.leaf.terms + (term,))
+        return _Place(base.prefix, base.t.value, leaf)
 
     def read_place(self, p: _Place) -> str:
         """The value of a part of a state."""
@@ -361,14 +442,12 @@ class CompiledCompiler(Compiler):
         if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
             return self.value(p.t, self.leaf_read(p.prefix, p.leaf))
         if isinstance(p.t, SetT):
-            base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
-            return self.join([self.leaf_read(p.prefix, self.add(base, j))
+            return self.join([self.leaf_read(p.prefix, p.leaf.plus(j))
                               for j in range(len(leaves))])
         self.indexed(p.t, "a read of a whole composite")
-        base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
         terms = []
         for j, stride in enumerate(self.strides(leaves)):
-            c = self.leaf_read(p.prefix, self.add(base, j))
+            c = self.leaf_read(p.prefix, p.leaf.plus(j))
             terms.append(c if stride == 1 else f"{c} * {stride}")
         return "(" + " + ".join(terms) + ")"
 
@@ -379,13 +458,12 @@ class CompiledCompiler(Compiler):
             self.leaf_write(p.leaf, self.code(p.t, x))
             return
         x = self.let(x, "w")
-        base = self.let(p.leaf, "b") if _static(p.leaf) is None else p.leaf
         if isinstance(p.t, SetT):
             for j in range(len(leaves)):
-                self.leaf_write(self.add(base, j), f"{x}[{j}]")
+                self.leaf_write(p.leaf.plus(j), f"{x}[{j}]")
             return
         for j, (lt, stride) in enumerate(zip(leaves, self.strides(leaves))):
-            self.leaf_write(self.add(base, j), f"(({x} // {stride}) % {self.dsize(lt)})")
+            self.leaf_write(p.leaf.plus(j), f"(({x} // {stride}) % {self.dsize(lt)})")
 
     # ---- expressions -----------------------------------------------------------------
     def val(self, e: A.Expr, target: Type | None = None) -> str:  # noqa: C901
@@ -432,7 +510,7 @@ class CompiledCompiler(Compiler):
             names = [n for n, _ in self.variants(ut.name)]
             off = self.variant_offsets(ut.name)
             k = names.index(e.variant)
-            return f"({_lit(off[k])} <= {x} < {off[k + 1]})"
+            return between(x, off[k], off[k + 1])
         if isinstance(e, A.Field):
             return self.field_val(self.let(self.val(e.operand), "r"), self.t(e.operand), e)
         if isinstance(e, A.Index):
@@ -477,7 +555,7 @@ class CompiledCompiler(Compiler):
                 return src
             lo, hi = self.bounds(target)
             x = self.let(src, "x")
-            self.emit(f"if not ({_lit(lo)} <= {x} <= {_lit(hi)}):")
+            self.emit(f"if {outside(x, lo, hi)}:")
             with self.indented():
                 self.fail(f"value outside its declared range {lo}..{hi}")
             return x
@@ -545,7 +623,7 @@ class CompiledCompiler(Compiler):
         first = True
         for k, (o, stride, _) in where.items():
             kw = "if" if first else "elif"
-            self.emit(f"{kw} {_lit(offsets[k])} <= {x} < {offsets[k + 1]}:")
+            self.emit(f"{kw} {between(x, offsets[k], offsets[k + 1])}:")
             with self.indented():
                 self.emit(f"{off} = {o}")
                 self.emit(f"{st} = {stride}")
@@ -731,14 +809,14 @@ class CompiledCompiler(Compiler):
         for test in tests:
             if isinstance(test, EnumMember):
                 members = [m for m, _ in self.sym.enums[test.enum].members]
-                conds.append(f"{subject} == {members.index(test.name)}")
+                conds.append(f"({subject} == {members.index(test.name)})")
             else:
                 assert isinstance(st, UnionT)
                 names = [n for n, _ in self.variants(st.name)]
                 off = self.variant_offsets(st.name)
                 k = names.index(test.name)
-                conds.append(f"({_lit(off[k])} <= {subject} < {off[k + 1]})")
-        return " or ".join(conds)
+                conds.append(between(subject, off[k], off[k + 1]))
+        return " | ".join(conds)
 
     def cpattern_binds(self, pats: list[A.Pattern], subject: str, st: Type) -> None:
         if len(pats) != 1 or pats[0].args is None:
@@ -761,7 +839,9 @@ class CompiledCompiler(Compiler):
             neg = op == "implies"
             if not lines:
                 left = f"(not {left})" if neg else left
-                return f"({left} {'and' if op == 'and' else 'or'} {right})"
+                if may_fail(right):
+                    return f"({left} {'and' if op == 'and' else 'or'} {right})"
+                return f"(({left}) {'&' if op == 'and' else '|'} ({right}))"
             out = self.tmp("b")
             self.emit(f"{out} = {'not ' if neg else ''}{left}")
             self.emit(f"if {'' if op == 'and' else 'not '}{out}:")
@@ -836,7 +916,10 @@ class CompiledCompiler(Compiler):
     def member(self, x: A.Expr, s: A.Expr) -> str:
         if isinstance(s, A.RangeExpr):
             v = self.let(self.val(x), "x")
-            return f"({self.val(s.lo)} <= {v} <= {self.val(s.hi)})"
+            lo, hi = self.val(s.lo), self.val(s.hi)
+            if may_fail(hi):
+                return f"({lo} <= {v} <= {hi})"
+            return f"(({lo} <= {v}) & ({v} <= {hi}))"
         st = self.t(s)
         assert isinstance(st, SetT)
         if isinstance(s, A.SetLit) and not self.finite_set(st):
@@ -922,7 +1005,7 @@ class CompiledCompiler(Compiler):
     def val_checked_str(self, x: str, t: Type) -> str:
         if isinstance(t, IntT) and t.bounded:
             lo, hi = self.bounds(t)
-            self.emit(f"if not ({_lit(lo)} <= {x} <= {_lit(hi)}):")
+            self.emit(f"if {outside(x, lo, hi)}:")
             with self.indented():
                 self.fail(f"value outside its declared range {lo}..{hi}")
         return x
@@ -1187,7 +1270,46 @@ class CompiledCompiler(Compiler):
                     self.write_place(p, new)
                     return
         target = path[-1]
-        self.write_place(target, self.val(st.value, target.t))
+        if any(isinstance(n, A.Primed) and n.name == lv.var for n in walk(st.value)):
+            self.write_place(target, self.val(st.value, target.t))
+        else:
+            self.assign_value(target, st.value, not lv.path)
+
+    def assign_value(self, target: _Place, e: A.Expr, whole: bool = False) -> None:
+        """Store ``e`` in a part of the draft state, writing only the leaves it changes
+        when it is an update (``x with [k -> v]``, ``r with {f: v}``) of a part of the
+        state: instead of reading the whole value into one mixed-radix number and
+        writing every leaf back (two divisions a leaf), the operand is copied leaf by leaf
+        (nothing to do for the variable itself: the checker allows no other assignment to
+        it on the path, so its draft leaves are still the state's; ``whole``: ``target`` is
+        the variable) and each update is one
+        leaf write. Subexpressions are evaluated in the scalar code's order."""
+        t = target.t
+        if isinstance(e, A.WithKey) and isinstance(t, MapT) \
+                and self.desc(self.t(e)) == self.desc(t):
+            self.assign_value(target, e.operand, whole)
+            k = self.let(self.key_index(t, self.val(e.key), e.key), "k")
+            entry = self.map_place(target, k)
+            self.write_place(entry, self.val(e.value, entry.t))
+            return
+        if isinstance(e, A.WithFields) and isinstance(t, RecT) \
+                and self.desc(self.t(e)) == self.desc(t):
+            self.assign_value(target, e.operand, whole)
+            for fname, value, _ in e.updates:
+                ref = self.c.fields[(e, fname)]
+                assert isinstance(ref, RecordField)
+                field = self.sub_place(target, ref.index)
+                self.write_place(field, self.val(value, field.t))
+            return
+        source = self.place_of(e)
+        if source is not None and source.prefix == "v" \
+                and self.desc(source.t) == self.desc(t):
+            if whole and target.leaf == source.leaf:
+                return  # the variable itself, unchanged so far on this path
+            for j in range(len(self.leaf_types(t))):
+                self.leaf_write(target.leaf.plus(j), self.leaf_read("v", source.leaf.plus(j)))
+            return
+        self.write_place(target, self.val(e, t))
 
     # ---- whole program ---------------------------------------------------------------
     def words(self, prefix: str) -> list[str]:
@@ -1239,6 +1361,9 @@ class CompiledCompiler(Compiler):
                 self.emit("return n")
             self._primes_are_draft = False
             self.bound += self.paths(d)
+        # The successors of one state, for the walks of ``cowspec simulate``
+        # (explorer/walk_code.py); the search calls the actions itself (kernel_source), so
+        # this is compiled only when a walk runs.
         self.emit("")
         self.emit("@njit(cache=True)")
         self.emit(f"def successors(K, {', '.join(self.words('v'))}, out, acts):")
@@ -1353,7 +1478,7 @@ class CompiledCompiler(Compiler):
             *runtime_source(lay.words),
         ]
         src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
-                        + kernel_source(lay.words)) + "\n"
+                        + kernel_source(lay.words, list(self.sym.actions))) + "\n"
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
@@ -1433,10 +1558,12 @@ def dispatch_source(checks: dict[str, list[str]], words: int) -> list[str]:
     return out
 
 
-def kernel_source(words: int) -> list[str]:
+def kernel_source(words: int, actions: list[str]) -> list[str]:
     """The breadth-first search, exactly the scalar engine's loop
     (:meth:`explorer.search._Search._explore`) over packed states; see
-    :mod:`explorer.engine.compiled` for the arrays it works on."""
+    :mod:`explorer.engine.compiled` for the arrays it works on. It calls each action's
+    function itself, not ``successors``: that would be one more module that numba
+    optimises and compiles to machine code whole (every action linked in), for nothing."""
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
     read_v = [f"        v{w} = cur[sid - lstart, {w}]" for w in range(words)]
@@ -1529,7 +1656,8 @@ def kernel_source(words: int) -> list[str]:
         "        steps += 1",
         *read_v,
         "        ctr[2] = sid + 1",
-        f"        n = successors(K, {vs}, sbuf, abuf)",
+        "        n = 0",
+        *[f"        n = a_{name}(K, {vs}, sbuf, abuf, n)" for name in actions],
         "        ctr[1] += n",
         "        stop = False",
         "        if n == 0 and ctr[11] != 0:",
