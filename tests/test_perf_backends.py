@@ -306,6 +306,70 @@ CONSTRUCTS = {
         property Grows = len(q') <= len(q) + 1
         invariant NoPair = not (q == <<1, 0>> and len(r) == 2 and r[2].tag)
     """,
+    # Every sequence operator with lengths, indices and bounds that differ per state.
+    "sequence_operators_per_row": """
+        var q: seq[0..2, 2]
+        var r: seq[0..2, 4]
+        var k: 0..2
+        var ms: [0..1 -> seq[0..2, 1]]
+        init {
+          q = <<>>
+          r = <<>>
+          k = 0
+          ms = [i in 0..1 -> <<>>]
+        }
+        action Put(x: 0..2) {
+          requires len(q) < 2 and len(r) < 2
+          q' = append(q, x)
+        }
+        action Get {
+          requires len(q) > 0
+          q' = tail(q)
+        }
+        action Sub {
+          r' = if len(q) > 0 then subseq(q, head(q) % len(q) + 1, len(q)) else <<>>
+        }
+        action Twice {
+          requires len(r) < 2
+          r' = q ++ q
+        }
+        action Sel {
+          requires len(q) > 0
+          r' = select x in q ++ q: x != head(q)
+        }
+        action With {
+          requires len(q) > 0
+          r' = q with [len(q) -> k]
+        }
+        action App {
+          requires len(q) > 0
+          r' = append(tail(q), len(q))
+        }
+        action Point {
+          requires len(r) > 0 and len(q) > 0
+          r'[len(r)] = head(q)
+          r'[1] = q[len(q)]
+        }
+        action Mid {
+          requires len(q) >= 1 and len(r) >= 1
+          r' = subseq(q ++ r, len(q), len(q) + 1)
+        }
+        action Ch {
+          requires exists i in 1..len(r): r[i] == 2
+          k' = (choose i in 1..len(r): r[i] == 2) % 3
+        }
+        action Eq { k' = if r == q ++ <<>> then 1 elif r == <<>> then 2 else 0 }
+        action Map(i: 0..1) {
+          requires len(q) > 0 and head(q) < 2
+          ms'[head(q)] = subseq(q, 1, 1)
+          ms'[i] = if ms[i] == <<>> then <<i>> else tail(ms[i])
+        }
+        action Cat2 {
+          requires len(ms[k % 2]) + len(q) <= 4
+          r' = ms[k % 2] ++ q
+        }
+        invariant Lens = len(r) <= 4 and len(q) <= 2
+    """,
     "action_definitions": """
         const P = {A, B}
         var owner: [P -> 0..2]
