@@ -471,7 +471,8 @@ CONSTRUCTS = {
     """,
 }
 #: Specs where a value leaves its type: the numpy engine hands over to the scalar engine,
-#: which reports it (an error, or a TypeOK violation), with the message at ``pos``.
+#: which reports it: an error with its message and position (line, col), or under
+#: ``check types on`` a TypeOK violation (no message) with the labels of its trace.
 LEAVING = {
     "sequence_over_its_bound": ("""
         var q: seq[0..1, 2]
@@ -498,6 +499,16 @@ LEAVING = {
           n'[i] = 1
         }
     """, "key p1 is not in the map's domain Others", (9, 14)),
+    "check_types_initially_violated": ("""
+        check types on
+        var x: 0..3
+        init { x = 5 }
+        action Dec {
+          requires x > 0
+          x' = x - 1
+        }
+    """, None, ["initial state"]),
+    # Three appends to a sequence bounded by 2 come before four increments.
     "check_types_violated": ("""
         check types on
         var x: 0..3
@@ -517,7 +528,7 @@ LEAVING = {
           requires len(q) > 0
           q' = tail(q)
         }
-    """, None, None),
+    """, None, ["initial state"] + ["Put(b=0)"] * 3),
 }
 
 
@@ -540,18 +551,17 @@ def test_evaluation_error_is_reported_by_the_scalar_engine(tmp_path: Path) -> No
 @pytest.mark.parametrize("options", OPTION_SETS[:2], ids=str)
 def test_values_leaving_their_types_are_reported_by_the_scalar_engine(
         tmp_path: Path, name: str, options: dict) -> None:
-    text, message, pos = LEAVING[name]
+    text, message, where = LEAVING[name]
     spec = load_spec(str(write(tmp_path, "module M\n" + text)))
     scalar, arrays = both_ways(lambda: spec.instantiate(), **options)
     assert any("handed over to the scalar engine" in n for n in arrays.notes)
     if message is None:  # check types on: a violation of TypeOK with its trace
         typeok = next(p for p in arrays.properties if p.name == "TypeOK")
         assert typeok.verdict == "violated" and typeok.trace is not None
-        # Three appends to a sequence bounded by 2 come before four increments.
-        assert [st.label for st in typeok.trace.steps[1:]] == ["Put(b=0)"] * 3
+        assert [st.label for st in typeok.trace.steps] == where
     else:
         assert arrays.error is not None and arrays.error.message == message
-        assert (arrays.error.pos.line, arrays.error.pos.col) == pos
+        assert (arrays.error.pos.line, arrays.error.pos.col) == where
         assert arrays.error.trace is not None and arrays.error.trace.steps
 
 

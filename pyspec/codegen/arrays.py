@@ -93,6 +93,9 @@ class ArrayProgram:
     #: Per action property: ``fn(*state, *next_state, mask)``.
     properties: tuple[Callable, ...]
     source: str
+    #: ``check types on``: an initial state may hold a value outside its type (which
+    #: the scalar code's initial states then do not refuse).
+    check_types: bool = False
 
 
 #: Helpers generated code may call (and nothing else).
@@ -1386,4 +1389,5 @@ class ArrayCompiler(Compiler):
             constraints=tuple(ns[n] for n in checks["constraint"]),  # type: ignore[misc]
             properties=tuple(ns[n] for n in checks["property"]),  # type: ignore[misc]
             source=source,
+            check_types=self.sym.check_types,
         )
