@@ -7,35 +7,39 @@ from pathlib import Path
 
 import pytest
 
+from explorer.engine import compiled
 from explorer.engine.interface import Options
-from explorer.engine.registry import check
+from explorer.engine.registry import ENGINES, check
 from explorer.result import Result
-from pyspec.errors import ModelConfigError, SpecError
+from pyspec.errors import SpecError
 from pyspec.loader import load_spec
-from pyspec.model import Model
+from pyspec.model import Model, NoProgram
 from tests.pyspec_testing import write
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Examples only the scalar engine runs, and what the numpy engine refuses in them.
-SCALAR_ONLY = {
+#: Examples the compiled engine does not run, and what it refuses in them (the numpy
+#: engine runs them all).
+COMPILED_REFUSES = {
     "majority": "sequences", "changroberts": "sequences", "readerswriters": "sequences",
     "innerfifo": "sequences", "alternatingbit": "sequences", "writethroughcache": "sequences",
     "innersequential": "sequences", "singlelanebridge": "sequences",
     "diningphilosophers": "action definitions",
     "prisoners": "maps over a constant key set",
 }
-ALL_EXAMPLES = sorted((ROOT / "spec" / "examples").glob("*.cow"))
-EXAMPLES = [p for p in ALL_EXAMPLES if p.stem not in SCALAR_ONLY]
+EXAMPLES = sorted((ROOT / "spec" / "examples").glob("*.cow"))
 KERNEL = sorted((ROOT / "spec" / "kernel").glob("*.cow"))
-#: The examples without temporal properties: a liveness check picks its own engine (the
+#: The examples without temporal properties (a liveness check picks its own engine: the
 #: numpy or the scalar engine, never the compiled one, workers or fingerprints;
-#: tests/test_liveness.py holds the two to one another).
-SAFETY_EXAMPLES = [p for p in EXAMPLES if not load_spec(str(p)).instantiate().temporal]
+#: tests/test_liveness.py holds the two to one another) that every engine runs.
+SAFETY_EXAMPLES = [p for p in EXAMPLES if not load_spec(str(p)).instantiate().temporal
+                   and p.stem not in COMPILED_REFUSES]
 PAGES = ROOT / "tests" / "explorer_specs" / "pages.cow"
 
 
 def summary(r: Result) -> dict:
     """Everything a run reports that must not depend on the engine."""
+    error_trace = None if r.error is None or r.error.trace is None else \
+        [(s.label, s.state) for s in r.error.trace.steps]
     return {
         "counts": (r.stats.distinct_states, r.stats.total_states, r.stats.depth,
                    r.stats.queue, r.stopped),
@@ -44,7 +48,7 @@ def summary(r: Result) -> dict:
                    for p in r.properties if p.trace is not None},
         "coverage": [(a.name, a.enabled, a.fired, a.new) for a in r.coverage.actions],
         "kernel": [(k.value, k.enabled, k.fired, k.new) for k in r.coverage.tagged("kernel")],
-        "error": None if r.error is None else (r.error.message, r.error.pos),
+        "error": None if r.error is None else (r.error.message, r.error.pos, error_trace),
     }
 
 
@@ -53,6 +57,20 @@ def both_ways(make: callable, **options: object) -> tuple[Result, Result]:
     arrays = check(make(), Options(backend="numpy", **options))
     assert summary(arrays) == summary(scalar)
     return scalar, arrays
+
+
+def engines_agree(make: callable, **options: object) -> tuple[Result, Result]:
+    """The two engines' searches themselves, without the liveness check (which runs a
+    spec with fairness per parameter binding on the scalar engine)."""
+    scalar = ENGINES["scalar"].check(make(), Options(backend="scalar", **options))
+    arrays = ENGINES["numpy"].check(make(), Options(backend="numpy", **options))
+    assert summary(arrays) == summary(scalar)
+    return scalar, arrays
+
+
+def per_binding(model: Model) -> bool:
+    """Whether a model's liveness check needs each transition's parameters."""
+    return bool(model.temporal) and any(f.each for f in model.fairness)
 
 
 OPTION_SETS = [
@@ -69,17 +87,18 @@ OPTION_SETS = [
 def test_examples_agree(path: Path, options: dict) -> None:
     spec = load_spec(str(path))
     for name in spec.model_names or [None]:
-        _, arrays = both_ways(lambda n=name: spec.instantiate(n), **options)
+        make = lambda n=name: spec.instantiate(n)  # noqa: E731
+        agree = engines_agree if per_binding(make()) else both_ways
+        _, arrays = agree(make, **options)
         assert arrays.stats.backend == "numpy"
 
 
-@pytest.mark.parametrize("stem", sorted(SCALAR_ONLY))
-def test_scalar_only_examples_are_refused_by_the_numpy_engine(stem: str) -> None:
-    """When the array compiler learns a construct, its examples move to the list above."""
+@pytest.mark.parametrize("stem", sorted(COMPILED_REFUSES))
+def test_the_compiled_generator_refuses_what_it_does_not_translate(stem: str) -> None:
     model = load_spec(str(ROOT / "spec" / "examples" / f"{stem}.cow")).instantiate()
-    with pytest.raises(ModelConfigError) as info:
-        check(model, Options(backend="numpy"))
-    assert str(info.value).endswith(f": {SCALAR_ONLY[stem]}")
+    with pytest.raises(NoProgram) as info:
+        model.programs.get(compiled.ENGINE.program or "")
+    assert str(info.value) == COMPILED_REFUSES[stem]
 
 
 def test_refcount_agrees_with_the_published_counts() -> None:
@@ -233,12 +252,296 @@ CONSTRUCTS = {
         invariant NotFour = x != 4 or y >= 0
     """,
 }
+#: Constructs the scalar and numpy engines run (the compiled one refuses them).
+ARRAY_CONSTRUCTS = {
+    "sequences": """
+        const N = 2
+        type Val = 0..1
+        record Item { v: Val, tag: bool }
+        var q: seq[Val, N]
+        var r: seq[Item, 2]
+        var ms: [0..1 -> seq[Val, 2]]
+        var k: 0..3
+        init {
+          q = <<>>
+          r = <<Item(0, false)>>
+          ms = [b in 0..1 -> <<>>]
+          k = 0
+        }
+        action Put(x: Val) {
+          requires len(q) < N
+          q' = append(q, x)
+        }
+        action Get {
+          requires len(q) > 0
+          k' = head(q) + len(tail(q))
+          q' = tail(q)
+        }
+        action Drop {
+          pick i in 1..len(q)
+          q' = subseq(q, 1, i - 1) ++ subseq(q, i + 1, len(q))
+        }
+        action Bump {
+          requires len(q) >= 2
+          q'[2] = (q[2] + 1) % 2
+          r' = r with [1 -> Item(q[1], q[1] > 0)]
+        }
+        action Keep {
+          let p = select x in q: x > 0
+          q' = select x in q: x != 1
+          ms'[if len(q) > 1 then 1 else 0] = subseq(p, 1, if len(p) > 2 then 2 else len(p))
+        }
+        action Grow {
+          requires len(r) < 2
+          r' = append(r, Item(1, true))
+        }
+        action Tag(i: 1..2) {
+          requires i <= len(r)
+          r'[i].tag = not r[i].tag
+        }
+        action Swap {
+          requires len(q) == 2 and q != <<1, 1>>
+          q' = <<q[2]>> ++ <<q[1]>>
+          k' = if q == <<>> then 0 else len(ms[1] ++ ms[0])
+        }
+        invariant Ops = len(q ++ <<1>>) == len(q) + 1 and subseq(q, 1, len(q)) == q
+        invariant Lit = q != <<1, 1, 1>> or k >= 0
+        invariant Heads = len(q) == 0 or head(q) == q[1]
+        reachable Full = len(q) == N and q[1] == 1
+        property Grows = len(q') <= len(q) + 1
+        invariant NoPair = not (q == <<1, 0>> and len(r) == 2 and r[2].tag)
+    """,
+    # Every sequence operator with lengths, indices and bounds that differ per state.
+    "sequence_operators_per_row": """
+        var q: seq[0..2, 2]
+        var r: seq[0..2, 4]
+        var k: 0..2
+        var ms: [0..1 -> seq[0..2, 1]]
+        init {
+          q = <<>>
+          r = <<>>
+          k = 0
+          ms = [i in 0..1 -> <<>>]
+        }
+        action Put(x: 0..2) {
+          requires len(q) < 2 and len(r) < 2
+          q' = append(q, x)
+        }
+        action Get {
+          requires len(q) > 0
+          q' = tail(q)
+        }
+        action Sub {
+          r' = if len(q) > 0 then subseq(q, head(q) % len(q) + 1, len(q)) else <<>>
+        }
+        action Twice {
+          requires len(r) < 2
+          r' = q ++ q
+        }
+        action Sel {
+          requires len(q) > 0
+          r' = select x in q ++ q: x != head(q)
+        }
+        action With {
+          requires len(q) > 0
+          r' = q with [len(q) -> k]
+        }
+        action App {
+          requires len(q) > 0
+          r' = append(tail(q), len(q))
+        }
+        action Point {
+          requires len(r) > 0 and len(q) > 0
+          r'[len(r)] = head(q)
+          r'[1] = q[len(q)]
+        }
+        action Mid {
+          requires len(q) >= 1 and len(r) >= 1
+          r' = subseq(q ++ r, len(q), len(q) + 1)
+        }
+        action Ch {
+          requires exists i in 1..len(r): r[i] == 2
+          k' = (choose i in 1..len(r): r[i] == 2) % 3
+        }
+        action Eq { k' = if r == q ++ <<>> then 1 elif r == <<>> then 2 else 0 }
+        action Map(i: 0..1) {
+          requires len(q) > 0 and head(q) < 2
+          ms'[head(q)] = subseq(q, 1, 1)
+          ms'[i] = if ms[i] == <<>> then <<i>> else tail(ms[i])
+        }
+        action Cat2 {
+          requires len(ms[k % 2]) + len(q) <= 4
+          r' = ms[k % 2] ++ q
+        }
+        invariant Lens = len(r) <= 4 and len(q) <= 2
+    """,
+    "action_definitions": """
+        const P = {A, B}
+        var owner: [P -> 0..2]
+        var log: seq[P, 3]
+        var turn: bool
+        def Give(p: P, n: 0..2) {
+          owner'[p] = n
+        }
+        def Note(p: P) {
+          requires len(log) < 3
+          log' = append(log, p)
+        }
+        def Hand(p: P) {
+          either {
+            Give(p, 1)
+          } or {
+            requires turn
+            Give(p, 2)
+          }
+          turn' = not turn
+        }
+        init {
+          owner = [p in P -> 0]
+          log = <<>>
+          turn = false
+        }
+        action Take(p: P) {
+          requires owner[p] == 0
+          Hand(if p == A then B else A)
+          Note(p)
+        }
+        action Back(p: P) {
+          if owner[p] > 0 {
+            Give(p, owner[p] - 1)
+          } else {
+            turn' = not turn
+          }
+        }
+        action Settle {
+          requires len(log) > 0
+          for p in P {
+            if owner[p] == 2 {
+              Give(p, 1)
+            }
+          }
+          log' = tail(log)
+        }
+        invariant Bounded = len(log) <= 3
+        reachable BothTwo = owner[A] == 2 and owner[B] == 2
+        property TurnFlips = owner'[A] == owner[A] or turn' != turn or owner'[A] < owner[A]
+    """,
+    "key_set_maps": """
+        const Prisoner = {p1, p2, p3}
+        const Counter = p1
+        const OtherPrisoner = Prisoner - {Counter}
+        const Pairs = {(p, q) for p in Prisoner, q in Prisoner where p != q}
+        const Evens = {0, 2, 4}
+        var timesSwitched: [OtherPrisoner -> 0..2]
+        var sent: [Pairs -> bool]
+        var byNum: [Evens -> 0..1]
+        init {
+          timesSwitched = [i in OtherPrisoner -> 0]
+          sent = [e in Pairs -> false]
+          byNum = [n in Evens -> 0]
+        }
+        action Flip(i: Prisoner) {
+          requires i != Counter and timesSwitched[i] < 2
+          timesSwitched'[i] = timesSwitched[i] + 1
+        }
+        action Send(p: Prisoner, q: Prisoner) {
+          requires p != q and not sent[(p, q)]
+          requires if p == Counter then true else timesSwitched[p] > 0
+          sent'[(p, q)] = true
+        }
+        action Num(n: 0..4) {
+          requires n % 2 == 0 and byNum[n] == 0
+          byNum' = byNum with [n -> 1 - byNum[n]]
+        }
+        invariant Sum = (sum i in OtherPrisoner: timesSwitched[i]) <= 3
+        reachable AllSent = forall e in Pairs: sent[e]
+    """,
+    "check_types_holding": """
+        check types on
+        var x: 0..3
+        var q: seq[0..1, 2]
+        init {
+          x = 0
+          q = <<>>
+        }
+        action Inc { x' = if x < 3 then x + 1 else 0 }
+        action Put(b: 0..1) {
+          requires len(q) < 2
+          q' = append(q, b)
+        }
+        action Get {
+          requires len(q) > 0
+          q' = tail(q)
+        }
+    """,
+}
+#: Specs where a value leaves its type: the numpy engine hands over to the scalar engine,
+#: which reports it: an error with its message and position (line, col), or under
+#: ``check types on`` a TypeOK violation (no message) with the labels of its trace.
+LEAVING = {
+    "sequence_over_its_bound": ("""
+        var q: seq[0..1, 2]
+        var n: 0..3
+        init {
+          q = <<>>
+          n = 0
+        }
+        action Put(b: 0..1) {
+          q' = append(q, b)
+        }
+        action Count {
+          requires n < 3
+          n' = n + 1
+        }
+    """, "a sequence of length 3 exceeds its bound 2 (seq[0..1, 2])", (10, 16)),
+    "key_outside_its_set": ("""
+        const Prisoner = {p1, p2, p3}
+        const Others = Prisoner - {p1}
+        var n: [Others -> 0..2]
+        init { n = [i in Others -> 0] }
+        action Up(i: Prisoner) {
+          requires i == p3 or n[p3] == 1
+          n'[i] = 1
+        }
+    """, "key p1 is not in the map's domain Others", (9, 14)),
+    "check_types_initially_violated": ("""
+        check types on
+        var x: 0..3
+        init { x = 5 }
+        action Dec {
+          requires x > 0
+          x' = x - 1
+        }
+    """, None, ["initial state"]),
+    # Three appends to a sequence bounded by 2 come before four increments.
+    "check_types_violated": ("""
+        check types on
+        var x: 0..3
+        var q: seq[0..1, 2]
+        init {
+          x = 0
+          q = <<>>
+        }
+        action Inc {
+          x' = if x < 4 then x + 1 else 0
+        }
+        action Put(b: 0..1) {
+          requires len(q) < 3
+          q' = append(q, b)
+        }
+        action Get {
+          requires len(q) > 0
+          q' = tail(q)
+        }
+    """, None, ["initial state"] + ["Put(b=0)"] * 3),
+}
 
 
-@pytest.mark.parametrize("name", sorted(CONSTRUCTS))
+@pytest.mark.parametrize("name", sorted(CONSTRUCTS) + sorted(ARRAY_CONSTRUCTS))
 @pytest.mark.parametrize("options", OPTION_SETS, ids=str)
 def test_constructs_agree(tmp_path: Path, name: str, options: dict) -> None:
-    spec = load_spec(str(write(tmp_path, "module M\n" + CONSTRUCTS[name])))
+    text = {**CONSTRUCTS, **ARRAY_CONSTRUCTS}[name]
+    spec = load_spec(str(write(tmp_path, "module M\n" + text)))
     scalar, arrays = both_ways(lambda: spec.instantiate(), **options)
     assert arrays.stats.backend == "numpy" or arrays.error is not None
 
@@ -248,6 +551,24 @@ def test_evaluation_error_is_reported_by_the_scalar_engine(tmp_path: Path) -> No
     scalar, arrays = both_ways(lambda: spec.instantiate())
     assert arrays.error is not None and "outside its declared range" in arrays.error.message
     assert any("scalar engine" in n for n in arrays.notes)
+
+
+@pytest.mark.parametrize("name", sorted(LEAVING))
+@pytest.mark.parametrize("options", OPTION_SETS[:2], ids=str)
+def test_values_leaving_their_types_are_reported_by_the_scalar_engine(
+        tmp_path: Path, name: str, options: dict) -> None:
+    text, message, where = LEAVING[name]
+    spec = load_spec(str(write(tmp_path, "module M\n" + text)))
+    scalar, arrays = both_ways(lambda: spec.instantiate(), **options)
+    assert any("handed over to the scalar engine" in n for n in arrays.notes)
+    if message is None:  # check types on: a violation of TypeOK with its trace
+        typeok = next(p for p in arrays.properties if p.name == "TypeOK")
+        assert typeok.verdict == "violated" and typeok.trace is not None
+        assert [st.label for st in typeok.trace.steps] == where
+    else:
+        assert arrays.error is not None and arrays.error.message == message
+        assert (arrays.error.pos.line, arrays.error.pos.col) == where
+        assert arrays.error.trace is not None and arrays.error.trace.steps
 
 
 def test_numpy_backend_refuses_what_it_cannot_run(tmp_path: Path) -> None:

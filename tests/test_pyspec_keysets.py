@@ -1,7 +1,7 @@
 """Maps over a constant key set (``const Others = Prisoner - {Counter}``, then
 ``[Others -> V]``): TLA+'s functions over a subset or a set of tuples, with only those
 keys in counts, traces and ITF, a key outside the set an evaluation error at its
-position, and the array engines refusing such specs so that ``auto`` runs the scalar one."""
+position, run by the scalar and numpy engines (the compiled one refuses them)."""
 
 from __future__ import annotations
 
@@ -129,11 +129,12 @@ def test_key_sets_pack_as_their_members(tmp_path: Path) -> None:
     assert all(layout.decode(layout.encode((v,))) == (v,) for v in values)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "compiled"])
-def test_other_engines_refuse_key_sets_and_auto_runs_the_scalar_one(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str) -> None:
+def test_numpy_runs_key_sets_the_compiled_engine_refuses_them_and_auto_runs_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, SWITCH)
-    code, _, err = run_cli(capsys, "check", str(path), "--backend", backend)
+    code, out, _ = run_cli(capsys, "check", str(path), "--backend", "numpy")
+    assert code == 0 and "16 distinct states, 20 generated" in out and "engine:      numpy" in out
+    code, _, err = run_cli(capsys, "check", str(path), "--backend", "compiled")
     assert code == 151 and "cannot run model default: maps over a constant key set" in err
     code, out, _ = run_cli(capsys, "check", str(path))
     assert code == 0 and "16 distinct states, 20 generated" in out

@@ -165,11 +165,11 @@ def test_let_and_choose_are_typed_and_scoped(tmp_path: Path) -> None:
         ("E102", 4, 9), ("E104", 5, 27), ("E104", 6, 29)]
 
 
-def test_the_numpy_engine_leaves_let_and_choose_to_the_scalar_one(
+def test_the_numpy_engine_runs_let_and_choose(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, HEAD + "action A { x' = let n = x + 1 in n % 4 }\n")
-    code, _, err = run_cli(capsys, "check", str(path), "--backend", "numpy")
-    assert code == 151 and "let and choose expressions" in err
+    code, out, _ = run_cli(capsys, "check", str(path), "--backend", "numpy")
+    assert code == 0 and "4 distinct states, 5 generated" in out and "engine:      numpy" in out
     code, out, _ = run_cli(capsys, "check", str(path))
     assert code == 0 and "4 distinct states, 5 generated" in out
 
@@ -293,10 +293,12 @@ def test_action_definitions_run_on_the_callers_paths(tmp_path: Path) -> None:
             result.stats.depth) == (9, 46, 4)
 
 
-def test_action_definitions_are_refused_by_the_numpy_engine(
+def test_action_definitions_run_on_numpy_and_are_refused_by_the_compiled_engine(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, SEND)
-    code, _, err = run_cli(capsys, "check", str(path), "--backend", "numpy")
+    code, out, _ = run_cli(capsys, "check", str(path), "--backend", "numpy")
+    assert "9 distinct states, 46 generated, depth 4" in out and "engine:      numpy" in out
+    code, _, err = run_cli(capsys, "check", str(path), "--backend", "compiled")
     assert code == 151 and "action definitions" in err
 
 

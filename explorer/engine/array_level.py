@@ -26,7 +26,7 @@ from explorer.engine.fingerprint import U64, Collision, fingerprint, first_occur
 from explorer.engine.frontier import LevelFrontier
 from explorer.engine.links import ArrayLinks
 from explorer.engine.seen import SeenSet
-from pyspec.codegen.array_runtime import decode, new_batch, successor_words
+from pyspec.codegen.array_runtime import ArrayEvalError, decode, new_batch, successor_words
 from pyspec.codegen.arrays import ArrayProgram
 from pyspec.model import State
 from pyspec.symmetry import Symmetry
@@ -106,8 +106,13 @@ class ArrayLevel:
         return self.seen.nbytes + self.links.nbytes
 
     def pack(self, states: list[State]) -> list[np.ndarray]:
-        """Packed words of ``states``, one array per word."""
+        """Packed words of ``states``, one array per word. A state some value of which
+        is outside its type (an initial state under ``check types on``) has no packed
+        form: the search goes back to the scalar engine."""
         packed = [self.layout.encode(s) for s in states]
+        if self.program.check_types and any(self.layout.decode(p) != s
+                                            for p, s in zip(packed, states)):
+            raise ArrayEvalError("an initial state holds a value outside its type")
         return [np.array([p[w] for p in packed], dtype=U64) for w in range(self.words)]
 
     def keys(self, words: list[np.ndarray]) -> np.ndarray:

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyspec.layout import PART_BITS, Layout, index_of, items, parts, size, value_at
+from pyspec.layout import (
+    PART_BITS,
+    Layout,
+    index_of,
+    items,
+    leaf_codes,
+    leaf_count,
+    parts,
+    size,
+    value_at,
+)
 from pyspec.runtime import TypeDesc
 
 #: A set whose element type, or a union type, has more values than this is coded by
@@ -57,6 +67,12 @@ class _Source:
                 self.lines.append(f"    {mask} = sum(1 << {index}(e) for e in {expr})")
             for j in range(parts(t)):
                 self.codes.append(f"({mask} >> {j * PART_BITS} & {(1 << PART_BITS) - 1})")
+        elif kind == "seq":  # its length, then N slots: the layout's own walk pads them
+            local = f"q{len(self.lines)}"
+            codes = self.table(lambda v, st=t: tuple(leaf_codes(v, st)))
+            self.lines.append(f"    {local} = {codes}({expr})")
+            for k in range(leaf_count(t)):
+                self.codes.append(f"{local}[{k}]")
         elif kind == "bool":
             self.codes.append(f"(1 if {expr} else 0)")
         elif kind == "int":

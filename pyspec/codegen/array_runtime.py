@@ -10,7 +10,11 @@ A batch is many states at once, one per row. A value of the batch is one of:
 - a :class:`U`: a union value, with its tag and the fields of every variant (the fields of
   variants a row does not hold are don't-care values);
 - for a set, a tuple of bitmasks (``int`` or ``int64`` array), each for 62 elements of
-  the element type's domain.
+  the element type's domain;
+- a :class:`Q`: a bounded sequence, with its length and a tuple of slots (as many as
+  the longest the value can be); the slots past a row's length hold the element type's
+  first value, the packed form's padding (:mod:`pyspec.layout`), so that equal sequences
+  are equal slot by slot.
 
 Masks say which rows a value matters in: ``True`` (every row) or a boolean array. Rows
 outside the mask may hold anything; nothing outside a mask is ever stored, emitted or
@@ -59,6 +63,19 @@ class U:
     def __init__(self, tag: object, f: tuple) -> None:
         self.tag = tag
         self.f = f
+
+
+class Q:
+    """A sequence value over a batch: ``n`` its length, ``s`` its slots (their number is
+    the longest the value can be in any row), ``z`` the padding of slots past the length
+    (the element type's first value; None for a sequence with no slots)."""
+
+    __slots__ = ("n", "s", "z")
+
+    def __init__(self, n: object, s: tuple, z: object) -> None:
+        self.n = n
+        self.s = s
+        self.z = z
 
 
 def is_array(x: object) -> bool:
@@ -169,6 +186,9 @@ def where(c: object, a: object, b: object) -> object:
         return tuple(where(c, x, y) for x, y in zip(a, b))  # type: ignore[call-overload]
     if isinstance(a, U):
         return U(where(c, a.tag, b.tag), where(c, a.f, b.f))  # type: ignore[union-attr]
+    if isinstance(a, Q):
+        a, b = padded(a, b)  # type: ignore[arg-type]
+        return Q(where(c, a.n, b.n), where(c, a.s, b.s), a.z)
     return np.where(c, a, b)
 
 
@@ -223,8 +243,10 @@ def deep_checked(v: object, t: TypeDesc, m: object) -> object:
     if kind == "int" and t[1] is not None:
         checked(v, t[1], t[2], m)
     elif kind in ("rec", "tup", "map"):
-        for x, it in zip(v, items(t)):  # type: ignore[call-overload]
-            deep_checked(x, it, m)
+        out = tuple(deep_checked(x, it, m) for x, it in zip(v, items(t)))  # type: ignore
+        return v if all(x is y for x, y in zip(out, v)) else out  # type: ignore[call-overload]
+    elif kind == "seq":
+        return seq_fit(v, t, m)  # type: ignore[arg-type]
     elif kind == "union":
         for n, (_, fields) in enumerate(t[2]):
             mm = req(m, v.tag == n)  # type: ignore[union-attr]
@@ -303,6 +325,39 @@ def get(coll: tuple, key: object, lo: int, m: object, path: tuple[int, ...] = ()
     return out
 
 
+def key_table(t: TypeDesc) -> tuple[np.ndarray, np.ndarray]:
+    """For a constant key set ``("sub", name, element type, members)``: its members'
+    codes (:func:`key_code`) in increasing order, and each one's position in the set."""
+    codes = np.array([_static_code(v, t[2]) for v in t[3]], dtype=I64)
+    order = np.argsort(codes, kind="stable")
+    return codes[order], order.astype(I64)
+
+
+def _static_code(v: object, t: TypeDesc) -> int:
+    return int(v) if t[0] == "int" and t[1] is None else index_of(v, t)  # type: ignore
+
+
+def key_code(v: object, t: TypeDesc) -> object:
+    """A key as one integer per row: an integer itself, another value its index."""
+    if t[0] == "int" and t[1] is None:
+        return v
+    return index(v, t)
+
+
+def skey(key: object, table: tuple, t: TypeDesc, m: object) -> object:
+    """The position of ``key`` in a constant key set (``table`` from :func:`key_table`); a
+    key outside the set is an error."""
+    codes, positions = table
+    code = key_code(key, t)
+    at_ = np.searchsorted(codes, code)
+    inside = at_ < len(codes)
+    at_ = np.where(inside, at_, 0)
+    found = inside & (codes[at_] == code) if len(codes) else np.zeros_like(inside)
+    fail_if(neg(found) if is_array(found) else not bool(found), m)
+    out = np.where(found, positions[at_] if len(codes) else 0, 0)
+    return out if is_array(code) else int(out)
+
+
 def at(v: object, path: tuple[int, ...]) -> object:
     """Item ``path`` of a nested tuple."""
     for i in path:
@@ -318,6 +373,12 @@ def choose(rows_of: list[np.ndarray], options: list) -> object:
         return first
     if isinstance(first, tuple):
         return tuple(choose(rows_of, [o[j] for o in options]) for j in range(len(first)))
+    if isinstance(first, Q):
+        width = max(len(o.s) for o in options)
+        pad = next((o.z for o in options if o.z is not None), None)
+        options = [Q(o.n, o.s + (pad,) * (width - len(o.s)), pad) for o in options]
+        return Q(choose(rows_of, [o.n for o in options]),
+                 tuple(choose(rows_of, [o.s[j] for o in options]) for j in range(width)), pad)
     if isinstance(first, U):
         return U(choose(rows_of, [o.tag for o in options]),
                  tuple(tuple(choose(rows_of, [o.f[v][j] for o in options])
@@ -343,6 +404,149 @@ def put(coll: tuple, key: object, value: object, lo: int, m: object) -> tuple:
     return tuple(where(idx == i, value, coll[i]) for i in range(n))
 
 
+# ---- sequences ---------------------------------------------------------------------
+# A sequence is a :class:`Q`; every operation keeps the slots past a row's length equal to
+# the padding, in the rows of its mask. A value is fitted to its declared bound only when
+# it is stored (:func:`seq_fit`), as the scalar code checks the bound only there.
+
+
+def padded(a: Q, b: Q) -> tuple[Q, Q]:
+    """Two sequences with as many slots each (the one with fewer padded)."""
+    if len(a.s) == len(b.s):
+        return a, b
+    pad = a.z if a.z is not None else b.z
+    width = max(len(a.s), len(b.s))
+    return (Q(a.n, a.s + (pad,) * (width - len(a.s)), pad),
+            Q(b.n, b.s + (pad,) * (width - len(b.s)), pad))
+
+
+def seq_lit(items: tuple, pad: object) -> Q:
+    """``<<a, b>>``; ``pad`` is the element type's first value (None for ``<<>>``)."""
+    return Q(len(items), items, pad)
+
+
+def seq_len(q: Q) -> object:
+    return q.n
+
+
+def seq_fit(q: Q, t: TypeDesc, m: object) -> Q:
+    """A sequence stored in a slot of type ``t`` (``seq[T, N]``): at most N long and its
+    elements in their ranges in the rows of ``m``, with exactly N slots."""
+    cap, elem = t[2], t[1]
+    n = q.n
+    fail_if(n > cap, m)  # type: ignore[operator]
+    pad = zero(elem) if q.z is None else q.z
+    slots = []
+    for i, x in enumerate(q.s[:cap]):
+        mm = req(m, n > i)  # type: ignore[operator]
+        slots.append(x if mm is None else deep_checked(x, elem, mm))
+    slots += [pad] * (cap - len(slots))
+    if len(q.s) == cap and all(x is y for x, y in zip(slots, q.s)):
+        return q
+    return Q(n, tuple(slots), pad)
+
+
+def _outside(q: Q, i: object, m: object) -> None:
+    """Fail where index ``i`` is outside ``1..len(q)`` in the rows of ``m``."""
+    fail_if(either(i < 1, i > q.n), m)  # type: ignore[operator]
+
+
+def seq_at(q: Q, i: object, m: object) -> object:
+    """``q[i]`` (from 1)."""
+    _outside(q, i, m)
+    if not q.s:
+        return q.z
+    return get(q.s, i, 1, m)
+
+
+def seq_head(q: Q, m: object) -> object:
+    return seq_at(q, 1, m)
+
+
+def seq_put(q: Q, i: object, v: object, m: object) -> Q:
+    """``q with [i -> v]``, ``q'[i] = v``."""
+    _outside(q, i, m)
+    if not q.s:
+        return q
+    return Q(q.n, put(q.s, i, v, 1, m), q.z)
+
+
+def seq_tail(q: Q, m: object) -> Q:
+    fail_if(q.n < 1, m)  # type: ignore[operator]
+    if not q.s:
+        return q
+    n = np.maximum(q.n - 1, 0) if is_array(q.n) else max(q.n - 1, 0)  # type: ignore
+    return Q(n, q.s[1:] + (q.z,), q.z)
+
+
+def seq_append(q: Q, x: object, pad: object) -> Q:
+    """``append(q, x)``: one slot more than ``q``."""
+    pad = q.z if q.z is not None else pad
+    n = q.n
+    if not is_array(n):
+        return Q(n + 1, q.s[:n] + (x,) + q.s[n + 1:] + (pad,), pad)  # type: ignore
+    slots = tuple(where(n == i, x, y) for i, y in enumerate(q.s))
+    return Q(n + 1, slots + (where(n == len(q.s), x, pad),), pad)
+
+
+def _slot(slots: tuple, j: object, pad: object) -> object:
+    """Per row, slot ``j`` (from 0) of ``slots``, the padding outside them."""
+    if not is_array(j):
+        return slots[j] if 0 <= j < len(slots) else pad  # type: ignore[operator]
+    out = pad
+    for k, x in enumerate(slots):
+        out = where(j == k, x, out)
+    return out
+
+
+def seq_cat(a: Q, b: Q) -> Q:
+    """``a ++ b``: as many slots as both."""
+    pad = a.z if a.z is not None else b.z
+    n1 = a.n
+    width = len(a.s) + len(b.s)
+    if not is_array(n1):
+        slots = a.s[:n1] + b.s + (pad,) * (width - n1 - len(b.s))  # type: ignore
+        return Q(n1 + b.n, slots, pad)  # type: ignore[operator]
+    out = []
+    for k in range(width):
+        mine = a.s[k] if k < len(a.s) else pad
+        out.append(where(k < n1, mine, _slot(b.s, k - n1, pad)))  # type: ignore[operator]
+    return Q(n1 + b.n, tuple(out), pad)  # type: ignore[operator]
+
+
+def seq_sub(q: Q, lo: object, hi: object, m: object) -> Q:
+    """``subseq(q, lo, hi)``: empty when lo > hi, else an error unless 1 <= lo, hi <= len."""
+    empty = lo > hi  # type: ignore[operator]
+    fail_if(both(neg(empty), either(lo < 1, hi > q.n)), m)  # type: ignore[operator]
+    n = where(empty, 0, hi - lo + 1)  # type: ignore[operator]
+    if is_array(n):
+        n = np.clip(n, 0, len(q.s))
+    elif not 0 <= n <= len(q.s):  # type: ignore[operator]
+        n = 0
+    slots = tuple(where(j < n, _slot(q.s, lo - 1 + j, q.z), q.z)  # type: ignore[operator]
+                  for j in range(len(q.s)))
+    return Q(n, slots, q.z)
+
+
+def seq_select(q: Q, f: Callable[[object, object], object], m: object) -> Q:
+    """``select x in q: f(x)``: the elements where ``f`` holds, in order; ``f`` is
+    evaluated on an element only in the rows that hold it."""
+    n: object = 0
+    slots = [q.z] * len(q.s)
+    for i, x in enumerate(q.s):
+        inside = q.n > i  # type: ignore[operator]
+        mm = req(m, inside)
+        if mm is None:
+            continue
+        keep = both(inside, f(mm, x))
+        if keep is False:
+            continue
+        for j in range(i + 1):
+            slots[j] = where(both(keep, n == j), x, slots[j])
+        n = n + (1 if keep is True else keep.astype(I64))  # type: ignore[union-attr]
+    return Q(n, tuple(slots), q.z)
+
+
 # ---- unions ------------------------------------------------------------------------
 
 
@@ -352,7 +556,7 @@ def zero(t: TypeDesc) -> object:
     if kind == "bool":
         return False
     if kind == "int":
-        return t[1]
+        return 0 if t[1] is None else t[1]
     if kind in ("enum", "mv"):
         return 0
     if kind == "set":
@@ -361,6 +565,9 @@ def zero(t: TypeDesc) -> object:
         return tuple(zero(it) for it in items(t))
     if kind == "union":
         return U(0, tuple(tuple(zero(ft) for _, ft in fields) for _, fields in t[2]))
+    if kind == "seq":
+        pad = zero(t[1])
+        return Q(0, (pad,) * (t[2] or 0), pad)
     raise ArrayEvalError(f"no first value for {kind}")
 
 
@@ -436,6 +643,14 @@ def equal(a: object, b: object, t: TypeDesc) -> object:
                 fields_equal = both(fields_equal, equal(x, y, ft))
             same = either(same, both(a.tag == n, fields_equal))  # type: ignore[union-attr]
         return both(out, same)
+    if kind == "seq":
+        a, b = padded(a, b)  # type: ignore[arg-type]
+        out = a.n == b.n  # type: ignore[union-attr]
+        for x, y in zip(a.s, b.s):  # type: ignore[union-attr]
+            if out is False:
+                return False
+            out = both(out, equal(x, y, t[1]))
+        return out
     raise ArrayEvalError(f"cannot compare {kind} values")
 
 
@@ -513,6 +728,11 @@ def from_scalar(v: object, t: TypeDesc) -> object:
     if kind == "union":
         fields = tuple(from_scalar(x, ft) for x, (_, ft) in zip(v[1:], t[2][v[0]][1]))  # type: ignore
         return make_union(v[0], fields, t)  # type: ignore[index]
+    if kind == "seq":
+        slots = tuple(from_scalar(x, t[1]) for x in v)  # type: ignore[attr-defined]
+        width = len(slots) if t[2] is None else max(t[2], len(slots))
+        pad = zero(t[1]) if width > len(slots) or slots else None
+        return Q(len(slots), slots + (pad,) * (width - len(slots)), pad)
     return v
 
 
@@ -626,14 +846,32 @@ def set_items(s: tuple, values: tuple) -> Iterator[tuple[object, object, int]]:
         yield values[i], c, i
 
 
-def range_members(lo: object, hi: object, first: int, last: int,
-                  base: int) -> Iterator[tuple[int, object, int]]:
-    """The integers of ``lo..hi`` (bounds per row, within ``first..last``), each with its
+#: The most integers a range with bounds of no static span lists for one batch; beyond,
+#: the search goes back to the scalar engine.
+MAX_RANGE = 100_000
+
+
+def range_members(lo: object, hi: object, first: int | None, last: int | None,
+                  base: int, m: object = True) -> Iterator[tuple[int, object, int]]:
+    """The integers of ``lo..hi`` (bounds per row, within ``first..last``, or when those
+    are None within the bounds' extremes over the rows of ``m``), each with its
     membership and its index from ``base``."""
+    if first is None or last is None:
+        first, last = _extreme(lo, m, min), _extreme(hi, m, max)
+        if last - first > MAX_RANGE:
+            raise ArrayEvalError("a range too wide to list for a batch")
     for v in range(first, last + 1):
         c = both(lo <= v, v <= hi)  # type: ignore[operator]
         if c is not False and (c is True or c.any()):  # type: ignore[union-attr]
             yield v, c, v - base
+
+
+def _extreme(x: object, m: object, pick: Callable) -> int:
+    """The least or greatest value of ``x`` over the rows of ``m`` (0 for no row)."""
+    if not is_array(x):
+        return int(x)  # type: ignore[call-overload]
+    rows_ = x if m is True else x[m]  # type: ignore[index]
+    return int(pick(rows_)) if len(rows_) else 0  # type: ignore[arg-type]
 
 
 def s_index(x: object, lo: int, n: int, m: object) -> object:
@@ -771,6 +1009,40 @@ def q_sum(m: object, members: Iterator, f: Callable) -> object:
     return total
 
 
+def q_choose(m: object, members: Iterator, f: Callable) -> object:
+    """``choose x in S: f(x)``: per row, the first element in ``S``'s order where ``f``
+    holds (evaluated only in the rows still without one); none is an error."""
+    out: object = None
+    left = m
+    for v, c, _ in members:
+        mm = req(left, c)
+        if mm is None:
+            continue
+        hit = both(c, f(mm, v))
+        if hit is False:
+            continue
+        out = v if out is None else where(hit if left is True else both(left, hit), v, out)
+        left = req(left, neg(hit))
+        if left is None:
+            return out
+    fail_if(True, left)
+    return out
+
+
+def q_count(m: object, members: Iterator, f: Callable) -> object:
+    """``card({x in S where f(x)})`` without building the set (S's elements are
+    distinct)."""
+    total: object = 0
+    for v, c, _ in members:
+        mm = req(m, c)
+        if mm is None:
+            continue
+        b = both(c, f(mm, v))
+        if b is not False:
+            total = total + (1 if b is True else b.astype(I64))  # type: ignore[union-attr]
+    return total
+
+
 def rows(x: object) -> bool:
     """Whether a mask holds in any row."""
     return x is True or (x is not False and bool(x.any()))  # type: ignore[union-attr]
@@ -799,6 +1071,9 @@ def _from_codes(codes: Iterator[np.ndarray], t: TypeDesc) -> object:
         return tuple(_from_codes(codes, it) for it in items(t))
     if kind == "set":
         return tuple(next(codes) for _ in range(parts(t)))
+    if kind == "seq":
+        n = next(codes)
+        return Q(n, tuple(_from_codes(codes, t[1]) for _ in range(t[2])), zero(t[1]))
     return value(next(codes), t)
 
 
@@ -816,6 +1091,13 @@ def _changes(new: object, old: object, t: TypeDesc, first: int,
         for j, (x, y) in enumerate(zip(new, old)):  # type: ignore[call-overload]
             if x is not y:
                 out.append((first + j, x, y))
+    elif kind == "seq":
+        if new.n is not old.n:  # type: ignore[attr-defined]
+            out.append((first, new.n, old.n))  # type: ignore[attr-defined]
+        first += 1
+        for x, y in zip(new.s, old.s):  # type: ignore[attr-defined]
+            _changes(x, y, t[1], first, out)
+            first += leaf_count(t[1])
     else:
         out.append((first, new, old))
 
@@ -847,6 +1129,8 @@ def restrict(v: object, rows: np.ndarray) -> object:
     """A batch value restricted to some rows."""
     if isinstance(v, U):
         return U(restrict(v.tag, rows), tuple(tuple(restrict(x, rows) for x in f) for f in v.f))
+    if isinstance(v, Q):
+        return Q(restrict(v.n, rows), restrict(v.s, rows), v.z)
     if isinstance(v, tuple):
         return tuple(restrict(x, rows) for x in v)
     return v[rows] if is_array(v) else v  # type: ignore[index]

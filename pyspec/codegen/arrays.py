@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checked import (
+    TYPE_OK,
     Builtin,
     Const,
     Def,
@@ -39,21 +40,24 @@ from pyspec.checked import (
 )
 from pyspec.codegen import array_runtime
 from pyspec.codegen.common import (
+    array_refusal,
     assigned_vars,
     forks,
+    holds_sequence,
     py_name,
-    scalar_only,
 )
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.runtime import domain, make_helpers
 from pyspec.types import (
     MVT,
+    AnyT,
     BoolT,
     EnumT,
     IntT,
     MapT,
     RecT,
+    SeqT,
     SetT,
     TupT,
     Type,
@@ -64,6 +68,14 @@ from pyspec.unparse import unparse, unparse_lvalue
 
 class Unsupported(Exception):
     """The spec uses something the array backend cannot run; the message says what."""
+
+
+@dataclass
+class _Rebind:
+    """Where an inlined action definition's body ends: its parameter names go back to
+    what they stood for before (None: nothing)."""
+
+    names: dict[str, str | None]
 
 
 @dataclass
@@ -81,6 +93,9 @@ class ArrayProgram:
     #: Per action property: ``fn(*state, *next_state, mask)``.
     properties: tuple[Callable, ...]
     source: str
+    #: ``check types on``: an initial state may hold a value outside its type (which
+    #: the scalar code's initial states then do not refuse).
+    check_types: bool = False
 
 
 #: Helpers generated code may call (and nothing else).
@@ -99,7 +114,7 @@ def _parts(t: Type, sym: object) -> list[Type]:
         return list(t.items)
     if isinstance(t, MapT):
         return [t.key, t.value]
-    if isinstance(t, SetT):
+    if isinstance(t, (SetT, SeqT)):
         return [t.elem]
     return []
 
@@ -112,7 +127,9 @@ def _finite(t: Type, sym: object) -> bool:
         return t.bounded
     if isinstance(t, SetT) and _has_set(t.elem, sym):
         return False
-    return isinstance(t, (RecT, UnionT, TupT, MapT, SetT)) and all(
+    if isinstance(t, MapT) and t.keys is not None:  # a constant key set: finite
+        return _finite(t.value, sym)
+    return isinstance(t, (RecT, UnionT, TupT, MapT, SetT, SeqT)) and all(
         _finite(p, sym) for p in _parts(t, sym))
 
 
@@ -184,16 +201,16 @@ class ArrayCompiler(Compiler):
             return n.op in ("/", "%", "*")
         if isinstance(n, A.Index):
             t = self.t(n.operand)
-            return isinstance(t, MapT) and not self.key_in_domain(t, n.key)
+            return isinstance(t, SeqT) or isinstance(t, MapT) and not self.key_in_domain(t, n.key)
         if isinstance(n, A.Field):
             return isinstance(self.c.fields.get(n), UnionField)
         if isinstance(n, (A.WithKey, A.WithFields, A.SetLit, A.SetMap, A.SetFilter,
-                          A.RangeExpr)):
+                          A.RangeExpr, A.Choose)):
             return True
         if isinstance(n, A.Call):
             match self.c.calls[n]:
                 case Builtin(name=f):
-                    return f in ("min", "max")
+                    return f in ("min", "max", "head", "tail", "subseq")
                 case Def(name=d):
                     return self.partial(self.sym.defs[d].body)
             return True
@@ -201,6 +218,8 @@ class ArrayCompiler(Compiler):
 
     def key_in_domain(self, mt: MapT, key: A.Expr) -> bool:
         kt = mt.key
+        if mt.keys is not None:
+            return False
         if not isinstance(kt, IntT):
             return True
         lo, hi = self.bounds(kt)
@@ -213,7 +232,47 @@ class ArrayCompiler(Compiler):
         return False
 
     def key_lo(self, mt: MapT) -> int:
+        if mt.keys is not None:
+            return 0
         return self.bounds(mt.key)[0] if isinstance(mt.key, IntT) else 0
+
+    def map_key(self, mt: MapT, key: str, m: str) -> str:
+        """A map key as what :func:`~pyspec.codegen.array_runtime.get` and ``put`` take: the
+        key itself, or for a map over a constant key set its position in the set."""
+        if mt.keys is None:
+            return key
+        sub = self.desc(mt)[1]
+        keys = self.table("K", array_runtime.key_table(sub), ("keys", sub))
+        return f"skey({key}, {keys}, {self.table('T', sub[2])}, {m})"
+
+    def max_len(self, e: A.Expr) -> int | None:
+        """The longest a sequence expression can be, from its declared bounds and its
+        operators; None when nothing bounds it."""
+        t = self.t(e)
+        if isinstance(e, (A.Name, A.Primed, A.Index, A.Field)):  # a stored value
+            return self.seq_bound(t) if isinstance(t, SeqT) and t.cap is not None else None
+        match e:
+            case A.SeqLit():
+                return len(e.items)
+            case A.Select():
+                return self.max_len(e.binder.domain)
+            case A.WithKey():
+                return self.max_len(e.operand)
+            case A.LetExpr():
+                return self.max_len(e.body)
+            case A.IfExpr():
+                parts = [self.max_len(v) for v in [e.orelse, *(v for _, v in e.branches)]]
+                return None if None in parts else max(parts)  # type: ignore[type-var]
+            case A.BinOp(op="++"):
+                a, b = self.max_len(e.left), self.max_len(e.right)
+                return None if a is None or b is None else a + b
+            case A.Call() if isinstance(ref := self.c.calls[e], Builtin):
+                inner = self.max_len(e.args[0].value)
+                if ref.name == "append" and inner is not None:
+                    return inner + 1
+                if ref.name in ("tail", "subseq"):
+                    return inner
+        return None
 
     # ---- expressions -----------------------------------------------------------------
     def lazy(self, e: A.Expr, m: str) -> str:
@@ -268,14 +327,29 @@ class ArrayCompiler(Compiler):
                 return f"(-{self.aexpr(e.operand, m)})"
             case A.Is():
                 return f"({self.aexpr(e.operand, m)}.tag == {py_name('t', e.variant)})"
-            case A.LetExpr() | A.Choose():
-                raise Unsupported("let and choose expressions")
+            case A.LetExpr():
+                return (f"(lambda {py_name('l', e.name)}: {self.aexpr(e.body, m)})"
+                        f"({self.aexpr(e.value, m)})")
+            case A.Choose():
+                b = e.binder
+                inner = self.mask_name()
+                return (f"q_choose({m}, {self.members(b.domain, m)}, lambda {inner}, "
+                        f"{py_name('l', b.name)}: {self.aexpr(e.cond, inner)})")
+            case A.SeqLit():
+                items = "".join(f"{self.aexpr(i, m)}, " for i in e.items)
+                return f"seq_lit(({items}), {self.seq_pad(self.t(e))})"
+            case A.Select():
+                b = e.binder
+                inner = self.mask_name()
+                return (f"seq_select({self.aexpr(b.domain, m)}, lambda {inner}, "
+                        f"{py_name('l', b.name)}: {self.aexpr(e.cond, inner)}, {m})")
         # A map read under field and item accesses gathers only what is read.
         gathered = self.gather_path(e)
         if gathered is not None:
             index, path = gathered
             mt = self.t(index.operand)
-            return (f"get({self.aexpr(index.operand, m)}, {self.aexpr(index.key, m)}, "
+            key = self.map_key(mt, self.aexpr(index.key, m), m)  # type: ignore[arg-type]
+            return (f"get({self.aexpr(index.operand, m)}, {key}, "
                     f"{self.key_lo(mt)}, {m}, {tuple(path)!r})")  # type: ignore[arg-type]
         match e:
             case A.Field():
@@ -284,9 +358,11 @@ class ArrayCompiler(Compiler):
                 ot = self.t(e.operand)
                 if isinstance(ot, TupT):
                     return f"{self.aexpr(e.operand, m)}[{e.key.value}]"  # type: ignore[union-attr]
+                if isinstance(ot, SeqT):
+                    return f"seq_at({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, {m})"
                 assert isinstance(ot, MapT)
-                return (f"get({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
-                        f"{self.key_lo(ot)}, {m})")
+                return (f"get({self.aexpr(e.operand, m)}, "
+                        f"{self.map_key(ot, self.aexpr(e.key, m), m)}, {self.key_lo(ot)}, {m})")
             case A.WithFields():
                 out = self.aexpr(e.operand, m)
                 for fname, value, _ in e.updates:
@@ -295,8 +371,12 @@ class ArrayCompiler(Compiler):
                 return out
             case A.WithKey():
                 mt = self.t(e.operand)
+                if isinstance(mt, SeqT):
+                    return (f"seq_put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                            f"{self.achecked(e.value, mt.elem, m)}, {m})")
                 assert isinstance(mt, MapT)
-                return (f"put({self.aexpr(e.operand, m)}, {self.aexpr(e.key, m)}, "
+                return (f"put({self.aexpr(e.operand, m)}, "
+                        f"{self.map_key(mt, self.aexpr(e.key, m), m)}, "
                         f"{self.achecked(e.value, mt.value, m)}, {self.key_lo(mt)}, {m})")
         raise Unsupported(f"{type(e).__name__} expressions")
 
@@ -320,7 +400,7 @@ class ArrayCompiler(Compiler):
     def name(self, e: A.Name, m: str) -> str:
         match self.c.names[e]:
             case Local():
-                return py_name("l", e.name)
+                return self._static.get(e.name) or py_name("l", e.name)
             case Var():
                 return py_name("v", e.name)
             case Const():
@@ -347,6 +427,8 @@ class ArrayCompiler(Compiler):
         if not self.finite(t):
             if isinstance(t, IntT):
                 return v
+            if isinstance(t, SeqT) and isinstance(t.elem, IntT):  # <<1, 2, 3>>
+                return array_runtime.from_scalar(v, self.desc(t))
             raise Unsupported(f"a constant of type {t}")
         return array_runtime.from_scalar(v, self.desc(t))
 
@@ -368,10 +450,16 @@ class ArrayCompiler(Compiler):
         return f"checked({src}, {lo}, {hi}, {m})"
 
     def map_comp_array(self, e: A.MapComp, value_t: Type | None, m: str) -> str:
-        key_t = self.t(e).key  # type: ignore[union-attr]
-        self.require_finite(key_t, "a map key")
+        mt = self.t(e)
+        assert isinstance(mt, MapT)
+        key_t = mt.key
+        if mt.keys is not None:  # a constant key set: its members in order
+            values = self.desc(mt)[1][3]
+        else:
+            self.require_finite(key_t, "a map key")
+            values = self.domain_values(key_t)
         keys = self.table("D", tuple(array_runtime.from_scalar(k, self.desc(key_t))
-                                     for k in self.domain_values(key_t)))
+                                     for k in values))
         name = py_name("l", e.binder.name)
         value = self.aexpr(e.expr, m) if value_t is None else self.achecked(e.expr, value_t, m)
         return f"tuple({value} for {name} in {keys})"
@@ -468,6 +556,8 @@ class ArrayCompiler(Compiler):
         if op in ("in", "not in"):
             out = self.membership(e.left, e.right, m)
             return f"neg({out})" if op == "not in" else out
+        if op == "++":
+            return f"seq_cat({self.aexpr(e.left, m)}, {self.aexpr(e.right, m)})"
         if isinstance(lt, SetT) or isinstance(rt, SetT):
             d = self.set_domain(e.left, None) or self.set_domain(e.right, None)
             if d is None:
@@ -481,7 +571,9 @@ class ArrayCompiler(Compiler):
             raise Unsupported(f"'{op}' on sets outside a set expression")
         left, right = self.aexpr(e.left, m), self.aexpr(e.right, m)
         if op in ("==", "!="):
-            if isinstance(lt, (RecT, UnionT, TupT, MapT)):
+            if isinstance(lt, SeqT) and isinstance(lt.elem, AnyT):  # <<>> == s
+                lt = rt
+            if isinstance(lt, (RecT, UnionT, TupT, MapT, SeqT)):
                 out = f"equal({left}, {right}, {self.adesc(lt)})"
                 return out if op == "==" else f"neg({out})"
             return f"({left} {op} {right})"
@@ -504,7 +596,17 @@ class ArrayCompiler(Compiler):
             arg = e.args[0].value
             if ref.name == "abs":
                 return f"absval({self.aexpr(arg, m)})"
+            if ref.name in ("len", "head", "tail", "append", "subseq"):
+                return self.seq_call(ref.name, e, m)
             d = self.set_domain(arg, None)
+            if d is None and ref.name == "card" and isinstance(arg, A.SetFilter):
+                b = arg.binder  # the elements a filter keeps are distinct: count them
+                inner = self.mask_name()
+                return (f"q_count({m}, {self.members(b.domain, m)}, lambda {inner}, "
+                        f"{py_name('l', b.name)}: {self.aexpr(arg.cond, inner)})")
+            fixed = self.static_set(arg) if d is None else None
+            if fixed is not None and (fixed or ref.name == "card"):  # known now
+                return repr({"card": len, "min": min, "max": max}[ref.name](fixed))
             if d is None:
                 raise Unsupported(f"{ref.name} of a set of unbounded integers")
             src = self.aset(arg, d, m)
@@ -520,6 +622,24 @@ class ArrayCompiler(Compiler):
             return tup
         tag = [v.name for v in s.unions[ref.union].variants].index(ref.name)
         return f"make_union({tag}, {tup}, {self.adesc(UnionT(ref.union))})"
+
+    def seq_call(self, name: str, e: A.Call, m: str) -> str:
+        """``len``, ``head``, ``tail``, ``append`` and ``subseq`` of a sequence."""
+        args = [self.aexpr(a.value, m) for a in e.args]
+        if name == "append":
+            return f"seq_append({args[0]}, {args[1]}, {self.seq_pad(self.t(e))})"
+        if name == "subseq":
+            return f"seq_sub({args[0]}, {args[1]}, {args[2]}, {m})"
+        if name == "len":
+            return f"seq_len({args[0]})"
+        return f"seq_{name}({args[0]}, {m})"
+
+    def seq_pad(self, t: Type) -> str:
+        """The padding of a sequence type's slots: its element type's first value."""
+        assert isinstance(t, SeqT)
+        if isinstance(t.elem, AnyT):
+            return "None"
+        return self.table("Z", array_runtime.zero(self.desc(t.elem)), ("zero", repr(t.elem)))
 
     def adef_call(self, name: str, args: list[A.Expr], m: str) -> str:
         s = self.sym
@@ -567,15 +687,29 @@ class ArrayCompiler(Compiler):
             raise Unsupported(f"a set variable of {t.elem} values")
         if _has_set(t.elem, self.sym):
             raise Unsupported("sets of sets")
+        if holds_sequence(t.elem, self.c):
+            raise Unsupported("sets of sequences")
         return self.desc(t.elem)
 
     def set_domain(self, e: A.Expr, expected: tuple | None) -> tuple | None:
         """The element type a set expression's bitmask ranges over: its own type's when
         that is finite, else the context's."""
         t = self.t(e)
-        if isinstance(t, SetT) and self.finite(t.elem) and not _has_set(t.elem, self.sym):
+        if isinstance(t, SetT) and self.finite(t.elem) and not _has_set(t.elem, self.sym) \
+                and not holds_sequence(t.elem, self.c):
             return self.desc(t.elem)
         return expected
+
+    def operand_domain(self, e: A.Expr) -> tuple | None:
+        """For ``a | b``, ``a & b``, ``a - b`` whose own type has no finite elements
+        (two ranges joined), an operand's: every element of the result is in it, or
+        for ``|`` a rebase of the other operand checks it is."""
+        if isinstance(e, A.BinOp) and e.op in ("|", "&", "-"):
+            left = self.set_domain(e.left, None) or self.operand_domain(e.left)
+            if left is not None or e.op != "|":
+                return left
+            return self.set_domain(e.right, None) or self.operand_domain(e.right)
+        return None
 
     def reads_state_or_locals(self, e: A.Expr) -> bool:
         """Whether ``e`` depends on more than constants (so it has no static value)."""
@@ -656,6 +790,9 @@ class ArrayCompiler(Compiler):
             return out
         if isinstance(e, A.MatchExpr):
             return self.match_expr_array(e, m, lambda v, mm: self.aset(v, d, mm))
+        if isinstance(e, A.LetExpr):
+            return (f"(lambda {py_name('l', e.name)}: {self.aset(e.body, d, m)})"
+                    f"({self.aexpr(e.value, m)})")
         if isinstance(e, (A.Primed, A.Index, A.Field)):
             return self.araw(e, m)
         raise Unsupported(f"the set expression {unparse(e)} ({dt})")
@@ -748,12 +885,14 @@ class ArrayCompiler(Compiler):
                 base = want[1] if want is not None and want[0] == "int" else lo
                 return self.table("R", tuple((v, True, v - base) for v in range(lo, hi + 1)))
             span = self.int_span(domain.lo, domain.hi)
-            if span is None:
-                raise Unsupported(f"a range {unparse(domain)} with bounds of no known range")
+            if span is None:  # the bounds' extremes over the batch's rows
+                base = want[1] if want is not None and want[0] == "int" else 0
+                return (f"range_members({self.aexpr(domain.lo, m)}, "
+                        f"{self.aexpr(domain.hi, m)}, None, None, {base}, {m})")
             base = want[1] if want is not None and want[0] == "int" else span[0]
             return (f"range_members({self.aexpr(domain.lo, m)}, {self.aexpr(domain.hi, m)}, "
                     f"{span[0]}, {span[1]}, {base})")
-        d = self.set_domain(domain, None)
+        d = self.set_domain(domain, None) or self.operand_domain(domain)
         if d is None:
             fixed = self.static_set(domain)
             if fixed is None:
@@ -785,14 +924,52 @@ class ArrayCompiler(Compiler):
                 spans.append((fixed, fixed))
                 continue
             t = self.t(b)
+            if isinstance(b, A.Call) and isinstance(ref := self.c.calls[b], Builtin) \
+                    and ref.name == "len" and (n := self.max_len(b.args[0].value)) is not None:
+                spans.append((0, n))
+                continue
             if not (isinstance(t, IntT) and t.bounded):
                 return None
             spans.append(self.bounds(t))
         return spans[0][0], spans[1][1]
 
     # ---- statements ------------------------------------------------------------------
+    def forks(self, st: A.Stmt) -> bool:
+        """Whether a statement can end or split a path: as :func:`forks`, but performing
+        an action definition forks only when its body does."""
+        if isinstance(st, A.Perform):
+            return any(self.forks(x) for x in self.sym.action_defs[st.name].body.stmts)
+        if isinstance(st, A.IfStmt):
+            blocks = [b for _, b in st.branches] + ([st.orelse] if st.orelse else [])
+            return any(self.forks(x) for b in blocks for x in b.stmts)
+        if isinstance(st, A.MatchStmt):
+            return any(self.forks(x) for _, b in st.arms for x in b.stmts)
+        return forks(st)
+
     def ablock(self, stmts: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
-        """Statements on a path whose rows are mask ``m``; ``tail(mask)`` ends it."""
+        """Statements on a path whose rows are mask ``m``; ``tail(mask)`` ends it. The
+        names an action definition's parameters stand for are the block's own: a sibling
+        block compiled next starts from the same ones."""
+        saved = dict(self._static)
+        self._ablock(stmts, m, tail)
+        self._static = saved
+
+    def perform(self, st: A.Perform, rest: list[A.Stmt], m: str,
+                tail: Callable[[str], None]) -> None:
+        """An action definition's body in place, its parameters naming the arguments'
+        values (evaluated first, in the caller's scope), then the rest of the block."""
+        d = self.sym.action_defs[st.name]
+        self.comment(st.pos, f"perform {st.name}")
+        values = []
+        for a, (_, ptype) in zip(st.args, self.sym.action_def_params[st.name]):
+            tmp = self.tmp("a")
+            self.emit(f"{tmp} = {self.achecked(a.value, ptype, self.eff(m))}", a.pos)
+            values.append(tmp)
+        saved = {p.name: self._static.get(p.name) for p in d.params}
+        self._static.update({p.name: v for p, v in zip(d.params, values)})
+        self._ablock([*d.body.stmts, _Rebind(saved), *rest], m, tail)
+
+    def _ablock(self, stmts: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
         for i, st in enumerate(stmts):
             rest = stmts[i + 1:]
             if isinstance(st, A.Requires):
@@ -815,8 +992,17 @@ class ArrayCompiler(Compiler):
             elif isinstance(st, A.Pick):
                 self.apick(st, rest, m, tail)
                 return
+            elif isinstance(st, A.Perform):
+                self.perform(st, rest, m, tail)
+                return
+            elif isinstance(st, _Rebind):
+                for name, value in st.names.items():
+                    if value is None:
+                        self._static.pop(name, None)
+                    else:
+                        self._static[name] = value
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
-                if not forks(st):
+                if not self.forks(st):
                     self.conditional(st, m)
                     continue
                 if not rest:
@@ -858,10 +1044,17 @@ class ArrayCompiler(Compiler):
                 if isinstance(acc, A.IndexAcc):
                     if isinstance(t, MapT):
                         key = self.tmp("i")
-                        self.emit(f"{key} = {self.aexpr(acc.key, em)}", acc.pos)
+                        self.emit(f"{key} = {self.map_key(t, self.aexpr(acc.key, em), em)}",
+                                  acc.pos)
                         steps.append((key, acc, t))
                         reads.append(f"get({reads[-1]}, {key}, {self.key_lo(t)}, {em})")
                         t = t.value
+                    elif isinstance(t, SeqT):
+                        key = self.tmp("i")
+                        self.emit(f"{key} = {self.aexpr(acc.key, em)}", acc.pos)
+                        steps.append((key, acc, t))
+                        reads.append(f"seq_at({reads[-1]}, {key}, {em})")
+                        t = t.elem
                     else:
                         assert isinstance(t, TupT) and isinstance(acc.key, A.Int)
                         steps.append((str(acc.key.value), acc, t))
@@ -877,6 +1070,8 @@ class ArrayCompiler(Compiler):
                     value = self.field_update(base, acc, value, em)
                 elif isinstance(ct, MapT):
                     value = f"put({base}, {key}, {value}, {self.key_lo(ct)}, {em})"
+                elif isinstance(ct, SeqT):
+                    value = f"seq_put({base}, {key}, {value}, {em})"
                 else:
                     value = f"rec_set({base}, {key}, {value})"
         if self._ctx != "True":
@@ -1058,7 +1253,7 @@ class ArrayCompiler(Compiler):
         for index, (name, d) in enumerate(s.actions.items()):
             fn = py_name("a", name)
             names.append(fn)
-            self._assigned = assigned_vars(d.body)
+            self._assigned = assigned_vars(d.body, s.action_defs)
             self._primes_are_draft = True
             self.emit("")
             self.comment(d.pos, f"action {name}")
@@ -1121,6 +1316,16 @@ class ArrayCompiler(Compiler):
         s = self.sym
         out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
                                      "constraint": []}
+        if s.check_types:
+            # Every packed state is of its types: a value leaving them fails its range
+            # check when it is stored, and the scalar engine reruns the search.
+            fn = py_name("i", TYPE_OK)
+            self.emit("")
+            self.emit(f"# check types on: the invariant {TYPE_OK}")
+            self.emit(f"def {fn}(*_):")
+            with self.indented():
+                self.emit("return True")
+            out["invariant"].append(fn)
         for name, c in s.checks.items():
             self.emit("")
             self.comment(c.pos, f"{c.kind} {name}")
@@ -1140,7 +1345,7 @@ class ArrayCompiler(Compiler):
         return out
 
     def program(self) -> ArrayProgram:
-        why = scalar_only(self.c)
+        why = array_refusal(self.c)
         if why is not None:
             raise Unsupported(why)
         self.ns.update(make_helpers(self.positions))
@@ -1184,4 +1389,5 @@ class ArrayCompiler(Compiler):
             constraints=tuple(ns[n] for n in checks["constraint"]),  # type: ignore[misc]
             properties=tuple(ns[n] for n in checks["property"]),  # type: ignore[misc]
             source=source,
+            check_types=self.sym.check_types,
         )

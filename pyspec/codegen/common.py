@@ -74,14 +74,12 @@ def assigned_vars(block: A.Block,
 
 
 def holds_sequence(t: Type, checked: Checked) -> bool:
-    """Whether a value of ``t`` is or contains a sequence (which only the scalar code
-    represents: the array and compiled generators refuse such specs)."""
+    """Whether a value of ``t`` is or contains a sequence."""
     return holds(t, checked, lambda u: isinstance(u, SeqT))
 
 
 def holds_key_set(t: Type, checked: Checked) -> bool:
-    """Whether a value of ``t`` is or contains a map over a constant key set (which only
-    the scalar code represents: the array and compiled generators refuse such specs)."""
+    """Whether a value of ``t`` is or contains a map over a constant key set."""
     return holds(t, checked, lambda u: isinstance(u, MapT) and u.keys is not None)
 
 
@@ -106,7 +104,7 @@ def holds(t: Type, checked: Checked, found: Callable[[Type], bool]) -> bool:
 
 
 def performs(checked: Checked) -> bool:
-    """Whether an action performs an action definition (only the scalar code does)."""
+    """Whether an action performs an action definition."""
     return any(isinstance(n, A.Perform) for a in checked.symbols.actions.values()
                for n in walk_nodes(a.body))
 
@@ -131,9 +129,21 @@ def uses_set_types(checked: Checked) -> bool:
     return any(isinstance(t, InT) for t in (*s.var_types.values(), *params))
 
 
-def scalar_only(checked: Checked) -> str | None:
-    """What in a spec only the scalar engine's code runs, said as the array and compiled
-    generators' refusal (``auto`` then falls back to the scalar engine); None: nothing."""
+def array_refusal(checked: Checked) -> str | None:
+    """What in a spec only the scalar engine's code runs, said as the array generator's
+    refusal (``auto`` then falls back to the scalar engine); None: nothing."""
+    if uses_set_types(checked):
+        return "a constant set as a variable's or a parameter's type"
+    if any("!" in name for name in checked.symbols.defs):
+        return "definitions of an instance (import ... as X)"
+    return None
+
+
+def compiled_refusal(checked: Checked) -> str | None:
+    """What in a spec the compiled generator (:mod:`pyspec.codegen.compiled`) does not
+    translate, said as its refusal (``auto`` then runs another engine); None: nothing.
+    The array generator runs sequences, key sets, action definitions and ``check types
+    on``, but not what :func:`array_refusal` names."""
     if uses_sequences(checked):
         return "sequences"
     if uses_key_sets(checked):
@@ -147,4 +157,3 @@ def scalar_only(checked: Checked) -> str | None:
     if checked.symbols.check_types:
         return "check types on (a state may hold a value outside its type)"
     return None
-

@@ -51,7 +51,9 @@ from pyspec.codegen.arrays import Unsupported
 from pyspec.codegen.common import (
     assigned_vars,
     forks,
-    scalar_only,
+)
+from pyspec.codegen.common import (
+    compiled_refusal as scalar_only,
 )
 from pyspec.codegen.scalar import Compiler
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
