@@ -112,6 +112,11 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-deadlock", action="store_true", help="do not report deadlocks (TLC's -deadlock)"
     )
+    p.add_argument(
+        "--no-temporal", action="store_true",
+        help="leave the temporal properties out and check the rest (a TLC configuration "
+        "without PROPERTY), e.g. on --cluster, --workers or --backend compiled",
+    )
     p.add_argument("--max-states", type=positive(int), metavar="N", help="stop after N states")
     p.add_argument(
         "--max-depth", type=positive(int), metavar="N", help="explore no deeper than level N"
@@ -197,6 +202,7 @@ def search_options(args: argparse.Namespace, keep_going: bool = False) -> Option
     return Options(
         keep_going=keep_going,
         check_deadlock=False if args.no_deadlock else None,
+        temporal=not getattr(args, "no_temporal", False),
         max_states=args.max_states,
         max_depth=args.max_depth,
         timeout_s=args.timeout,

@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import jsonschema
+import pytest
 from explorer_testing import run_cli
 from pyspec_testing import EXAMPLES, errors_of, explore, model_of, write
 
@@ -396,3 +397,20 @@ def test_temporal_properties_refuse_a_cluster(tmp_path, capsys) -> None:
     code, _, err = run_cli(capsys, "check", str(path), "--cluster", "auto")
     assert code == 151
     assert "run without --cluster" in err
+
+
+@pytest.mark.parametrize("engine", [["--workers", "2"], ["--backend", "compiled"]],
+                         ids=["workers", "compiled"])
+def test_no_temporal_checks_the_rest_on_any_engine(tmp_path, capsys, engine) -> None:
+    """--no-temporal leaves the temporal properties out, as a TLC configuration without
+    PROPERTY lines, so that the engines that keep no transitions check the rest; the
+    report says which were left out."""
+    if engine[1] == "compiled":
+        pytest.importorskip("numba")
+    path = write(tmp_path, COUNTER + "invariant Small = x <= 3\n")
+    code, out, _ = run_cli(capsys, "check", str(path), "--no-temporal", *engine)
+    assert code == 0
+    assert "4 distinct states, 6 generated" in out
+    assert ("note:        temporal properties not checked (--no-temporal): ReachesThree, "
+            "ZeroAgain, SettlesPositive, OneToTwo, EachK") in out
+    assert "invariant Small" in out and "temporal" not in out.split("properties:")[1]

@@ -60,6 +60,9 @@ class Options:
     keep_going: bool = False
     #: ``None``: the model's own ``check_deadlock``.
     check_deadlock: bool | None = None
+    #: False: the temporal properties are left out (a TLC configuration without its
+    #: PROPERTY lines), so that engines that keep no transitions check the rest.
+    temporal: bool = True
     max_states: int | None = None
     max_depth: int | None = None
     timeout_s: float | None = None

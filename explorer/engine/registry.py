@@ -22,6 +22,7 @@ that record diagrams (an observer sees every state).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 from explorer.engine import arrays, cluster, compiled, scalar, workers
@@ -61,6 +62,11 @@ def check(model: Model, options: Options | None = None) -> Result:
     """Explore every reachable state of ``model`` (or until a limit) and report verdicts."""
     validate_expectations(model)
     options = options or Options()
+    if model.temporal and not options.temporal:
+        left_out = ", ".join(t.name for t in model.temporal)
+        result = check(without_temporal(model), options)
+        result.notes.insert(0, f"temporal properties not checked (--no-temporal): {left_out}")
+        return result
     if model.temporal:
         _liveness_engines(model, options)
         return _liveness(model, options)
@@ -87,6 +93,14 @@ def check(model: Model, options: Options | None = None) -> Result:
     return result
 
 
+def without_temporal(model: Model) -> Model:
+    """``model`` with no temporal property and no fairness (a shallow copy: the states,
+    actions and compiled programs are the model's own)."""
+    safety = copy.copy(model)
+    safety.temporal, safety.fairness = (), ()
+    return safety
+
+
 def _liveness_engines(model: Model, options: Options) -> None:
     """Refuse, naming why, the engines that cannot record the graph temporal properties
     are checked on: each keeps only its states, not the transitions between them."""
@@ -104,7 +118,7 @@ def _liveness_engines(model: Model, options: Options) -> None:
                f"{REFERENCE.name}")
     if why is not None:
         raise ModelConfigError(f"temporal properties ({names}) are checked on the recorded "
-                               f"state graph. {why}")
+                               f"state graph. {why}; or leave them out with --no-temporal")
 
 
 def _liveness(model: Model, options: Options) -> Result:

@@ -148,10 +148,9 @@ def compiled_refusal(checked: Checked) -> str | None:
         return "sequences"
     if uses_key_sets(checked):
         return "maps over a constant key set"
-    if uses_set_types(checked):
-        return "a constant set as a variable's or a parameter's type"
-    if any("!" in name for name in checked.symbols.defs):
-        return "definitions of an instance (import ... as X)"
+    refusal = array_refusal(checked)
+    if refusal is not None:
+        return refusal
     if performs(checked):
         return "action definitions"
     if checked.symbols.check_types:
