@@ -17,6 +17,7 @@ a time, where the numpy engine's fixed cost per batch is all overhead.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from contextlib import suppress
 
 import numpy as np
 
@@ -170,11 +171,9 @@ def walk_code(model: Model, engine: str) -> WalkCode:
     if engine == "scalar":
         return ScalarCode(model)
     if engine == "auto":
-        try:
+        with suppress(NoProgram):  # no compiled program: the scalar code walks
             if compiled.is_compiled(compiled.generated_source(model)):
                 return CompiledCode(model)
-        except NoProgram:
-            pass
         return ScalarCode(model)
     try:
         return ArrayCode(model) if engine == "numpy" else CompiledCode(model)

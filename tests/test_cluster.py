@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -339,10 +340,8 @@ def tear_down(procs: list[subprocess.Popen]) -> None:
     """Kill the ``ray start`` processes and every process below them."""
     pids = [p for proc in procs for p in (proc.pid, *descendants(proc.pid))]
     for pid in pids:
-        try:
+        with suppress(ProcessLookupError):  # already gone with its parent
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     for proc in procs:
         proc.wait()
     deadline = time.monotonic() + 30

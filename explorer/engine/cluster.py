@@ -35,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -234,10 +235,8 @@ class ClusterSearch:
                             self.coverage, self.trace, self.error, self.notes)
         finally:
             for actor in self.actors:
-                try:
+                with suppress(Exception):  # an actor already gone: Ray raises its own kinds
                     ray.kill(actor, no_restart=True)
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
             if started and ray.is_initialized():
                 ray.shutdown()
 
