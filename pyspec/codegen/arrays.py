@@ -46,7 +46,7 @@ from pyspec.codegen.common import (
     holds_sequence,
     py_name,
 )
-from pyspec.codegen.scalar import Compiler
+from pyspec.codegen.scalar import Compiler, DefinitionEnd
 from pyspec.layout import PART_BITS, Layout, LayoutError, size
 from pyspec.runtime import domain, make_helpers
 from pyspec.types import (
@@ -68,14 +68,6 @@ from pyspec.unparse import unparse, unparse_lvalue
 
 class Unsupported(Exception):
     """The spec uses something the array backend cannot run; the message says what."""
-
-
-@dataclass
-class _Rebind:
-    """Where an inlined action definition's body ends: its parameter names go back to
-    what they stood for before (None: nothing)."""
-
-    names: dict[str, str | None]
 
 
 @dataclass
@@ -956,18 +948,11 @@ class ArrayCompiler(Compiler):
 
     def perform(self, st: A.Perform, rest: list[A.Stmt], m: str,
                 tail: Callable[[str], None]) -> None:
-        """An action definition's body in place, its parameters naming the arguments'
-        values (evaluated first, in the caller's scope), then the rest of the block."""
-        d = self.sym.action_defs[st.name]
+        """An action definition's body in place (on the rows of ``m``), then the rest of
+        the block."""
         self.comment(st.pos, f"perform {st.name}")
-        values = []
-        for a, (_, ptype) in zip(st.args, self.sym.action_def_params[st.name]):
-            tmp = self.tmp("a")
-            self.emit(f"{tmp} = {self.achecked(a.value, ptype, self.eff(m))}", a.pos)
-            values.append(tmp)
-        saved = {p.name: self._static.get(p.name) for p in d.params}
-        self._static.update({p.name: v for p, v in zip(d.params, values)})
-        self._ablock([*d.body.stmts, _Rebind(saved), *rest], m, tail)
+        body = self.inline_definition(st, lambda e, t: self.achecked(e, t, self.eff(m)))
+        self._ablock([*body, *rest], m, tail)
 
     def _ablock(self, stmts: list[A.Stmt], m: str, tail: Callable[[str], None]) -> None:
         for i, st in enumerate(stmts):
@@ -995,12 +980,8 @@ class ArrayCompiler(Compiler):
             elif isinstance(st, A.Perform):
                 self.perform(st, rest, m, tail)
                 return
-            elif isinstance(st, _Rebind):
-                for name, value in st.names.items():
-                    if value is None:
-                        self._static.pop(name, None)
-                    else:
-                        self._static[name] = value
+            elif isinstance(st, DefinitionEnd):
+                self.end_definition(st)
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
                 if not self.forks(st):
                     self.conditional(st, m)

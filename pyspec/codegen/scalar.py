@@ -913,18 +913,33 @@ class Compiler:
         self._static = saved
 
     def perform(self, st: A.Perform, rest: list[A.Stmt], tail: Callable[[], None]) -> None:
-        """An action definition's body in place, its parameters naming the arguments'
-        values (evaluated first, in the caller's scope), then the rest of the block."""
-        d = self.sym.action_defs[st.name]
+        """An action definition's body in place, then the rest of the block."""
         self.comment(st.pos, unparse_stmt_call(st))
+        self._block([*self.inline_definition(st, self.checked), *rest], tail)
+
+    def inline_definition(self, st: A.Perform,
+                          checked: Callable[[A.Expr, Type], str]) -> list[A.Stmt]:
+        """The statements that stand for performing ``st``: the definition's body, its
+        parameters naming the arguments' values (evaluated now, in the caller's scope,
+        by ``checked``), then a :class:`DefinitionEnd` that gives the names back."""
+        d = self.sym.action_defs[st.name]
         values = []
         for a, (_, ptype) in zip(st.args, self.sym.action_def_params[st.name]):
             tmp = self.tmp("a")
-            self.emit(f"{tmp} = {self.checked(a.value, ptype)}", a.pos)
+            self.emit(f"{tmp} = {checked(a.value, ptype)}", a.pos)
             values.append(tmp)
         saved = {p.name: self._static.get(p.name) for p in d.params}
         self._static.update({p.name: v for p, v in zip(d.params, values)})
-        self._block([*d.body.stmts, _Scope(saved), *rest], tail)
+        return [*d.body.stmts, DefinitionEnd(saved)]
+
+    def end_definition(self, st: DefinitionEnd) -> None:
+        """After an inlined definition's body: its parameter names stand for what they
+        stood for before (or for nothing)."""
+        for name, value in st.names.items():
+            if value is None:
+                self._static.pop(name, None)
+            else:
+                self._static[name] = value
 
     def let(self, st: A.Let) -> None:
         """``let x = e`` is evaluated where it is written (TLA+'s LET where ``x`` is
@@ -977,12 +992,8 @@ class Compiler:
             elif isinstance(st, A.Perform):
                 self.perform(st, rest, tail)
                 return
-            elif isinstance(st, _Scope):
-                for name, value in st.names.items():
-                    if value is None:
-                        self._static.pop(name, None)
-                    else:
-                        self._static[name] = value
+            elif isinstance(st, DefinitionEnd):
+                self.end_definition(st)
             elif isinstance(st, (A.IfStmt, A.MatchStmt, A.Either)):
                 if not forks(st):
                     self.branches(st, _nothing)
@@ -1568,8 +1579,9 @@ class Compiler:
 
 # ---- helpers -----------------------------------------------------------------------
 @dataclass
-class _Scope:
-    """After an action definition's body: what its parameter names stood for before."""
+class DefinitionEnd:
+    """Where an inlined action definition's body ends: what its parameter names stood
+    for before (None: nothing)."""
 
     names: dict[str, str | None]
 
