@@ -297,16 +297,18 @@ def test_trace_steps_name_action_parameters_and_tags() -> None:
     assert {t.name for t in q.trace.steps[-1].tags} == {"kernel", "patch"}
 
 
-def test_auto_says_when_numba_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without numba, ``auto`` runs the numpy engine and its note names the reason in
+def test_auto_says_when_llvmlite_is_missing(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without llvmlite, ``auto`` runs the numpy engine and its note names the reason in
     plain words (it once read "it does not support numba is not installed")."""
     from explorer.engine import compiled
 
-    monkeypatch.setattr(compiled, "numba_available", lambda: False)
+    monkeypatch.setattr(compiled, "llvmlite_available", lambda: False)
     spec = load_spec(str(write(tmp_path, TWO_COUNTERS)))
     result = check(spec.instantiate(), Options(backend="auto"))
     assert result.stats.backend == "numpy"
-    assert result.notes == ["the compiled engine did not run: numba is not installed"]
+    assert result.notes == [
+        "the compiled engine did not run: llvmlite (installed with numba) is not installed"]
 
 
 SECOND_INITIAL_STATE = """
@@ -331,7 +333,7 @@ def test_a_trace_starts_from_the_initial_state_it_came_from(tmp_path: Path,
     the first initial state (a trace that does not violate anything), or failed to
     replay with an IndexError."""
     if backend == "compiled":
-        pytest.importorskip("numba")
+        pytest.importorskip("llvmlite")
     model = load_spec(str(write(tmp_path, SECOND_INITIAL_STATE))).instantiate()
     result = check(model, Options(backend=backend))
     (prop,) = result.properties

@@ -196,7 +196,7 @@ def without_times(text: str) -> str:
 def test_the_same_seed_walks_alike_on_every_engine(capsys, tmp_path, argv) -> None:
     """Every engine lists successors in one order, so a seed names the same walks on each:
     the same verdicts, statistics, coverage and byte-identical traces."""
-    pytest.importorskip("numba")
+    pytest.importorskip("llvmlite")
     runs = [walks_on(capsys, tmp_path, e, "--traces", "30", "--depth", "25", *argv)
             for e in ENGINES]
     assert runs[0][0] == 12
@@ -208,7 +208,7 @@ def test_the_same_seed_walks_alike_on_every_engine(capsys, tmp_path, argv) -> No
 
 
 def test_the_kernel_model_walks_alike_on_every_engine(capsys) -> None:
-    pytest.importorskip("numba")
+    pytest.importorskip("llvmlite")
     outs = []
     for engine in ENGINES:
         code, out, _ = run_cli(capsys, "simulate", COW, "--model", "linux-5.19", "--engine",

@@ -150,7 +150,7 @@ def test_every_engine_stores_the_same_keys(label: str, path: Path, name: str | N
 
 @pytest.mark.parametrize("text", [WIDE, NEGATIVE_WIDE], ids=["wide", "negative-wide"])
 def test_wide_states_fingerprinted_alike_on_every_engine(tmp_path: Path, text: str) -> None:
-    pytest.importorskip("numba")
+    pytest.importorskip("llvmlite")
     spec = load_spec(str(write(tmp_path, text)))
     assert array_program(spec.instantiate()).layout.words == 2
     keys = expected_keys(spec.instantiate())
@@ -165,7 +165,7 @@ def test_wide_states_fingerprinted_alike_on_every_engine(tmp_path: Path, text: s
 def test_negative_integers_found_on_every_engine(tmp_path: Path, backend: str,
                                                  workers: int) -> None:
     if backend == "compiled":
-        pytest.importorskip("numba")
+        pytest.importorskip("llvmlite")
     spec = load_spec(str(write(tmp_path, NEGATIVE_WIDE)))
     exact = check(spec.instantiate(), Options(backend="scalar"))
     fps = check(spec.instantiate(), Options(backend=backend, workers=workers, fingerprint=True))

@@ -406,7 +406,7 @@ def test_no_temporal_checks_the_rest_on_any_engine(tmp_path, capsys, engine) -> 
     PROPERTY lines, so that the engines that keep no transitions check the rest; the
     report says which were left out."""
     if engine[1] == "compiled":
-        pytest.importorskip("numba")
+        pytest.importorskip("llvmlite")
     path = write(tmp_path, COUNTER + "invariant Small = x <= 3\n")
     code, out, _ = run_cli(capsys, "check", str(path), "--no-temporal", *engine)
     assert code == 0

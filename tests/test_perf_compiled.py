@@ -30,7 +30,7 @@ from tests.test_perf_backends import (
 )
 from tests.test_perf_fingerprint import WIDE
 
-pytest.importorskip("numba")
+pytest.importorskip("llvmlite")
 
 ROOT = Path(__file__).resolve().parent.parent
 

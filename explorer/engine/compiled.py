@@ -24,25 +24,25 @@ and reports it.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from explorer.engine import machine_code
 from explorer.engine.interface import Engine, HandOver, Options, Progress
 from explorer.engine.limits import Limits
 from explorer.engine.links import Anchor
+from explorer.engine.machine_code import Entry, MachineModule, Signatures, signatures
 from explorer.engine.outcome import Counts, Setup, assemble
 from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
+from pyspec.codegen.lower_llvm import LoweringError
 from pyspec.model import Model, NoProgram
 
 #: States the compiled loop explores between two returns to Python.
@@ -59,51 +59,66 @@ _NO_PARENT = np.iinfo(np.uint32).max
 PROGRAM = "compiled"
 
 
-def numba_available() -> bool:
-    """Whether numba can be imported (it is an optional dependency)."""
-    return importlib.util.find_spec("numba") is not None
+def llvmlite_available() -> bool:
+    """Whether llvmlite can be imported (it comes with numba, an optional dependency)."""
+    return importlib.util.find_spec("llvmlite") is not None
 
 
 def cache_dir() -> Path:
-    """The private directory of generated modules and their machine code."""
+    """The private directory of machine code of generated modules."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "cowspec" / "compiled"
 
 
 @dataclass
 class CompiledProgram:
-    """A model's compiled module, loaded."""
+    """A model's machine code, loaded."""
 
     source: CompiledSource
-    module: ModuleType
+    module: MachineModule
     #: Seconds spent generating, compiling (or loading from the cache) the code.
     compile_s: float
 
 
 _PROGRAMS: WeakKeyDictionary[Model, CompiledProgram] = WeakKeyDictionary()
-_MODULES: dict[str, ModuleType] = {}
+_MODULES: dict[tuple[str, str], MachineModule] = {}
 
 
 def generated_source(model: Model) -> CompiledSource:
     """The generated module of a model made from a spec file (NoProgram otherwise)."""
-    if not numba_available():
-        raise NoProgram("numba is not installed")
+    if not llvmlite_available():
+        raise NoProgram("llvmlite (installed with numba) is not installed")
     source = model.programs.get(PROGRAM)
     assert isinstance(source, CompiledSource)
     return source
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def entry_signatures(source: CompiledSource) -> Signatures:
+    """The kinds of arguments every entry point of the module is called with: the arrays
+    this engine and :mod:`explorer.walk_code` pass."""
+    words = source.layout.words
+    a = _Arrays(words, 1, 16, source.max_successors, 1, 1, 1)
+    ctr = np.zeros(17, dtype=np.int64)
+    live = np.zeros(1, dtype=np.int64)
+    state = (0,) * words
+    return signatures([
+        Entry("search", _search_arguments(a, ctr, live, 0, np.zeros((1, 4), dtype=np.int64))),
+        Entry("rehash", (a.table, a.table, False)),
+        Entry("seed", (a.table, a.cur, False)),
+        Entry("successors", (a.consts, *state, a.sbuf, a.abuf)),
+        Entry("check_invariant", (a.consts, 0, *state)),
+        Entry("check_reachable", (a.consts, 0, *state)),
+        Entry("check_property", (a.consts, 0, *state, *state)),
+        Entry("constraints", (a.consts, *state)),
+    ])
 
 
 def is_compiled(source: CompiledSource) -> bool:
     """Whether the machine code of a generated module is loaded or in the cache (a run
-    would not pay numba's compile time)."""
-    digest = _digest(source.source)
-    if digest in _MODULES:
-        return True
-    return any((cache_dir() / "__pycache__").glob(f"m_{digest}.search-*.nbi"))
+    would not pay the compile time)."""
+    entries = entry_signatures(source)
+    key = (source.source, repr(entries))
+    return key in _MODULES or machine_code.is_cached(cache_dir(), source.source, entries)
 
 
 def program_of(model: Model) -> CompiledProgram:
@@ -113,43 +128,16 @@ def program_of(model: Model) -> CompiledProgram:
         return _PROGRAMS[model]
     t0 = time.monotonic()
     source = generated_source(model)
-    module = _load(source.source)
-    _warm_up(module, source)
-    program = CompiledProgram(source, module, time.monotonic() - t0)
+    entries = entry_signatures(source)
+    key = (source.source, repr(entries))
+    if key not in _MODULES:
+        try:
+            _MODULES[key] = machine_code.load(cache_dir(), source.source, entries)
+        except LoweringError as exc:
+            raise NoProgram(f"its generated code is outside what is lowered ({exc})") from None
+    program = CompiledProgram(source, _MODULES[key], time.monotonic() - t0)
     _PROGRAMS[model] = program
     return program
-
-
-def _load(text: str) -> ModuleType:
-    """Import a generated module from the cache directory, writing it there first."""
-    digest = _digest(text)
-    if digest in _MODULES:
-        return _MODULES[digest]
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"m_{digest}.py"
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
-    name = f"cowspec_compiled_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    _MODULES[digest] = module
-    return module
-
-
-def _warm_up(module: ModuleType, source: CompiledSource) -> None:
-    """Compile (or load) every function now, so that its time is not search time."""
-    words = source.layout.words
-    arrays = _Arrays(words, 1, 16, source.max_successors, 4, 1, 1)
-    ctr = np.zeros(17, dtype=np.int64)
-    _call(module, arrays, ctr, np.zeros(4, dtype=np.int64), 0)
-    module.rehash(arrays.table, np.full_like(arrays.table, -1), False)
-    module.seed(arrays.table, np.zeros((0, words), dtype=np.int64), False)
 
 
 class _Arrays:
@@ -176,13 +164,15 @@ class _Arrays:
         self.consts = np.zeros(1, dtype=np.int64)
 
 
-def _call(module: ModuleType, a: _Arrays, ctr: np.ndarray, live: np.ndarray,
-          budget: int, events: np.ndarray | None = None) -> int:
-    if events is None:
-        events = np.zeros((1, 4), dtype=np.int64)
-    return int(module.search(a.consts, a.cur, a.nxt, a.table, a.parents, a.vias, ctr, live, a.fired,
-                             a.enabled, a.new, a.group_of, a.genab, a.stamp, a.gstamp,
-                             events, a.sbuf, a.abuf, budget))
+def _search_arguments(a: _Arrays, ctr: np.ndarray, live: np.ndarray, budget: int,
+                      events: np.ndarray) -> tuple:
+    return (a.consts, a.cur, a.nxt, a.table, a.parents, a.vias, ctr, live, a.fired, a.enabled,
+            a.new, a.group_of, a.genab, a.stamp, a.gstamp, events, a.sbuf, a.abuf, budget)
+
+
+def _call(module: MachineModule, a: _Arrays, ctr: np.ndarray, live: np.ndarray,
+          budget: int, events: np.ndarray) -> int:
+    return int(module.search(*_search_arguments(a, ctr, live, budget, events)))
 
 
 class _ArrayLinks:

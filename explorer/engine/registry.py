@@ -6,9 +6,8 @@ options) -> Result`` and an ``ENGINE`` entry) and add its ``ENGINE`` to
 needs (``Model.programs``). This module imports the engines; no engine imports it.
 
 ``auto`` runs the compiled engine on large searches of specs its generator supports when
-numba is installed and the spec's machine code is in its cache (a cold compile takes
-longer than most searches it would speed up; ``--backend compiled`` compiles it once),
-else an array engine on large searches of specs its compiler supports, and the scalar
+llvmlite is installed (a cold compile takes a few seconds, once per spec and machine: the
+machine code is cached), else an array engine on large searches of specs its compiler supports, and the scalar
 engine otherwise, saying why in the result's notes when a large spec falls back.
 Large means: a state type of at least ``AUTO_MIN_STATES`` values, and a search that does
 not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs the array
@@ -205,8 +204,8 @@ def choose(model: Model, options: Options) -> tuple[Engine, str | None]:
 
 def _why_not_compiled(model: Model, options: Options) -> str | None:
     """``auto``: None when the compiled engine is the one to run (a large search of a
-    spec its generator supports, numba installed, its code cached, one worker, no
-    diagrams), else why not (``""``: nothing worth a note)."""
+    spec its generator supports, llvmlite installed, one worker, no diagrams), else why
+    not (``""``: nothing worth a note)."""
     if options.observer is not None or state_space(model) < AUTO_MIN_STATES \
             or compiled.PROGRAM not in model.programs.kinds:
         return ""
@@ -214,13 +213,13 @@ def _why_not_compiled(model: Model, options: Options) -> str | None:
         return "it runs one worker"
     if symmetric_sets(model, options.symmetry):
         return "it does not support symmetry reduction"
-    if not compiled.numba_available():
-        return "numba is not installed"
+    if not compiled.llvmlite_available():
+        return "llvmlite (installed with numba) is not installed"
     try:
-        source = compiled.generated_source(model)
+        compiled.generated_source(model)
     except NoProgram as exc:
         return f"it does not support {exc}"
-    return None if compiled.is_compiled(source) else ""
+    return None
 
 
 def _choose(model: Model, options: Options, engine: Engine) -> tuple[Engine, str | None]:

@@ -1,0 +1,164 @@
+"""Machine code of a compiled module: LLVM IR optimised and compiled by llvmlite, cached.
+
+:func:`pyspec.codegen.lower_llvm.lower` turns the generated Python into LLVM IR; here
+llvmlite (the LLVM binding numba itself is built on) optimises it at ``-O2`` for this
+machine's CPU and emits an object file, which is cached on disk beside the generated
+module, keyed by the module's source, the entry points' argument kinds, the llvmlite
+version and the CPU. A second run loads the object file into an MCJIT engine and only binds
+the entry points: no lowering, no optimisation.
+
+:class:`MachineModule` is what the engine calls: ``module.search(consts, cur, ...)`` with
+numpy arrays and ints, as the Python module would be called, each argument checked against
+the kinds the code was compiled for (a wrong dtype or a non-contiguous array would be
+memory corruption, so it is refused). An evaluation error of the spec comes back as
+:class:`~pyspec.codegen.compiled.CompiledEvalError`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import llvmlite
+import llvmlite.binding as llvm
+import numpy as np
+
+from pyspec.codegen.compiled import CompiledEvalError
+from pyspec.codegen.lower_llvm import INT, ArrayKind, Kind, TupleKind, lower
+
+#: LLVM's optimisation level: -O2 (-O3 took longer to compile and searched no faster).
+OPT_LEVEL = 2
+Signatures = dict[str, tuple[Kind, ...]]
+
+
+def kind_of_argument(value: object) -> Kind:
+    """The kind an argument is passed as (what the code is compiled for)."""
+    if isinstance(value, np.ndarray):
+        return ArrayKind(value.dtype.name, value.ndim)
+    if isinstance(value, tuple):
+        return TupleKind(len(value))
+    return INT
+
+
+def _target_machine() -> llvm.TargetMachine:
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+        opt=OPT_LEVEL, reloc="pic", codemodel="jitdefault")
+
+
+def digest(source: str, entries: Signatures) -> str:
+    """The cache key of a module's machine code."""
+    text = "\n".join([source, repr(sorted(entries.items(), key=lambda kv: kv[0])),
+                      llvmlite.__version__, llvm.get_process_triple(),
+                      llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def is_cached(folder: Path, source: str, entries: Signatures) -> bool:
+    """Whether the machine code is in the cache (a run would not pay the compile)."""
+    key = digest(source, entries)
+    return (folder / f"m_{key}.o").exists() and (folder / f"m_{key}.json").exists()
+
+
+class MachineModule:
+    """The entry points of a module's machine code, callable from Python."""
+
+    def __init__(self, engine: llvm.ExecutionEngine, entries: Signatures,
+                 messages: Sequence[str]) -> None:
+        self._engine = engine  # owns the code the functions below point into
+        self.messages = tuple(messages)
+        take = engine.get_function_address("cs_take_error")
+        self._take_error = ctypes.CFUNCTYPE(ctypes.c_int64)(take)
+        for name, kinds in entries.items():
+            setattr(self, name, self._bind(name, kinds))
+
+    def _bind(self, name: str, kinds: tuple[Kind, ...]) -> Callable[..., int]:
+        width = sum(3 if isinstance(k, ArrayKind) else k.size if isinstance(k, TupleKind)
+                    else 1 for k in kinds)
+        address = self._engine.get_function_address(f"cs_{name}")
+        fn = ctypes.CFUNCTYPE(ctypes.c_int64, *([ctypes.c_int64] * width))(address)
+        take_error, messages = self._take_error, self.messages
+
+        def call(*args: object) -> int:
+            if len(args) != len(kinds):
+                raise TypeError(f"{name} takes {len(kinds)} arguments, not {len(args)}")
+            flat: list[int] = []
+            for value, kind in zip(args, kinds):
+                if isinstance(kind, ArrayKind):
+                    flat += _array_words(name, value, kind)
+                elif isinstance(kind, TupleKind):
+                    flat += [int(x) for x in value]  # type: ignore[attr-defined]
+                else:
+                    flat.append(int(value))  # type: ignore[call-overload]
+            result = fn(*flat)
+            error = take_error()
+            if error:
+                raise CompiledEvalError(messages[error - 1])
+            return result
+
+        call.__name__ = name
+        return call
+
+
+def _array_words(name: str, value: object, kind: ArrayKind) -> list[int]:
+    if (not isinstance(value, np.ndarray) or value.dtype.name != kind.dtype
+            or value.ndim != kind.ndim or not value.flags.c_contiguous):
+        raise TypeError(f"{name} was compiled for a C-contiguous {kind.ndim}-dimensional "
+                        f"{kind.dtype} array")
+    rows = value.shape[0]
+    cols = value.shape[1] if value.ndim == 2 else 1
+    return [value.ctypes.data, rows, cols]
+
+
+def load(folder: Path, source: str, entries: Signatures) -> MachineModule:
+    """The module's machine code: from the cache, or lowered, optimised, compiled and
+    written to the cache first."""
+    tm = _target_machine()
+    key = digest(source, entries)
+    obj_path, meta_path = folder / f"m_{key}.o", folder / f"m_{key}.json"
+    if obj_path.exists() and meta_path.exists():
+        obj = obj_path.read_bytes()
+        messages = json.loads(meta_path.read_text())["messages"]
+    else:
+        lowered = lower(source, entries, llvm.get_process_triple(), str(tm.target_data))
+        module = llvm.parse_assembly(lowered.ir)
+        module.verify()
+        tuning = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL)
+        passes = llvm.create_pass_builder(tm, tuning)
+        passes.getModulePassManager().run(module, passes)
+        obj = tm.emit_object(module)
+        messages = list(lowered.messages)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(obj_path, obj)
+        _write_atomically(meta_path, json.dumps({"messages": messages}).encode())
+    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+    engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+    engine.finalize_object()
+    return MachineModule(engine, entries, messages)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry point and example arguments of the kinds it will be called with."""
+
+    name: str
+    arguments: tuple[object, ...]
+
+
+def signatures(entries: Sequence[Entry]) -> Signatures:
+    """The kinds of the entry points' arguments."""
+    return {e.name: tuple(kind_of_argument(a) for a in e.arguments) for e in entries}
