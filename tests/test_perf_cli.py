@@ -31,7 +31,7 @@ def check_json(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -
 
 @pytest.mark.parametrize(("argv", "backend"), [
     (["-D", "N=3"], "scalar"),  # ends within the scalar probe
-    (["-D", "N=4"], "numpy"),
+    (["-D", "N=4"], "compiled"),  # compiled on a cold cache: a few seconds, once
     (["-D", "N=4", "--max-states", str(AUTO_PROBE_STATES)], "scalar"),
     (["-D", "N=4", "--backend", "scalar"], "scalar"),
 ])
