@@ -213,3 +213,4 @@ def test_python_outside_the_subset_is_refused_with_its_line(body: str, message: 
     with pytest.raises(LoweringError) as err:
         lower(body, signatures([Entry("f", (0,))]))
     assert str(err.value) == message
+

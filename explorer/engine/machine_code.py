@@ -29,11 +29,15 @@ import llvmlite.binding as llvm
 import numpy as np
 
 from pyspec.codegen.compiled import CompiledEvalError
+from pyspec.codegen import lower_llvm
 from pyspec.codegen.lower_llvm import INT, ArrayKind, Kind, TupleKind, lower
 
 #: LLVM's optimisation level: -O2 (-O3 took longer to compile and searched no faster).
 OPT_LEVEL = 2
 Signatures = dict[str, tuple[Kind, ...]]
+#: The lowering's own code is part of the cache key: a change to it is a new compiler.
+_LOWERING = hashlib.sha256(Path(lower_llvm.__file__).read_bytes()
+                           + Path(__file__).read_bytes()).hexdigest()
 
 
 def kind_of_argument(value: object) -> Kind:
@@ -57,7 +61,7 @@ def _target_machine() -> llvm.TargetMachine:
 def digest(source: str, entries: Signatures) -> str:
     """The cache key of a module's machine code."""
     text = "\n".join([source, repr(sorted(entries.items(), key=lambda kv: kv[0])),
-                      llvmlite.__version__, llvm.get_process_triple(),
+                      _LOWERING, llvmlite.__version__, llvm.get_process_triple(),
                       llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -91,13 +95,17 @@ class MachineModule:
             if len(args) != len(kinds):
                 raise TypeError(f"{name} takes {len(kinds)} arguments, not {len(args)}")
             flat: list[int] = []
+            spans: list[tuple[int, int]] = []
             for value, kind in zip(args, kinds):
                 if isinstance(kind, ArrayKind):
-                    flat += _array_words(name, value, kind)
+                    words = _array_words(name, value, kind)
+                    spans.append((words[0], words[0] + value.nbytes))  # type: ignore[attr-defined]
+                    flat += words
                 elif isinstance(kind, TupleKind):
                     flat += [int(x) for x in value]  # type: ignore[attr-defined]
                 else:
                     flat.append(int(value))  # type: ignore[call-overload]
+            _disjoint(name, spans)
             result = fn(*flat)
             error = take_error()
             if error:
@@ -106,6 +114,15 @@ class MachineModule:
 
         call.__name__ = name
         return call
+
+
+def _disjoint(name: str, spans: list[tuple[int, int]]) -> None:
+    """The code assumes that no two arrays it is passed overlap (``noalias``): an overlap
+    would be undefined behaviour, so it is refused."""
+    ordered = sorted(s for s in spans if s[1] > s[0])
+    for (_, end), (start, _) in zip(ordered, ordered[1:]):
+        if start < end:
+            raise TypeError(f"{name} was passed two arrays that share memory")
 
 
 def _array_words(name: str, value: object, kind: ArrayKind) -> list[int]:

@@ -130,6 +130,8 @@ class _Module:
     bodies: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     active: set[tuple[str, tuple[Kind, ...]]] = field(default_factory=set)
+    #: Instances begun so far (their IR names are numbered in that order).
+    numbered: int = 0
 
     def lower(self, entries: dict[str, tuple[Kind, ...]]) -> Lowered:
         self._scan(ast.parse(self.source))
@@ -193,7 +195,8 @@ class _Module:
         if fn is None:
             raise _error(node, f"a call of {name}, which the module does not define")
         self.active.add(key)
-        lowering = _Function(self, fn, kinds, f"f{len(self.instances)}_{name}")
+        self.numbered += 1
+        lowering = _Function(self, fn, kinds, f"f{self.numbered}_{name}")
         lowering.lower()
         self.active.discard(key)
         inst = _Instance(lowering.ir_name, lowering.returns, lowering.may_raise)
@@ -316,7 +319,7 @@ class _Function:
         for a, kind in zip(args.args, self.kinds):
             p = f"%p_{a.arg}"
             if isinstance(kind, ArrayKind):
-                self.params += [f"ptr {p}", f"i64 {p}_rows", f"i64 {p}_cols"]
+                self.params += [f"ptr noalias {p}", f"i64 {p}_rows", f"i64 {p}_cols"]
                 self.vars[a.arg] = _Variable(kind, array=ArrayValue(p, f"{p}_rows",
                                                                    f"{p}_cols", kind))
             elif isinstance(kind, TupleKind):
@@ -823,6 +826,9 @@ class _Function:
             flag = self.op(f"icmp {'slt' if name == 'min' else 'sgt'} i64 {a}, {b}")
             return self.op(f"select i1 {flag}, i64 {a}, i64 {b}")
         args = [self.expr(a) for a in node.args]
+        pointers = [a.ptr for a in args if isinstance(a, ArrayValue)]
+        if len(set(pointers)) != len(pointers):
+            raise _error(node, "one array passed twice (parameters are noalias)")
         inst = self.module.instance(name, tuple(kind_of(a) for a in args), node)
         flat: list[str] = []
         for a in args:
