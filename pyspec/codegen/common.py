@@ -118,11 +118,8 @@ def array_refusal(checked: Checked) -> str | None:
 def compiled_refusal(checked: Checked) -> str | None:
     """What in a spec the compiled generator (:mod:`pyspec.codegen.compiled`) does not
     translate, said as its refusal (``auto`` then runs another engine); None: nothing.
-    Besides what :func:`array_refusal` names, ``check types on`` (a state may then hold
-    a value outside its type, which the packed state cannot)."""
-    refusal = array_refusal(checked)
-    if refusal is not None:
-        return refusal
+    Only ``check types on``: a state may then hold a value outside its type, which a
+    packed state cannot."""
     if checked.symbols.check_types:
         return "check types on (a state may hold a value outside its type)"
     return None

@@ -64,6 +64,7 @@ from pyspec.types import (
     MVT,
     BoolT,
     EnumT,
+    InT,
     IntT,
     MapT,
     RecT,
@@ -190,7 +191,7 @@ def between(x: str, lo: int, hi: int) -> str:
     return f"(({_lit(lo)} <= {x}) & ({x} < {_lit(hi)}))"
 
 
-_MAY_FAIL = re.compile(r"\bd_\w+\(|\[(?!\d+\])")
+_MAY_FAIL = re.compile(r"\b[di]_\w+\(|\[(?!\d+\])")
 
 
 def may_fail(src: str) -> bool:
@@ -251,7 +252,10 @@ class CompiledCompiler(SequenceCode, Compiler):
         return isinstance(t, (BoolT, IntT))
 
     def code(self, t: Type, x: str) -> str:
-        """The index of value ``x`` of type ``t``."""
+        """The index of value ``x`` of type ``t`` (of a constant set: its position among
+        the set's members, checked)."""
+        if isinstance(t, InT):
+            return self.position(self.member_codes(t), x, f"a value outside {t.keys}")
         if isinstance(t, BoolT):
             return f"int({x})"
         if isinstance(t, IntT):
@@ -261,6 +265,9 @@ class CompiledCompiler(SequenceCode, Compiler):
 
     def value(self, t: Type, c: str) -> str:
         """The value whose index is ``c``."""
+        if isinstance(t, InT):
+            member = f"{self.table(self.member_codes(t))}[{c}]"
+            return f"({member} != 0)" if isinstance(t.elem, BoolT) else member
         if isinstance(t, BoolT):
             return f"({c} != 0)"
         if isinstance(t, IntT):
@@ -286,9 +293,15 @@ class CompiledCompiler(SequenceCode, Compiler):
 
     def key_codes(self, t: MapT) -> list[int]:
         """The key set's keys as this code's values (an int, or an index)."""
-        kt = self.desc(t.key)
-        return [int(k) if kt[0] in ("int", "bool") else index_of(k, kt)
-                for k in self.key_set(t)]
+        return self.codes_of(self.key_set(t), t.key)
+
+    def member_codes(self, t: InT) -> list[int]:
+        """The members of a constant set type as this code's values, in their order."""
+        return self.codes_of(self.desc(t)[3], t.elem)
+
+    def codes_of(self, values: tuple, t: Type) -> list[int]:
+        kt = self.desc(t)
+        return [int(k) if kt[0] in ("int", "bool") else index_of(k, kt) for k in values]
 
     def strides(self, types: list[Type]) -> list[int]:
         out, acc = [], 1
@@ -329,15 +342,21 @@ class CompiledCompiler(SequenceCode, Compiler):
         return key
 
     def key_set_index(self, mt: MapT, key: str) -> str:
-        """The position of ``key`` among a constant key set's keys (checked): a table
-        from the key's value (its index, or an int's offset from the smallest key)."""
-        codes = self.key_codes(mt)
+        """The position of ``key`` among a constant key set's keys (checked)."""
+        return self.position(self.key_codes(mt), key, "a key outside the map's key set")
+
+    def position(self, codes: list[int], key: str, failure: str) -> str:
+        """The position of value ``key`` among ``codes`` (failing when it is none): a
+        table from the value (its index, or an int's offset from the smallest)."""
         ks = _static(key)
         if ks is not None and ks in codes:
             return str(codes.index(ks))
+        if not codes:
+            self.fail(failure)
+            return "0"
         lo, hi = min(codes), max(codes)
         if hi - lo >= 4096:
-            raise Unsupported(f"a map over the key set {mt.keys} (keys spread too far)")
+            raise Unsupported("a constant set whose members spread too far")
         positions = [-1] * (hi - lo + 1)
         for j, c in enumerate(codes):
             positions[c - lo] = j
@@ -349,7 +368,7 @@ class CompiledCompiler(SequenceCode, Compiler):
             self.emit(f"{pos} = {self.table(positions)}[{key} - {_lit(lo)}]")
         self.emit(f"if {pos} < 0:")
         with self.indented():
-            self.fail("a key outside the map's key set")
+            self.fail(failure)
         return pos
 
     def table(self, values: list[int]) -> str:
@@ -456,14 +475,16 @@ class CompiledCompiler(SequenceCode, Compiler):
             return self.var_place("n" if primed else "v", e.name)
         if isinstance(e, A.Field) and isinstance(self.c.fields[e], RecordField):
             base = self.place_of(e.operand)
-            if base is None:
+            if base is None or isinstance(base.t, InT):  # a member's position: read whole
                 return None
             return self.sub_place(base, self.c.fields[e].index)  # type: ignore[union-attr]
         if isinstance(e, A.Index):
             ot = self.t(e.operand)
             if isinstance(ot, TupT):
                 base = self.place_of(e.operand)
-                return None if base is None else self.sub_place(base, e.key.value)  # type: ignore
+                if base is None or isinstance(base.t, InT):
+                    return None
+                return self.sub_place(base, e.key.value)  # type: ignore[union-attr]
             if isinstance(ot, MapT):
                 base = self.place_of(e.operand)
                 if base is None:
@@ -633,6 +654,10 @@ class CompiledCompiler(SequenceCode, Compiler):
         items against the target's item types (their indices cannot hold anything else)."""
         if isinstance(target, SeqT):
             return self.checked_seq(e, target)
+        if isinstance(target, InT):
+            x = self.let(self.val(e), "x")
+            self.code(target, x)  # the membership check
+            return x
         if isinstance(e, A.LetExpr):
             with self.scope():
                 self.bind_value(e.name, e.value)
@@ -801,7 +826,7 @@ class CompiledCompiler(SequenceCode, Compiler):
         params = s.def_params.get(name, [])
         values = [self.val(a, t) for a, (_, t) in zip(args, params)]
         words = [f"v{w}" for w in range(self.layout.words)] if reads else []  # type: ignore
-        return f"d_{name}({', '.join(['K'] + words + values)})"
+        return f"{def_function(name)}({', '.join(['K'] + words + values)})"
 
     def kref(self, key: tuple[str, str], v: object, t: Type) -> str:
         """A model constant of a plain type as data: slot ``K[i]`` of the array every
@@ -1286,6 +1311,12 @@ class CompiledCompiler(SequenceCode, Compiler):
         return extra
 
     def range_header(self, local: str, t: Type) -> str:
+        if isinstance(t, InT):
+            members = [("True" if c else "False") if isinstance(t.elem, BoolT) else _lit(c)
+                       for c in self.member_codes(t)]
+            if not members:
+                return f"for {local} in range(0):"
+            return f"for {local} in ({''.join(m + ', ' for m in members)}):"
         if isinstance(t, BoolT):
             return f"for {local} in (False, True):"
         if isinstance(t, IntT):
@@ -1522,7 +1553,7 @@ class CompiledCompiler(SequenceCode, Compiler):
                 params.append(f"l_{p}")
             self.emit("")
             self.emit("@njit(cache=True)")
-            self.emit(f"def d_{name}({', '.join(params)}):", d.pos)
+            self.emit(f"def {def_function(name)}({', '.join(params)}):", d.pos)
             with self.indented():
                 self.emit(f"return {self.val(d.body, s.def_types[name])}")
             self.def_lines += self.lines
@@ -1673,6 +1704,15 @@ class CompiledCompiler(SequenceCode, Compiler):
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
                               len(checks["constraint"]))
+
+
+def def_function(name: str) -> str:
+    """The generated function of def ``name``: ``d_name``; an instance's ``X!Name``
+    (``!`` is no identifier character) is ``i_`` and the name with ``_`` doubled and
+    ``!`` as ``_x``, so that no two names meet (the code stays plain ASCII)."""
+    if "!" not in name:
+        return f"d_{name}"
+    return "i_" + name.replace("_", "__").replace("!", "_x")
 
 
 def runtime_source(words: int) -> list[str]:
