@@ -113,13 +113,3 @@ def array_refusal(checked: Checked) -> str | None:
     if any("!" in name for name in checked.symbols.defs):
         return "definitions of an instance (import ... as X)"
     return None
-
-
-def compiled_refusal(checked: Checked) -> str | None:
-    """What in a spec the compiled generator (:mod:`pyspec.codegen.compiled`) does not
-    translate, said as its refusal (``auto`` then runs another engine); None: nothing.
-    Only ``check types on``: a state may then hold a value outside its type, which a
-    packed state cannot."""
-    if checked.symbols.check_types:
-        return "check types on (a state may hold a value outside its type)"
-    return None

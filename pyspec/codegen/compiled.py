@@ -35,6 +35,7 @@ from math import prod
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checked import (
+    TYPE_OK,
     Builtin,
     Const,
     Def,
@@ -52,9 +53,6 @@ from pyspec.codegen.common import (
     assigned_vars,
     forks,
     holds_sequence,
-)
-from pyspec.codegen.common import (
-    compiled_refusal as scalar_only,
 )
 from pyspec.codegen.compiled_sequences import SequenceCode, seq_helpers
 from pyspec.codegen.scalar import Compiler, DefinitionEnd
@@ -101,6 +99,8 @@ class CompiledSource:
     properties: int
     reachables: int
     constraints: int
+    #: ``check types on``: an initial state outside its types must not be packed.
+    check_types: bool = False
 
 
 @dataclass(frozen=True)
@@ -1652,6 +1652,15 @@ class CompiledCompiler(SequenceCode, Compiler):
     def gen_checks(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
                                      "constraint": []}
+        if self.sym.check_types:
+            # The scalar model's first invariant. Every packed state is of its types: a
+            # value leaving them fails its range check where it is stored, and the
+            # scalar engine reruns the search.
+            self.emit("")
+            self.emit("@njit(cache=True)")
+            self.emit(f"def c_{TYPE_OK}(K, {', '.join(self.words('v'))}):")
+            self.emit("    return True")
+            out["invariant"].append(f"c_{TYPE_OK}")
         for name, c in self.sym.checks.items():
             self.emit("")
             self.emit("@njit(cache=True)")
@@ -1667,9 +1676,6 @@ class CompiledCompiler(SequenceCode, Compiler):
         return out
 
     def generate(self) -> CompiledSource:  # type: ignore[override]
-        why = scalar_only(self.c)
-        if why is not None:
-            raise Unsupported(why)
         self.ns.update(make_helpers(self.positions))  # constant defs may call them
         self.build_constants()
         var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)
@@ -1703,7 +1709,7 @@ class CompiledCompiler(SequenceCode, Compiler):
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
-                              len(checks["constraint"]))
+                              len(checks["constraint"]), self.sym.check_types)
 
 
 def def_function(name: str) -> str:
