@@ -84,8 +84,32 @@ SET_TYPES = """
     invariant NotCounter = k != Counter and last[0] != last[1]
     reachable Far = e == 4 and k == p3 and last == (p3, p2)
 """
+#: Sets of sequences and sequences of sequences (the numpy engine refuses the first).
+NESTED_SEQUENCES = """
+    var q: seq[0..1, 2]
+    var seen: set[seq[0..1, 2]]
+    var big: seq[seq[0..1, 1], 2]
+    init {
+      q = <<>>
+      seen = {<<>>}
+      big = <<>>
+    }
+    action Put(x: 0..1) {
+      requires len(q) < 2
+      q' = append(q, x)
+      seen' = seen | {append(q, x)}
+    }
+    action Get {
+      requires len(q) > 0
+      q' = tail(q)
+      big' = if len(big) < 2 then append(big, subseq(q, 1, 1)) else tail(big)
+    }
+    invariant Seen = q in seen
+    reachable Both = <<1, 0>> in seen and <<0>> in seen and big == <<<<1>>, <<0>>>>
+"""
 #: Every construct spec, each run by the compiled engine.
-COMPILED_CONSTRUCTS = {**CONSTRUCTS, **ARRAY_CONSTRUCTS, "set_types": SET_TYPES}
+COMPILED_CONSTRUCTS = {**CONSTRUCTS, **ARRAY_CONSTRUCTS, "set_types": SET_TYPES,
+                       "nested_sequences": NESTED_SEQUENCES}
 
 
 @pytest.fixture(scope="module")

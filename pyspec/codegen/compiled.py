@@ -1084,7 +1084,8 @@ class CompiledCompiler(SequenceCode, Compiler):
                 if s.items else "False"
         elem = st.elem if self.finite_set(st) else self.t(x)
         parts = self.set_parts(s, SetT(elem))
-        c = self.let(self.code(elem, self.val(x)), "c")
+        x_val = self.seq_val(x, elem) if isinstance(elem, SeqT) else self.val(x)
+        c = self.let(self.code(elem, x_val), "c")
         n = self.dsize(elem)
         return f"(0 <= {c} < {n} and {self.bit_in(parts, c)})"
 
