@@ -7,32 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from explorer.engine import compiled
 from explorer.engine.interface import Options
 from explorer.engine.registry import ENGINES, check
 from explorer.result import Result
 from pyspec.errors import SpecError
 from pyspec.loader import load_spec
-from pyspec.model import Model, NoProgram
+from pyspec.model import Model
 from tests.pyspec_testing import write
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Examples the compiled engine does not run, and what it refuses in them (the numpy
-#: engine runs them all).
-COMPILED_REFUSES = {
-    "majority": "sequences", "changroberts": "sequences", "readerswriters": "sequences",
-    "innerfifo": "sequences", "alternatingbit": "sequences", "writethroughcache": "sequences",
-    "innersequential": "sequences", "singlelanebridge": "sequences",
-    "diningphilosophers": "action definitions",
-    "prisoners": "maps over a constant key set",
-}
 EXAMPLES = sorted((ROOT / "spec" / "examples").glob("*.cow"))
 KERNEL = sorted((ROOT / "spec" / "kernel").glob("*.cow"))
 #: The examples without temporal properties (a liveness check picks its own engine: the
 #: numpy or the scalar engine, never the compiled one, workers or fingerprints;
 #: tests/test_liveness.py holds the two to one another) that every engine runs.
-SAFETY_EXAMPLES = [p for p in EXAMPLES if not load_spec(str(p)).instantiate().temporal
-                   and p.stem not in COMPILED_REFUSES]
+SAFETY_EXAMPLES = [p for p in EXAMPLES if not load_spec(str(p)).instantiate().temporal]
 PAGES = ROOT / "tests" / "explorer_specs" / "pages.cow"
 
 
@@ -91,14 +80,6 @@ def test_examples_agree(path: Path, options: dict) -> None:
         agree = engines_agree if per_binding(make()) else both_ways
         _, arrays = agree(make, **options)
         assert arrays.stats.backend == "numpy"
-
-
-@pytest.mark.parametrize("stem", sorted(COMPILED_REFUSES))
-def test_the_compiled_generator_refuses_what_it_does_not_translate(stem: str) -> None:
-    model = load_spec(str(ROOT / "spec" / "examples" / f"{stem}.cow")).instantiate()
-    with pytest.raises(NoProgram) as info:
-        model.programs.get(compiled.ENGINE.program or "")
-    assert str(info.value) == COMPILED_REFUSES[stem]
 
 
 def test_refcount_agrees_with_the_published_counts() -> None:
@@ -252,7 +233,8 @@ CONSTRUCTS = {
         invariant NotFour = x != 4 or y >= 0
     """,
 }
-#: Constructs the scalar and numpy engines run (the compiled one refuses them).
+#: Constructs the array compiler translates beyond those above (the compiled one all
+#: but ``check types on``).
 ARRAY_CONSTRUCTS = {
     "sequences": """
         const N = 2

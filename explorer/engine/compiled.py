@@ -43,7 +43,7 @@ from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
 from pyspec.codegen.lower_llvm import LoweringError
-from pyspec.model import Model, NoProgram
+from pyspec.model import EvalError, Model, NoProgram
 
 #: States the compiled loop explores between two returns to Python.
 CHUNK_STATES = 1 << 15
@@ -379,9 +379,24 @@ def check(model: Model, options: Options) -> Result:
     """Search with the compiled engine; an evaluation error of the spec hands the search
     over to the scalar engine, which reports it (see the module doc)."""
     try:
-        return CompiledSearch(model, program_of(model), options).run()
+        program = program_of(model)
+        if program.source.check_types:
+            typed_initial_states(model, program.source)
+        return CompiledSearch(model, program, options).run()
     except CompiledEvalError as exc:
         raise HandOver(str(exc)) from None
+
+
+def typed_initial_states(model: Model, source: CompiledSource) -> None:
+    """Under ``check types on`` an initial state may hold a value outside its type,
+    which has no packed form: the scalar engine then runs the search (and reports the
+    violation of TypeOK)."""
+    try:
+        states = model.initial_states()
+    except EvalError as exc:
+        raise CompiledEvalError(exc.message) from None
+    if any(source.layout.decode(source.layout.encode(s)) != s for s in states):
+        raise CompiledEvalError("an initial state holds a value outside its type")
 
 
 ENGINE = Engine(name="compiled", check=check, program=PROGRAM,

@@ -7,8 +7,9 @@ needs (``Model.programs``). This module imports the engines; no engine imports i
 
 ``auto`` runs the compiled engine on large searches of specs its generator supports when
 llvmlite is installed (a cold compile takes a few seconds, once per spec and machine: the
-machine code is cached), else an array engine on large searches of specs its compiler supports, and the scalar
-engine otherwise, saying why in the result's notes when a large spec falls back.
+machine code is cached), else an array engine on large searches of specs its compiler
+supports, and the scalar engine otherwise, saying why in the result's notes when a large
+spec falls back.
 Large means: a state type of at least ``AUTO_MIN_STATES`` values, and a search that does
 not end within ``AUTO_PROBE_STATES`` states on the scalar engine (which costs the array
 engine a fixed time per BFS level, and kernel models have vast state types and few

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyspec import ast as A
-from pyspec.analysis import walk as walk_nodes
 from pyspec.checked import Checked
 from pyspec.types import InT, MapT, RecT, SeqT, SetT, TupT, Type, UnionT
 
@@ -78,11 +77,6 @@ def holds_sequence(t: Type, checked: Checked) -> bool:
     return holds(t, checked, lambda u: isinstance(u, SeqT))
 
 
-def holds_key_set(t: Type, checked: Checked) -> bool:
-    """Whether a value of ``t`` is or contains a map over a constant key set."""
-    return holds(t, checked, lambda u: isinstance(u, MapT) and u.keys is not None)
-
-
 def holds(t: Type, checked: Checked, found: Callable[[Type], bool]) -> bool:
     """Whether ``t`` or a type inside it is ``found``."""
     s = checked.symbols
@@ -103,24 +97,6 @@ def holds(t: Type, checked: Checked, found: Callable[[Type], bool]) -> bool:
     return any(holds(p, checked, found) for p in parts)
 
 
-def performs(checked: Checked) -> bool:
-    """Whether an action performs an action definition."""
-    return any(isinstance(n, A.Perform) for a in checked.symbols.actions.values()
-               for n in walk_nodes(a.body))
-
-
-def uses_sequences(checked: Checked) -> bool:
-    """Whether any variable or expression of the spec holds a sequence."""
-    return any(holds_sequence(t, checked) for t in (*checked.symbols.var_types.values(),
-                                                    *checked.types.values()))
-
-
-def uses_key_sets(checked: Checked) -> bool:
-    """Whether any variable or expression of the spec holds a map over a constant key set."""
-    return any(holds_key_set(t, checked) for t in (*checked.symbols.var_types.values(),
-                                                   *checked.types.values()))
-
-
 def uses_set_types(checked: Checked) -> bool:
     """Whether a variable or an action parameter is declared as a member of a constant
     set (``var k: Prisoner - {Counter}``)."""
@@ -136,23 +112,4 @@ def array_refusal(checked: Checked) -> str | None:
         return "a constant set as a variable's or a parameter's type"
     if any("!" in name for name in checked.symbols.defs):
         return "definitions of an instance (import ... as X)"
-    return None
-
-
-def compiled_refusal(checked: Checked) -> str | None:
-    """What in a spec the compiled generator (:mod:`pyspec.codegen.compiled`) does not
-    translate, said as its refusal (``auto`` then runs another engine); None: nothing.
-    The array generator runs sequences, key sets, action definitions and ``check types
-    on``, but not what :func:`array_refusal` names."""
-    if uses_sequences(checked):
-        return "sequences"
-    if uses_key_sets(checked):
-        return "maps over a constant key set"
-    refusal = array_refusal(checked)
-    if refusal is not None:
-        return refusal
-    if performs(checked):
-        return "action definitions"
-    if checked.symbols.check_types:
-        return "check types on (a state may hold a value outside its type)"
     return None

@@ -35,6 +35,7 @@ from math import prod
 from pyspec import ast as A
 from pyspec.analysis import arm_tests, hoist_guards, walk
 from pyspec.checked import (
+    TYPE_OK,
     Builtin,
     Const,
     Def,
@@ -51,19 +52,21 @@ from pyspec.codegen.arrays import Unsupported
 from pyspec.codegen.common import (
     assigned_vars,
     forks,
+    holds_sequence,
 )
-from pyspec.codegen.common import (
-    compiled_refusal as scalar_only,
-)
-from pyspec.codegen.scalar import Compiler
+from pyspec.codegen.compiled_sequences import SequenceCode, seq_helpers
+from pyspec.codegen.scalar import Compiler, DefinitionEnd
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
+from pyspec.runtime import make_helpers
 from pyspec.types import (
     MVT,
     BoolT,
     EnumT,
+    InT,
     IntT,
     MapT,
     RecT,
+    SeqT,
     SetT,
     TupT,
     Type,
@@ -96,6 +99,8 @@ class CompiledSource:
     properties: int
     reachables: int
     constraints: int
+    #: ``check types on``: an initial state outside its types must not be packed.
+    check_types: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ def between(x: str, lo: int, hi: int) -> str:
     return f"(({_lit(lo)} <= {x}) & ({x} < {_lit(hi)}))"
 
 
-_MAY_FAIL = re.compile(r"\bd_\w+\(|\[(?!\d+\])")
+_MAY_FAIL = re.compile(r"\b[di]_\w+\(|\[(?!\d+\])")
 
 
 def may_fail(src: str) -> bool:
@@ -197,7 +202,7 @@ def may_fail(src: str) -> bool:
     return _MAY_FAIL.search(src.replace("K[", "K(")) is not None
 
 
-class CompiledCompiler(Compiler):
+class CompiledCompiler(SequenceCode, Compiler):
     """Compiles one instance of a checked spec to numba source (see the module doc)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -214,6 +219,15 @@ class CompiledCompiler(Compiler):
         self.kvalues: list[int] = []
         self.done_defs: set[str] = set()
         self.bad_defs: dict[str, str] = {}
+        #: Element type sizes of the sequences the code uses (their helpers are written).
+        self.seq_ks: set[int] = set()
+        #: The coding of each local holding a sequence.
+        self.local_seqs: dict[str, SeqT | None] = {}
+        #: The expression :meth:`val_raw` evaluates without the sequence coding.
+        self.raw_seq: A.Expr | None = None
+        #: What the names of an inlined action definition's parameters stood for before
+        #: (by the definition's end marker).
+        self.def_saved: dict[int, dict[str, str | None]] = {}
 
     # ---- types -----------------------------------------------------------------------
     def dsize(self, t: Type) -> int:
@@ -238,7 +252,10 @@ class CompiledCompiler(Compiler):
         return isinstance(t, (BoolT, IntT))
 
     def code(self, t: Type, x: str) -> str:
-        """The index of value ``x`` of type ``t``."""
+        """The index of value ``x`` of type ``t`` (of a constant set: its position among
+        the set's members, checked)."""
+        if isinstance(t, InT):
+            return self.position(self.member_codes(t), x, f"a value outside {t.keys}")
         if isinstance(t, BoolT):
             return f"int({x})"
         if isinstance(t, IntT):
@@ -248,6 +265,9 @@ class CompiledCompiler(Compiler):
 
     def value(self, t: Type, c: str) -> str:
         """The value whose index is ``c``."""
+        if isinstance(t, InT):
+            member = f"{self.table(self.member_codes(t))}[{c}]"
+            return f"({member} != 0)" if isinstance(t.elem, BoolT) else member
         if isinstance(t, BoolT):
             return f"({c} != 0)"
         if isinstance(t, IntT):
@@ -261,7 +281,27 @@ class CompiledCompiler(Compiler):
         if isinstance(t, TupT):
             return list(t.items)
         assert isinstance(t, MapT)
-        return [t.value] * self.dsize(t.key)
+        return [t.value] * self.nkeys(t)
+
+    def nkeys(self, t: MapT) -> int:
+        """How many keys a map has: its key type's values, or its constant key set's."""
+        return len(self.key_set(t)) if t.keys is not None else self.dsize(t.key)
+
+    def key_set(self, t: MapT) -> tuple:
+        """The keys of a map over a constant key set, in their order (scalar values)."""
+        return self.desc(t)[1][3]  # type: ignore[no-any-return]
+
+    def key_codes(self, t: MapT) -> list[int]:
+        """The key set's keys as this code's values (an int, or an index)."""
+        return self.codes_of(self.key_set(t), t.key)
+
+    def member_codes(self, t: InT) -> list[int]:
+        """The members of a constant set type as this code's values, in their order."""
+        return self.codes_of(self.desc(t)[3], t.elem)
+
+    def codes_of(self, values: tuple, t: Type) -> list[int]:
+        kt = self.desc(t)
+        return [int(k) if kt[0] in ("int", "bool") else index_of(k, kt) for k in values]
 
     def strides(self, types: list[Type]) -> list[int]:
         out, acc = [], 1
@@ -282,6 +322,8 @@ class CompiledCompiler(Compiler):
     def key_index(self, mt: MapT, key: str, key_e: A.Expr) -> str:
         """The position of key ``key`` in map type ``mt`` (checked when needed)."""
         kt = mt.key
+        if mt.keys is not None:
+            return self.key_set_index(mt, key)
         if isinstance(kt, IntT):
             lo, hi = self.bounds(kt)
             vt = self.t(key_e)
@@ -298,6 +340,36 @@ class CompiledCompiler(Compiler):
         if isinstance(kt, BoolT):
             return f"int({key})"
         return key
+
+    def key_set_index(self, mt: MapT, key: str) -> str:
+        """The position of ``key`` among a constant key set's keys (checked)."""
+        return self.position(self.key_codes(mt), key, "a key outside the map's key set")
+
+    def position(self, codes: list[int], key: str, failure: str) -> str:
+        """The position of value ``key`` among ``codes`` (failing when it is none): a
+        table from the value (its index, or an int's offset from the smallest)."""
+        ks = _static(key)
+        if ks is not None and ks in codes:
+            return str(codes.index(ks))
+        if not codes:
+            self.fail(failure)
+            return "0"
+        lo, hi = min(codes), max(codes)
+        if hi - lo >= 4096:
+            raise Unsupported("a constant set whose members spread too far")
+        positions = [-1] * (hi - lo + 1)
+        for j, c in enumerate(codes):
+            positions[c - lo] = j
+        key = self.let(key, "key")
+        pos = self.tmp("kp")
+        self.emit(f"{pos} = -1")
+        self.emit(f"if not {outside(key, lo, hi)}:")
+        with self.indented():
+            self.emit(f"{pos} = {self.table(positions)}[{key} - {_lit(lo)}]")
+        self.emit(f"if {pos} < 0:")
+        with self.indented():
+            self.fail(failure)
+        return pos
 
     def table(self, values: list[int]) -> str:
         key = tuple(values)
@@ -389,6 +461,8 @@ class CompiledCompiler(Compiler):
         if isinstance(t, SetT):
             self.indexed(t, "a state variable")
             return [t] * self.nparts(t)
+        if isinstance(t, SeqT):  # its length, then its slots (see pyspec.layout)
+            return [t] + self.leaf_types(t.elem) * self.seq_bound(t)  # type: ignore
         return [t]
 
     def place_of(self, e: A.Expr) -> _Place | None:
@@ -401,14 +475,16 @@ class CompiledCompiler(Compiler):
             return self.var_place("n" if primed else "v", e.name)
         if isinstance(e, A.Field) and isinstance(self.c.fields[e], RecordField):
             base = self.place_of(e.operand)
-            if base is None:
+            if base is None or isinstance(base.t, InT):  # a member's position: read whole
                 return None
             return self.sub_place(base, self.c.fields[e].index)  # type: ignore[union-attr]
         if isinstance(e, A.Index):
             ot = self.t(e.operand)
             if isinstance(ot, TupT):
                 base = self.place_of(e.operand)
-                return None if base is None else self.sub_place(base, e.key.value)  # type: ignore
+                if base is None or isinstance(base.t, InT):
+                    return None
+                return self.sub_place(base, e.key.value)  # type: ignore[union-attr]
             if isinstance(ot, MapT):
                 base = self.place_of(e.operand)
                 if base is None:
@@ -434,12 +510,22 @@ class CompiledCompiler(Compiler):
         ks = _static(k)
         if ks is not None:
             return _Place(base.prefix, base.t.value, base.leaf.plus(ks * n))
-        term = (self.let(k, "k"), n, self.dsize(base.t.key))
+        term = (self.let(k, "k"), n, self.nkeys(base.t))
         leaf = LeafIndex(base.leaf.const, base.leaf.terms + (term,))
         return _Place(base.prefix, base.t.value, leaf)
 
     def read_place(self, p: _Place) -> str:
         """The value of a part of a state."""
+        if isinstance(p.t, SeqT):
+            return self.read_seq_place(p)
+        if isinstance(p.t, (RecT, TupT, MapT)) and holds_sequence(p.t, self.c):
+            self.indexed(p.t, "a read of a whole composite")
+            items = self.items(p.t)
+            terms = []
+            for j, (it, stride) in enumerate(zip(items, self.strides(items))):
+                c = self.let(self.code(it, self.read_place(self.sub_place(p, j))), "c")
+                terms.append(c if stride == 1 else f"{c} * {stride}")
+            return "(" + " + ".join(terms) + ")"
         leaves = self.leaf_types(p.t)
         if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
             return self.value(p.t, self.leaf_read(p.prefix, p.leaf))
@@ -455,6 +541,16 @@ class CompiledCompiler(Compiler):
 
     def write_place(self, p: _Place, x: str) -> None:
         """Store value ``x`` (already range-checked) in a part of the draft state."""
+        if isinstance(p.t, SeqT):
+            self.write_seq_place(p, x)
+            return
+        if isinstance(p.t, (RecT, TupT, MapT)) and holds_sequence(p.t, self.c):
+            x = self.let(x, "w")
+            items = self.items(p.t)
+            for j, (it, stride) in enumerate(zip(items, self.strides(items))):
+                code = f"(({x} // {stride}) % {self.dsize(it)})"
+                self.write_place(self.sub_place(p, j), self.value(it, code))
+            return
         leaves = self.leaf_types(p.t)
         if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
             self.leaf_write(p.leaf, self.code(p.t, x))
@@ -479,6 +575,15 @@ class CompiledCompiler(Compiler):
             return "True" if e.value else "False"
         if isinstance(e, A.Str):
             raise Unsupported("strings")
+        if isinstance(self.t(e), SeqT) and e is not self.raw_seq:
+            return self.seq_val(e)
+        self.raw_seq = None
+        if isinstance(e, A.LetExpr):
+            with self.scope():
+                self.bind_value(e.name, e.value)
+                return self.val(e.body)
+        if isinstance(e, A.Choose):
+            return self.choose_val(e)
         place = self.place_of(e)
         if place is not None:
             return self.read_place(place)
@@ -517,6 +622,8 @@ class CompiledCompiler(Compiler):
             return self.field_val(self.let(self.val(e.operand), "r"), self.t(e.operand), e)
         if isinstance(e, A.Index):
             ot = self.t(e.operand)
+            if isinstance(ot, SeqT):
+                return self.seq_item(e)
             x = self.let(self.val(e.operand), "r")
             if isinstance(ot, TupT):
                 return self.item_val(x, ot, str(e.key.value))  # type: ignore[union-attr]
@@ -536,9 +643,25 @@ class CompiledCompiler(Compiler):
             return self.item_set(x, mt, k, self.val(e.value, mt.value))
         raise Unsupported(f"{type(e).__name__} expressions")
 
+    def val_raw(self, e: A.Expr) -> str:
+        """``e`` by :meth:`val`'s own cases, even when it is a sequence (a local, a map's
+        entry, a def's result: already its index)."""
+        self.raw_seq = e
+        return self.val(e)
+
     def checked_val(self, e: A.Expr, target: Type) -> str:
         """``e`` for a slot of ``target``: ints range-checked; composites built from their
         items against the target's item types (their indices cannot hold anything else)."""
+        if isinstance(target, SeqT):
+            return self.checked_seq(e, target)
+        if isinstance(target, InT):
+            x = self.let(self.val(e), "x")
+            self.code(target, x)  # the membership check
+            return x
+        if isinstance(e, A.LetExpr):
+            with self.scope():
+                self.bind_value(e.name, e.value)
+                return self.val(e.body, target)
         if isinstance(e, A.MapComp) and isinstance(target, MapT):
             return self.map_comp_val(e, target)
         if isinstance(e, A.TupleLit) and isinstance(target, TupT):
@@ -703,7 +826,7 @@ class CompiledCompiler(Compiler):
         params = s.def_params.get(name, [])
         values = [self.val(a, t) for a, (_, t) in zip(args, params)]
         words = [f"v{w}" for w in range(self.layout.words)] if reads else []  # type: ignore
-        return f"d_{name}({', '.join(['K'] + words + values)})"
+        return f"{def_function(name)}({', '.join(['K'] + words + values)})"
 
     def kref(self, key: tuple[str, str], v: object, t: Type) -> str:
         """A model constant of a plain type as data: slot ``K[i]`` of the array every
@@ -723,8 +846,16 @@ class CompiledCompiler(Compiler):
             arg = e.args[0].value
             if ref.name == "abs":
                 return f"abs({self.val(arg)})"
+            if ref.name in ("len", "head"):
+                return self.seq_call(ref.name, arg)
             st = self.t(arg)
             assert isinstance(st, SetT)
+            value = self.constant_set(arg) if not self.finite_set(st) else None
+            if value is not None and (value or ref.name == "card"):
+                return str({"card": len, "min": min, "max": max}[ref.name](value))
+            if ref.name == "card" and isinstance(arg, A.SetFilter) \
+                    and isinstance(arg.binder.domain, A.RangeExpr) and not self.finite_set(st):
+                return self.count_filtered(arg)
             parts = self.set_parts(arg, st)
             if ref.name == "card":
                 return "(" + " + ".join(f"popcount({x})" for x in parts) + ")"
@@ -757,6 +888,20 @@ class CompiledCompiler(Compiler):
             c = self.code(ft, x)
             terms.append(c if stride == 1 else f"{c} * {stride}")
         return "(" + " + ".join(terms) + ")" if terms else "0"
+
+    def count_filtered(self, e: A.SetFilter) -> str:
+        """``card({i in lo..hi where cond})``: the members counted, no set built (its
+        members are distinct ints)."""
+        out = self.tmp("cn")
+        self.emit(f"{out} = 0")
+
+        def body() -> None:
+            self.emit(f"if {self.val(e.cond)}:")
+            with self.indented():
+                self.emit(f"{out} += 1")
+
+        self.loop([e.binder], body)
+        return out
 
     # ---- control flow in expressions -------------------------------------------------
     def if_val(self, branches: list[tuple[A.Expr, A.Expr]], orelse: A.Expr,
@@ -855,9 +1000,13 @@ class CompiledCompiler(Compiler):
         if op in ("in", "not in"):
             out = self.member(e.left, e.right)
             return f"(not {out})" if op == "not in" else out
+        if isinstance(lt, SeqT) or isinstance(rt, SeqT):
+            return self.seq_equal(e)
         if isinstance(lt, SetT) or isinstance(rt, SetT):
             st = lt if isinstance(lt, SetT) and self.finite_set(lt) else rt
             assert isinstance(st, SetT)
+            if not self.finite_set(st):
+                st = self.set_coding(e.left) or self.set_coding(e.right) or st
             a, b = self.set_parts(e.left, st), self.set_parts(e.right, st)
             if op in ("==", "!="):
                 out = " and ".join(f"{x} == {y}" for x, y in zip(a, b))
@@ -924,21 +1073,37 @@ class CompiledCompiler(Compiler):
             return f"(({lo} <= {v}) & ({v} <= {hi}))"
         st = self.t(s)
         assert isinstance(st, SetT)
+        value = self.constant_set(s) if not self.finite_set(st) else None
+        if value is not None:
+            v = self.let(self.val(x), "x")
+            return "(" + " | ".join(f"({v} == {_lit(i)})" for i in sorted(value)) + ")" \
+                if value else "False"
         if isinstance(s, A.SetLit) and not self.finite_set(st):
             v = self.let(self.val(x), "x")
             return "(" + " or ".join(f"{v} == {self.val(i)}" for i in s.items) + ")" \
                 if s.items else "False"
         elem = st.elem if self.finite_set(st) else self.t(x)
         parts = self.set_parts(s, SetT(elem))
-        c = self.let(self.code(elem, self.val(x)), "c")
+        x_val = self.seq_val(x, elem) if isinstance(elem, SeqT) else self.val(x)
+        c = self.let(self.code(elem, x_val), "c")
         n = self.dsize(elem)
         return f"(0 <= {c} < {n} and {self.bit_in(parts, c)})"
+
+    def constant_set(self, e: A.Expr) -> frozenset | None:
+        """The value of a constant set of (at most 64) ints, or None."""
+        value = self.constant_value(e)
+        if isinstance(value, frozenset) and len(value) <= 64 \
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return value
+        return None
 
     def set_val(self, e: A.Expr, target: Type | None = None) -> str:
         """A set as a bitmask over the element type of ``target`` (default: its own): an
         int, or a tuple of parts for more than PART_BITS possible elements."""
         st = target if isinstance(target, SetT) else self.t(e)
         assert isinstance(st, SetT)
+        if not self.finite_set(st):
+            st = self.set_coding(e) or st
         if not self.finite_set(st):
             raise Unsupported(f"a {st} value (a set of more than {MAX_PARTS * PART_BITS} "
                               "possible elements, or of unbounded integers)")
@@ -970,6 +1135,22 @@ class CompiledCompiler(Compiler):
                                       or self.desc(own.elem) != self.desc(elem)):
             raise Unsupported(f"a {own} value used as a {st}")
         return self.val(e)
+
+    def set_coding(self, e: A.Expr) -> SetT | None:
+        """A set type with a finite element type that holds every value of set ``e``:
+        its own, or for ``a - b``, ``a & b`` and ``a | b`` of ints what its operands' give
+        (``Node - {n}`` is a set of Node, though its type says ints); None if none."""
+        t = self.t(e)
+        if isinstance(t, SetT) and self.finite_set(t):
+            return t
+        if isinstance(e, A.BinOp) and e.op in ("-", "&"):
+            return self.set_coding(e.left) or (self.set_coding(e.right) if e.op == "&"
+                                                else None)
+        if isinstance(e, A.BinOp) and e.op == "|":
+            a, b = self.set_coding(e.left), self.set_coding(e.right)
+            if a is not None and b is not None and self.desc(a.elem) == self.desc(b.elem):
+                return a
+        return None
 
     def build_set(self, e: A.Expr, elem: Type, names: list[str]) -> None:
         """Statements that put the members of a set expression into ``names``."""
@@ -1016,7 +1197,8 @@ class CompiledCompiler(Compiler):
         assert isinstance(t, MapT)
         self.indexed(t, "a map")
         kt = self.t(e).key  # type: ignore[union-attr]
-        keys = self.domain_list(kt)
+        keys = [str(c) for c in self.key_codes(t)] if t.keys is not None \
+            else self.domain_list(kt)
         strides = self.strides(self.items(t))
         out = self.tmp("mp")
         self.emit(f"{out} = 0")
@@ -1105,6 +1287,7 @@ class CompiledCompiler(Compiler):
                 return 0
         st = self.t(domain)
         assert isinstance(st, SetT)
+        st = self.set_coding(domain) or st
         # Only the members: the lowest set bit, cleared, until none is left.
         parts = self.set_parts(domain, st)
         m, b = self.tmp("m"), self.tmp("b")
@@ -1129,6 +1312,12 @@ class CompiledCompiler(Compiler):
         return extra
 
     def range_header(self, local: str, t: Type) -> str:
+        if isinstance(t, InT):
+            members = [("True" if c else "False") if isinstance(t.elem, BoolT) else _lit(c)
+                       for c in self.member_codes(t)]
+            if not members:
+                return f"for {local} in range(0):"
+            return f"for {local} in ({''.join(m + ', ' for m in members)}):"
         if isinstance(t, BoolT):
             return f"for {local} in (False, True):"
         if isinstance(t, IntT):
@@ -1150,7 +1339,16 @@ class CompiledCompiler(Compiler):
                     with self.indented():
                         self.emit(self._fail[-1])
             elif isinstance(st, A.Let):
-                self.bind(st.name, self.val(st.value))
+                self.bind_value(st.name, st.value)
+            elif isinstance(st, A.Perform):
+                self.perform(st, rest, tail)
+                return
+            elif isinstance(st, DefinitionEnd):
+                for name, local in self.def_saved[id(st)].items():
+                    if local is None:
+                        self.env[-1].pop(name, None)
+                    else:
+                        self.env[-1][name] = local
             elif isinstance(st, A.Assign):
                 self.assign(st)
             elif isinstance(st, A.Skip):
@@ -1172,6 +1370,19 @@ class CompiledCompiler(Compiler):
                 self.branches(st, lambda rest=rest: self.block(rest, tail))
                 return
         tail()
+
+    def perform(self, st: A.Perform, rest: list[A.Stmt], tail: Callable[[], None]) -> None:
+        """An action definition's body in place (the base compiler's
+        :meth:`inline_definition`: its arguments evaluated here), then the rest."""
+        d = self.sym.action_defs[st.name]
+        body = self.inline_definition(st, lambda e, t: self.val(e, t))
+        end = body[-1]
+        assert isinstance(end, DefinitionEnd)
+        self.def_saved[id(end)] = {p.name: self.env[-1].get(p.name) for p in d.params}
+        for p in d.params:
+            self.env[-1][p.name] = self._static[p.name]
+        self.end_definition(end)
+        self.block([*body, *rest], tail)
 
     def drafts(self) -> str:
         return ", ".join(f"n{w}" for w in range(self.layout.words))  # type: ignore[union-attr]
@@ -1258,6 +1469,11 @@ class CompiledCompiler(Compiler):
                 if isinstance(p.t, MapT):
                     k = self.let(self.key_index(p.t, self.val(acc.key), acc.key), "k")
                     path.append(self.map_place(p, k))
+                elif isinstance(p.t, SeqT):
+                    # Through a sequence's element: the sequence updated as a value.
+                    x = self.read_place(p)
+                    self.write_place(p, self.updated(x, p.t, lv.path[n:], st.value))
+                    return
                 else:
                     path.append(self.sub_place(p, acc.key.value))  # type: ignore[union-attr]
             else:
@@ -1338,7 +1554,7 @@ class CompiledCompiler(Compiler):
                 params.append(f"l_{p}")
             self.emit("")
             self.emit("@njit(cache=True)")
-            self.emit(f"def d_{name}({', '.join(params)}):", d.pos)
+            self.emit(f"def {def_function(name)}({', '.join(params)}):", d.pos)
             with self.indented():
                 self.emit(f"return {self.val(d.body, s.def_types[name])}")
             self.def_lines += self.lines
@@ -1352,7 +1568,7 @@ class CompiledCompiler(Compiler):
     def gen_actions(self) -> None:
         s = self.sym
         for index, (name, d) in enumerate(s.actions.items()):
-            self._assigned = assigned_vars(d.body)
+            self._assigned = assigned_vars(d.body, self.sym.action_defs)
             self._primes_are_draft = True
             self.emit("")
             self.emit("@njit(cache=True)")
@@ -1395,6 +1611,8 @@ class CompiledCompiler(Compiler):
                 out *= max([self.block_paths(b.stmts) for b in blocks] + [1])
             elif isinstance(st, A.MatchStmt):
                 out *= max([self.block_paths(b.stmts) for _, b in st.arms] + [1])
+            elif isinstance(st, A.Perform):
+                out *= self.block_paths(self.sym.action_defs[st.name].body.stmts)
         return out
 
     def action_body(self, index: int, d: A.ActionDecl) -> None:
@@ -1435,6 +1653,15 @@ class CompiledCompiler(Compiler):
     def gen_checks(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
                                      "constraint": []}
+        if self.sym.check_types:
+            # The scalar model's first invariant. Every packed state is of its types: a
+            # value leaving them fails its range check where it is stored, and the
+            # scalar engine reruns the search.
+            self.emit("")
+            self.emit("@njit(cache=True)")
+            self.emit(f"def c_{TYPE_OK}(K, {', '.join(self.words('v'))}):")
+            self.emit("    return True")
+            out["invariant"].append(f"c_{TYPE_OK}")
         for name, c in self.sym.checks.items():
             self.emit("")
             self.emit("@njit(cache=True)")
@@ -1450,9 +1677,7 @@ class CompiledCompiler(Compiler):
         return out
 
     def generate(self) -> CompiledSource:  # type: ignore[override]
-        why = scalar_only(self.c)
-        if why is not None:
-            raise Unsupported(why)
+        self.ns.update(make_helpers(self.positions))  # constant defs may call them
         self.build_constants()
         var_types = tuple(self.desc(self.sym.var_types[v]) for v in self.sym.vars)
         try:
@@ -1478,13 +1703,23 @@ class CompiledCompiler(Compiler):
             f"LM = np.array({[(1 << lf.bits) - 1 for lf in lay.leaves]!r}, dtype=np.int64)",
             *self.table_src,
             *runtime_source(lay.words),
+            *[line for k in sorted(self.seq_ks) for line in seq_helpers(k)],
         ]
         src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
                         + kernel_source(lay.words, list(self.sym.actions))) + "\n"
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
-                              len(checks["constraint"]))
+                              len(checks["constraint"]), self.sym.check_types)
+
+
+def def_function(name: str) -> str:
+    """The generated function of def ``name``: ``d_name``; an instance's ``X!Name``
+    (``!`` is no identifier character) is ``i_`` and the name with ``_`` doubled and
+    ``!`` as ``_x``, so that no two names meet (the code stays plain ASCII)."""
+    if "!" not in name:
+        return f"d_{name}"
+    return "i_" + name.replace("_", "__").replace("!", "_x")
 
 
 def runtime_source(words: int) -> list[str]:
