@@ -28,8 +28,8 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from pyspec.codegen.compiled import CompiledEvalError
 from pyspec.codegen import lower_llvm
+from pyspec.codegen.compiled import CompiledEvalError
 from pyspec.codegen.lower_llvm import INT, ArrayKind, Kind, TupleKind, lower
 
 #: LLVM's optimisation level: -O2 (-O3 took longer to compile and searched no faster).
