@@ -7,9 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
-
-import networkx as nx
+from typing import TYPE_CHECKING, Protocol
 
 from explorer.engine.interface import Options
 from explorer.engine.limits import Limits
@@ -21,6 +19,9 @@ from pyspec.errors import ModelConfigError
 from pyspec.exit_codes import EXIT_LIMIT
 from pyspec.model import Model
 from pyspec.sourcefiles import ImportPolicy
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class SpecLike(Protocol):

@@ -11,14 +11,17 @@ from __future__ import annotations
 import html
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import graphviz
-import networkx as nx
 
 from explorer.graph import CLEAN, EXPECTED
 from explorer.result import PropertyVerdict, Trace
 from explorer.textsafe import encodable
 from explorer.traces import changes, leaves
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FONT = "Helvetica"
 #: An unexpected violation (a bug the model did not expect).

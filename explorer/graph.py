@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from explorer.result import Result
 from explorer.traces import leaves
 from pyspec.errors import ModelConfigError
 from pyspec.model import Model, State, View
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from explorer.search import Observer
 
 
@@ -50,9 +50,11 @@ class StateGraphRecorder:
     between two states, with how many generated successors it stands for."""
 
     def __init__(self, model: Model, max_nodes: int) -> None:
+        import networkx  # here: a run that draws no graph need not load it
+
         self.model = model
         self.max_nodes = max_nodes
-        self.graph = nx.MultiDiGraph()
+        self.graph = networkx.MultiDiGraph()
         self.too_large = False
 
     def state(self, sid: int, state: State, level: int) -> None:
@@ -169,7 +171,9 @@ class ViewRecorder:
         it); edges keyed by action name, with ``count``, ``into_violation`` (some
         transition enters a violation) and ``severity`` (the worst: :data:`EXPECTED` when
         every violation entered is one the model expects)."""
-        g = nx.MultiDiGraph(view=self.view.name, element=self.view.element)
+        import networkx  # here: a run that draws no graph need not load it
+
+        g = networkx.MultiDiGraph(view=self.view.name, element=self.view.element)
         for label in sorted(self.states):
             g.add_node(label, initial=label in self.initial, states=self.states[label])
         for (src, dst, action), e in sorted(self.edges.items()):

@@ -7,18 +7,15 @@ names: anyone who could write the cache file would run code as the next user of 
 numbers; tuples and integer-keyed dicts tagged), which decodes to data and nothing else,
 and is used only when its key matches the hash of the grammar, the Lark version and the
 parser options; anything else (a missing, stale, foreign or broken file) means building
-the parser from the grammar again. Its directory is created private (0700), the file is
-written atomically (0600), and a file or directory that another user owns or could write
-is not trusted.
+the parser from the grammar again. The file is kept and read as
+:mod:`pyspec.private_cache` says: private, written atomically, and not trusted when
+another user owns or could write it or its directory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +24,12 @@ from lark import Lark
 from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
+from pyspec.private_cache import cache_dir, read_private, write_private
+
 #: Bumped when the file's layout changes.
 _FORMAT = 1
 #: A cache file larger than this is not read (the real one is about 400 KB).
 _MAX_BYTES = 16 * 2**20
-
-
-def cache_dir() -> Path:
-    """The user's own cache directory, never a shared temporary one."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cowspec"
 
 
 def load_parser(grammar: str, **options: Any) -> Lark:
@@ -50,7 +44,7 @@ def load_parser(grammar: str, **options: Any) -> Lark:
         except Exception:  # noqa: BLE001 - a cache that does not load is rebuilt
             pass
     parser = Lark(grammar, **options)
-    _write(folder, path, key, parser)
+    _write(path, key, parser)
     return parser
 
 
@@ -62,56 +56,30 @@ def cache_key(grammar: str, options: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _trusted(st: os.stat_result) -> bool:
-    """Ours, and nobody else may write it."""
-    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 def read_cache(path: Path, key: str) -> dict | None:
     """The cached parser data at ``path`` if it is trusted and built for ``key``."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+    data = read_private(path, _MAX_BYTES)
+    if data is None:
         return None
     try:
-        st = os.fstat(fd)
-        if not (stat.S_ISREG(st.st_mode) and _trusted(st) and st.st_size <= _MAX_BYTES
-                and _trusted(os.stat(path.parent))):
-            return None
-        with os.fdopen(os.dup(fd), "rb") as f:
-            document = json.loads(f.read(_MAX_BYTES), object_hook=_decode)
-    except (OSError, ValueError, RecursionError):
+        document = json.loads(data, object_hook=_decode)
+    except (ValueError, RecursionError):
         return None
-    finally:
-        os.close(fd)
     if not isinstance(document, dict) or document.get("key") != key:
         return None
     parser = document.get("parser")
     return parser if isinstance(parser, dict) and {"data", "memo"} <= parser.keys() else None
 
 
-def _write(folder: Path, path: Path, key: str, parser: Lark) -> None:
+def _write(path: Path, key: str, parser: Lark) -> None:
     """Best effort: a cache that cannot be written only costs the next run time."""
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        st = os.stat(folder)
-        if st.st_uid != os.getuid():
-            return
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            os.chmod(folder, 0o700)
         data, memo = parser.memo_serialize([TerminalDef, Rule])
         text = json.dumps({"key": key, "parser": _encode({"data": data, "memo": memo})})
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".grammar-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        (folder / "grammar.lark.cache").unlink(missing_ok=True)  # the old pickle cache
-    except (OSError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return
+    if write_private(path, text.encode("utf-8")):
+        (path.parent / "grammar.lark.cache").unlink(missing_ok=True)  # the old pickle cache
 
 
 def _encode(x: Any) -> Any:

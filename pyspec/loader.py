@@ -16,7 +16,7 @@ from pyspec.checker import check, check_override
 from pyspec.codegen.scalar import Compiler, Generated, Overrides
 from pyspec.errors import Diagnostic, ModelConfigError, SourceCache, SpecError, did_you_mean
 from pyspec.model import Model, NoProgram, Programs
-from pyspec.parser import parse_expr, parse_files
+from pyspec.modules import parse_files
 from pyspec.runtime import SAFE_BUILTINS, make_helpers
 from pyspec.sourcefiles import ImportPolicy
 
@@ -59,6 +59,8 @@ class Spec:
         for key, text in defines.items():
             if not _NAME.match(key) or key not in sym.consts:
                 raise ModelConfigError(f"-D {key}: the spec has no constant '{key}'")
+            from pyspec.parser import parse_expr  # Lark, imported only for -D values
+
             expr, diags = parse_expr(text, f"-D {key}")
             if expr is not None:
                 diags += check_override(self.checked, self.sources, key, expr)

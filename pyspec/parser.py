@@ -1,5 +1,6 @@
 """Text to syntax tree: the Lark grammar in ``grammar.lark`` plus a transformer to
-:mod:`pyspec.ast`, and the import resolution that turns a file into a list of modules.
+:mod:`pyspec.ast` (:mod:`pyspec.modules` turns a file and its imports into a list of
+modules).
 
 Syntax errors become :class:`~pyspec.errors.Diagnostic` values with the position of the
 offending token and the tokens that would have been accepted, in the source's spelling.
@@ -16,11 +17,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from pyspec import ast as A
 from pyspec import errorcodes as codes
-from pyspec.errors import Diagnostic, SourceCache
+from pyspec.errors import Diagnostic
 from pyspec.grammar_cache import load_parser
-from pyspec.instances import expand_instances
 from pyspec.model import SourcePos
-from pyspec.sourcefiles import ImportPolicy, SourceFileError, read_source, resolve_import
 
 #: The largest integer literal a spec may write. Values stay far inside 64 bits so that
 #: packed-state backends can rely on them.
@@ -944,58 +943,3 @@ def parse_text(text: str, file: str) -> tuple[A.Module | None, list[Diagnostic]]
         for d in builder.errors
     ]
     return A.Module(file, name, imports, decls), errors
-
-
-def parse_files(path: str, sources: SourceCache, policy: ImportPolicy | None = None
-                ) -> tuple[list[A.Module], list[Diagnostic]]:
-    """Parse a spec file and, transitively, every file it imports (each once).
-
-    Imports are resolved relative to the importing file, then to the include directories
-    of ``policy`` (see :mod:`pyspec.sourcefiles` for what a spec may open). Modules come
-    back in dependency order (an imported module before its importer), which is also the
-    order in which their declarations are merged.
-    """
-    policy = policy or ImportPolicy()
-    root = Path(path).parent
-    modules: list[A.Module] = []
-    diags: list[Diagnostic] = []
-    seen: set[Path] = set()
-
-    def refuse(exc: SourceFileError, p: Path, origin: SourcePos | None) -> None:
-        if exc.line is not None:  # in the file's own text
-            pos = SourcePos(str(p), exc.line, exc.col or 1)
-            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, exc.message, pos,
-                                    source_line=exc.source_line))
-        else:
-            diags.append(Diagnostic(codes.IMPORT_UNREADABLE, exc.message, origin,
-                                    source_line=sources.line(origin)))
-
-    def visit(p: Path, origin: SourcePos | None) -> None:
-        resolved = p.resolve()
-        if resolved in seen:
-            return
-        seen.add(resolved)
-        try:
-            text = read_source(p)
-        except SourceFileError as exc:
-            refuse(exc, p, origin)
-            return
-        file = str(p)
-        sources.add(file, text)
-        module, errors = parse_text(text, file)
-        diags.extend(errors)
-        if module is None:
-            return
-        for imp in module.imports:
-            try:
-                target = resolve_import(p, imp.target, root, policy)
-            except SourceFileError as exc:
-                refuse(exc, p, imp.pos)
-                continue
-            imp.file = str(target)
-            visit(target, imp.pos)
-        modules.append(module)
-
-    visit(Path(path), None)
-    diags += expand_instances(modules, sources)
-    return modules, diags

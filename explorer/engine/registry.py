@@ -27,7 +27,6 @@ from dataclasses import replace
 
 from explorer.engine import arrays, cluster, compiled, scalar, workers
 from explorer.engine.interface import Engine, HandOver, Options
-from explorer.liveness import check as liveness
 from explorer.result import Result
 from pyspec.errors import ModelConfigError
 from pyspec.layout import Layout, LayoutError
@@ -124,7 +123,10 @@ def _liveness_engines(model: Model, options: Options) -> None:
 def _liveness(model: Model, options: Options) -> Result:
     """A search that records the graph for the temporal properties: on the numpy engine
     when the choice would be a batch engine and its program runs the model, else on the
-    scalar engine (explorer.liveness.check says which and why)."""
+    scalar engine (explorer.liveness.check says which and why). Imported here: it needs
+    scipy, which a spec without temporal properties need not load."""
+    from explorer.liveness import check as liveness
+
     engine, _ = choose(model, options)
     batch = None
     if engine is not REFERENCE and arrays.PROGRAM in model.programs.kinds:
