@@ -21,7 +21,6 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import NoReturn
 
@@ -69,10 +68,26 @@ EXIT_CODES = "exit codes (TLC's; see docs/explorer.md):\n" + "\n".join(
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # here: slow to import
+
     try:
         return version("cowspec")
     except PackageNotFoundError:
         return "unknown (cowspec is not installed; run `make install`)"
+
+
+class _Version(argparse.Action):
+    """``--version``, reading the package's metadata only when asked: argparse's own
+    action needs the text when the parser is built, which cost every run that lookup."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> NoReturn:
+        print(f"cowspec {package_version()}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cowspec {package_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)

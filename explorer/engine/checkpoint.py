@@ -25,7 +25,6 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,8 @@ class CheckpointError(ModelConfigError):
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # here: slow to import
+
     try:
         return version("cowspec")
     except PackageNotFoundError:
