@@ -109,8 +109,8 @@ def compiled_keys(model: Model) -> set[int]:
 
     search = CompiledSearch(model, program_of(model), FP)
     search.run()
-    table = search.a.table
-    return {int(k) for k in table[table[:, 0] != -1, 0].view(U64)}
+    table = search.a.ftable
+    return {int(k) for k in table[table != -1].view(U64)}
 
 
 def expected_keys(model: Model) -> set[int]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from explorer.engine.compiled import generated_source, program_of
+from explorer.engine.compiled import CompiledSearch, generated_source, program_of
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
+from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result
 from pyspec.errors import ModelConfigError
 from pyspec.loader import load_spec
@@ -355,3 +357,76 @@ def test_updates_leaf_by_leaf_agree(tmp_path: Path) -> None:
     assert compiled.error is not None
     assert compiled.error.message == "key 60 is not in the map's domain 0..30"
     assert any("compiled backend handed over" in n for n in compiled.notes)
+
+
+#: Two words a state (a set of 65 elements is two bitmask parts), 28,800 states, an
+#: invariant broken 110 steps deep: traces whose parents lie many store blocks back.
+LONG_WIDE = """
+    module M
+    var xs: set[0..64]
+    var a: 0..59
+    var b: 0..59
+    init {
+      xs = {}
+      a = 0
+      b = 0
+    }
+    action IncA { requires a < 59
+                  a' = a + 1 }
+    action IncB { requires b < 59
+                  b' = b + 1 }
+    action Add(i: 0..64) { requires i % 32 == 0 and not (i in xs)
+                           xs' = xs | {i} }
+    action Del(i: 0..64) { requires i % 32 == 0 and i in xs
+                           xs' = xs - {i} }
+    invariant Near = a + b < 110
+"""
+
+
+@pytest.mark.parametrize("fingerprint", [False, True], ids=["exact", "fingerprint"])
+def test_long_traces_of_a_large_store_agree(tmp_path: Path, fingerprint: bool) -> None:
+    """The store grows, its table is rehashed, and (fingerprinted) its window of states
+    moves many times; the traces rebuilt from its parent links are the scalar engine's."""
+    spec = load_spec(str(write(tmp_path, LONG_WIDE)))
+    assert generated_source(spec.instantiate()).layout.words == 2
+    for options in ({}, {"keep_going": True}, {"max_states": 20000, "keep_going": True}):
+        _, compiled = both_ways(lambda: spec.instantiate(), fingerprint=fingerprint,
+                                **options)
+        assert compiled.stats.seen_by == ("fingerprint" if fingerprint else "state")
+        if "max_states" in options:
+            assert compiled.stopped == "max_states" and compiled.stats.distinct_states == 20000
+        else:
+            assert len(compiled.properties[0].trace.steps) == 111
+
+
+def test_parent_links_are_the_scalar_engines() -> None:
+    """Every stored state's parent and position (kept as a count of children per state)
+    are the scalar engine's, across many blocks of the running sums."""
+    spec = load_spec(str(ROOT / "spec" / "examples" / "refcount.cow"))
+    scalar = ScalarSearch(spec.instantiate(None, {"N": "4"}), Options())
+    scalar.run()
+    model = spec.instantiate(None, {"N": "4"})
+    compiled = CompiledSearch(model, program_of(model), Options())
+    compiled.run()
+    assert compiled.count == len(scalar.queue) == 43369
+    links = compiled.array_links
+    for sid in range(0, compiled.count, 331):
+        assert links.chain(sid) == scalar.links.chain(sid)
+        assert links.via(sid) == scalar.links.via(sid)
+
+
+def test_bytes_per_state_are_the_arrays_held() -> None:
+    """The reported store is every array the compiled store holds; a one-word state
+    costs at most 16 bytes, parent links included."""
+    spec = load_spec(str(ROOT / "spec" / "examples" / "refcount.cow"))
+    model = spec.instantiate(None, {"N": "4"})
+    search = CompiledSearch(model, program_of(model), Options())
+    result = search.run()
+    a = search.a
+    held = sum(x.nbytes for x in (a.rows, a.table, a.ftable, a.kids, a.vias,
+                                  a.initial_vias))
+    assert result.stats.store_bytes == held
+    assert held / result.stats.distinct_states <= 16
+    layout = generated_source(model).layout
+    assert layout.words == 1 and a.rows.shape[1] == (layout.bits + 7) // 8 == 3
+    assert a.kids.dtype == np.uint8 and a.vias.dtype == np.uint8

@@ -10,16 +10,22 @@ The search is the scalar engine's loop (:class:`explorer.engine.scalar.ScalarSea
 by state, so every count, cut, verdict and coverage figure is the scalar engine's: the
 compiled loop runs a chunk of states at a time and returns to Python between chunks,
 which looks at the limits (``--timeout``, ``--max-memory``, Ctrl-C), moves to the next
-BFS level, grows the arrays (the seen-state table is rehashed into one twice its size)
+BFS level, grows the arrays (the seen-state table is rehashed into a larger one)
 and turns the violations and witnesses the chunk met into trace anchors. Initial states
 are generated and checked by the scalar model, exactly as the scalar engine does.
 
-Stores: an open-addressing table of the packed words (one word: 8 bytes a slot; several:
-the words, or with ``--fingerprint`` one 64-bit fingerprint), parent ids (``uint32``)
-and positions in the parent's successor list (``uint16``); a trace is rebuilt by
-replaying the scalar model along them. An evaluation error of the spec in compiled code
-raises :class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search
-and reports it.
+The store (:mod:`pyspec.codegen.compiled_search`): every state in BFS order as a row of
+bytes (each packed word in the bytes its bit fields need), a seen-state table of
+``uint32`` state ids with spare hash bits (or with ``--fingerprint`` of 64-bit
+fingerprints, the rows then a window from the next state to expand on), and per state
+the number of children it added and its position in its parent's successor list
+(``uint8`` when a state has fewer than 256 successors). The frontier is a range of the
+rows. The table grows by half beyond a load of 0.7: an exact one is rebuilt from the rows,
+a fingerprint one from the old table. ``store_bytes`` is every one of these arrays'
+``nbytes``. A trace is rebuilt by replaying the scalar model along the parent links. An
+evaluation error of the spec in compiled code raises
+:class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search and
+reports it.
 """
 
 from __future__ import annotations
@@ -42,19 +48,29 @@ from explorer.engine.outcome import Counts, Setup, assemble
 from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
+from pyspec.codegen.compiled_search import COUNTERS, row_widths
 from pyspec.codegen.lower_llvm import LoweringError
+from pyspec.layout import Layout
 from pyspec.model import EvalError, Model, NoProgram
 
 #: States the compiled loop explores between two returns to Python.
 CHUNK_STATES = 1 << 15
-#: The seen-state table is rehashed into one twice its size beyond this load.
-MAX_LOAD = 0.75
+#: The seen-state table grows beyond this load, by GROWTH (so its load stays between
+#: MAX_LOAD / GROWTH and MAX_LOAD).
+MAX_LOAD = 0.7
+GROWTH = 1.5
+#: The store of states and the parent links grow by this factor.
+STORE_GROWTH = 1.125
+#: The largest table: a slot's index is a 32-bit hash times its size, in an int64.
+MAX_SLOTS = 1 << 31
 #: Status codes of the compiled loop.
 _DONE, _CHUNK, _STOP, _LEVEL, _GROW = range(5)
 #: Slots of the counter array the compiled loop shares with Python.
-(_COUNT, _TOTAL, _HEAD, _LEVEL_NO, _LEVEL_END, _LEVEL_START, _NXT_N, _CUT, _STOPPED,
- _NEVENTS, _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC) = range(17)
-_NO_PARENT = np.iinfo(np.uint32).max
+#: (The last, the hashes' salt, stays 0: see pyspec.codegen.compiled_search._hash.)
+(_COUNT, _TOTAL, _HEAD, _LEVEL_NO, _LEVEL_END, _BASE, _IDBITS, _CUT, _STOPPED, _NEVENTS,
+ _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC, _SALT) = range(COUNTERS)
+#: States per block of the running sums that find a state's parent (trace replay).
+_BLOCK = 4096
 #: The kind of program this engine runs (``Model.programs``).
 PROGRAM = "compiled"
 
@@ -97,14 +113,14 @@ def entry_signatures(source: CompiledSource) -> Signatures:
     """The kinds of arguments every entry point of the module is called with: the arrays
     this engine and :mod:`explorer.walk_code` pass."""
     words = source.layout.words
-    a = _Arrays(words, 1, 16, source.max_successors, 1, 1, 1)
-    ctr = np.zeros(17, dtype=np.int64)
+    a = _Store(source.layout, source.max_successors, 1, 1, 1)
+    ctr = np.zeros(COUNTERS, dtype=np.int64)
     live = np.zeros(1, dtype=np.int64)
     state = (0,) * words
     return signatures([
         Entry("search", _search_arguments(a, ctr, live, 0, np.zeros((1, 4), dtype=np.int64))),
-        Entry("rehash", (a.table, a.table, False)),
-        Entry("seed", (a.table, a.cur, False)),
+        Entry("seed", (a.rows, a.table, a.ftable, ctr, 0, 0)),
+        Entry("refill", (a.ftable, a.ftable)),
         Entry("successors", (a.consts, *state, a.sbuf, a.abuf)),
         Entry("check_invariant", (a.consts, 0, *state)),
         Entry("check_reachable", (a.consts, 0, *state)),
@@ -140,17 +156,32 @@ def program_of(model: Model) -> CompiledProgram:
     return program
 
 
-class _Arrays:
-    """What the compiled loop reads and writes besides the counters."""
+def link_dtype(max_succ: int) -> type:
+    """The smallest unsigned type of a position in a successor list (and of a count of
+    children)."""
+    for dtype in (np.uint8, np.uint16):
+        if max_succ <= np.iinfo(dtype).max:
+            return dtype
+    return np.uint32
 
-    def __init__(self, words: int, key_words: int, table_slots: int, max_succ: int,
-                 n_actions: int, n_groups: int, groups_per_action: int) -> None:
-        self.cur = np.zeros((1, words), dtype=np.int64)
-        self.nxt = np.zeros((max(1024, 2 * max_succ), words), dtype=np.int64)
-        self.table = np.full((table_slots, key_words), -1, dtype=np.int64)
-        self.parents = np.zeros(max(1024, 2 * max_succ), dtype=np.uint32)
-        self.vias = np.zeros(len(self.parents), dtype=np.uint16 if max_succ < 2**16
-                             else np.uint32)
+
+class _Store:
+    """What the compiled loop reads and writes besides the counters: the state store and
+    its seen-state table (see :mod:`pyspec.codegen.compiled_search`), and coverage."""
+
+    def __init__(self, layout: Layout, max_succ: int, n_actions: int, n_groups: int,
+                 groups_per_action: int) -> None:
+        self.widths = row_widths(layout)
+        rows = max(1024, 2 * max_succ)
+        self.rows = np.zeros((rows, sum(self.widths)), dtype=np.uint8)
+        #: Exact table (``uint32`` ids) and fingerprint table; the one not in use has one
+        #: slot, so that both modes run one compiled function.
+        self.table = np.zeros(1, dtype=np.uint32)
+        self.ftable = np.full(1, -1, dtype=np.int64)
+        self.kids = np.zeros(rows, dtype=link_dtype(max_succ))
+        self.vias = np.zeros(rows, dtype=link_dtype(max_succ))
+        #: The initial states' positions among the initial states (none has a parent).
+        self.initial_vias = np.zeros(0, dtype=np.int64)
         self.fired = np.zeros(max(1, n_actions), dtype=np.int64)
         self.enabled = np.zeros_like(self.fired)
         self.new = np.zeros_like(self.fired)
@@ -159,38 +190,65 @@ class _Arrays:
                                 dtype=np.int64)
         self.genab = np.zeros(max(1, n_groups), dtype=np.int64)
         self.gstamp = np.full_like(self.genab, -1)
-        self.sbuf = np.zeros((max_succ, words), dtype=np.int64)
+        self.sbuf = np.zeros((max_succ, layout.words), dtype=np.int64)
         self.abuf = np.zeros(max_succ, dtype=np.int64)
         self.consts = np.zeros(1, dtype=np.int64)
 
+    @property
+    def nbytes(self) -> int:
+        """Every array the store holds per state: rows, tables, parent links."""
+        return sum(a.nbytes for a in (self.rows, self.table, self.ftable, self.kids,
+                                      self.vias, self.initial_vias))
 
-def _search_arguments(a: _Arrays, ctr: np.ndarray, live: np.ndarray, budget: int,
+    def pack(self, words: np.ndarray) -> np.ndarray:
+        """Store rows of packed states (one per row of ``words``)."""
+        out = np.zeros((len(words), self.rows.shape[1]), dtype=np.uint8)
+        at = 0
+        for w, width in enumerate(self.widths):
+            for k in range(width):
+                out[:, at + k] = (words[:, w] >> (8 * k)) & 255
+            at += width
+        return out
+
+
+def _search_arguments(a: _Store, ctr: np.ndarray, live: np.ndarray, budget: int,
                       events: np.ndarray) -> tuple:
-    return (a.consts, a.cur, a.nxt, a.table, a.parents, a.vias, ctr, live, a.fired, a.enabled,
-            a.new, a.group_of, a.genab, a.stamp, a.gstamp, events, a.sbuf, a.abuf, budget)
+    return (a.consts, a.rows, a.table, a.ftable, a.kids, a.vias, ctr, live, a.fired,
+            a.enabled, a.new, a.group_of, a.genab, a.stamp, a.gstamp, events, a.sbuf, a.abuf,
+            budget)
 
 
-def _call(module: MachineModule, a: _Arrays, ctr: np.ndarray, live: np.ndarray,
+def _call(module: MachineModule, a: _Store, ctr: np.ndarray, live: np.ndarray,
           budget: int, events: np.ndarray) -> int:
     return int(module.search(*_search_arguments(a, ctr, live, budget, events)))
 
 
-class _ArrayLinks:
-    """Parent links in the compiled store's arrays (for trace replay)."""
+class _StoreLinks:
+    """Parent links of the compiled store, for trace replay: a state's children have
+    consecutive ids, so its parent is found from the running sum of ``kids``."""
 
-    def __init__(self, arrays: _Arrays) -> None:
-        self.a = arrays
+    def __init__(self, search: CompiledSearch) -> None:
+        self.search = search
 
     def chain(self, sid: int) -> list[int]:
-        chain = []
-        while sid >= 0:
+        a = self.search.a
+        first = len(a.initial_vias)
+        kids = a.kids[: self.search.count]
+        starts = np.arange(0, len(kids), _BLOCK)
+        ends = np.cumsum(np.add.reduceat(kids, starts, dtype=np.int64)) if len(kids) else []
+        chain = [sid]
+        while sid >= first:
+            t = sid - first  # children of states before the parent
+            k = int(np.searchsorted(ends, t, side="right"))
+            block = np.cumsum(kids[k * _BLOCK: (k + 1) * _BLOCK], dtype=np.int64)
+            before = int(ends[k - 1]) if k else 0
+            sid = k * _BLOCK + int(np.searchsorted(block + before, t, side="right"))
             chain.append(sid)
-            p = int(self.a.parents[sid])
-            sid = -1 if p == _NO_PARENT else p
         return chain[::-1]
 
     def via(self, sid: int) -> int:
-        return int(self.a.vias[sid])
+        a = self.search.a
+        return int(a.initial_vias[sid] if sid < len(a.initial_vias) else a.vias[sid])
 
 
 class CompiledSearch(ScalarSearch):
@@ -202,31 +260,29 @@ class CompiledSearch(ScalarSearch):
         self.program = program
         self.module = program.module
         self.layout = program.source.layout
-        words = self.layout.words
-        self.fingerprints = options.fingerprint and words > 1
-        key_words = words if words > 1 and not self.fingerprints else 1
+        self.fingerprints = options.fingerprint and self.layout.words > 1
         src = program.source
         cov = self.coverage
-        self.a = _Arrays(words, key_words, 1 << 12, src.max_successors, len(model.actions),
-                         len(cov.groups), max((len(g) for g in cov.groups_of), default=0))
+        self.a = _Store(self.layout, src.max_successors, len(model.actions), len(cov.groups),
+                        max((len(g) for g in cov.groups_of), default=0))
         for a, groups in enumerate(cov.groups_of):
             self.a.group_of[a, : len(groups)] = groups
         self.a.consts = np.array(src.constants + (0,), dtype=np.int64)
-        self.ctr = np.zeros(17, dtype=np.int64)
+        self.ctr = np.zeros(COUNTERS, dtype=np.int64)
         self.ctr[_KEEP] = self.findings.keep_going
         self.ctr[_DEADLOCK] = self.findings.check_deadlock
         self.ctr[_MAX_DEPTH] = -1 if options.max_depth is None else options.max_depth
         self.ctr[_CAP] = min(self.cap, 2**62)
         self.ctr[_FP] = self.fingerprints
         self.ctr[_MAX_SUCC] = src.max_successors
-        self.ctr[_TABLE_LIMIT] = int(len(self.a.table) * MAX_LOAD)
+        self._new_table(1 << 12)
         n_checks = src.invariants + src.properties + src.reachables
         self.live = np.ones(n_checks + 1, dtype=np.int64)
         self.events = np.zeros((n_checks + 1, 4), dtype=np.int64)
         self.count = 0
         #: The initial states are in the compiled store (before: the scalar engine's).
         self.handed_over = False
-        self.array_links = _ArrayLinks(self.a)
+        self.array_links = _StoreLinks(self)
 
     def run(self) -> Result:
         self.limits = Limits(self.options)
@@ -247,8 +303,7 @@ class CompiledSearch(ScalarSearch):
         head = int(self.ctr[_HEAD]) if self.handed_over else self.queue.head
         depth = self.level + (1 if stored > self.level_end else 0) if stored else 0
         counts = Counts(stored, self.total, depth, stored - head)
-        store = self.a.table.nbytes + stored * (self.a.parents.itemsize + self.a.vias.itemsize)
-        setup = Setup("compiled", self.fingerprints, None, store)
+        setup = Setup("compiled", self.fingerprints, None, self.a.nbytes)
         result = assemble(self.model, setup, counts, elapsed, self.stopped, self.findings,
                           self.coverage, self.trace, self.error, self.notes)
         result.stats = replace(result.stats, compile_s=self.program.compile_s)
@@ -280,13 +335,12 @@ class CompiledSearch(ScalarSearch):
         store."""
         states = self.queue.states
         n = len(states)
-        rows = np.array([self.layout.encode(s) for s in states],
-                        dtype=np.int64).reshape(n, self.layout.words)
+        words = np.array([self.layout.encode(s) for s in states],
+                         dtype=np.int64).reshape(n, self.layout.words)
         self._ensure(n)
-        self.module.seed(self.a.table, rows, bool(self.fingerprints))
-        self.a.parents[:n] = _NO_PARENT
-        self.a.vias[:n] = np.asarray(self.links.position, dtype=np.int64)
-        self.a.cur = rows
+        self.a.rows[:n] = self.a.pack(words)
+        self.a.initial_vias = np.asarray(self.links.position, dtype=np.int64)
+        self.module.seed(self.a.rows, self.a.table, self.a.ftable, self.ctr, 0, n)
         self.count = n
         self.ctr[_COUNT] = n
         self.ctr[_TOTAL] = self.total
@@ -294,27 +348,50 @@ class CompiledSearch(ScalarSearch):
         self.ctr[_LEVEL_END] = self.queue.levels.level_end
         self.handed_over = True
 
+    def _new_table(self, slots: int) -> None:
+        """An empty seen-state table of ``slots`` slots (the old one dropped first)."""
+        a, c = self.a, self.ctr
+        if self.fingerprints:
+            a.ftable = np.full(slots, -1, dtype=np.int64)
+        else:
+            a.table = np.zeros(0, dtype=np.uint32)
+            a.table = np.zeros(slots, dtype=np.uint32)
+            c[_IDBITS] = slots.bit_length()  # an id + 1 is at most the table's load
+        c[_TABLE_LIMIT] = int(slots * MAX_LOAD)
+
     def _ensure(self, extra: int) -> None:
-        """Room for ``extra`` more states in the table, the parent links and the next
-        level."""
-        a, need = self.a, self.count + extra
-        if need > self.ctr[_TABLE_LIMIT]:
-            slots = len(a.table)
-            while need > slots * MAX_LOAD:
-                slots *= 2
-            table = np.full((slots, a.table.shape[1]), -1, dtype=np.int64)
-            self.module.rehash(a.table, table, bool(self.fingerprints))
-            a.table = table
-            self.ctr[_TABLE_LIMIT] = int(slots * MAX_LOAD)
-        if need > len(a.parents):
-            size = max(need, 2 * len(a.parents))
-            a.parents = np.resize(a.parents, size)
-            a.vias = np.resize(a.vias, size)
-        if self.ctr[_NXT_N] + extra > len(a.nxt):
-            grown = np.zeros((max(self.ctr[_NXT_N] + extra, 2 * len(a.nxt)), a.nxt.shape[1]),
-                             dtype=np.int64)
-            grown[: self.ctr[_NXT_N]] = a.nxt[: self.ctr[_NXT_N]]
-            a.nxt = grown
+        """Room for ``extra`` more states in the table, the store and the parent links.
+        An exact table is rebuilt from the store, a fingerprint table from the old one."""
+        a, c, need = self.a, self.ctr, self.count + extra
+        if need > c[_TABLE_LIMIT]:
+            slots = len(a.ftable if self.fingerprints else a.table)
+            while need > int(slots * MAX_LOAD):
+                slots = int(slots * GROWTH)
+            if slots > MAX_SLOTS:
+                raise MemoryError("the seen-state table would exceed 2**31 slots")
+            old = a.ftable
+            self._new_table(slots)
+            if self.fingerprints:
+                self.module.refill(old, a.ftable)
+            else:
+                self.module.seed(a.rows, a.table, a.ftable, c, 0, self.count)
+        base = int(c[_BASE])
+        if need - base > len(a.rows):
+            head = int(c[_HEAD])
+            if self.fingerprints and head - base >= len(a.rows) // 4:
+                self._slide()
+                base = head
+        if need - base > len(a.rows):
+            rows = np.zeros((max(need - base, int(len(a.rows) * STORE_GROWTH)),
+                             a.rows.shape[1]), dtype=np.uint8)
+            rows[: self.count - base] = a.rows[: self.count - base]
+            a.rows = rows
+        if need > len(a.vias):
+            size = max(need, int(len(a.vias) * STORE_GROWTH))
+            for name in ("kids", "vias"):
+                grown = np.zeros(size, dtype=getattr(a, name).dtype)
+                grown[: self.count] = getattr(a, name)[: self.count]
+                setattr(a, name, grown)
 
     def _explore(self) -> None:
         polls = 0
@@ -342,15 +419,21 @@ class CompiledSearch(ScalarSearch):
                 return
 
     def _next_level(self) -> None:
-        """The states just found become the frontier (the scalar engine's level step)."""
-        c, a = self.ctr, self.a
-        c[_LEVEL_START] = c[_HEAD]
+        """The states just found become the frontier (the scalar engine's level step):
+        a range of the store, nothing is copied. With fingerprints the window of the
+        store drops the level just expanded."""
+        c = self.ctr
         c[_LEVEL_NO] += 1
         c[_LEVEL_END] = c[_COUNT]
-        a.cur, a.nxt = a.nxt[: c[_NXT_N]], a.cur
-        if len(a.nxt) < 1024:
-            a.nxt = np.zeros((1024, a.cur.shape[1]), dtype=np.int64)
-        c[_NXT_N] = 0
+        if self.fingerprints:
+            self._slide()
+
+    def _slide(self) -> None:
+        """Fingerprints: the store keeps only the states from the next to expand on."""
+        c, rows = self.ctr, self.a.rows
+        base, head = int(c[_BASE]), int(c[_HEAD])
+        rows[: self.count - head] = rows[head - base: self.count - base]
+        c[_BASE] = head
 
     def _sync(self) -> None:
         """The compiled loop's figures, where the scalar engine's code reads them."""

@@ -7,7 +7,7 @@ one 63-bit word (exact, no collision possible), else the 64-bit fingerprint of i
 and its workers compute it over arrays, the scalar engine packs each state and computes it
 on Python integers (:func:`fingerprint_words`, :class:`StateFingerprint`), the compiled
 engine's machine code computes it in int64 arithmetic
-(:func:`pyspec.codegen.compiled.kernel_source`): a state has the same key on every engine,
+(:func:`pyspec.codegen.compiled_search.kernel_source`): a state has the same key on every engine,
 in every run and process, and :func:`collision_probability` is about that function.
 
 Only a state without a layout (an unbounded integer, a hand-written Python model: what the

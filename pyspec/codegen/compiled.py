@@ -19,8 +19,9 @@ An evaluation error of the spec raises :class:`CompiledEvalError`: the engine th
 the search on the scalar engine, which reports it. What this generator cannot express
 raises :class:`Unsupported` at generation time, with a reason.
 
-The generated module also holds the breadth-first search itself (:func:`kernel_source`):
-numba compiles it with this model's successor function inlined (by LLVM).
+The generated module also holds the breadth-first search itself and its state store
+(:mod:`pyspec.codegen.compiled_search`): numba compiles it with this model's actions
+inlined (by LLVM).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from pyspec.codegen.common import (
     forks,
     holds_sequence,
 )
+from pyspec.codegen.compiled_search import kernel_source
 from pyspec.codegen.compiled_sequences import SequenceCode, seq_helpers
 from pyspec.codegen.scalar import Compiler, DefinitionEnd
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
@@ -1706,7 +1708,7 @@ class CompiledCompiler(SequenceCode, Compiler):
             *[line for k in sorted(self.seq_ks) for line in seq_helpers(k)],
         ]
         src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
-                        + kernel_source(lay.words, list(self.sym.actions))) + "\n"
+                        + kernel_source(lay, list(self.sym.actions))) + "\n"
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
@@ -1793,227 +1795,3 @@ def dispatch_source(checks: dict[str, list[str]], words: int) -> list[str]:
         out.append("        return False")
     out.append("    return True")
     return out
-
-
-def kernel_source(words: int, actions: list[str]) -> list[str]:
-    """The breadth-first search, exactly the scalar engine's loop
-    (:meth:`explorer.search._Search._explore`) over packed states; see
-    :mod:`explorer.engine.compiled` for the arrays it works on. It calls each action's
-    function itself, not ``successors``: that would be one more module that numba
-    optimises and compiles to machine code whole (every action linked in), for nothing."""
-    vs = ", ".join(f"v{w}" for w in range(words))
-    ns = ", ".join(f"n{w}" for w in range(words))
-    read_v = [f"        v{w} = cur[sid - lstart, {w}]" for w in range(words)]
-    read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
-    # A fingerprint of several words: explorer.engine.fingerprint.fingerprint, in int64.
-    fold = ["            h = FP_SEED"] + [f"            h = fpmix(h ^ n{w}) + FP_SEED"
-                                         for w in range(words)]
-    if words == 1:
-        hash_src = ["            j = mix(n0) & mask"]
-    else:
-        hash_src = fold + ["            if h == -1:",
-                           "                h = -2",
-                           "            j = mix(h) & mask"]
-    row_fold = ["        h = old[i, 0]"]
-    if words > 1:
-        row_fold += ["        if not fp:", "            h = FP_SEED"] + [
-            f"            h = fpmix(h ^ old[i, {w}]) + FP_SEED" for w in range(words)] + [
-            "            if h == -1:", "                h = -2"]
-    return [
-        "",
-        "@njit(cache=True)",
-        "def mix(x):",
-        "    x = (x ^ (x >> 31)) * -7723592293110705685",
-        "    x = (x ^ (x >> 27)) * -4658895280553007687",
-        "    return x ^ (x >> 33)",
-        "",
-        "FP_SEED = -7046029254386353131  # 0x9E3779B97F4A7C15",
-        "",
-        "@njit(cache=True, inline='always')",
-        "def fpmix(x):",
-        "    # splitmix64's finaliser; the masks make int64's shifts logical",
-        "    x = x ^ ((x >> 30) & 0x3FFFFFFFF)",
-        "    x = x * -4658895280553007687  # 0xBF58476D1CE4E5B9",
-        "    x = x ^ ((x >> 27) & 0x1FFFFFFFFF)",
-        "    x = x * -7723592293110705685  # 0x94D049BB133111EB",
-        "    return x ^ ((x >> 31) & 0x1FFFFFFFF)",
-        "",
-        "@njit(cache=True)",
-        "def rehash(old, new, fp):",
-        "    mask = len(new) - 1",
-        "    for i in range(len(old)):",
-        "        if old[i, 0] == -1:",
-        "            continue",
-        *row_fold,
-        "        j = mix(h) & mask",
-        "        while new[j, 0] != -1:",
-        "            j = (j + 1) & mask",
-        "        new[j, :] = old[i, :]",
-        "",
-        "@njit(cache=True)",
-        "def seed(table, rows, fp):",
-        "    mask = len(table) - 1",
-        "    for i in range(len(rows)):",
-        *[f"        n{w} = rows[i, {w}]" for w in range(words)],
-        *[line[4:] for line in hash_src],
-        "        while table[j, 0] != -1:",
-        "            j = (j + 1) & mask",
-        *[line[8:].replace("ctr[15] != 0", "fp") for line in table_store(words)],
-        "",
-        "@njit(cache=True)",
-        "def search(K, cur, nxt, table, parents, vias, ctr, live, fired, enabled, newc,",
-        "           group_of, genab, stamp, gstamp, events, sbuf, abuf, budget):",
-        "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 level_start,",
-        "    # 6 nxt_n, 7 cut_by_depth, 8 stopped (1 violation, 2 max states), 9 nevents,",
-        "    # 10 keep_going, 11 check_deadlock, 12 max_depth (-1 none), 13 cap,",
-        "    # 14 table_limit, 15 fingerprint, 16 max successors",
-        "    # live: invariants, then properties, then reachables, then deadlock",
-        "    ninv = NINV",
-        "    nprop = NPROP",
-        "    nreach = NREACH",
-        "    keep = ctr[10] != 0",
-        "    fp = ctr[15] != 0",
-        "    mask = len(table) - 1",
-        "    lstart = ctr[5]",
-        "    nprops = 0",
-        "    for k in range(nprop):",
-        "        nprops += live[ninv + k]",
-        "    steps = 0",
-        "    while True:",
-        "        sid = ctr[2]",
-        "        if sid == ctr[0]:",
-        "            return 0",
-        "        if sid == ctr[4]:",
-        "            return 3",
-        "        if steps >= budget:",
-        "            return 1",
-        "        if ctr[0] + ctr[16] > ctr[14] or ctr[6] + ctr[16] > len(nxt) \\",
-        "                or ctr[0] + ctr[16] > len(parents):",
-        "            return 4",
-        "        steps += 1",
-        *read_v,
-        "        ctr[2] = sid + 1",
-        "        n = 0",
-        *[f"        n = a_{name}(K, {vs}, sbuf, abuf, n)" for name in actions],
-        "        ctr[1] += n",
-        "        stop = False",
-        "        if n == 0 and ctr[11] != 0:",
-        "            d = ninv + nprop + nreach",
-        "            if live[d]:",
-        "                live[d] = 0",
-        "                events[ctr[9], 0] = 3",
-        "                events[ctr[9], 1] = 0",
-        "                events[ctr[9], 2] = sid",
-        "                events[ctr[9], 3] = -1",
-        "                ctr[9] += 1",
-        "            if not keep:",
-        "                ctr[8] = 1",
-        "                return 2",
-        "        beyond = ctr[12] >= 0 and ctr[3] >= ctr[12]",
-        "        pos = -1",
-        "        for pos in range(n):",
-        "            a = abuf[pos]",
-        *read_n,
-        "            fired[a] += 1",
-        "            if stamp[a] != sid:",
-        "                stamp[a] = sid",
-        "                enabled[a] += 1",
-        "                for gi in range(group_of.shape[1]):",
-        "                    g = group_of[a, gi]",
-        "                    if g < 0:",
-        "                        break",
-        "                    if gstamp[g] != sid:",
-        "                        gstamp[g] = sid",
-        "                        genab[g] += 1",
-        "            if nprops:",
-        "                for k in range(nprop):",
-        f"                    if live[ninv + k] and not check_property(K, k, {vs}, {ns}):",
-        "                        live[ninv + k] = 0",
-        "                        nprops -= 1",
-        "                        events[ctr[9], 0] = 1",
-        "                        events[ctr[9], 1] = k",
-        "                        events[ctr[9], 2] = sid",
-        "                        events[ctr[9], 3] = pos",
-        "                        ctr[9] += 1",
-        "                        if not keep:",
-        "                            stop = True",
-        "                            ctr[8] = 1",
-        "                if stop:",
-        "                    break",
-        *hash_src,
-        "            seen = False",
-        "            while table[j, 0] != -1:",
-        *table_compare(words),
-        "                j = (j + 1) & mask",
-        "            if seen:",
-        "                continue",
-        "            check = False",
-        "            if beyond:",
-        "                ctr[7] = 1",
-        f"            elif not constraints(K, {ns}):",
-        "                check = True",
-        "            elif ctr[0] >= ctr[13]:",
-        "                ctr[8] = 2",
-        "                stop = True",
-        "                break",
-        "            else:",
-        *table_store(words),
-        "                c = ctr[0]",
-        "                parents[c] = sid",
-        "                vias[c] = pos",
-        *[f"                nxt[ctr[6], {w}] = n{w}" for w in range(words)],
-        "                ctr[6] += 1",
-        "                ctr[0] = c + 1",
-        "                newc[a] += 1",
-        "                check = True",
-        "            if check:",
-        "                for k in range(ninv):",
-        f"                    if live[k] and not check_invariant(K, k, {ns}):",
-        "                        live[k] = 0",
-        "                        events[ctr[9], 0] = 0",
-        "                        events[ctr[9], 1] = k",
-        "                        events[ctr[9], 2] = sid",
-        "                        events[ctr[9], 3] = pos",
-        "                        ctr[9] += 1",
-        "                        if not keep:",
-        "                            stop = True",
-        "                            ctr[8] = 1",
-        "                for k in range(nreach):",
-        f"                    if live[ninv + nprop + k] and check_reachable(K, k, {ns}):",
-        "                        live[ninv + nprop + k] = 0",
-        "                        events[ctr[9], 0] = 2",
-        "                        events[ctr[9], 1] = k",
-        "                        events[ctr[9], 2] = sid",
-        "                        events[ctr[9], 3] = pos",
-        "                        ctr[9] += 1",
-        "            if stop:",
-        "                break",
-        "        if stop:",
-        "            ctr[1] -= n - pos - 1",
-        "            return 2",
-    ]
-
-
-def table_compare(words: int) -> list[str]:
-    """Is slot ``j`` the state (exact) or its fingerprint?"""
-    if words == 1:
-        return ["                if table[j, 0] == n0:",
-                "                    seen = True",
-                "                    break"]
-    exact = " and ".join(f"table[j, {w}] == n{w}" for w in range(words))
-    return ["                if ctr[15] != 0:",
-            "                    if table[j, 0] == h:",
-            "                        seen = True",
-            "                        break",
-            f"                elif {exact}:",
-            "                    seen = True",
-            "                    break"]
-
-
-def table_store(words: int) -> list[str]:
-    if words == 1:
-        return ["                table[j, 0] = n0"]
-    return ["                if ctr[15] != 0:",
-            "                    table[j, 0] = h",
-            "                else:",
-            *[f"                    table[j, {w}] = n{w}" for w in range(words)]]

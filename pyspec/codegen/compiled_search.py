@@ -1,0 +1,332 @@
+"""The breadth-first search of a compiled module and its state store, as generated source.
+
+:mod:`pyspec.codegen.compiled` appends these functions to every generated module, so that
+numba compiles the search with the model's actions (LLVM inlines them). The store they
+work on (held and grown by :mod:`explorer.engine.compiled`):
+
+- ``store``: every stored state in BFS order, one ``uint8`` row each, each word of the
+  packed state (:mod:`pyspec.layout`) in the fewest bytes its bit fields need (low byte
+  first). A state's id is its row: the frontier is a range of ids, nothing is copied
+  from level to level. With fingerprints only a window of it is kept, the states from
+  the next one to expand on (row ``id - base``).
+- ``table``: the seen-state table, open addressing with linear probing, of any size (a
+  hash picks a slot by a multiply and a shift, not a mask). Exact: a ``uint32`` slot
+  holds ``id + 1`` in its low ``idbits`` bits (0: empty) and as many hash bits as are
+  left above them, so that most slots of another state are passed over without reading
+  its row. With fingerprints, ``ftable`` holds the 64-bit fingerprints (-1: empty).
+- ``kids``: how many states each state added when it was expanded; a state's parent is
+  found from their running sum (the children of a state have consecutive ids). ``vias``:
+  each state's position in its parent's successor list.
+
+Exactly the scalar engine's loop (:meth:`explorer.search._Search._explore`) over packed
+states. Only the subset of Python the generated module keeps to (ints, int arrays,
+``for``/``while``/``if``, calls of module functions).
+"""
+
+from __future__ import annotations
+
+from pyspec.layout import Layout
+
+#: Counter slots the search shares with the engine (the engine names them alike).
+COUNTERS = 18
+
+
+def row_widths(layout: Layout) -> list[int]:
+    """Bytes of each packed word in a store row: its bit fields' total, rounded up."""
+    used = [0] * layout.words
+    for leaf in layout.leaves:
+        used[leaf.word] += leaf.bits
+    return [(bits + 7) // 8 for bits in used]
+
+
+def _offsets(widths: list[int]) -> list[int]:
+    out, at = [], 0
+    for w in widths:
+        out.append(at)
+        at += w
+    return out
+
+
+def _read_word(widths: list[int], w: int, row: str) -> str:
+    """The packed word ``w`` of store row ``row``."""
+    at = _offsets(widths)[w]
+    terms = [f"(store[{row}, {at + k}] & 255)" + (f" << {8 * k}" if k else "")
+             for k in range(widths[w])]
+    return " | ".join(f"({t})" if "<<" in t else t for t in terms) or "0"
+
+
+def _write_row(widths: list[int], row: str, prefix: str, indent: str) -> list[str]:
+    offsets = _offsets(widths)
+    out = []
+    for w, width in enumerate(widths):
+        for k in range(width):
+            shifted = f"({prefix}{w} >> {8 * k})" if k else f"{prefix}{w}"
+            out.append(f"{indent}store[{row}, {offsets[w] + k}] = {shifted} & 255")
+    return out
+
+
+def _hash(words: int, indent: str) -> list[str]:
+    """``h``: the key of state ``n0..`` (the word itself, or for several words its
+    fingerprint, :func:`explorer.engine.fingerprint.fingerprint`); ``m``: the hash that
+    picks its slot.
+
+    ``salt`` is always 0, read from the counters: numba's int64 ``*`` and ``+`` are LLVM's
+    ``mul nsw``/``add nsw``, whose overflow LLVM may assume away, and it did fold the
+    hash of a word read from bytes (whose range it knows) to another value than the same
+    word's hash read from an int64 array. An unknown operand keeps it from folding."""
+    if words == 1:
+        return [f"{indent}h = n0", f"{indent}m = mix(n0 ^ salt)"]
+    return ([f"{indent}h = FP_SEED ^ salt"]
+            + [f"{indent}h = fpmix(h ^ n{w}) + FP_SEED" for w in range(words)]
+            + [f"{indent}if h == -1:", f"{indent}    h = -2", f"{indent}m = mix(h)"])
+
+
+def _find_exact(widths: list[int], indent: str) -> list[str]:
+    """Probe the exact table for state ``n0..``: ``seen``, or ``j`` at an empty slot. A
+    slot whose hash bits differ from ``tag`` is another state: its row is not read."""
+    same = " and ".join(f"({_read_word(widths, w, 'q')}) == n{w}" for w in range(len(widths)))
+    return [indent + line for line in [
+        "while True:",
+        "    e = table[j] & 0xFFFFFFFF",
+        "    if e == 0:",
+        "        break",
+        "    if (e >> idbits) == tag:",
+        "        q = (e & idmask) - 1",
+        f"        if {same}:",
+        "            seen = True",
+        "            break",
+        "    j += 1",
+        "    if j == size:",
+        "        j = 0",
+    ]]
+
+
+def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
+    """The hash helpers, ``seed`` (states of the store into the table), ``refill`` (a
+    fingerprint table into a larger one) and ``search``. The search calls each action's
+    function itself, not ``successors``: that would be one more module that numba
+    optimises and compiles to machine code whole (every action linked in), for nothing."""
+    words = layout.words
+    widths = row_widths(layout)
+    vs = ", ".join(f"v{w}" for w in range(words))
+    ns = ", ".join(f"n{w}" for w in range(words))
+    fps = words > 1  # a one-word state is its own key: never fingerprinted
+    read_v = [f"        v{w} = {_read_word(widths, w, 'r')}" for w in range(words)]
+    read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
+    seed_fp = [
+        "        if fp:",
+        "            while ftable[j] != -1:",
+        "                j += 1",
+        "                if j == size:",
+        "                    j = 0",
+        "            ftable[j] = h",
+        "            continue",
+    ] if fps else []
+    find_fp = [
+        "            if fp:",
+        "                while True:",
+        "                    e = ftable[j]",
+        "                    if e == -1:",
+        "                        break",
+        "                    if e == h:",
+        "                        seen = True",
+        "                        break",
+        "                    j += 1",
+        "                    if j == size:",
+        "                        j = 0",
+        "            else:",
+        *_find_exact(widths, "                "),
+    ] if fps else _find_exact(widths, "            ")
+    return [
+        "",
+        "@njit(cache=True)",
+        "def mix(x):",
+        "    x = (x ^ (x >> 31)) * -7723592293110705685",
+        "    x = (x ^ (x >> 27)) * -4658895280553007687",
+        "    return x ^ (x >> 33)",
+        "",
+        "FP_SEED = -7046029254386353131  # 0x9E3779B97F4A7C15",
+        "",
+        "@njit(cache=True, inline='always')",
+        "def fpmix(x):",
+        "    # splitmix64's finaliser; the masks make int64's shifts logical",
+        "    x = x ^ ((x >> 30) & 0x3FFFFFFFF)",
+        "    x = x * -4658895280553007687  # 0xBF58476D1CE4E5B9",
+        "    x = x ^ ((x >> 27) & 0x1FFFFFFFFF)",
+        "    x = x * -7723592293110705685  # 0x94D049BB133111EB",
+        "    return x ^ ((x >> 31) & 0x1FFFFFFFF)",
+        "",
+        "@njit(cache=True)",
+        "def refill(old, new):",
+        "    size = len(new)",
+        "    for i in range(len(old)):",
+        "        h = old[i]",
+        "        if h == -1:",
+        "            continue",
+        "        j = ((mix(h) & 0xFFFFFFFF) * size) >> 32",
+        "        while new[j] != -1:",
+        "            j += 1",
+        "            if j == size:",
+        "                j = 0",
+        "        new[j] = h",
+        "",
+        "@njit(cache=True)",
+        "def seed(store, table, ftable, ctr, lo, hi):",
+        "    # states lo..hi-1 of the store, known to be distinct, into the table",
+        "    fp = ctr[15] != 0",
+        "    size = len(ftable) if fp else len(table)",
+        "    idbits = ctr[6]",
+        "    tagmask = (1 << (32 - idbits)) - 1",
+        "    salt = ctr[17]",
+        "    for c in range(lo, hi):",
+        "        r = c - ctr[5]",
+        *[f"        n{w} = {_read_word(widths, w, 'r')}" for w in range(words)],
+        *_hash(words, "        "),
+        "        j = ((m & 0xFFFFFFFF) * size) >> 32",
+        *seed_fp,
+        "        while table[j] != 0:",
+        "            j += 1",
+        "            if j == size:",
+        "                j = 0",
+        "        table[j] = (c + 1) | (((m >> 32) & tagmask) << idbits)",
+        "",
+        "@njit(cache=True)",
+        "def search(K, store, table, ftable, kids, vias, ctr, live, fired, enabled, newc,",
+        "           group_of, genab, stamp, gstamp, events, sbuf, abuf, budget):",
+        "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 base (store row 0's",
+        "    # id), 6 idbits, 7 cut_by_depth, 8 stopped (1 violation, 2 max states),",
+        "    # 9 nevents, 10 keep_going, 11 check_deadlock, 12 max_depth (-1 none), 13 cap,",
+        "    # 14 table_limit, 15 fingerprint, 16 max successors, 17 salt (0, see _hash)",
+        "    # live: invariants, then properties, then reachables, then deadlock",
+        "    ninv = NINV",
+        "    nprop = NPROP",
+        "    nreach = NREACH",
+        "    keep = ctr[10] != 0",
+        "    fp = ctr[15] != 0",
+        "    size = len(ftable) if fp else len(table)",
+        "    base = ctr[5]",
+        "    idbits = ctr[6]",
+        "    idmask = (1 << idbits) - 1",
+        "    tagmask = (1 << (32 - idbits)) - 1",
+        "    salt = ctr[17]",
+        "    nprops = 0",
+        "    for k in range(nprop):",
+        "        nprops += live[ninv + k]",
+        "    steps = 0",
+        "    while True:",
+        "        sid = ctr[2]",
+        "        if sid == ctr[0]:",
+        "            return 0",
+        "        if sid == ctr[4]:",
+        "            return 3",
+        "        if steps >= budget:",
+        "            return 1",
+        "        if ctr[0] + ctr[16] > ctr[14] or ctr[0] + ctr[16] - base > store.shape[0] \\",
+        "                or ctr[0] + ctr[16] > len(vias):",
+        "            return 4",
+        "        steps += 1",
+        "        r = sid - base",
+        *read_v,
+        "        ctr[2] = sid + 1",
+        "        n = 0",
+        *[f"        n = a_{name}(K, {vs}, sbuf, abuf, n)" for name in actions],
+        "        ctr[1] += n",
+        "        stop = False",
+        "        if n == 0 and ctr[11] != 0:",
+        "            d = ninv + nprop + nreach",
+        "            if live[d]:",
+        "                live[d] = 0",
+        "                events[ctr[9], 0] = 3",
+        "                events[ctr[9], 1] = 0",
+        "                events[ctr[9], 2] = sid",
+        "                events[ctr[9], 3] = -1",
+        "                ctr[9] += 1",
+        "            if not keep:",
+        "                ctr[8] = 1",
+        "                return 2",
+        "        beyond = ctr[12] >= 0 and ctr[3] >= ctr[12]",
+        "        pos = -1",
+        "        for pos in range(n):",
+        "            a = abuf[pos]",
+        *read_n,
+        "            fired[a] += 1",
+        "            if stamp[a] != sid:",
+        "                stamp[a] = sid",
+        "                enabled[a] += 1",
+        "                for gi in range(group_of.shape[1]):",
+        "                    g = group_of[a, gi]",
+        "                    if g < 0:",
+        "                        break",
+        "                    if gstamp[g] != sid:",
+        "                        gstamp[g] = sid",
+        "                        genab[g] += 1",
+        "            if nprops:",
+        "                for k in range(nprop):",
+        f"                    if live[ninv + k] and not check_property(K, k, {vs}, {ns}):",
+        "                        live[ninv + k] = 0",
+        "                        nprops -= 1",
+        "                        events[ctr[9], 0] = 1",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "                        if not keep:",
+        "                            stop = True",
+        "                            ctr[8] = 1",
+        "                if stop:",
+        "                    break",
+        *_hash(words, "            "),
+        "            j = ((m & 0xFFFFFFFF) * size) >> 32",
+        "            tag = (m >> 32) & tagmask",
+        "            seen = False",
+        *find_fp,
+        "            if seen:",
+        "                continue",
+        "            check = False",
+        "            if beyond:",
+        "                ctr[7] = 1",
+        f"            elif not constraints(K, {ns}):",
+        "                check = True",
+        "            elif ctr[0] >= ctr[13]:",
+        "                ctr[8] = 2",
+        "                stop = True",
+        "                break",
+        "            else:",
+        "                c = ctr[0]",
+        *(["                if fp:",
+           "                    ftable[j] = h",
+           "                else:",
+           "                    table[j] = (c + 1) | (tag << idbits)"] if fps else
+          ["                table[j] = (c + 1) | (tag << idbits)"]),
+        *_write_row(widths, "c - base", "n", "                "),
+        "                kids[sid] += 1",
+        "                vias[c] = pos",
+        "                ctr[0] = c + 1",
+        "                newc[a] += 1",
+        "                check = True",
+        "            if check:",
+        "                for k in range(ninv):",
+        f"                    if live[k] and not check_invariant(K, k, {ns}):",
+        "                        live[k] = 0",
+        "                        events[ctr[9], 0] = 0",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "                        if not keep:",
+        "                            stop = True",
+        "                            ctr[8] = 1",
+        "                for k in range(nreach):",
+        f"                    if live[ninv + nprop + k] and check_reachable(K, k, {ns}):",
+        "                        live[ninv + nprop + k] = 0",
+        "                        events[ctr[9], 0] = 2",
+        "                        events[ctr[9], 1] = k",
+        "                        events[ctr[9], 2] = sid",
+        "                        events[ctr[9], 3] = pos",
+        "                        ctr[9] += 1",
+        "            if stop:",
+        "                break",
+        "        if stop:",
+        "            ctr[1] -= n - pos - 1",
+        "            return 2",
+    ]
