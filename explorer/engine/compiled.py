@@ -66,9 +66,8 @@ MAX_SLOTS = 1 << 31
 #: Status codes of the compiled loop.
 _DONE, _CHUNK, _STOP, _LEVEL, _GROW = range(5)
 #: Slots of the counter array the compiled loop shares with Python.
-#: (The last, the hashes' salt, stays 0: see pyspec.codegen.compiled_search._hash.)
 (_COUNT, _TOTAL, _HEAD, _LEVEL_NO, _LEVEL_END, _BASE, _IDBITS, _CUT, _STOPPED, _NEVENTS,
- _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC, _SALT) = range(COUNTERS)
+ _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC) = range(COUNTERS)
 #: States per block of the running sums that find a state's parent (trace replay).
 _BLOCK = 4096
 #: The kind of program this engine runs (``Model.programs``).

@@ -28,7 +28,7 @@ from __future__ import annotations
 from pyspec.layout import Layout
 
 #: Counter slots the search shares with the engine (the engine names them alike).
-COUNTERS = 18
+COUNTERS = 17
 
 
 def row_widths(layout: Layout) -> list[int]:
@@ -68,15 +68,12 @@ def _write_row(widths: list[int], row: str, prefix: str, indent: str) -> list[st
 def _hash(words: int, indent: str) -> list[str]:
     """``h``: the key of state ``n0..`` (the word itself, or for several words its
     fingerprint, :func:`explorer.engine.fingerprint.fingerprint`); ``m``: the hash that
-    picks its slot.
-
-    ``salt`` is always 0, read from the counters: numba's int64 ``*`` and ``+`` are LLVM's
-    ``mul nsw``/``add nsw``, whose overflow LLVM may assume away, and it did fold the
-    hash of a word read from bytes (whose range it knows) to another value than the same
-    word's hash read from an int64 array. An unknown operand keeps it from folding."""
+    picks its slot. Their multiplications wrap (:mod:`pyspec.codegen.lower_llvm`); under
+    numba, whose int64 ``*`` is LLVM's ``mul nsw``, LLVM folded the hash of a word read
+    from bytes to another value than the same word's hash read from an int64 array."""
     if words == 1:
-        return [f"{indent}h = n0", f"{indent}m = mix(n0 ^ salt)"]
-    return ([f"{indent}h = FP_SEED ^ salt"]
+        return [f"{indent}h = n0", f"{indent}m = mix(n0)"]
+    return ([f"{indent}h = FP_SEED"]
             + [f"{indent}h = fpmix(h ^ n{w}) + FP_SEED" for w in range(words)]
             + [f"{indent}if h == -1:", f"{indent}    h = -2", f"{indent}m = mix(h)"])
 
@@ -177,7 +174,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "    size = len(ftable) if fp else len(table)",
         "    idbits = ctr[6]",
         "    tagmask = (1 << (32 - idbits)) - 1",
-        "    salt = ctr[17]",
         "    for c in range(lo, hi):",
         "        r = c - ctr[5]",
         *[f"        n{w} = {_read_word(widths, w, 'r')}" for w in range(words)],
@@ -196,7 +192,7 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 base (store row 0's",
         "    # id), 6 idbits, 7 cut_by_depth, 8 stopped (1 violation, 2 max states),",
         "    # 9 nevents, 10 keep_going, 11 check_deadlock, 12 max_depth (-1 none), 13 cap,",
-        "    # 14 table_limit, 15 fingerprint, 16 max successors, 17 salt (0, see _hash)",
+        "    # 14 table_limit, 15 fingerprint, 16 max successors",
         "    # live: invariants, then properties, then reachables, then deadlock",
         "    ninv = NINV",
         "    nprop = NPROP",
@@ -208,7 +204,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "    idbits = ctr[6]",
         "    idmask = (1 << idbits) - 1",
         "    tagmask = (1 << (32 - idbits)) - 1",
-        "    salt = ctr[17]",
         "    nprops = 0",
         "    for k in range(nprop):",
         "        nprops += live[ninv + k]",
