@@ -96,7 +96,11 @@ def caller(a):
 '''
 
 ARRAYS = '''
+def prefetch(element):
+    return 0
+
 def fill(out, small, n):
+    prefetch(out[1, 2])
     for i in range(len(out)):
         for j in range(out.shape[1]):
             out[i, j] = i * 100 + j + n

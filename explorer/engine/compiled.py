@@ -191,6 +191,9 @@ class _Store:
         self.gstamp = np.full_like(self.genab, -1)
         self.sbuf = np.zeros((max_succ, layout.words), dtype=np.int64)
         self.abuf = np.zeros(max_succ, dtype=np.int64)
+        #: Each successor's key and slot hash, computed (and its slot prefetched) before
+        #: the successors are looked up one by one.
+        self.hbuf = np.zeros((max_succ, 2), dtype=np.int64)
         self.consts = np.zeros(1, dtype=np.int64)
 
     @property
@@ -214,7 +217,7 @@ def _search_arguments(a: _Store, ctr: np.ndarray, live: np.ndarray, budget: int,
                       events: np.ndarray) -> tuple:
     return (a.consts, a.rows, a.table, a.ftable, a.kids, a.vias, ctr, live, a.fired,
             a.enabled, a.new, a.group_of, a.genab, a.stamp, a.gstamp, events, a.sbuf, a.abuf,
-            budget)
+            a.hbuf, budget)
 
 
 def _call(module: MachineModule, a: _Store, ctr: np.ndarray, live: np.ndarray,

@@ -16,7 +16,10 @@ towards negative infinity, ``>>`` is arithmetic. A ``raise`` stores its message'
 a module global and returns; every call of a function that can raise is followed by a test
 of it, so an error unwinds to the entry point, whose caller reads it (``cs_take_error``)
 and raises :class:`~pyspec.codegen.compiled.CompiledEvalError` again. A division by zero
-is such an error too (numba would raise ZeroDivisionError).
+is such an error too (numba would raise ZeroDivisionError). ``prefetch(a[i])`` is LLVM's
+prefetch of the element's cache line (the search prefetches the seen-state table's slots
+of all of a state's successors before it looks them up one by one); in Python it is a
+function that does nothing.
 
 Each function is specialised per kinds of its arguments (an int, a tuple of n ints, an array
 of a dtype and a number of dimensions), starting from the entry points and the kinds the
@@ -142,6 +145,7 @@ class _Module:
         if self.data_layout:
             head.append(f'target datalayout = "{self.data_layout}"')
         head.append("@cs_err = internal global i64 0")
+        head.append("declare void @llvm.prefetch.p0(ptr, i32, i32, i32)")
         for name, (dtype, values) in self.arrays.items():
             ty = DTYPES[dtype][0]
             items = ", ".join(f"{ty} {v}" for v in values)
@@ -821,6 +825,10 @@ class _Function:
             if isinstance(value, ArrayValue):
                 return value.rows
             raise _error(node, "len of an integer")
+        if name == "prefetch" and len(node.args) == 1 and isinstance(node.args[0], ast.Subscript):
+            address, _ = self.element(node.args[0])
+            self.emit(f"call void @llvm.prefetch.p0(ptr {address}, i32 0, i32 3, i32 1)")
+            return "0"
         if name in ("min", "max") and len(node.args) == 2:
             a, b = (self.expr_int(x) for x in node.args)
             flag = self.op(f"icmp {'slt' if name == 'min' else 'sgt'} i64 {a}, {b}")
