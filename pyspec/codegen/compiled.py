@@ -1272,7 +1272,15 @@ class CompiledCompiler(SequenceCode, Compiler):
     def for_header(self, domain: A.Expr, name: str) -> int:
         """A loop over a set's members in their order, binding ``name``; the body goes one
         level in. Returns 1 when it opened an outer loop too (over a set's parts), which
-        :meth:`close_header` closes after the body."""
+        :meth:`close_header` closes after the body.
+
+        A filtered set (``{x in S where c}``, also as the body of the definition called)
+        is not built: the loop runs over ``S`` and skips the members failing ``c``, the
+        same members in the same order (``pick r in ref_of(p, a, k, w)`` scans the
+        references once instead of building a set and scanning it again)."""
+        fused = self.filter_of(domain)
+        if fused is not None:
+            return self.filtered_header(*fused, name)
         local = self.tmp(f"l_{name}_")
         self.env[-1][name] = local
         if isinstance(domain, A.RangeExpr):
@@ -1298,11 +1306,18 @@ class CompiledCompiler(SequenceCode, Compiler):
         if len(parts) == 1:
             self.emit(f"{m} = {parts[0]}")
         else:
+            # Only the parts holding members: a set of 558 possible references is 9
+            # parts, mostly empty, each a pick from the tuple when taken.
             tup = self.let(self.join(parts), "s")
-            j = self.tmp("j")
-            self.emit(f"for {j} in range({len(parts)}):")
+            j, nz = self.tmp("j"), self.tmp("nz")
+            self.emit(f"{nz} = " + " | ".join(
+                f"(int({x} != 0) << {i})" if i else f"int({x} != 0)"
+                for i, x in enumerate(parts)))
+            self.emit(f"while {nz} != 0:")
             self._indent += 1
             extra = 1
+            self.emit(f"{j} = lowest({nz})")
+            self.emit(f"{nz} &= {nz} - 1")
             self.emit(f"{m} = {tup}[{j}]")
             base = f"{j} * {PART_BITS}"
         self.emit(f"while {m} != 0:")
@@ -1311,6 +1326,52 @@ class CompiledCompiler(SequenceCode, Compiler):
             self.emit(f"{m} &= {m} - 1")
             index = b if base == "0" else f"({base} + {b})"
             self.emit(f"{local} = {self.value(st.elem, index)}")
+        return extra
+
+    def filter_of(self, domain: A.Expr) -> tuple[A.SetFilter, dict[str, str]] | None:
+        """``domain`` as a set filter and the locals its names need (a called
+        definition's parameters bound to the arguments' values), when it is one whose
+        members can be taken from its underlying set in the same order; else None."""
+        bound: dict[str, str] = {}
+        if isinstance(domain, (A.Call, A.Name)):
+            ref = self.c.calls.get(domain) if isinstance(domain, A.Call) \
+                else self.c.names.get(domain)
+            if not isinstance(ref, Def):
+                return None
+            d = self.sym.defs[ref.name]
+            if d.params is None and not self.sym.def_reads.get(ref.name):
+                return None  # a constant: one bitmask, nothing to scan
+            params = self.sym.def_params.get(ref.name, [])
+            args = [a.value for a in domain.args] if isinstance(domain, A.Call) else []
+            for (p, t), a in zip(params, args):
+                bound[p] = self.let(self.val(a, t), "f")
+            body = d.body
+            own = self.sym.def_types[ref.name]
+        else:
+            body, own = domain, self.t(domain)
+        if not isinstance(body, A.SetFilter):
+            return None
+        under = self.t(body.binder.domain)
+        if not (isinstance(own, SetT) and isinstance(under, SetT)
+                and self.desc(own.elem) == self.desc(under.elem)):
+            return None
+        return body, bound
+
+    def filtered_header(self, e: A.SetFilter, bound: dict[str, str], name: str) -> int:
+        """The loop of :meth:`for_header` over ``e``'s underlying set, its members failing
+        ``e``'s condition skipped."""
+        with self.scope():  # the definition's parameters, not the caller's names
+            self.env[-1].update(bound)
+            extra = self.for_header(e.binder.domain, name)
+            local = self.env[-1][name]
+        self.env[-1][name] = local
+        with self.indented(), self.scope():
+            self.env[-1].update(bound)
+            self.env[-1][e.binder.name] = local
+            cond = self.val(e.cond)
+            self.emit(f"if not {cond}:")
+            with self.indented():
+                self.emit("continue")
         return extra
 
     def range_header(self, local: str, t: Type) -> str:
