@@ -1582,6 +1582,8 @@ class CompiledCompiler(SequenceCode, Compiler):
                 field = self.sub_place(target, ref.index)
                 self.write_place(field, self.val(value, field.t))
             return
+        if self.assign_items(target, e):
+            return
         source = self.place_of(e)
         if source is not None and source.prefix == "v" \
                 and self.desc(source.t) == self.desc(t):
@@ -1591,6 +1593,31 @@ class CompiledCompiler(SequenceCode, Compiler):
                 self.leaf_write(target.leaf.plus(j), self.leaf_read("v", source.leaf.plus(j)))
             return
         self.write_place(target, self.val(e, t))
+
+    def assign_items(self, target: _Place, e: A.Expr) -> bool:
+        """Store a map comprehension, a record constructor or a tuple display item by item
+        (each item as :meth:`assign_value` stores it), instead of building one mixed-radix
+        number and taking it apart again (two divisions a leaf); the items are evaluated
+        in the order the whole value's code evaluates them. False when ``e`` is none of
+        them."""
+        t, et = target.t, self.t(e)
+        if isinstance(e, A.MapComp) and isinstance(t, MapT) and isinstance(et, MapT) \
+                and self.desc(et.key) == self.desc(t.key):
+            for j, key in enumerate(self.domain_list(et.key)):
+                with self.scope():
+                    self.env[-1][e.binder.name] = key
+                    self.assign_value(self.map_place(target, str(j)), e.expr)
+            return True
+        if isinstance(e, A.TupleLit) and isinstance(t, TupT):
+            for j, item in enumerate(e.items):
+                self.assign_value(self.sub_place(target, j), item)
+            return True
+        if isinstance(e, A.Call) and isinstance(self.c.calls.get(e), RecordCtor) \
+                and isinstance(t, RecT) and self.desc(et) == self.desc(t):
+            for j, (item, _) in enumerate(self.field_args(e)):
+                self.assign_value(self.sub_place(target, j), item)
+            return True
+        return False
 
     # ---- whole program ---------------------------------------------------------------
     def words(self, prefix: str) -> list[str]:
