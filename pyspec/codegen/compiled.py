@@ -1582,7 +1582,7 @@ class CompiledCompiler(SequenceCode, Compiler):
                 field = self.sub_place(target, ref.index)
                 self.write_place(field, self.val(value, field.t))
             return
-        if self.assign_items(target, e):
+        if self.assign_items(target, e, whole):
             return
         source = self.place_of(e)
         if source is not None and source.prefix == "v" \
@@ -1594,13 +1594,27 @@ class CompiledCompiler(SequenceCode, Compiler):
             return
         self.write_place(target, self.val(e, t))
 
-    def assign_items(self, target: _Place, e: A.Expr) -> bool:
+    def assign_items(self, target: _Place, e: A.Expr, whole: bool) -> bool:
         """Store a map comprehension, a record constructor or a tuple display item by item
-        (each item as :meth:`assign_value` stores it), instead of building one mixed-radix
-        number and taking it apart again (two divisions a leaf); the items are evaluated
-        in the order the whole value's code evaluates them. False when ``e`` is none of
-        them."""
+        (each item as :meth:`assign_value` stores it), and each branch of a conditional
+        expression as that branch's value, instead of building one mixed-radix number and
+        taking it apart again (two divisions a leaf); the items are evaluated in the
+        order the whole value's code evaluates them. False when ``e`` is none of them."""
         t, et = target.t, self.t(e)
+        if isinstance(e, A.IfExpr) and not isinstance(t, SetT):
+            opened = 0
+            for cond, value in e.branches:
+                self.emit(f"if {self.val(cond)}:")
+                with self.indented():
+                    self.emit("pass")
+                    self.assign_value(target, value, whole)
+                self.emit("else:")
+                self._indent += 1
+                opened += 1
+            self.emit("pass")
+            self.assign_value(target, e.orelse, whole)
+            self._indent -= opened
+            return True
         if isinstance(e, A.MapComp) and isinstance(t, MapT) and isinstance(et, MapT) \
                 and self.desc(et.key) == self.desc(t.key):
             for j, key in enumerate(self.domain_list(et.key)):
