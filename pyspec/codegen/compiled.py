@@ -193,6 +193,13 @@ def between(x: str, lo: int, hi: int) -> str:
     return f"(({_lit(lo)} <= {x}) & ({x} < {_lit(hi)}))"
 
 
+def digit(x: str, stride: int, n: int, first: bool) -> str:
+    """The digit of stride ``stride`` and base ``n`` of the mixed-radix index ``x`` (a
+    value of its type, so the first, most significant digit needs no ``%``)."""
+    q = x if stride == 1 else f"({x} // {stride})"
+    return q if first else f"({q} % {n})"
+
+
 _MAY_FAIL = re.compile(r"\b[di]_\w+\(|\[(?!\d+\])")
 
 
@@ -230,6 +237,8 @@ class CompiledCompiler(SequenceCode, Compiler):
         #: What the names of an inlined action definition's parameters stood for before
         #: (by the definition's end marker).
         self.def_saved: dict[int, dict[str, str | None]] = {}
+        #: Tuple displays of set parts made by :meth:`join`, and their parts.
+        self.joined: dict[str, list[str]] = {}
 
     # ---- types -----------------------------------------------------------------------
     def dsize(self, t: Type) -> int:
@@ -428,7 +437,8 @@ class CompiledCompiler(SequenceCode, Compiler):
         i = leaf.static()
         if i is not None:
             lf = self.layout.leaves[i]
-            return f"(({prefix}{lf.word} >> {lf.shift}) & {(1 << lf.bits) - 1})"
+            word = f"{prefix}{lf.word}" if lf.shift == 0 else f"({prefix}{lf.word} >> {lf.shift})"
+            return f"({word} & {(1 << lf.bits) - 1})"
         found = linear_shift(self.layout, leaf)
         if found is not None:
             w, shift = found
@@ -557,13 +567,13 @@ class CompiledCompiler(SequenceCode, Compiler):
         if len(leaves) == 1 and not isinstance(p.t, (RecT, TupT, MapT)):
             self.leaf_write(p.leaf, self.code(p.t, x))
             return
-        x = self.let(x, "w")
         if isinstance(p.t, SetT):
-            for j in range(len(leaves)):
-                self.leaf_write(p.leaf.plus(j), f"{x}[{j}]")
+            for j, part in enumerate(self.split(x, len(leaves))):
+                self.leaf_write(p.leaf.plus(j), part)
             return
+        x = self.let(x, "w")
         for j, (lt, stride) in enumerate(zip(leaves, self.strides(leaves))):
-            self.leaf_write(p.leaf.plus(j), f"(({x} // {stride}) % {self.dsize(lt)})")
+            self.leaf_write(p.leaf.plus(j), digit(x, stride, self.dsize(lt), j == 0))
 
     # ---- expressions -----------------------------------------------------------------
     def val(self, e: A.Expr, target: Type | None = None) -> str:  # noqa: C901
@@ -715,7 +725,7 @@ class CompiledCompiler(SequenceCode, Compiler):
         js = _static(j)
         if js is not None:
             it = items[js]
-            return self.value(it, f"(({x} // {strides[js]}) % {self.dsize(it)})")
+            return self.value(it, digit(x, strides[js], self.dsize(it), js == 0))
         assert isinstance(t, MapT)
         return self.value(t.value, f"(({x} // {self.table(strides)}[{j}]) % "
                                    f"{self.dsize(t.value)})")
@@ -1036,16 +1046,28 @@ class CompiledCompiler(SequenceCode, Compiler):
     def nparts(self, t: SetT) -> int:
         return max(1, -(-self.dsize(t.elem) // PART_BITS))
 
-    @staticmethod
-    def join(parts: list[str]) -> str:
-        """A set's value from its parts: one int, or a tuple of them."""
-        return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ",)"
+    def join(self, parts: list[str]) -> str:
+        """A set's value from its parts: one int, or a tuple of them (remembered, so
+        that :meth:`split` takes the parts back without building the tuple)."""
+        if len(parts) == 1:
+            return parts[0]
+        out = "(" + ", ".join(parts) + ",)"
+        self.joined[out] = parts
+        return out
+
+    def split(self, x: str, n: int) -> list[str]:
+        """The ``n`` parts of set value ``x`` (a tuple display made by :meth:`join`, or a
+        name), each bound to a name or a literal, in order."""
+        if n == 1:
+            return [self.let(x, "s")]
+        if x in self.joined:
+            return [self.let(p, "p") for p in self.joined[x]]
+        x = self.let(x, "s")
+        return [self.let(f"{x}[{j}]", "p") for j in range(n)]
 
     def set_parts(self, e: A.Expr, st: SetT) -> list[str]:
         """A set's bitmask parts, each a name or a literal."""
-        x = self.let(self.set_val(e, st), "s")
-        n = self.nparts(st)
-        return [x] if n == 1 else [self.let(f"{x}[{j}]", "p") for j in range(n)]
+        return self.split(self.set_val(e, st), self.nparts(st))
 
     def bit_in(self, parts: list[str], c: str) -> str:
         """Whether element index ``c`` (within the domain) is in the set."""
