@@ -4,13 +4,13 @@ A walk needs, for one state at a time, its successors in the scalar engine's ord
 the checks (invariants, action properties, witnesses, constraints). :class:`ScalarCode`
 runs the model's straight-line Python; :class:`ArrayCode` the numpy engine's array program
 on batches of one packed state (:mod:`pyspec.codegen.arrays`); :class:`CompiledCode` the
-compiled engine's machine code (:mod:`pyspec.codegen.compiled`), one numba call per step.
+compiled engine's machine code (:mod:`pyspec.codegen.compiled`), one call per step.
 Every engine generates successors in the scalar order, so a seeded walk takes the same
 positions on each; the array engines' states are their packed words, and a trace is
 rebuilt by replaying the positions on the scalar model (:func:`explorer.replay.follow`).
 
-``auto`` walks on the compiled code when numba is installed and the model's machine code
-is cached (as ``check``'s ``auto``), else on the scalar code: a walk looks at one state at
+``auto`` walks on the compiled code when llvmlite is installed and the model's machine
+code is cached (a short walk does not pay a compile) (as ``check``'s ``auto``), else on the scalar code: a walk looks at one state at
 a time, where the numpy engine's fixed cost per batch is all overhead.
 """
 

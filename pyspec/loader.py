@@ -121,7 +121,7 @@ class Spec:
 
 
 def _compiled_program(spec: Spec, name: str, overrides: Overrides) -> object:
-    """The numba source of one model (:mod:`pyspec.codegen.compiled`)."""
+    """The compiled engine's Python of one model (:mod:`pyspec.codegen.compiled`)."""
     from pyspec.codegen.arrays import Unsupported
     from pyspec.codegen.compiled import CompiledCompiler
 

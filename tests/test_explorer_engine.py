@@ -308,7 +308,7 @@ def test_auto_says_when_llvmlite_is_missing(tmp_path: Path,
     result = check(spec.instantiate(), Options(backend="auto"))
     assert result.stats.backend == "numpy"
     assert result.notes == [
-        "the compiled engine did not run: llvmlite (installed with numba) is not installed"]
+        "the compiled engine did not run: llvmlite is not installed"]
 
 
 SECOND_INITIAL_STATE = """

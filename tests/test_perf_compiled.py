@@ -3,7 +3,7 @@ coverage and stops on every spec it supports, whatever the options; clean refusa
 ``auto``'s notes for what it does not support.
 
 Compiled code is cached on disk by its source, and loaded once per process per model,
-so only a cold cache pays numba's compile time."""
+so only a cold cache pays the compile time (a few seconds per kernel spec)."""
 
 from __future__ import annotations
 
@@ -226,13 +226,7 @@ def test_one_program_per_model_source() -> None:
     assert a.module is b.module
 
 
-#: The kernel spec whose models are compared here: its 13 models share one compiled
-#: module, which takes numba a minute or two to compile on a cold cache (the other kernel
-#: specs, as large, are compared the same way by hand; see docs/performance.md).
-KERNEL_COMPARED = [p for p in KERNEL if p.name == "cow.cow"]
-
-
-@pytest.mark.parametrize("path", KERNEL_COMPARED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", KERNEL, ids=lambda p: p.stem)
 def test_kernel_models_agree_or_are_refused_cleanly(path: Path) -> None:
     """Every model of the kernel spec: the same answers to a bounded depth where the
     generator supports the model; else ``--backend compiled`` refuses it with the reason

@@ -25,7 +25,7 @@ TLCTrace, Worker; Stateright's: Checker, visitor, Path, report):
 - :mod:`~explorer.engine.checkpoint`: snapshots of an array search, written and resumed.
 
 Engines: :mod:`~explorer.engine.scalar`, :mod:`~explorer.engine.arrays` (numpy),
-:mod:`~explorer.engine.compiled` (numba machine code), :mod:`~explorer.engine.workers`
+:mod:`~explorer.engine.compiled` (machine code through LLVM), :mod:`~explorer.engine.workers`
 (several processes), :mod:`~explorer.engine.cluster` (shards on Ray actors,
 :mod:`~explorer.engine.cluster_shard`). No engine imports the registry.
 """

@@ -1,10 +1,10 @@
-"""The compiled engine: the whole breadth-first search as machine code (numba).
+"""The compiled engine: the whole breadth-first search as machine code (LLVM).
 
 :mod:`pyspec.codegen.compiled` turns a model into a Python module over packed states
-(successors, checks, and the search loop itself); numba compiles it once and caches the
-machine code on disk, in a private directory under the user's cache directory, keyed by
-the generated source (the module file is named by its hash; numba's ``cache=True`` keeps
-the code beside it). A second run of the same model only loads it.
+(successors, checks, and the search loop itself); :mod:`pyspec.codegen.lower_llvm` lowers
+it to LLVM IR and :mod:`explorer.engine.machine_code` compiles that once and caches the
+object code on disk, in a private directory under the user's cache directory, keyed by the
+generated source and the arguments' kinds. A second run of the same spec only loads it.
 
 The search is the scalar engine's loop (:class:`explorer.engine.scalar.ScalarSearch`) state
 by state, so every count, cut, verdict and coverage figure is the scalar engine's: the
@@ -75,7 +75,8 @@ PROGRAM = "compiled"
 
 
 def llvmlite_available() -> bool:
-    """Whether llvmlite can be imported (it comes with numba, an optional dependency)."""
+    """Whether llvmlite can be imported (a dependency, but the other engines run
+    without it)."""
     return importlib.util.find_spec("llvmlite") is not None
 
 
@@ -102,7 +103,7 @@ _MODULES: dict[tuple[str, str], MachineModule] = {}
 def generated_source(model: Model) -> CompiledSource:
     """The generated module of a model made from a spec file (NoProgram otherwise)."""
     if not llvmlite_available():
-        raise NoProgram("llvmlite (installed with numba) is not installed")
+        raise NoProgram("llvmlite is not installed")
     source = model.programs.get(PROGRAM)
     assert isinstance(source, CompiledSource)
     return source
@@ -485,4 +486,4 @@ def typed_initial_states(model: Model, source: CompiledSource) -> None:
 
 
 ENGINE = Engine(name="compiled", check=check, program=PROGRAM,
-                summary="the search as machine code, with numba")
+                summary="the search as machine code, with LLVM")

@@ -217,7 +217,7 @@ def _why_not_compiled(model: Model, options: Options) -> str | None:
     if symmetric_sets(model, options.symmetry):
         return "it does not support symmetry reduction"
     if not compiled.llvmlite_available():
-        return "llvmlite (installed with numba) is not installed"
+        return "llvmlite is not installed"
     try:
         compiled.generated_source(model)
     except NoProgram as exc:

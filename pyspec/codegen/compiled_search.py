@@ -1,7 +1,7 @@
 """The breadth-first search of a compiled module and its state store, as generated source.
 
 :mod:`pyspec.codegen.compiled` appends these functions to every generated module, so that
-numba compiles the search with the model's actions (LLVM inlines them). The store they
+the search is compiled with the model's actions (LLVM inlines them). The store they
 work on (held and grown by :mod:`explorer.engine.compiled`):
 
 - ``store``: every stored state in BFS order, one ``uint8`` row each, each word of the
@@ -68,9 +68,10 @@ def _write_row(widths: list[int], row: str, prefix: str, indent: str) -> list[st
 def _hash(words: int, indent: str) -> list[str]:
     """``h``: the key of state ``n0..`` (the word itself, or for several words its
     fingerprint, :func:`explorer.engine.fingerprint.fingerprint`); ``m``: the hash that
-    picks its slot. Their multiplications wrap (:mod:`pyspec.codegen.lower_llvm`); under
-    numba, whose int64 ``*`` is LLVM's ``mul nsw``, LLVM folded the hash of a word read
-    from bytes to another value than the same word's hash read from an int64 array."""
+    picks its slot. Their multiplications must wrap, as the lowering's do
+    (:mod:`pyspec.codegen.lower_llvm`): with overflow undefined (numba's int64 ``*`` is
+    LLVM's ``mul nsw``), LLVM folded the hash of a word read from bytes to another value
+    than the same word's hash read from an int64 array."""
     if words == 1:
         return [f"{indent}h = n0", f"{indent}m = mix(n0)"]
     return ([f"{indent}h = FP_SEED"]
@@ -101,8 +102,7 @@ def _find_exact(widths: list[int], indent: str) -> list[str]:
 def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
     """The hash helpers, ``seed`` (states of the store into the table), ``refill`` (a
     fingerprint table into a larger one) and ``search``. The search calls each action's
-    function itself, not ``successors``: that would be one more module that numba
-    optimises and compiles to machine code whole (every action linked in), for nothing."""
+    function itself, not ``successors`` (which walks of ``cowspec simulate`` call)."""
     words = layout.words
     widths = row_widths(layout)
     vs = ", ".join(f"v{w}" for w in range(words))
@@ -136,7 +136,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
     ] if fps else _find_exact(widths, "            ")
     return [
         "",
-        "@njit(cache=True)",
         "def mix(x):",
         "    x = (x ^ (x >> 31)) * -7723592293110705685",
         "    x = (x ^ (x >> 27)) * -4658895280553007687",
@@ -148,7 +147,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "    # a hint: LLVM's prefetch of the element's cache line (pyspec.codegen.lower_llvm)",
         "    return 0",
         "",
-        "@njit(cache=True, inline='always')",
         "def fpmix(x):",
         "    # splitmix64's finaliser; the masks make int64's shifts logical",
         "    x = x ^ ((x >> 30) & 0x3FFFFFFFF)",
@@ -157,7 +155,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "    x = x * -7723592293110705685  # 0x94D049BB133111EB",
         "    return x ^ ((x >> 31) & 0x1FFFFFFFF)",
         "",
-        "@njit(cache=True)",
         "def refill(old, new):",
         "    size = len(new)",
         "    for i in range(len(old)):",
@@ -171,7 +168,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "                j = 0",
         "        new[j] = h",
         "",
-        "@njit(cache=True)",
         "def seed(store, table, ftable, ctr, lo, hi):",
         "    # states lo..hi-1 of the store, known to be distinct, into the table",
         "    fp = ctr[15] != 0",
@@ -190,7 +186,6 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "                j = 0",
         "        table[j] = (c + 1) | (((m >> 32) & tagmask) << idbits)",
         "",
-        "@njit(cache=True)",
         "def search(K, store, table, ftable, kids, vias, ctr, live, fired, enabled, newc,",
         "           group_of, genab, stamp, gstamp, events, sbuf, abuf, hbuf, budget):",
         "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 base (store row 0's",
