@@ -10,8 +10,9 @@ positions on each; the array engines' states are their packed words, and a trace
 rebuilt by replaying the positions on the scalar model (:func:`explorer.replay.follow`).
 
 ``auto`` walks on the compiled code when llvmlite is installed and the model's machine
-code is cached (a short walk does not pay a compile) (as ``check``'s ``auto``), else on the scalar code: a walk looks at one state at
-a time, where the numpy engine's fixed cost per batch is all overhead.
+code is cached (a short walk does not pay a compile), else on the scalar code: a walk
+looks at one state at a time, where the numpy engine's fixed cost per batch is all
+overhead.
 """
 
 from __future__ import annotations
