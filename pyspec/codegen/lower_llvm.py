@@ -462,12 +462,8 @@ class _Function:
         j = self.op(f"load i64, ptr {counter}")
         self.branch(self.op(f"icmp slt i64 {j}, {dst.cols}"), body, done)
         self.start(body)
-        s_at = self.op(f"mul i64 {si}, {src.cols}")
-        s_at = self.op(f"add i64 {s_at}, {j}")
-        d_at = self.op(f"mul i64 {di}, {dst.cols}")
-        d_at = self.op(f"add i64 {d_at}, {j}")
-        sp = self.op(f"getelementptr {ty}, ptr {src.ptr}, i64 {s_at}")
-        dp = self.op(f"getelementptr {ty}, ptr {dst.ptr}, i64 {d_at}")
+        sp = self.op(f"getelementptr {ty}, ptr {src.ptr}, i64 {self.flat(src, si, j)}")
+        dp = self.op(f"getelementptr {ty}, ptr {dst.ptr}, i64 {self.flat(dst, di, j)}")
         self.emit(f"store {ty} {self.op(f'load {ty}, ptr {sp}')}, ptr {dp}")
         self.emit(f"store i64 {self.op(f'add i64 {j}, 1')}, ptr {counter}")
         self.jump(head)
@@ -794,15 +790,17 @@ class _Function:
         if isinstance(index, ast.Tuple):
             if len(index.elts) != 2 or arr.kind.ndim != 2:
                 raise _error(node, "an index of other than one or two integers")
-            i = self.expr_int(index.elts[0])
-            j = self.expr_int(index.elts[1])
-            at = self.op(f"add i64 {self.op(f'mul i64 {i}, {arr.cols}')}, {j}")
+            at = self.flat(arr, self.expr_int(index.elts[0]), self.expr_int(index.elts[1]))
         else:
             if arr.kind.ndim != 1:
                 raise _error(node, "a row of a 2-dimensional array used as a value")
             at = self.expr_int(index)
         ty, _ = DTYPES[arr.kind.dtype]
         return self.op(f"getelementptr {ty}, ptr {arr.ptr}, i64 {at}"), arr.kind
+
+    def flat(self, arr: ArrayValue, i: str, j: str) -> str:
+        """The position of ``arr[i, j]`` among a C-contiguous array's elements."""
+        return self.op(f"add i64 {self.op(f'mul i64 {i}, {arr.cols}')}, {j}")
 
     def load_element(self, address: str, kind: ArrayKind) -> str:
         ty, signed = DTYPES[kind.dtype]
