@@ -23,6 +23,7 @@ included, so every message about the spec is the same.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
@@ -104,10 +105,10 @@ def load(text: str, file: str) -> A.Module | None:
     if not isinstance(module, A.Module):
         return None
     module.file = file
-    try:  # most recently used: pruning removes the least recently used entries
+    # most recently used: pruning removes the least recently used entries; an entry
+    # another process removed meanwhile is no error
+    with contextlib.suppress(OSError):
         os.utime(path)
-    except OSError:
-        pass
     return module
 
 
@@ -139,10 +140,8 @@ def prune(keep: int = MAX_ENTRIES) -> None:
         return
     entries.sort()
     for _, path in entries[:len(entries) - keep]:
-        try:
+        with contextlib.suppress(OSError):  # already removed by another process
             os.unlink(path)
-        except OSError:
-            pass
 
 
 class _Encoder:
