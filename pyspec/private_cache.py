@@ -17,6 +17,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from pyspec.sourcefiles import read_at_most
+
 
 def cache_dir() -> Path:
     """The user's own cache directory of cowspec, never a shared temporary one."""
@@ -39,18 +41,12 @@ def read_private(path: Path, max_bytes: int) -> bytes | None:
         if not (stat.S_ISREG(st.st_mode) and trusted(st) and st.st_size <= max_bytes
                 and trusted(os.stat(path.parent))):
             return None
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(fd, max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = read_at_most(fd, max_bytes)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return b"".join(chunks) if size <= max_bytes else None
+    return data if len(data) <= max_bytes else None
 
 
 def private_dir(folder: Path) -> bool:

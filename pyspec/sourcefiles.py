@@ -66,6 +66,19 @@ def resolve_import(importer: Path, target: str, root: Path, policy: ImportPolicy
     return found
 
 
+def read_at_most(fd: int, limit: int) -> bytes:
+    """What an open file holds, read up to one byte past ``limit``: a result longer than
+    ``limit`` means the file is too large, whatever its size said when it was checked."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(fd, limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def read_source(path: Path) -> str:
     """The text of a spec file: a regular file of at most :data:`MAX_SPEC_BYTES`, UTF-8.
 
@@ -79,18 +92,11 @@ def read_source(path: Path) -> str:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise SourceFileError(f"cannot read {path}: it is {_kind(mode)}, not a regular file")
-        chunks, size = [], 0
-        while size <= MAX_SPEC_BYTES:
-            chunk = os.read(fd, MAX_SPEC_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = read_at_most(fd, MAX_SPEC_BYTES)
     except OSError as exc:
         raise SourceFileError(f"cannot read {path}: {exc.strerror}") from None
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     if len(data) > MAX_SPEC_BYTES:
         raise SourceFileError(f"cannot read {path}: it is larger than {MAX_SPEC_BYTES:,} "
                               "bytes, the most a spec file may have")

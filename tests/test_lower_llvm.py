@@ -218,3 +218,17 @@ def test_python_outside_the_subset_is_refused_with_its_line(body: str, message: 
         lower(body, signatures([Entry("f", (0,))]))
     assert str(err.value) == message
 
+
+
+def test_machine_code_somebody_else_could_write_is_never_loaded(tmp_path: Path) -> None:
+    """Cached machine code is run, so it is read as the parse cache is
+    (pyspec/private_cache.py): a file group or others may write reads as absent, and the
+    code is compiled and written again, private (0600)."""
+    entries = signatures([Entry("quotient", (0, 0))])
+    load(tmp_path, ARITHMETIC, entries)
+    (obj,) = tmp_path.glob("m_*.o")
+    assert obj.stat().st_mode & 0o777 == 0o600
+    obj.chmod(0o666)
+    assert not is_cached(tmp_path, ARITHMETIC, entries)
+    assert load(tmp_path, ARITHMETIC, entries).quotient(-7, 2) == -4
+    assert obj.stat().st_mode & 0o777 == 0o600 and is_cached(tmp_path, ARITHMETIC, entries)

@@ -31,7 +31,6 @@ reports it.
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,6 +46,7 @@ from explorer.engine.machine_code import Entry, MachineModule, Signatures, signa
 from explorer.engine.outcome import Counts, Setup, assemble
 from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
+from pyspec import private_cache
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
 from pyspec.codegen.compiled_search import COUNTERS, row_widths
 from pyspec.codegen.lower_llvm import LoweringError
@@ -82,8 +82,7 @@ def llvmlite_available() -> bool:
 
 def cache_dir() -> Path:
     """The private directory of machine code of generated modules."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cowspec" / "compiled"
+    return private_cache.cache_dir() / "compiled"
 
 
 @dataclass

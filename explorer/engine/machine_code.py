@@ -2,9 +2,10 @@
 
 :func:`pyspec.codegen.lower_llvm.lower` turns the generated Python into LLVM IR; here
 llvmlite (the LLVM binding numba itself is built on) optimises it at ``-O2`` for this
-machine's CPU and emits an object file, which is cached on disk beside the generated
-module, keyed by the module's source, the entry points' argument kinds, the llvmlite
-version and the CPU. A second run loads the object file into an MCJIT engine and only binds
+machine's CPU and emits an object file, which is cached on disk (private files of the
+user's cache directory, :mod:`pyspec.private_cache`, as the parse cache's are), keyed by
+the module's source, the entry points' argument kinds, the lowering, the llvmlite version
+and the CPU. A second run loads the object file into an MCJIT engine and only binds
 the entry points: no lowering, no optimisation.
 
 :class:`MachineModule` is what the engine calls: ``module.search(consts, cur, ...)`` with
@@ -19,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +31,13 @@ import numpy as np
 from pyspec.codegen import lower_llvm
 from pyspec.codegen.compiled import CompiledEvalError
 from pyspec.codegen.lower_llvm import INT, ArrayKind, Kind, TupleKind, lower
+from pyspec.private_cache import read_private, write_private
 
 #: LLVM's optimisation level: -O2 (-O3 took longer to compile and searched no faster).
 OPT_LEVEL = 2
 Signatures = dict[str, tuple[Kind, ...]]
+#: The largest cached object file read back (a kernel spec's is under 200 kB).
+MAX_OBJECT_BYTES = 64 << 20
 #: The lowering's own code is part of the cache key: a change to it is a new compiler.
 _LOWERING = hashlib.sha256(Path(lower_llvm.__file__).read_bytes()
                            + Path(__file__).read_bytes()).hexdigest()
@@ -68,8 +71,24 @@ def digest(source: str, entries: Signatures) -> str:
 
 def is_cached(folder: Path, source: str, entries: Signatures) -> bool:
     """Whether the machine code is in the cache (a run would not pay the compile)."""
-    key = digest(source, entries)
-    return (folder / f"m_{key}.o").exists() and (folder / f"m_{key}.json").exists()
+    return _cached(folder, digest(source, entries)) is not None
+
+
+def _cached(folder: Path, key: str) -> tuple[bytes, list[str]] | None:
+    """The object code and error messages cached under ``key``; None when absent, or not
+    to be trusted (:mod:`pyspec.private_cache`: machine code is run, so a file somebody
+    else could have written is never loaded), or damaged."""
+    obj = read_private(folder / f"m_{key}.o", MAX_OBJECT_BYTES)
+    meta = read_private(folder / f"m_{key}.json", MAX_OBJECT_BYTES)
+    if obj is None or meta is None:
+        return None
+    try:
+        messages = json.loads(meta)["messages"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not (isinstance(messages, list) and all(isinstance(m, str) for m in messages)):
+        return None
+    return obj, messages
 
 
 class MachineModule:
@@ -140,10 +159,9 @@ def load(folder: Path, source: str, entries: Signatures) -> MachineModule:
     written to the cache first."""
     tm = _target_machine()
     key = digest(source, entries)
-    obj_path, meta_path = folder / f"m_{key}.o", folder / f"m_{key}.json"
-    if obj_path.exists() and meta_path.exists():
-        obj = obj_path.read_bytes()
-        messages = json.loads(meta_path.read_text())["messages"]
+    cached = _cached(folder, key)
+    if cached is not None:
+        obj, messages = cached
     else:
         lowered = lower(source, entries, llvm.get_process_triple(), str(tm.target_data))
         module = llvm.parse_assembly(lowered.ir)
@@ -153,19 +171,13 @@ def load(folder: Path, source: str, entries: Signatures) -> MachineModule:
         passes.getModulePassManager().run(module, passes)
         obj = tm.emit_object(module)
         messages = list(lowered.messages)
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(obj_path, obj)
-        _write_atomically(meta_path, json.dumps({"messages": messages}).encode())
+        # best effort: a cache that cannot be written only costs the next run a compile
+        write_private(folder / f"m_{key}.o", obj)
+        write_private(folder / f"m_{key}.json", json.dumps({"messages": messages}).encode())
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
     return MachineModule(engine, entries, messages)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 @dataclass(frozen=True)
