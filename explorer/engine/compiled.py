@@ -202,6 +202,21 @@ class _Store:
         return sum(a.nbytes for a in (self.rows, self.table, self.ftable, self.kids,
                                       self.vias, self.initial_vias))
 
+    def grow(self, name: str, length: int) -> None:
+        """Array ``name`` with ``length`` rows, the new ones zero. In place where nothing
+        else refers to it: ``realloc`` moves a large block's pages instead of copying
+        them, so the pages a search grows into are written once (a copy into a new
+        array has the kernel zero and numpy write the whole array again at every step of
+        growth, nine times the final size at a growth of 1.125)."""
+        shape = (length, *getattr(self, name).shape[1:])
+        try:
+            getattr(self, name).resize(shape)
+        except ValueError:  # a view of it is alive: copied instead
+            old = getattr(self, name)
+            grown = np.zeros(shape, dtype=old.dtype)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
+
     def pack(self, words: np.ndarray) -> np.ndarray:
         """Store rows of packed states (one per row of ``words``)."""
         out = np.zeros((len(words), self.rows.shape[1]), dtype=np.uint8)
@@ -384,16 +399,11 @@ class CompiledSearch(ScalarSearch):
                 self._slide()
                 base = head
         if need - base > len(a.rows):
-            rows = np.zeros((max(need - base, int(len(a.rows) * STORE_GROWTH)),
-                             a.rows.shape[1]), dtype=np.uint8)
-            rows[: self.count - base] = a.rows[: self.count - base]
-            a.rows = rows
+            a.grow("rows", max(need - base, int(len(a.rows) * STORE_GROWTH)))
         if need > len(a.vias):
             size = max(need, int(len(a.vias) * STORE_GROWTH))
-            for name in ("kids", "vias"):
-                grown = np.zeros(size, dtype=getattr(a, name).dtype)
-                grown[: self.count] = getattr(a, name)[: self.count]
-                setattr(a, name, grown)
+            a.grow("kids", size)
+            a.grow("vias", size)
 
     def _explore(self) -> None:
         polls = 0

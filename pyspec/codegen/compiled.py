@@ -1829,7 +1829,7 @@ class CompiledCompiler(SequenceCode, Compiler):
             *[line for k in sorted(self.seq_ks) for line in seq_helpers(k)],
         ]
         src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
-                        + kernel_source(lay, list(self.sym.actions))) + "\n"
+                        + kernel_source(lay, list(self.sym.actions), checks)) + "\n"
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),

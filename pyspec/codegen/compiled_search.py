@@ -99,14 +99,43 @@ def _find_exact(widths: list[int], indent: str) -> list[str]:
     ]]
 
 
-def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
+def _each_check(fns: list[str], first: int, args: str, holds: bool, indent: str,
+                on_failure: list[str]) -> list[str]:
+    """For each check function of ``fns`` (live flags from ``first`` on), in their order:
+    if it is live and its verdict on ``args`` is not ``holds``, ``on_failure`` with ``k``
+    its number and ``at`` its live flag. One test per check, not a loop over a dispatch:
+    LLVM inlines each check into the search."""
+    out = []
+    for k, fn in enumerate(fns):
+        call = f"{fn}(K, {args})"
+        out.append(f"{indent}if live[{first + k}] and {'not ' if holds else ''}{call}:")
+        out += [indent + "    " + line.format(k=k, at=first + k) for line in on_failure]
+    return out
+
+
+def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str]]
+                  ) -> list[str]:
     """The hash helpers, ``seed`` (states of the store into the table), ``refill`` (a
     fingerprint table into a larger one) and ``search``. The search calls each action's
-    function itself, not ``successors`` (which walks of ``cowspec simulate`` call)."""
+    function and each check's function (``checks``: their names by kind) itself, not
+    ``successors`` and the ``check_`` dispatchers (which walks of ``cowspec simulate``
+    call)."""
     words = layout.words
     widths = row_widths(layout)
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
+    ninv, nprop = len(checks["invariant"]), len(checks["property"])
+    state_checks = [
+        *_each_check(checks["invariant"], 0, ns, True, " " * 16, [
+            "live[{at}] = 0", "record(events, ctr, 0, {k}, sid, pos)",
+            "if not keep:", "    stop = True", "    ctr[8] = 1"]),
+        *_each_check(checks["reachable"], ninv + nprop, ns, False, " " * 16, [
+            "live[{at}] = 0", "record(events, ctr, 2, {k}, sid, pos)"])]
+    if state_checks:
+        state_checks.insert(0, "            if check:")
+    property_failed = ["live[{at}] = 0", "nprops -= 1",
+                       "record(events, ctr, 1, {k}, sid, pos)",
+                       "if not keep:", "    stop = True", "    ctr[8] = 1"]
     fps = words > 1  # a one-word state is its own key: never fingerprinted
     read_v = [f"        v{w} = {_read_word(widths, w, 'r')}" for w in range(words)]
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
@@ -271,14 +300,7 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "                        gstamp[g] = sid",
         "                        genab[g] += 1",
         "            if nprops:",
-        "                for k in range(nprop):",
-        f"                    if live[ninv + k] and not check_property(K, k, {vs}, {ns}):",
-        "                        live[ninv + k] = 0",
-        "                        nprops -= 1",
-        "                        record(events, ctr, 1, k, sid, pos)",
-        "                        if not keep:",
-        "                            stop = True",
-        "                            ctr[8] = 1",
+        *_each_check(checks["property"], ninv, f"{vs}, {ns}", True, " " * 16, property_failed),
         "                if stop:",
         "                    break",
         "            h = hbuf[pos, 0]",
@@ -311,18 +333,7 @@ def kernel_source(layout: Layout, actions: list[str]) -> list[str]:
         "                ctr[0] = c + 1",
         "                newc[a] += 1",
         "                check = True",
-        "            if check:",
-        "                for k in range(ninv):",
-        f"                    if live[k] and not check_invariant(K, k, {ns}):",
-        "                        live[k] = 0",
-        "                        record(events, ctr, 0, k, sid, pos)",
-        "                        if not keep:",
-        "                            stop = True",
-        "                            ctr[8] = 1",
-        "                for k in range(nreach):",
-        f"                    if live[ninv + nprop + k] and check_reachable(K, k, {ns}):",
-        "                        live[ninv + nprop + k] = 0",
-        "                        record(events, ctr, 2, k, sid, pos)",
+        *state_checks,
         "            if stop:",
         "                break",
         "        if stop:",
