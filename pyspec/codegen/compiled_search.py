@@ -65,18 +65,37 @@ def _write_row(widths: list[int], row: str, prefix: str, indent: str) -> list[st
     return out
 
 
+def _multipliers(words: int) -> list[int]:
+    """The exact table's odd multiplier of each word: splitmix64's outputs from seed 0
+    (forced odd), as int64 literals."""
+    out, state, ones = [], 0, (1 << 64) - 1
+    for _ in range(words):
+        state = (state + 0x9E3779B97F4A7C15) & ones
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & ones
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & ones
+        z = (z ^ (z >> 31)) | 1
+        out.append(z - (1 << 64) if z >> 63 else z)
+    return out
+
+
 def _hash(words: int, indent: str) -> list[str]:
-    """``h``: the key of state ``n0..`` (the word itself, or for several words its
-    fingerprint, :func:`explorer.engine.fingerprint.fingerprint`); ``m``: the hash that
-    picks its slot. Their multiplications must wrap, as the lowering's do
-    (:mod:`pyspec.codegen.lower_llvm`): with overflow undefined (numba's int64 ``*`` is
-    LLVM's ``mul nsw``), LLVM folded the hash of a word read from bytes to another value
-    than the same word's hash read from an int64 array."""
+    """``h``: the key of state ``n0..`` (the word itself, or for several words, with
+    fingerprints, its fingerprint, :func:`explorer.engine.fingerprint.fingerprint`);
+    ``m``: the hash that picks its slot. An exact table of several words hashes their sum
+    times odd multipliers instead of the fingerprint: the fingerprint's chain of a
+    multiplication per word, each waiting for the last, was a sixth of the search's time
+    on the kernel models, and a slot's hash need not be the same on every engine.
+    Multiplications must wrap, as the lowering's do (:mod:`pyspec.codegen.lower_llvm`):
+    with overflow undefined (numba's int64 ``*`` is LLVM's ``mul nsw``), LLVM folded the
+    hash of a word read from bytes to another value than the same word's hash read from
+    an int64 array."""
     if words == 1:
         return [f"{indent}h = n0", f"{indent}m = mix(n0)"]
-    return ([f"{indent}h = FP_SEED"]
-            + [f"{indent}h = fpmix(h ^ n{w}) + FP_SEED" for w in range(words)]
-            + [f"{indent}if h == -1:", f"{indent}    h = -2", f"{indent}m = mix(h)"])
+    summed = " + ".join(f"n{w} * {c}" for w, c in enumerate(_multipliers(words)))
+    return ([f"{indent}if fp:", f"{indent}    h = FP_SEED"]
+            + [f"{indent}    h = fpmix(h ^ n{w}) + FP_SEED" for w in range(words)]
+            + [f"{indent}    if h == -1:", f"{indent}        h = -2",
+               f"{indent}else:", f"{indent}    h = {summed}", f"{indent}m = mix(h)"])
 
 
 def _find_exact(widths: list[int], indent: str) -> list[str]:
