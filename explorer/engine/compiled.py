@@ -65,7 +65,7 @@ STORE_GROWTH = 1.125
 #: With fingerprints the table (8-byte slots: a probe run is a cache line or two at these
 #: loads) grows beyond FP_MAX_LOAD by FP_GROWTH (so its load stays between 0.71 and 0.85,
 #: 9.4 to 11.3 bytes per state) and the parent links by FP_LINK_GROWTH: fingerprints and
-#: parent links stay within 16 bytes per state, as TLC's FPSet and trace file would.
+#: parent links (what TLC keeps as its FPSet and trace file) stay within 16 bytes per state.
 FP_MAX_LOAD = 0.85
 FP_GROWTH = 1.2
 FP_LINK_GROWTH = 1.0625
@@ -382,7 +382,8 @@ class CompiledSearch(ScalarSearch):
         """The most states a table of ``slots`` slots holds before it grows: the compiled
         loop expands a state only while ``count + max successors`` is at most this. Exact:
         ``MAX_LOAD``. Fingerprints: ``FP_MAX_LOAD`` of the states before an expansion
-        (which adds a few states, seldom its maximum), and one slot always empty."""
+        (which adds a few states, seldom its maximum), and one slot always left empty (a
+        probe stops at an empty slot)."""
         if not self.fingerprints:
             return int(slots * MAX_LOAD)
         return min(int(slots * FP_MAX_LOAD) + int(self.ctr[_MAX_SUCC]), slots - 1)
