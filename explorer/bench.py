@@ -5,13 +5,16 @@ memory (``os.wait4``'s rusage of exactly that child) are its own and not the pre
 model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal the table
 of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of every
 ``spec/kernel/*.cow`` found at run time, and the kernel models at wider bounds (cow
-linux-5.19 with two addresses, thp linux-5.19 with two references and four frames).
-Each case runs once per engine of ``--backend`` (default ``numpy,compiled``), rows side by
-side; the compiled engine's compile time (or cache load) has its own column. minicheck runs the
-same RefCount sizes in the same run (``refcount_minicheck.py``), and the table prints our
-distinct-states rate over minicheck's. ``--record`` also writes the run to
-``bench/history/DATE-COMMIT.json``, to be committed with the change it measures; a plain
-``make bench`` leaves the tree as it was.
+linux-5.19 with two addresses, thp linux-5.19 with two references and four frames), these
+two also with ``--fingerprint``. Each case runs once per engine of ``--backend`` (default
+``numpy,compiled``), rows side by side; the compiled engine's compile time (or cache load)
+has its own column. ``B/state`` is the store of seen states and parent links per distinct
+state (or, for an engine that does not account for its store, the peak resident memory
+gained per state); ``queue MB`` the peak of the compiled engine's frontier window with
+fingerprints, which is kept apart from its store. minicheck runs the same RefCount sizes
+in the same run (``refcount_minicheck.py``), and the table prints our distinct-states rate
+over minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to
+be committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
 
 Never part of ``make test``: performance is measured here, never asserted in a test.
 """
@@ -61,6 +64,7 @@ class Case:
     defines: dict[str, str] = field(default_factory=dict)
     expected: tuple[int, int | None, int | None] | None = None
     minicheck_n: int | None = None
+    fingerprint: bool = False
 
 
 @dataclass
@@ -77,6 +81,9 @@ class Row:
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
     store_bytes: int | None = None
+    #: The peak of a queue of states the engine keeps apart from its store (the compiled
+    #: engine's frontier window with fingerprints), not in ``bytes_per_state``.
+    queue_bytes: int | None = None
     rss_bytes_per_state: float | None = None
     exit_code: int | None = None
     counts_ok: bool | None = None
@@ -123,10 +130,13 @@ def suite(big: bool, only: str | None) -> list[Case]:
         for model in _model_names(spec):
             cases.append(Case(f"kernel/{spec.stem}", model or "default", str(spec), model))
     kernel = ROOT / "spec" / "kernel"
-    cases.append(Case("kernel/cow", "linux-5.19 Addrs=2", str(kernel / "cow.cow"), "linux-5.19",
-                      {"Addrs": "2"}))
-    cases.append(Case("kernel/thp", "linux-5.19 MaxRefs=2 Frames=4", str(kernel / "thp.cow"),
-                      "linux-5.19", {"MaxRefs": "2", "Frames": "4"}))
+    for fingerprint in (False, True):
+        tail = " fingerprint" if fingerprint else ""
+        cases.append(Case("kernel/cow", "linux-5.19 Addrs=2" + tail, str(kernel / "cow.cow"),
+                          "linux-5.19", {"Addrs": "2"}, fingerprint=fingerprint))
+        cases.append(Case("kernel/thp", "linux-5.19 MaxRefs=2 Frames=4" + tail,
+                          str(kernel / "thp.cow"), "linux-5.19", {"MaxRefs": "2", "Frames": "4"},
+                          fingerprint=fingerprint))
     if only:
         pattern = re.compile(only)
         cases = [c for c in cases if pattern.search(f"{c.group} {c.size}")]
@@ -157,7 +167,8 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
     from pyspec.loader import load_spec
 
     model = load_spec(case["spec"]).instantiate(case["model"], case["defines"])
-    options = Options(max_memory_mb=default_max_memory_mb(), backend=backend, workers=workers)
+    options = Options(max_memory_mb=default_max_memory_mb(), backend=backend, workers=workers,
+                      fingerprint=case["fingerprint"])
     rss_before = _rss_bytes()
     result = run_model(model, options)
     stats = result.stats
@@ -169,6 +180,7 @@ def run_one(case: dict, backend: str, workers: int) -> dict:
         "depth": stats.depth,
         "search_s": stats.elapsed_s,
         "store_bytes": stats.store_bytes,
+        "queue_bytes": stats.queue_bytes,
         "rss_bytes_per_state": _growth_per_state(rss_before, distinct),
         "exit_code": result.exit_code,
         "notes": result.notes,
@@ -251,7 +263,8 @@ def measure(case: Case, backend: str, workers: int, minicheck: bool) -> Row:
 # ---- the table ---------------------------------------------------------------------------
 
 _COLUMNS = ("model", "size", "backend", "distinct", "total", "depth", "compile s", "search s",
-            "wall s", "states/s", "trans/s", "peak MB", "B/state", "mc s", "x mc")
+            "wall s", "states/s", "trans/s", "peak MB", "B/state", "queue MB", "mc s",
+            "x mc")
 
 
 def _cells(row: Row) -> list[str]:
@@ -264,6 +277,7 @@ def _cells(row: Row) -> list[str]:
             f"{row.wall_s:.2f}",
             f"{row.states_per_s:,.0f}", f"{row.transitions_per_s:,.0f}",
             f"{row.peak_rss_mb:,.0f}", num(row.bytes_per_state, ".1f"),
+            num(None if row.queue_bytes is None else row.queue_bytes / 2**20, ".1f"),
             num(row.minicheck_s, ".2f"), num(row.minicheck_ratio, ".1f")]
 
 

@@ -158,6 +158,7 @@ def result_json(r: Result) -> dict:
         "engine": {
             "backend": r.stats.backend,
             "store_bytes": r.stats.store_bytes,
+            "queue_bytes": r.stats.queue_bytes,
             "compile_s": None if r.stats.compile_s is None else round(r.stats.compile_s, 6),
             "seen_by": r.stats.seen_by,
             "collision_probability": r.stats.collision_probability,

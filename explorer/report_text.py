@@ -47,13 +47,23 @@ def stats_line(s: Stats) -> str:
     )
 
 
+def _store_figures(s: Stats) -> str:
+    """The store's bytes per state, and the frontier window's when it is kept apart."""
+    if not s.store_bytes or not s.distinct_states:
+        return ""
+    per = s.store_bytes / s.distinct_states
+    if s.queue_bytes is None:
+        return f", {per:.1f} bytes per stored state"
+    return (f", {per:.1f} bytes per state (fingerprints and parent links), frontier window "
+            f"at most {s.queue_bytes / 2**20:.1f} MB")
+
+
 def engine_lines(result: Result) -> list[str]:
     """How the search ran, when it is not the plain scalar engine or there is a note."""
     s = result.stats
     out = []
     if s.backend not in ("scalar", "simulation"):
-        per = f", {s.store_bytes / s.distinct_states:.1f} bytes per stored state" \
-            if s.store_bytes and s.distinct_states else ""
+        per = _store_figures(s)
         how = "the search as machine code" if s.backend == "compiled" else "a BFS level at a time"
         out.append(f"engine:      {s.backend} ({how}){per}")
     if s.compile_s is not None:

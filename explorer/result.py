@@ -142,6 +142,9 @@ class Stats:
     backend: str = "scalar"
     #: Bytes the engine's store of seen states and parent links takes, when it knows.
     store_bytes: int | None = None
+    #: The largest the queue of states to expand took, in bytes, when the engine keeps it
+    #: apart from the store (the compiled engine with fingerprints: its frontier window).
+    queue_bytes: int | None = None
     #: Seconds the compiled engine spent generating and compiling (or loading from its
     #: cache) the model's machine code, before the search; None for the other engines.
     compile_s: float | None = None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -65,6 +66,29 @@ def test_fingerprints_reported_as_tlc_does(capsys: pytest.CaptureFixture[str],
     p = doc["engine"]["collision_probability"]
     assert doc["engine"]["seen_by"] == "fingerprint"
     assert p == doc["distinct_states"] * (doc["total_states"] - doc["distinct_states"]) / 2**64
+
+
+def test_compiled_fingerprint_store_and_frontier_window_in_text_and_json(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The compiled engine with fingerprints reports the seen set and parent links per
+    state and, apart, the frontier window's peak; exact mode reports one store."""
+    cow = str(ROOT / "spec" / "kernel" / "cow.cow")
+    argv = (cow, "--model", "linux-5.17", "--backend", "compiled")
+    fps = check_json(capsys, tmp_path, *argv, "--fingerprint")
+    exact = check_json(capsys, tmp_path, *argv)
+    counts = ("distinct_states", "total_states", "depth")
+    assert [fps[k] for k in counts] == [exact[k] for k in counts] == [102978, 1294307, 25]
+    assert fps["engine"]["seen_by"] == "fingerprint" and fps["engine"]["queue_bytes"] > 0
+    assert fps["engine"]["store_bytes"] / fps["distinct_states"] <= 16
+    assert exact["engine"]["queue_bytes"] is None
+    code, out, _ = run_cli(capsys, "check", *argv, "--fingerprint")
+    assert code == 0 and re.search(
+        r"engine:      compiled \(the search as machine code\), \d+\.\d bytes per state "
+        r"\(fingerprints and parent links\), frontier window at most \d+\.\d MB\n", out)
+    code, out, _ = run_cli(capsys, "check", *argv)
+    assert code == 0 and re.search(
+        r"engine:      compiled \(the search as machine code\), \d+\.\d bytes per stored "
+        r"state\n", out)
 
 
 def test_one_word_states_stay_exact_with_fingerprint(capsys: pytest.CaptureFixture[str],

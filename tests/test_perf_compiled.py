@@ -424,3 +424,26 @@ def test_bytes_per_state_are_the_arrays_held() -> None:
     layout = generated_source(model).layout
     assert layout.words == 1 and a.rows.shape[1] == (layout.bits + 7) // 8 == 3
     assert a.kids.dtype == np.uint8 and a.vias.dtype == np.uint8
+
+
+def test_fingerprints_and_parent_links_take_at_most_16_bytes_per_state() -> None:
+    """With --fingerprint the seen set (the fingerprints) and the parent links of a kernel
+    model's states take at most 16 bytes per state wherever the search stops, once its
+    table has grown many times; the window of states to expand is reported apart, and
+    the counts are the exact store's."""
+    spec = load_spec(str(ROOT / "spec" / "kernel" / "cow.cow"))
+    exact = check(spec.instantiate("linux-5.17"), Options(backend="compiled"))
+    assert exact.stats.distinct_states == 102978 and exact.stats.queue_bytes is None
+    for cap in (*range(20000, 102978, 8000), None):
+        model = spec.instantiate("linux-5.17")
+        search = CompiledSearch(model, program_of(model),
+                                Options(fingerprint=True, max_states=cap))
+        result = search.run()
+        a = search.a
+        assert result.stats.distinct_states == (cap or 102978)
+        assert result.stats.store_bytes == sum(x.nbytes for x in (
+            a.table, a.ftable, a.kids, a.vias, a.initial_vias))
+        assert result.stats.queue_bytes == a.rows.nbytes > 0
+        assert result.stats.store_bytes / result.stats.distinct_states <= 16
+    assert summary(result) == summary(exact) and result.stats.seen_by == "fingerprint"
+    assert len(a.ftable) > 16 * 4096 and a.vias.dtype == np.uint16

@@ -20,12 +20,13 @@ bytes (each packed word in the bytes its bit fields need), a seen-state table of
 fingerprints, the rows then a window from the next state to expand on), and per state
 the number of children it added and its position in its parent's successor list
 (``uint8`` when a state has fewer than 256 successors). The frontier is a range of the
-rows. The table grows by half beyond a load of 0.7: an exact one is rebuilt from the rows,
-a fingerprint one from the old table. ``store_bytes`` is every one of these arrays'
-``nbytes``. A trace is rebuilt by replaying the scalar model along the parent links. An
-evaluation error of the spec in compiled code raises
-:class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search and
-reports it.
+rows. An exact table grows by half beyond a load of 0.7, rebuilt from the rows; a
+fingerprint table by a fifth beyond 0.85, refilled from the old table. ``store_bytes`` is
+every one of these arrays' ``nbytes``; with fingerprints the rows (the frontier window) are
+left out of it and reported apart, as ``queue_bytes``. A trace is rebuilt by replaying
+the scalar model along the parent links. An evaluation error of the spec in compiled code
+raises :class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search
+and reports it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ MAX_LOAD = 0.7
 GROWTH = 1.5
 #: The store of states and the parent links grow by this factor.
 STORE_GROWTH = 1.125
+#: With fingerprints the table (8-byte slots: a probe run is a cache line or two at these
+#: loads) grows beyond FP_MAX_LOAD by FP_GROWTH (so its load stays between 0.71 and 0.85,
+#: 9.4 to 11.3 bytes per state) and the parent links by FP_LINK_GROWTH: fingerprints and
+#: parent links (what TLC keeps as its FPSet and trace file) stay within 16 bytes per state.
+FP_MAX_LOAD = 0.85
+FP_GROWTH = 1.2
+FP_LINK_GROWTH = 1.0625
 #: The largest table: a slot's index is a 32-bit hash times its size, in an int64.
 MAX_SLOTS = 1 << 31
 #: Status codes of the compiled loop.
@@ -217,6 +225,15 @@ class _Store:
             grown[: len(old)] = old
             setattr(self, name, grown)
 
+    def sizes(self, fingerprints: bool) -> tuple[int, int | None]:
+        """``store_bytes`` and ``queue_bytes`` of the result. Exact: every array, and no
+        queue of its own (the frontier is a range of the rows). Fingerprints: every array
+        but the rows, and the rows, a window of the frontier kept apart from the seen set
+        (as TLC's queue of states to expand is); it only grows, so this is its peak."""
+        if not fingerprints:
+            return self.nbytes, None
+        return self.nbytes - self.rows.nbytes, self.rows.nbytes
+
     def pack(self, words: np.ndarray) -> np.ndarray:
         """Store rows of packed states (one per row of ``words``)."""
         out = np.zeros((len(words), self.rows.shape[1]), dtype=np.uint8)
@@ -320,7 +337,7 @@ class CompiledSearch(ScalarSearch):
         head = int(self.ctr[_HEAD]) if self.handed_over else self.queue.head
         depth = self.level + (1 if stored > self.level_end else 0) if stored else 0
         counts = Counts(stored, self.total, depth, stored - head)
-        setup = Setup("compiled", self.fingerprints, None, self.a.nbytes)
+        setup = Setup("compiled", self.fingerprints, None, *self.a.sizes(self.fingerprints))
         result = assemble(self.model, setup, counts, elapsed, self.stopped, self.findings,
                           self.coverage, self.trace, self.error, self.notes)
         result.stats = replace(result.stats, compile_s=self.program.compile_s)
@@ -374,7 +391,17 @@ class CompiledSearch(ScalarSearch):
             a.table = np.zeros(0, dtype=np.uint32)
             a.table = np.zeros(slots, dtype=np.uint32)
             c[_IDBITS] = slots.bit_length()  # an id + 1 is at most the table's load
-        c[_TABLE_LIMIT] = int(slots * MAX_LOAD)
+        c[_TABLE_LIMIT] = self._table_limit(slots)
+
+    def _table_limit(self, slots: int) -> int:
+        """The most states a table of ``slots`` slots holds before it grows: the compiled
+        loop expands a state only while ``count + max successors`` is at most this. Exact:
+        ``MAX_LOAD``. Fingerprints: ``FP_MAX_LOAD`` of the states before an expansion
+        (which adds a few states, seldom its maximum), and one slot always left empty (a
+        probe stops at an empty slot)."""
+        if not self.fingerprints:
+            return int(slots * MAX_LOAD)
+        return min(int(slots * FP_MAX_LOAD) + int(self.ctr[_MAX_SUCC]), slots - 1)
 
     def _ensure(self, extra: int) -> None:
         """Room for ``extra`` more states in the table, the store and the parent links.
@@ -382,8 +409,8 @@ class CompiledSearch(ScalarSearch):
         a, c, need = self.a, self.ctr, self.count + extra
         if need > c[_TABLE_LIMIT]:
             slots = len(a.ftable if self.fingerprints else a.table)
-            while need > int(slots * MAX_LOAD):
-                slots = int(slots * GROWTH)
+            while need > self._table_limit(slots):
+                slots = int(slots * (FP_GROWTH if self.fingerprints else GROWTH))
             if slots > MAX_SLOTS:
                 raise MemoryError("the seen-state table would exceed 2**31 slots")
             old = a.ftable
@@ -401,7 +428,8 @@ class CompiledSearch(ScalarSearch):
         if need - base > len(a.rows):
             a.grow("rows", max(need - base, int(len(a.rows) * STORE_GROWTH)))
         if need > len(a.vias):
-            size = max(need, int(len(a.vias) * STORE_GROWTH))
+            growth = FP_LINK_GROWTH if self.fingerprints else STORE_GROWTH
+            size = max(need, int(len(a.vias) * growth))
             a.grow("kids", size)
             a.grow("vias", size)
 

@@ -31,6 +31,8 @@ class Setup:
     fingerprints: bool
     symmetry: Symmetry | None
     store_bytes: int | None = None
+    #: Bytes of a queue of states kept apart from the seen set (its peak), if any.
+    queue_bytes: int | None = None
 
 
 
@@ -57,6 +59,7 @@ def assemble(
         queue=counts.queue,
         backend=setup.backend,
         store_bytes=setup.store_bytes,
+        queue_bytes=setup.queue_bytes,
         seen_by="fingerprint" if setup.fingerprints else "state",
         symmetry=setup.symmetry.sets if setup.symmetry is not None else (),
         collision_probability=collision_probability(counts.distinct, counts.generated)
