@@ -144,17 +144,16 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
     ninv, nprop = len(checks["invariant"]), len(checks["property"])
+    stop_unless_keep = ["if not keep:", "    stop = True", "    ctr[8] = 1"]
+    property_failed = ["live[{at}] = 0", "nprops -= 1",
+                       "record(events, ctr, 1, {k}, sid, pos)", *stop_unless_keep]
     state_checks = [
         *_each_check(checks["invariant"], 0, ns, True, " " * 16, [
-            "live[{at}] = 0", "record(events, ctr, 0, {k}, sid, pos)",
-            "if not keep:", "    stop = True", "    ctr[8] = 1"]),
+            "live[{at}] = 0", "record(events, ctr, 0, {k}, sid, pos)", *stop_unless_keep]),
         *_each_check(checks["reachable"], ninv + nprop, ns, False, " " * 16, [
             "live[{at}] = 0", "record(events, ctr, 2, {k}, sid, pos)"])]
     if state_checks:
         state_checks.insert(0, "            if check:")
-    property_failed = ["live[{at}] = 0", "nprops -= 1",
-                       "record(events, ctr, 1, {k}, sid, pos)",
-                       "if not keep:", "    stop = True", "    ctr[8] = 1"]
     fps = words > 1  # a one-word state is its own key: never fingerprinted
     read_v = [f"        v{w} = {_read_word(widths, w, 'r')}" for w in range(words)]
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
