@@ -447,3 +447,24 @@ def test_fingerprints_and_parent_links_take_at_most_16_bytes_per_state() -> None
         assert result.stats.store_bytes / result.stats.distinct_states <= 16
     assert summary(result) == summary(exact) and result.stats.seen_by == "fingerprint"
     assert len(a.ftable) > 16 * 4096 and a.vias.dtype == np.uint16
+
+
+def test_store_grows_keeping_its_rows_in_place_or_by_copy() -> None:
+    """A grown array keeps its rows and has zeros after them: grown in place when nothing
+    else refers to it, copied when a view of it is alive (which must stay valid)."""
+    spec = load_spec(str(ROOT / "spec" / "examples" / "refcount.cow"))
+    model = spec.instantiate(None, {"N": "4"})
+    a = CompiledSearch(model, program_of(model), Options()).a
+    first = np.arange(3 * a.rows.shape[1], dtype=np.uint8).reshape(3, -1) + 1
+    a.rows[:3] = first
+    alone = id(a.rows)  # not a reference: a reference would make numpy refuse
+    a.grow("rows", 5000)
+    assert id(a.rows) == alone and a.rows.shape[0] == 5000
+    assert (a.rows[:3] == first).all() and not a.rows[3:].any()
+    view, before = a.rows[:3], a.rows
+    a.grow("rows", 9000)
+    assert a.rows is not before and a.rows.shape[0] == 9000
+    assert (a.rows[:3] == first).all() and not a.rows[3:].any() and (view == first).all()
+    a.kids[:2] = (7, 9)
+    a.grow("kids", 3000)
+    assert len(a.kids) == 3000 and list(a.kids[:3]) == [7, 9, 0]
