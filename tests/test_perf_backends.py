@@ -542,15 +542,26 @@ def test_values_leaving_their_types_are_reported_by_the_scalar_engine(
     text, message, where = LEAVING[name]
     spec = load_spec(str(write(tmp_path, "module M\n" + text)))
     scalar, arrays = both_ways(lambda: spec.instantiate(), **options)
-    assert any("handed over to the scalar engine" in n for n in arrays.notes)
-    if message is None:  # check types on: a violation of TypeOK with its trace
-        typeok = next(p for p in arrays.properties if p.name == "TypeOK")
+    assert_reported_by_scalar(arrays, "handed over to the scalar engine", message, where)
+    if message is not None:
+        assert arrays.error is not None
+        assert arrays.error.trace is not None and arrays.error.trace.steps
+
+
+def assert_reported_by_scalar(result: Result, note: str, message: str | None,
+                              where: object) -> None:
+    """A value left its type and the engine handed the search over (``note``): the
+    scalar engine reports an evaluation error ``message`` at ``where`` (line, column),
+    or with ``message`` None (``check types on``) a violation of TypeOK whose trace's
+    step labels are ``where``."""
+    assert any(note in n for n in result.notes)
+    if message is None:
+        typeok = next(p for p in result.properties if p.name == "TypeOK")
         assert typeok.verdict == "violated" and typeok.trace is not None
         assert [st.label for st in typeok.trace.steps] == where
     else:
-        assert arrays.error is not None and arrays.error.message == message
-        assert (arrays.error.pos.line, arrays.error.pos.col) == where
-        assert arrays.error.trace is not None and arrays.error.trace.steps
+        assert result.error is not None and result.error.message == message
+        assert (result.error.pos.line, result.error.pos.col) == where
 
 
 def test_numpy_backend_refuses_what_it_cannot_run(tmp_path: Path) -> None:

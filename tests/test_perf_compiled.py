@@ -30,6 +30,7 @@ from tests.test_perf_backends import (
     LEAVING,
     OPTION_SETS,
     PAGES,
+    assert_reported_by_scalar,
     summary,
 )
 from tests.test_perf_fingerprint import WIDE
@@ -168,14 +169,7 @@ def test_values_leaving_their_types_are_reported_by_the_scalar_engine(
     text, message, where = OUTSIDE_SET if name == "outside_set" else LEAVING[name]
     spec = load_spec(str(write(tmp_path, "module M\n" + text)))
     _, compiled = both_ways(lambda: spec.instantiate(), **options)
-    assert any("compiled backend handed over" in n for n in compiled.notes)
-    if message is None:
-        typeok = next(p for p in compiled.properties if p.name == "TypeOK")
-        assert typeok.verdict == "violated" and typeok.trace is not None
-        assert [st.label for st in typeok.trace.steps] == where
-    else:
-        assert compiled.error is not None and compiled.error.message == message
-        assert (compiled.error.pos.line, compiled.error.pos.col) == where
+    assert_reported_by_scalar(compiled, "compiled backend handed over", message, where)
 
 
 def test_instances_agree(tmp_path: Path) -> None:

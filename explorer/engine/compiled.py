@@ -56,19 +56,37 @@ from pyspec.model import EvalError, Model, NoProgram
 
 #: States the compiled loop explores between two returns to Python.
 CHUNK_STATES = 1 << 15
-#: The seen-state table grows beyond this load, by GROWTH (so its load stays between
-#: MAX_LOAD / GROWTH and MAX_LOAD).
-MAX_LOAD = 0.7
-GROWTH = 1.5
-#: The store of states and the parent links grow by this factor.
+#: The store of states grows by this factor.
 STORE_GROWTH = 1.125
-#: With fingerprints the table (8-byte slots: a probe run is a cache line or two at these
-#: loads) grows beyond FP_MAX_LOAD by FP_GROWTH (so its load stays between 0.71 and 0.85,
-#: 9.4 to 11.3 bytes per state) and the parent links by FP_LINK_GROWTH: fingerprints and
-#: parent links (what TLC keeps as its FPSet and trace file) stay within 16 bytes per state.
-FP_MAX_LOAD = 0.85
-FP_GROWTH = 1.2
-FP_LINK_GROWTH = 1.0625
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How a seen-state table and the parent links grow: the table beyond ``max_load``
+    by ``factor`` (so its load stays between ``max_load / factor`` and ``max_load``), the
+    links by ``links``."""
+
+    max_load: float
+    factor: float
+    links: float
+    #: Whether the load is counted before a state is expanded (which adds a few states,
+    #: seldom its maximum) rather than after its most successors.
+    before_expansion: bool
+
+    def limit(self, slots: int, max_successors: int) -> int:
+        """The most states a table of ``slots`` slots holds before it grows: the compiled
+        loop expands a state only while ``count + max successors`` is at most this. One
+        slot always stays empty (a probe stops at an empty slot)."""
+        room = max_successors if self.before_expansion else 0
+        return min(int(slots * self.max_load) + room, slots - 1)
+
+
+#: An exact table: 4-byte slots, rebuilt from the rows when it grows.
+EXACT = Growth(max_load=0.7, factor=1.5, links=STORE_GROWTH, before_expansion=False)
+#: A fingerprint table (8-byte slots: a probe run is a cache line or two at these loads,
+#: 9.4 to 11.3 bytes per state): fingerprints and parent links (what TLC keeps as its
+#: FPSet and trace file) stay within 16 bytes per state.
+FINGERPRINTS = Growth(max_load=0.85, factor=1.2, links=1.0625, before_expansion=True)
 #: The largest table: a slot's index is a 32-bit hash times its size, in an int64.
 MAX_SLOTS = 1 << 31
 #: Status codes of the compiled loop.
@@ -136,12 +154,17 @@ def entry_signatures(source: CompiledSource) -> Signatures:
     ])
 
 
+def _module_key(source: CompiledSource, entries: Signatures) -> tuple[str, str]:
+    """The key of a loaded module in this process: its source and its arguments' kinds."""
+    return source.source, repr(entries)
+
+
 def is_compiled(source: CompiledSource) -> bool:
     """Whether the machine code of a generated module is loaded or in the cache (a run
     would not pay the compile time)."""
     entries = entry_signatures(source)
-    key = (source.source, repr(entries))
-    return key in _MODULES or machine_code.is_cached(cache_dir(), source.source, entries)
+    return (_module_key(source, entries) in _MODULES
+            or machine_code.is_cached(cache_dir(), source.source, entries))
 
 
 def program_of(model: Model) -> CompiledProgram:
@@ -152,7 +175,7 @@ def program_of(model: Model) -> CompiledProgram:
     t0 = time.monotonic()
     source = generated_source(model)
     entries = entry_signatures(source)
-    key = (source.source, repr(entries))
+    key = _module_key(source, entries)
     if key not in _MODULES:
         try:
             _MODULES[key] = machine_code.load(cache_dir(), source.source, entries)
@@ -295,6 +318,7 @@ class CompiledSearch(ScalarSearch):
         self.module = program.module
         self.layout = program.source.layout
         self.fingerprints = options.fingerprint and self.layout.words > 1
+        self.growth = FINGERPRINTS if self.fingerprints else EXACT
         src = program.source
         cov = self.coverage
         self.a = _Store(self.layout, src.max_successors, len(model.actions), len(cov.groups),
@@ -391,17 +415,7 @@ class CompiledSearch(ScalarSearch):
             a.table = np.zeros(0, dtype=np.uint32)
             a.table = np.zeros(slots, dtype=np.uint32)
             c[_IDBITS] = slots.bit_length()  # an id + 1 is at most the table's load
-        c[_TABLE_LIMIT] = self._table_limit(slots)
-
-    def _table_limit(self, slots: int) -> int:
-        """The most states a table of ``slots`` slots holds before it grows: the compiled
-        loop expands a state only while ``count + max successors`` is at most this. Exact:
-        ``MAX_LOAD``. Fingerprints: ``FP_MAX_LOAD`` of the states before an expansion
-        (which adds a few states, seldom its maximum), and one slot always left empty (a
-        probe stops at an empty slot)."""
-        if not self.fingerprints:
-            return int(slots * MAX_LOAD)
-        return min(int(slots * FP_MAX_LOAD) + int(self.ctr[_MAX_SUCC]), slots - 1)
+        c[_TABLE_LIMIT] = self.growth.limit(slots, int(c[_MAX_SUCC]))
 
     def _ensure(self, extra: int) -> None:
         """Room for ``extra`` more states in the table, the store and the parent links.
@@ -409,8 +423,8 @@ class CompiledSearch(ScalarSearch):
         a, c, need = self.a, self.ctr, self.count + extra
         if need > c[_TABLE_LIMIT]:
             slots = len(a.ftable if self.fingerprints else a.table)
-            while need > self._table_limit(slots):
-                slots = int(slots * (FP_GROWTH if self.fingerprints else GROWTH))
+            while need > self.growth.limit(slots, int(c[_MAX_SUCC])):
+                slots = int(slots * self.growth.factor)
             if slots > MAX_SLOTS:
                 raise MemoryError("the seen-state table would exceed 2**31 slots")
             old = a.ftable
@@ -428,8 +442,7 @@ class CompiledSearch(ScalarSearch):
         if need - base > len(a.rows):
             a.grow("rows", max(need - base, int(len(a.rows) * STORE_GROWTH)))
         if need > len(a.vias):
-            growth = FP_LINK_GROWTH if self.fingerprints else STORE_GROWTH
-            size = max(need, int(len(a.vias) * growth))
+            size = max(need, int(len(a.vias) * self.growth.links))
             a.grow("kids", size)
             a.grow("vias", size)
 
