@@ -110,9 +110,33 @@ NESTED_SEQUENCES = """
     invariant Seen = q in seen
     reachable Both = <<1, 0>> in seen and <<0>> in seen and big == <<<<1>>, <<0>>>>
 """
+#: Assignments to an item of a variable whose type is a constant set of tuples: the
+#: updated tuple must still be one of the set's members.
+MEMBER_UPDATES = """
+    const Prisoner = {p1, p2, p3}
+    const Pairs = {(p, q) for p in Prisoner, q in Prisoner where p != q}
+    var last: Pairs
+    var steps: 0..3
+    init {
+      last = (p1, p2)
+      steps = 0
+    }
+    action Receiver(q: Prisoner) {
+      requires q != last[0] and steps < 3
+      last'[1] = q
+      steps' = steps + 1
+    }
+    action Sender(p: Prisoner) {
+      requires p != last[1] and steps < 3
+      last'[0] = p
+      steps' = steps + 1
+    }
+    invariant Apart = last[0] != last[1]
+    reachable Reversed = last == (p2, p1)
+"""
 #: Every construct spec, each run by the compiled engine.
 COMPILED_CONSTRUCTS = {**CONSTRUCTS, **ARRAY_CONSTRUCTS, "set_types": SET_TYPES,
-                       "nested_sequences": NESTED_SEQUENCES}
+                       "nested_sequences": NESTED_SEQUENCES, "member_updates": MEMBER_UPDATES}
 
 
 @pytest.fixture(scope="module")
@@ -156,17 +180,26 @@ OUTSIDE_SET = (SET_TYPES + """
       e' = e - 1
     }
 """, "value 3 is not in Evens", (41, 12))
+#: An item assigned so that the tuple leaves its constant set.
+OUTSIDE_SET_ITEM = (MEMBER_UPDATES + """
+    action Echo {
+      requires steps == 2
+      last'[1] = last[0]
+    }
+""", "value (p1, p1) is not in Pairs", (26, 18))
+OUTSIDE = {"outside_set": OUTSIDE_SET, "outside_set_item": OUTSIDE_SET_ITEM}
 
 
-@pytest.mark.parametrize("name", sorted(LEAVING) + ["outside_set"])
+@pytest.mark.parametrize("name", sorted(LEAVING) + sorted(OUTSIDE))
 @pytest.mark.parametrize("options", OPTION_SETS[:2], ids=str)
 def test_values_leaving_their_types_are_reported_by_the_scalar_engine(
         tmp_path: Path, name: str, options: dict) -> None:
-    """A sequence outgrowing its bound, a key outside its key set, a value outside a
-    constant set type, and under ``check types on`` a value outside its type (initially
-    or later): the compiled code stops, and the scalar engine reports it: an error where
-    it is, or a violation of TypeOK with its trace."""
-    text, message, where = OUTSIDE_SET if name == "outside_set" else LEAVING[name]
+    """A sequence outgrowing its bound, a key outside its key set, a value (or a tuple
+    through an assignment to one item) outside a constant set type, and under ``check
+    types on`` a value outside its type (initially or later): the compiled code stops,
+    and the scalar engine reports it: an error where it is, or a violation of TypeOK
+    with its trace."""
+    text, message, where = OUTSIDE[name] if name in OUTSIDE else LEAVING[name]
     spec = load_spec(str(write(tmp_path, "module M\n" + text)))
     _, compiled = both_ways(lambda: spec.instantiate(), **options)
     assert_reported_by_scalar(compiled, "compiled backend handed over", message, where)

@@ -1553,6 +1553,12 @@ class CompiledCompiler(SequenceCode, Compiler):
         path: list[_Place] = [base]
         for n, acc in enumerate(lv.path):
             p = path[-1]
+            if isinstance(p.t, InT):
+                # Through a member of a constant set (one leaf, its position): updated
+                # as a value, whose position is looked up (and checked) when stored.
+                x = self.read_place(p)
+                self.write_place(p, self.updated(x, p.t.elem, lv.path[n:], st.value))
+                return
             if isinstance(acc, A.IndexAcc):
                 if isinstance(p.t, MapT):
                     k = self.let(self.key_index(p.t, self.val(acc.key), acc.key), "k")
