@@ -869,7 +869,8 @@ class CompiledCompiler(SequenceCode, Compiler):
             if value is not None and (value or ref.name == "card"):
                 return str({"card": len, "min": min, "max": max}[ref.name](value))
             if ref.name == "card" and isinstance(arg, A.SetFilter) \
-                    and isinstance(arg.binder.domain, A.RangeExpr) and not self.finite_set(st):
+                    and (isinstance(arg.binder.domain, A.RangeExpr)
+                         != self.finite_set(st)):
                 return self.count_filtered(arg)
             parts = self.set_parts(arg, st)
             if ref.name == "card":
@@ -905,8 +906,10 @@ class CompiledCompiler(SequenceCode, Compiler):
         return "(" + " + ".join(terms) + ")" if terms else "0"
 
     def count_filtered(self, e: A.SetFilter) -> str:
-        """``card({i in lo..hi where cond})``: the members counted, no set built (its
-        members are distinct ints)."""
+        """``card({x in S where cond})`` over a range of an unbounded type or over a set of
+        a finite type: the members counted, no set built (they are distinct, and a set
+        of a finite type has only members of it). The members of a range built into a
+        finite set are not counted here: building the set checks them."""
         out = self.tmp("cn")
         self.emit(f"{out} = 0")
 
