@@ -1553,15 +1553,15 @@ class CompiledCompiler(SequenceCode, Compiler):
     def assign(self, st: A.Assign) -> None:
         lv = st.target
         base = self.var_place("n", lv.var)
+        if lv.path and isinstance(base.t, InT):
+            # An item of a member of a constant set (one leaf, the member's position):
+            # the member updated as a value, its position looked up (checked) when stored.
+            new = self.updated(self.read_place(base), base.t.elem, lv.path, st.value)
+            self.write_place(base, new)
+            return
         path: list[_Place] = [base]
         for n, acc in enumerate(lv.path):
             p = path[-1]
-            if isinstance(p.t, InT):
-                # Through a member of a constant set (one leaf, its position): updated
-                # as a value, whose position is looked up (and checked) when stored.
-                x = self.read_place(p)
-                self.write_place(p, self.updated(x, p.t.elem, lv.path[n:], st.value))
-                return
             if isinstance(acc, A.IndexAcc):
                 if isinstance(p.t, MapT):
                     k = self.let(self.key_index(p.t, self.val(acc.key), acc.key), "k")

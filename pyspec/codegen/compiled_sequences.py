@@ -26,7 +26,7 @@ from pyspec import ast as A
 from pyspec.checked import Builtin, Const, Def, Local, RecordField
 from pyspec.codegen.arrays import Unsupported
 from pyspec.layout import index_of
-from pyspec.types import BoolT, InT, MapT, RecT, SeqT, TupT, Type, UnionT
+from pyspec.types import BoolT, MapT, RecT, SeqT, TupT, Type, UnionT
 
 #: The largest index a sequence value may have (it must fit an int64 with room to spare).
 MAX_SEQ_INDEX = 2**62
@@ -375,8 +375,6 @@ class SequenceCode:
         (an assignment through a sequence's element: ``q'[i].f = v``)."""
         if not path:
             return self.val(value, t)
-        if isinstance(t, InT):  # the caller stores the result as a member, checked
-            t = t.elem
         acc, rest = path[0], path[1:]
         x = self.let(x, "u")
         if isinstance(acc, A.IndexAcc):

@@ -66,6 +66,7 @@ from pyspec.types import (
     TupT,
     Type,
     UnionT,
+    plain,
 )
 from pyspec.unparse import unparse, unparse_lvalue
 from pyspec.values import render
@@ -1111,14 +1112,10 @@ class Compiler:
         reads = [target]
         # (index source or "union", accessor, length of the tuple indexed or -1)
         steps: list[tuple[str, object, int]] = []
-        #: The levels (indexes of ``reads``) whose declared type is a constant set: the
-        #: value rebuilt there must still be one of its members.
-        members: dict[int, InT] = {}
-        t: Type = var_t
+        # A variable whose type is a constant set (only a whole variable's type can be
+        # one): the tuple rebuilt must still be one of its members.
+        t: Type = plain(var_t)
         for acc in lv.path:
-            if isinstance(t, InT):
-                members[len(steps)] = t
-                t = t.elem
             if isinstance(acc, A.IndexAcc):
                 if isinstance(t, MapT):
                     key = self.key_src(t, acc.key)
@@ -1154,8 +1151,7 @@ class Compiler:
                     reads.append(self.field_read(reads[-1], acc, acc.name, acc.pos))
                     t = self.union_field_type(t, acc.name)  # type: ignore[arg-type]
         value = self.checked(st.value, t)
-        for level in reversed(range(len(steps))):
-            (key, acc, length), base = steps[level], reads[level]
+        for (key, acc, length), base in zip(reversed(steps), reversed(reads[:-1])):
             if key == "union":
                 ref = self.c.fields[acc]
                 assert isinstance(ref, UnionField)
@@ -1166,9 +1162,9 @@ class Compiler:
                 value = f"_sput({base}, {key}, {value}, {self.posid(acc.key.pos)})"  # type: ignore
             else:
                 value = self.tuple_set(base, key, length, value)
-            if level in members and not self.sym.check_types:
-                name = self.extra("T", repr(self.desc(members[level])))
-                value = f"_deep({value}, {name}, {self.posid(st.value.pos)})"
+        if isinstance(var_t, InT) and not self.sym.check_types:
+            name = self.extra("T", repr(self.desc(var_t)))
+            value = f"_deep({value}, {name}, {self.posid(st.value.pos)})"
         self.emit(f"{target} = {value}", st.pos)
 
     # ---- whole module --------------------------------------------------------------
