@@ -203,6 +203,24 @@ def test_machine_code_is_cached_by_source_and_signature(tmp_path: Path) -> None:
     assert warm.quotient(-7, 2) == -4
 
 
+def test_functions_always_inline_names_are_inlined_into_their_callers(tmp_path: Path) -> None:
+    """``ALWAYS_INLINE`` marks its functions for LLVM to inline everywhere, and nothing
+    else; the result is the same as without it."""
+    source = ("ALWAYS_INLINE = ('helper',)\n"
+              "def helper(a, i):\n    return (a >> (i * 3)) & 7\n"
+              "def other(a):\n    return a + 1\n"
+              "def f(a):\n    return helper(a, 0) + helper(a, 2) * other(a)\n")
+    entries = signatures([Entry("f", (0,))])
+    ir = lower(source, entries).ir
+    defines = [line for line in ir.splitlines() if line.startswith("define internal")]
+    assert [("alwaysinline" in d, "helper" in d) for d in defines if "_f(" not in d] \
+        == [(True, True), (False, False)]
+    compiled = load(tmp_path, source, entries)
+    python = _python(source)
+    for a in (0, 1, 0o777, 12345, -1):
+        assert compiled.f(a) == python["f"](a)
+
+
 @pytest.mark.parametrize("body, message", [
     ("def f(a):\n    return [a]\n", "line 2: an expression the lowering does not know (List)"),
     ("def f(a):\n    return a / 2\n", "line 2: an operator the lowering does not know (Div)"),

@@ -7,6 +7,7 @@ so only a cold cache pays the compile time (a few seconds per kernel spec)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -244,6 +245,22 @@ def test_evaluation_error_is_reported_by_the_scalar_engine(construct_specs: dict
     _, compiled = both_ways(lambda: spec.instantiate())
     assert compiled.error is not None and "outside its declared range" in compiled.error.message
     assert any("compiled backend handed over" in n for n in compiled.notes)
+
+
+@pytest.mark.parametrize("name, inlined", [("thp", "d_zapped_base"), ("cow", None)])
+def test_defs_reading_leaves_at_run_time_are_inlined(name: str, inlined: str | None) -> None:
+    """A def that reads a leaf at an index known only at run time (thp's pages span words)
+    is named in ``ALWAYS_INLINE``, and only such a def; cow's leaves are all read by a
+    shift of one word, so its list is empty."""
+    spec = load_spec(str(ROOT / "spec" / "kernel" / f"{name}.cow"))
+    source = generated_source(spec.instantiate("linux-5.19")).source
+    named = next(line for line in source.splitlines() if line.startswith("ALWAYS_INLINE = "))
+    listed = set(ast.literal_eval(named.split(" = ", 1)[1]))
+    bodies = {chunk.split("(", 1)[0]: chunk for chunk in source.split("\ndef ")[1:]}
+    reading = {f for f, body in bodies.items()
+               if f.startswith(("d_", "i_")) and "leaf_read(" in body}
+    assert listed == reading
+    assert (inlined in listed) if inlined else not listed
 
 
 def test_one_program_per_model_source() -> None:

@@ -231,6 +231,13 @@ class CompiledCompiler(SequenceCode, Compiler):
         self.kvalues: list[int] = []
         self.done_defs: set[str] = set()
         self.bad_defs: dict[str, str] = {}
+        #: The def functions that read a leaf whose index is known only at run time (a
+        #: parameter's): LLVM inlines them into every caller, where the index is often a
+        #: constant (``[f in Frames -> zapped_base(p, f, {})]`` unrolled) and the read
+        #: folds to a shift and a mask; LLVM's own cost model keeps such a def apart.
+        self.inline_defs: set[str] = set()
+        #: Whether the code generated since the current def began reads such a leaf.
+        self.leaf_at_run_time = False
         #: Element type sizes of the sequences the code uses (their helpers are written).
         self.seq_ks: set[int] = set()
         #: The coding of each local holding a sequence.
@@ -447,6 +454,7 @@ class CompiledCompiler(SequenceCode, Compiler):
             w, shift = found
             lf = self.layout.leaves[leaf.const]
             return f"(({prefix}{w} >> {shift}) & {(1 << lf.bits) - 1})"
+        self.leaf_at_run_time = True
         words = ", ".join(f"{prefix}{w}" for w in range(self.layout.words))
         return f"leaf_read({words}, {leaf.src()})"
 
@@ -1682,9 +1690,9 @@ class CompiledCompiler(SequenceCode, Compiler):
         s = self.sym
         d = s.defs[name]
         saved = (self.lines, self.srcmap, self._indent, self.env, self._props,
-                 self._primes_are_draft)
+                 self._primes_are_draft, self.leaf_at_run_time)
         self.lines, self.srcmap, self._indent, self.env = [], [], 0, [{}]
-        self._props = self._primes_are_draft = False
+        self._props = self._primes_are_draft = self.leaf_at_run_time = False
         try:
             params = ["K"] + (self.words("v") if s.def_reads.get(name) else [])
             for p, _ in s.def_params.get(name, []):
@@ -1695,12 +1703,14 @@ class CompiledCompiler(SequenceCode, Compiler):
             with self.indented():
                 self.emit(f"return {self.val(d.body, s.def_types[name])}")
             self.def_lines += self.lines
+            if self.leaf_at_run_time:
+                self.inline_defs.add(def_function(name))
         except Unsupported as exc:
             self.bad_defs[name] = str(exc)
             raise
         finally:
             (self.lines, self.srcmap, self._indent, self.env, self._props,
-             self._primes_are_draft) = saved
+             self._primes_are_draft, self.leaf_at_run_time) = saved
 
     def gen_actions(self) -> None:
         s = self.sym
@@ -1833,6 +1843,7 @@ class CompiledCompiler(SequenceCode, Compiler):
             f"LW = np.array({[lf.word for lf in lay.leaves]!r}, dtype=np.int64)",
             f"LS = np.array({[lf.shift for lf in lay.leaves]!r}, dtype=np.int64)",
             f"LM = np.array({[(1 << lf.bits) - 1 for lf in lay.leaves]!r}, dtype=np.int64)",
+            f"ALWAYS_INLINE = {tuple(sorted(self.inline_defs))!r}",
             *self.table_src,
             *runtime_source(lay.words),
             *[line for k in sorted(self.seq_ks) for line in seq_helpers(k)],

@@ -19,7 +19,9 @@ and raises :class:`~pyspec.codegen.compiled.CompiledEvalError` again. A division
 is such an error too (numba would raise ZeroDivisionError). ``prefetch(a[i])`` is LLVM's
 prefetch of the element's cache line (the search prefetches the seen-state table's slots
 of all of a state's successors before it looks them up one by one); in Python it is a
-function that does nothing.
+function that does nothing. The functions a module-level tuple ``ALWAYS_INLINE`` names are
+inlined by LLVM into every caller (the generator names those whose inlining its own cost
+model would not choose but whose callers' constant arguments fold).
 
 Each function is specialised per kinds of its arguments (an int, a tuple of n ints, an array
 of a dtype and a number of dimensions), starting from the entry points and the kinds the
@@ -129,6 +131,8 @@ class _Module:
     ints: dict[str, int] = field(default_factory=dict)
     tuples: dict[str, tuple[int, ...]] = field(default_factory=dict)
     arrays: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+    #: The functions named by ``ALWAYS_INLINE``.
+    always_inline: frozenset[str] = frozenset()
     instances: dict[tuple[str, tuple[Kind, ...]], _Instance] = field(default_factory=dict)
     bodies: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
@@ -181,7 +185,10 @@ class _Module:
             self.arrays[name] = (dtype, [_literal_int(v) for v in _elements(value.args[0])])
             return
         literal = ast.literal_eval(value)
-        if isinstance(literal, bool | int):
+        if name == "ALWAYS_INLINE" and isinstance(literal, tuple) \
+                and all(isinstance(x, str) for x in literal):
+            self.always_inline = frozenset(literal)
+        elif isinstance(literal, bool | int):
             self.ints[name] = int(_checked(value, int(literal)))
         elif isinstance(literal, tuple) and all(isinstance(x, int) for x in literal):
             self.tuples[name] = tuple(int(_checked(value, int(x))) for x in literal)
@@ -360,8 +367,10 @@ class _Function:
         return "i64"
 
     def text(self) -> str:
+        inline = " alwaysinline" if self.fn.name in self.module.always_inline else ""
         return (f"define internal {self.ret_type()} @{self.ir_name}({', '.join(self.params)})"
-                f" nounwind {{\nentry:\n" + "\n".join(self.allocas + self.lines) + "\n}")
+                f"{inline} nounwind {{\nentry:\n" + "\n".join(self.allocas + self.lines)
+                + "\n}")
 
     def declare(self, name: str, kind: Kind, node: ast.AST) -> _Variable:
         var = self.vars.get(name)
