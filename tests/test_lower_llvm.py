@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("llvmlite")
 
+from explorer.engine import perf_map  # noqa: E402
 from explorer.engine.machine_code import (  # noqa: E402
     Entry,
     MachineModule,
@@ -250,3 +251,32 @@ def test_machine_code_somebody_else_could_write_is_never_loaded(tmp_path: Path) 
     assert not is_cached(tmp_path, ARITHMETIC, entries)
     assert load(tmp_path, ARITHMETIC, entries).quotient(-7, 2) == -4
     assert obj.stat().st_mode & 0o777 == 0o600 and is_cached(tmp_path, ARITHMETIC, entries)
+
+
+def test_loaded_functions_are_named_in_the_perf_map_when_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With COWSPEC_PERF_MAP set, each function of a loaded module gets a perf map line
+    ``START SIZE NAME`` (hex) at the address it was loaded at and with its size in the
+    object file (internal functions LLVM kept apart included, the entry points here); without
+    it, nothing is written."""
+    the_map = tmp_path / "perf.map"
+    monkeypatch.setattr(perf_map, "map_path", lambda: the_map)
+    entries = signatures([Entry("quotient", (0, 0)), Entry("pick", (0,))])
+    monkeypatch.delenv(perf_map.ENVIRONMENT, raising=False)
+    load(tmp_path, ARITHMETIC, entries)
+    assert not the_map.exists()
+    monkeypatch.setenv(perf_map.ENVIRONMENT, "1")
+    module = load(tmp_path, ARITHMETIC, entries)  # from the cache: the object file is read
+    (obj,) = tmp_path.glob("m_*.o")
+    symbols = dict(perf_map.functions(obj.read_bytes()))
+    lines = [line.split(" ") for line in the_map.read_text().splitlines()]
+    spans = {name: (int(start, 16), int(size, 16)) for start, size, name in lines}
+    assert {"cs_quotient", "cs_pick", "cs_take_error"} <= set(spans)
+    assert {name: size for name, (_, size) in spans.items()} == symbols
+    ordered = sorted(spans.values())
+    assert all(start + size <= after for (start, size), (after, _) in zip(ordered, ordered[1:]))
+    assert module.quotient(-7, 2) == -4
+
+
+def test_perf_map_reads_only_elf_object_files() -> None:
+    assert list(perf_map.functions(b"MZ\x90\x00" + bytes(60))) == []

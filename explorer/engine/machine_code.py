@@ -28,6 +28,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
+from explorer.engine import perf_map
 from pyspec.codegen import lower_llvm
 from pyspec.codegen.compiled import CompiledEvalError
 from pyspec.codegen.lower_llvm import INT, ArrayKind, Kind, TupleKind, lower
@@ -177,6 +178,8 @@ def load(folder: Path, source: str, entries: Signatures) -> MachineModule:
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
+    if perf_map.enabled():
+        perf_map.append(obj, engine.get_function_address)
     return MachineModule(engine, entries, messages)
 
 
