@@ -280,3 +280,12 @@ def test_loaded_functions_are_named_in_the_perf_map_when_asked(
 
 def test_perf_map_reads_only_elf_object_files() -> None:
     assert list(perf_map.functions(b"MZ\x90\x00" + bytes(60))) == []
+
+
+def test_a_perf_map_that_cannot_be_written_costs_nothing_but_the_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(perf_map, "map_path", lambda: tmp_path / "no such folder" / "perf.map")
+    monkeypatch.setenv(perf_map.ENVIRONMENT, "1")
+    module = load(tmp_path, ARITHMETIC, signatures([Entry("quotient", (0, 0))]))
+    assert module.quotient(-7, 2) == -4
+    assert not (tmp_path / "no such folder").exists()

@@ -62,12 +62,17 @@ def functions(obj: bytes) -> Iterator[tuple[str, int]]:
 
 def append(obj: bytes, address_of: Callable[[str], int]) -> int:
     """Add the functions of a loaded object file to this process's perf map, each at the
-    address ``address_of`` gives it (0: not loaded, left out); how many were added."""
+    address ``address_of`` gives it (0: not loaded, left out); how many were added. Best
+    effort, as the cache is: a map that cannot be written costs the profile its names,
+    not the run."""
     lines = []
     for name, size in functions(obj):
         address = address_of(name)
         if address:
             lines.append(f"{address:x} {size:x} {name}\n")
-    with map_path().open("a", encoding="ascii") as out:
-        out.writelines(lines)
+    try:
+        with map_path().open("a", encoding="ascii") as out:
+            out.writelines(lines)
+    except OSError:
+        return 0
     return len(lines)
