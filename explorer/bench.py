@@ -8,10 +8,14 @@ of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every mod
 linux-5.19 with two addresses, thp linux-5.19 with two references and four frames), these
 two also with ``--fingerprint``. Each case runs once per engine of ``--backend`` (default
 ``numpy,compiled``), rows side by side; the compiled engine's compile time (or cache load)
-has its own column. ``B/state`` is the store of seen states and parent links per distinct
-state (or, for an engine that does not account for its store, the peak resident memory
-gained per state); ``queue MB`` the peak of the compiled engine's frontier window with
-fingerprints, which is kept apart from its store. minicheck runs the same RefCount sizes
+has its own column. ``--repeat N`` runs each case N times, the engines taking turns, and
+gives for each engine the run whose search time is the median (every run's search time is
+in the history's ``search_runs``): one run of a search of a few seconds varies by up to 8%
+on a shared two-core machine, more than a change being measured may gain. ``B/state`` is
+the store of seen states and parent links per distinct state (or, for an engine that does
+not account for its store, the peak resident memory gained per state); ``queue MB`` the
+peak of the compiled engine's frontier window with fingerprints, which is kept apart from
+its store. minicheck runs the same RefCount sizes
 in the same run (``refcount_minicheck.py``), and the table prints our distinct-states rate
 over minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to
 be committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
@@ -93,6 +97,8 @@ class Row:
     minicheck_wall_s: float | None = None
     minicheck_distinct: int | None = None
     compile_s: float | None = None
+    #: The search time of every run of the case on this engine (``--repeat``), in order.
+    search_runs: list[float] = field(default_factory=list)
 
     @property
     def states_per_s(self) -> float:
@@ -281,6 +287,33 @@ def _cells(row: Row) -> list[str]:
             num(row.minicheck_s, ".2f"), num(row.minicheck_ratio, ".1f")]
 
 
+def measure_repeated(case: Case, backends: list[str], workers: int, minicheck: bool,
+                     repeat: int) -> list[Row]:
+    """One row per engine: of ``repeat`` runs, the engines taking turns, the run whose
+    search time is the median (the lower middle one of an even number), with every run's
+    search time in ``search_runs``. minicheck runs once, beside the first engine's first
+    run."""
+    runs: dict[str, list[Row]] = {b: [] for b in backends}
+    for turn in range(repeat):
+        for n, backend in enumerate(backends):
+            runs[backend].append(measure(case, backend, workers,
+                                         minicheck and n == 0 and turn == 0))
+    rows = []
+    for n, backend in enumerate(backends):
+        done = runs[backend]
+        middle = sorted(done, key=lambda r: r.search_s)[(len(done) - 1) // 2]
+        if n == 0 and middle is not done[0]:  # minicheck's figures sit on the first run
+            for name in ("minicheck_s", "minicheck_wall_s", "minicheck_distinct"):
+                setattr(middle, name, getattr(done[0], name))
+        middle.search_runs = [r.search_s for r in done]
+        if not middle.error:
+            middle.error = next((r.error for r in done if r.error), "")
+        if middle.counts_ok is not False and any(r.counts_ok is False for r in done):
+            middle.counts_ok = False
+        rows.append(middle)
+    return rows
+
+
 def table(rows: list[Row]) -> str:
     cells = [list(_COLUMNS)] + [_cells(r) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(_COLUMNS))]
@@ -327,7 +360,8 @@ def write_history(info: dict[str, object], rows: list[Row], args: argparse.Names
     path = HISTORY / f"{stamp}-{info['commit'] or 'nogit'}.json"
     data = {
         "machine": info,
-        "options": {"backend": args.backend, "workers": args.workers, "big": args.big},
+        "options": {"backend": args.backend, "workers": args.workers, "big": args.big,
+                    "repeat": args.repeat},
         "rows": [asdict(r) | {"states_per_s": r.states_per_s,
                               "transitions_per_s": r.transitions_per_s,
                               "bytes_per_state": r.bytes_per_state,
@@ -346,24 +380,32 @@ def main(argv: list[str] | None = None) -> int:
                    "per engine (default numpy,compiled: the two fast engines side by side)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-minicheck", action="store_true", help="skip the minicheck runs")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each case N times, the engines taking turns, and give each "
+                   "engine's run of median search time (default 1)")
     p.add_argument("--record", action="store_true",
                    help="also write the run to bench/history/DATE-COMMIT.json")
     p.add_argument("--run-one", metavar="JSON", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     if args.run_one:
         print(json.dumps(run_one(json.loads(args.run_one), args.backend, args.workers)))
         return 0
     info = machine()
     print(f"nproc {info['nproc']}, Python {info['python']}, numpy {info['numpy']}, "
           f"{info['machine']}, commit {info['commit']}{' (dirty)' if info['dirty'] else ''}")
-    print(f"backend {args.backend}, workers {args.workers}; times in seconds; "
+    median = f", each the run of median search time of {args.repeat}" if args.repeat > 1 else ""
+    print(f"backend {args.backend}, workers {args.workers}{median}; times in seconds; "
           "x mc = our distinct states/s over minicheck's", flush=True)
     rows = []
     for case in suite(args.big, args.only):
-        for n, backend in enumerate(args.backend.split(",")):
-            rows.append(measure(case, backend, args.workers, not args.no_minicheck and n == 0))
-            print(f"  {case.group} {case.size} {backend}: {rows[-1].search_s:.2f} s",
-                  file=sys.stderr, flush=True)
+        for row in measure_repeated(case, args.backend.split(","), args.workers,
+                                    not args.no_minicheck, args.repeat):
+            rows.append(row)
+            runs = " ".join(f"{s:.2f}" for s in row.search_runs)
+            print(f"  {case.group} {case.size} {row.backend}: {row.search_s:.2f} s"
+                  + (f" (runs {runs})" if args.repeat > 1 else ""), file=sys.stderr, flush=True)
     print(table(rows))
     if args.record:
         print(f"written {write_history(info, rows, args).relative_to(ROOT)}")
