@@ -3,8 +3,8 @@
 Every model runs in a child process of its own, so that its wall time and peak resident
 memory (``os.wait4``'s rusage of exactly that child) are its own and not the previous
 model's. The suite: RefCount N=2..6 (7 with ``--big``), whose counts must equal the table
-of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of every
-``spec/kernel/*.cow`` found at run time, and the kernel models at wider bounds (cow
+of ``bench/refcount/README.md``; TwoPhase with 3..7 resource managers; every model of
+every ``spec/kernel/*.cow`` found at run time, and the kernel models at wider bounds (cow
 linux-5.19 with two addresses, thp linux-5.19 with two references and four frames), these
 two also with ``--fingerprint``. Each case runs once per engine of ``--backend`` (default
 ``numpy,compiled``), rows side by side; the compiled engine's compile time (or cache load)
@@ -15,10 +15,10 @@ on a shared two-core machine, more than a change being measured may gain. ``B/st
 the store of seen states and parent links per distinct state (or, for an engine that does
 not account for its store, the peak resident memory gained per state); ``queue MB`` the
 peak of the compiled engine's frontier window with fingerprints, which is kept apart from
-its store. minicheck runs the same RefCount sizes
-in the same run (``refcount_minicheck.py``), and the table prints our distinct-states rate
-over minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to
-be committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
+its store. minicheck runs the same RefCount sizes in the same run
+(``refcount_minicheck.py``), and the table prints our distinct-states rate over
+minicheck's. ``--record`` also writes the run to ``bench/history/DATE-COMMIT.json``, to be
+committed with the change it measures; a plain ``make bench`` leaves the tree as it was.
 
 Never part of ``make test``: performance is measured here, never asserted in a test.
 """

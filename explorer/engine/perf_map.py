@@ -60,11 +60,10 @@ def functions(obj: bytes) -> Iterator[tuple[str, int]]:
             yield obj[strtab_offset + name_at:end].decode(), sym_size
 
 
-def append(obj: bytes, address_of: Callable[[str], int]) -> int:
+def append(obj: bytes, address_of: Callable[[str], int]) -> None:
     """Add the functions of a loaded object file to this process's perf map, each at the
-    address ``address_of`` gives it (0: not loaded, left out); how many were added. Best
-    effort, as the cache is: a map that cannot be written costs the profile its names,
-    not the run."""
+    address ``address_of`` gives it (0: not loaded, left out). Best effort, as the cache
+    is: a map that cannot be written costs the profile its names, not the run."""
     lines = []
     for name, size in functions(obj):
         address = address_of(name)
@@ -74,5 +73,4 @@ def append(obj: bytes, address_of: Callable[[str], int]) -> int:
         with map_path().open("a", encoding="ascii") as out:
             out.writelines(lines)
     except OSError:
-        return 0
-    return len(lines)
+        return
