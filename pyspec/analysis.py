@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 
 from pyspec import ast as A
-from pyspec.checked import Checked, EnumMember, Local, Variant, Wildcard
+from pyspec.checked import Checked, Def, EnumMember, Local, Variant, Wildcard
 
 
 def walk(node: object) -> Iterator[object]:
@@ -29,6 +29,21 @@ def walk(node: object) -> Iterator[object]:
         for f in fields(n):
             if f.name != "pos":
                 stack.append(getattr(n, f.name))
+
+
+def defs_reached(roots: list[object], checked: Checked) -> set[str]:
+    """The defs that evaluating ``roots`` (expressions, statements, declarations) may
+    evaluate: those they name or call, and those these name or call, transitively."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        for n in walk(stack.pop()):
+            ref = checked.names.get(n) if isinstance(n, A.Name) else \
+                checked.calls.get(n) if isinstance(n, A.Call) else None
+            if isinstance(ref, Def) and ref.name not in seen:
+                seen.add(ref.name)
+                stack.append(checked.symbols.defs[ref.name].body)
+    return seen
 
 
 def conjuncts(e: A.Expr) -> list[A.Expr]:

@@ -92,7 +92,8 @@ class Spec:
         instance.programs = Programs(
             {"arrays": lambda: self._arrays(name, overrides),
              "compiler": lambda: self._compiler(name, overrides),
-             "compiled": lambda: self._compiled(name, overrides)},
+             "compiled": lambda: self._compiled(name, overrides),
+             "compiled-plain": lambda: self._compiled(name, overrides, state_values=False)},
             lambda sets: symmetry.warnings(self.checked, sets),
         )
         return instance
@@ -105,8 +106,8 @@ class Spec:
         compiler.generate()
         return compiler
 
-    def _compiled(self, name: str, overrides: Overrides) -> object:
-        return _compiled_program(self, name, overrides)
+    def _compiled(self, name: str, overrides: Overrides, state_values: bool = True) -> object:
+        return _compiled_program(self, name, overrides, state_values)
 
     def _arrays(self, name: str, overrides: Overrides) -> object:
         """The array program of one model (:mod:`pyspec.codegen.arrays`)."""
@@ -120,13 +121,16 @@ class Spec:
             raise NoProgram("the spec nests too deeply for array code") from None
 
 
-def _compiled_program(spec: Spec, name: str, overrides: Overrides) -> object:
-    """The compiled engine's Python of one model (:mod:`pyspec.codegen.compiled`)."""
+def _compiled_program(spec: Spec, name: str, overrides: Overrides,
+                      state_values: bool) -> object:
+    """The compiled engine's Python of one model (:mod:`pyspec.codegen.compiled`), with
+    or without state values computed once per checked state."""
     from pyspec.codegen.arrays import Unsupported
     from pyspec.codegen.compiled import CompiledCompiler
 
     try:
-        return CompiledCompiler(spec.checked, name, overrides, spec.sources).generate()
+        return CompiledCompiler(spec.checked, name, overrides, spec.sources,
+                                state_values=state_values).generate()
     except Unsupported as exc:
         raise NoProgram(str(exc)) from None
     except RecursionError:

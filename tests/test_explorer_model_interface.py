@@ -94,7 +94,7 @@ def test_a_spec_model_declares_its_types_and_generates_its_array_program_once(
         tmp_path: Path) -> None:
     model = load_spec(str(write(tmp_path, SPEC))).instantiate()
     assert model.var_types == (("int", 0, 7),)
-    assert model.programs.kinds == ("arrays", "compiler", "compiled")
+    assert model.programs.kinds == ("arrays", "compiler", "compiled", "compiled-plain")
     program = model.programs.get("arrays")
     assert isinstance(program, ArrayProgram)
     assert model.programs.get("arrays") is program

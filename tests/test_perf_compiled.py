@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.engine.compiled import CompiledSearch, generated_source, program_of
+from explorer.engine.compiled import (
+    PLAIN_PROGRAM,
+    CompiledSearch,
+    generated_source,
+    program_of,
+)
 from explorer.engine.interface import Options
 from explorer.engine.registry import check
 from explorer.engine.scalar import ScalarSearch
@@ -135,9 +140,63 @@ MEMBER_UPDATES = """
     invariant Apart = last[0] != last[1]
     reachable Reversed = last == (p2, p1)
 """
+#: Defs without parameters that only invariants and reachability checks read (computed
+#: once per checked state: ``readers``, a map of small sets read at a key known only at
+#: run time, and ``all_held``), one an action reads too (``owned``, computed where read),
+#: and a step that changes nothing (``Look``).
+STATE_VALUES = """
+    const Procs = {A, B}
+    const Pages = {P0, P1, P2}
+    var owner: [Pages -> 0..2]
+    var mode: [Procs -> 0..1]
+    init {
+      owner = [g in Pages -> 0]
+      mode = [p in Procs -> 0]
+    }
+    def code(p: Procs): int = if p == A then 1 else 2
+    def readers: [Procs -> set[Pages]] = [p in Procs -> {g in Pages where owner[g] == code(p)}]
+    def owned: int = card({g in Pages where owner[g] != 0})
+    def all_held: bool = forall p in Procs: mode[p] == 1
+    action Take(p: Procs, g: Pages) {
+      requires owner[g] == 0 and owned < 3
+      owner'[g] = code(p)
+    }
+    action Drop(p: Procs, g: Pages) {
+      requires owner[g] == code(p) and mode[p] == 0
+      owner'[g] = 0
+    }
+    action Look(p: Procs) {
+      requires owned == 1
+      skip
+    }
+    action Toggle(p: Procs) {
+      mode'[p] = 1 - mode[p]
+    }
+    invariant Disjoint = forall g in Pages: not (g in readers[A] and g in readers[B])
+    invariant Counted = card(readers[A]) + card(readers[B]) == owned
+    invariant HeldKeepTheirPages = all_held implies owned <= 3
+    reachable AllOneOwner = exists p in Procs: card(readers[p]) == 3
+"""
+#: A state value that fails where no check reads it: ``first`` of an empty set.
+FAILING_STATE_VALUE = """
+    const Pages = {P0, P1}
+    var used: set[Pages]
+    init { used = {P0} }
+    def first: Pages = min(used)
+    action Use(g: Pages) {
+      requires not (g in used)
+      used' = used | {g}
+    }
+    action Free(g: Pages) {
+      requires g in used
+      used' = used - {g}
+    }
+    invariant FirstUsed = used == {} or first in used
+"""
 #: Every construct spec, each run by the compiled engine.
 COMPILED_CONSTRUCTS = {**CONSTRUCTS, **ARRAY_CONSTRUCTS, "set_types": SET_TYPES,
-                       "nested_sequences": NESTED_SEQUENCES, "member_updates": MEMBER_UPDATES}
+                       "nested_sequences": NESTED_SEQUENCES, "member_updates": MEMBER_UPDATES,
+                       "state_values": STATE_VALUES}
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +320,34 @@ def test_defs_reading_leaves_at_run_time_are_inlined(name: str, inlined: str | N
                if f.startswith(("d_", "i_")) and "leaf_read(" in body}
     assert listed == reading
     assert (inlined in listed) if inlined else not listed
+
+
+def test_defs_only_checks_read_are_state_values(construct_specs: dict) -> None:
+    """The defs without parameters that only invariants and reachability checks read are
+    computed once per checked state, before the checks; a def an action reads is not;
+    walks' program has none."""
+    model = construct_specs["state_values"].instantiate()
+    assert generated_source(model).state_values == ("readers", "all_held")
+    assert generated_source(model, PLAIN_PROGRAM).state_values == ()
+
+
+def test_a_failing_state_value_searches_again_without_state_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``first`` fails on the empty set (``min`` of it), where the only check reading it
+    does not read it: the compiled engine searches again without state values and gives
+    the scalar engine's answer itself, without handing over."""
+    import explorer.engine.compiled as engine
+
+    spec = load_spec(str(write(tmp_path, "module M\n" + FAILING_STATE_VALUE)))
+    assert generated_source(spec.instantiate()).state_values == ("first",)
+    programs: list[str] = []
+    monkeypatch.setattr(engine, "program_of", lambda model, name=engine.PROGRAM: (
+        programs.append(name), program_of(model, name))[1])
+    scalar, compiled = both_ways(lambda: spec.instantiate())
+    assert programs == [engine.PROGRAM, PLAIN_PROGRAM]
+    assert (scalar.stats.distinct_states, scalar.stats.total_states) == (4, 9)
+    assert compiled.stats.backend == "compiled" and compiled.error is None
+    assert not any("handed over" in n for n in compiled.notes)
 
 
 def test_one_program_per_model_source() -> None:

@@ -98,6 +98,10 @@ _DONE, _CHUNK, _STOP, _LEVEL, _GROW = range(5)
 _BLOCK = 4096
 #: The kind of program this engine runs (``Model.programs``).
 PROGRAM = "compiled"
+#: The same code without state values (each def computed where it is read): for the
+#: search again when a state value fails to evaluate, and for walks, which check a
+#: state one check at a time.
+PLAIN_PROGRAM = "compiled-plain"
 
 
 def llvmlite_available() -> bool:
@@ -121,15 +125,15 @@ class CompiledProgram:
     compile_s: float
 
 
-_PROGRAMS: WeakKeyDictionary[Model, CompiledProgram] = WeakKeyDictionary()
+_PROGRAMS: WeakKeyDictionary[Model, dict[str, CompiledProgram]] = WeakKeyDictionary()
 _MODULES: dict[tuple[str, str], MachineModule] = {}
 
 
-def generated_source(model: Model) -> CompiledSource:
+def generated_source(model: Model, name: str = PROGRAM) -> CompiledSource:
     """The generated module of a model made from a spec file (NoProgram otherwise)."""
     if not llvmlite_available():
         raise NoProgram("llvmlite is not installed")
-    source = model.programs.get(PROGRAM)
+    source = model.programs.get(name)
     assert isinstance(source, CompiledSource)
     return source
 
@@ -167,13 +171,13 @@ def is_compiled(source: CompiledSource) -> bool:
             or machine_code.is_cached(cache_dir(), source.source, entries))
 
 
-def program_of(model: Model) -> CompiledProgram:
-    """The model's compiled program (generated, compiled or loaded from the cache once
-    per process)."""
-    if model in _PROGRAMS:
-        return _PROGRAMS[model]
+def program_of(model: Model, name: str = PROGRAM) -> CompiledProgram:
+    """The model's compiled program ``name`` (generated, compiled or loaded from the
+    cache once per process)."""
+    if name in _PROGRAMS.get(model, {}):
+        return _PROGRAMS[model][name]
     t0 = time.monotonic()
-    source = generated_source(model)
+    source = generated_source(model, name)
     entries = entry_signatures(source)
     key = _module_key(source, entries)
     if key not in _MODULES:
@@ -182,7 +186,7 @@ def program_of(model: Model) -> CompiledProgram:
         except LoweringError as exc:
             raise NoProgram(f"its generated code is outside what is lowered ({exc})") from None
     program = CompiledProgram(source, _MODULES[key], time.monotonic() - t0)
-    _PROGRAMS[model] = program
+    _PROGRAMS.setdefault(model, {})[name] = program
     return program
 
 
@@ -513,12 +517,19 @@ class CompiledSearch(ScalarSearch):
 
 def check(model: Model, options: Options) -> Result:
     """Search with the compiled engine; an evaluation error of the spec hands the search
-    over to the scalar engine, which reports it (see the module doc)."""
+    over to the scalar engine, which reports it (see the module doc). A program with
+    state values, computed before the checks ask for them, may fail where no check
+    reads them: it searches again without them first."""
     try:
         program = program_of(model)
         if program.source.check_types:
             typed_initial_states(model, program.source)
-        return CompiledSearch(model, program, options).run()
+        try:
+            return CompiledSearch(model, program, options).run()
+        except CompiledEvalError:
+            if not program.source.state_values:
+                raise
+        return CompiledSearch(model, program_of(model, PLAIN_PROGRAM), options).run()
     except CompiledEvalError as exc:
         raise HandOver(str(exc)) from None
 

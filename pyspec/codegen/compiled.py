@@ -37,7 +37,7 @@ from itertools import product
 from math import prod
 
 from pyspec import ast as A
-from pyspec.analysis import arm_tests, hoist_guards, walk
+from pyspec.analysis import arm_tests, defs_reached, hoist_guards, walk
 from pyspec.checked import (
     TYPE_OK,
     Builtin,
@@ -106,6 +106,9 @@ class CompiledSource:
     constraints: int
     #: ``check types on``: an initial state outside its types must not be packed.
     check_types: bool = False
+    #: The defs computed once per checked state (see
+    #: :meth:`CompiledCompiler.hoist_state_values`).
+    state_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,8 +220,10 @@ class CompiledCompiler(SequenceCode, Compiler):
     """Compiles one instance of a checked spec to the compiled engine's Python (see the
     module doc)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, state_values: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: Whether defs may become state values (:meth:`hoist_state_values`).
+        self.state_values = state_values
         self.layout: Layout | None = None
         self.env: list[dict[str, str]] = [{}]
         self.tables: dict[tuple, str] = {}
@@ -249,6 +254,8 @@ class CompiledCompiler(SequenceCode, Compiler):
         self.def_saved: dict[int, dict[str, str | None]] = {}
         #: Tuple displays of set parts made by :meth:`join`, and their parts.
         self.joined: dict[str, list[str]] = {}
+        #: The state values (see :meth:`hoist_state_values`): def name, ``K`` slot.
+        self.state_slots: dict[str, int] = {}
 
     # ---- types -----------------------------------------------------------------------
     def dsize(self, t: Type) -> int:
@@ -738,8 +745,11 @@ class CompiledCompiler(SequenceCode, Compiler):
             it = items[js]
             return self.value(it, digit(x, strides[js], self.dsize(it), js == 0))
         assert isinstance(t, MapT)
-        return self.value(t.value, f"(({x} // {self.table(strides)}[{j}]) % "
-                                   f"{self.dsize(t.value)})")
+        n = self.dsize(t.value)
+        if n & (n - 1) == 0:  # every stride a power of two (a small set's bitmask)
+            shifts = [stride.bit_length() - 1 for stride in strides]
+            return self.value(t.value, f"(({x} >> {self.table(shifts)}[{j}]) & {n - 1})")
+        return self.value(t.value, f"(({x} // {self.table(strides)}[{j}]) % {n})")
 
     def item_set(self, x: str, t: Type, j: str, v: str) -> str:
         """The index ``x`` with item ``j`` replaced by value ``v`` (range-checked)."""
@@ -845,6 +855,8 @@ class CompiledCompiler(SequenceCode, Compiler):
         reads = sorted(s.def_reads.get(name, ()))
         if d.params is None and not reads:
             return self.kref(("def", name), self.const_def(name), s.def_types[name])
+        if name in self.state_slots:
+            return self.kslot_read(self.state_slots[name], s.def_types[name])
         self.need_def(name)
         params = s.def_params.get(name, [])
         values = [self.val(a, t) for a, (_, t) in zip(args, params)]
@@ -860,8 +872,12 @@ class CompiledCompiler(SequenceCode, Compiler):
         if key not in self.kslots:
             self.kslots[key] = len(self.kvalues)
             self.kvalues.append(int(v))  # type: ignore[call-overload]
-        i = self.kslots[key]
-        return f"(K[{i}] != 0)" if isinstance(t, BoolT) else f"K[{i}]"
+        return self.kslot_read(self.kslots[key], t)
+
+    def kslot_read(self, i: int, t: Type) -> str:
+        """The value of type ``t`` in slot ``i`` of ``K``."""
+        elem = t.elem if isinstance(t, InT) else t
+        return f"(K[{i}] != 0)" if isinstance(elem, BoolT) else f"K[{i}]"
 
     def call_val(self, e: A.Call) -> str:
         ref = self.c.calls[e]
@@ -1795,9 +1811,54 @@ class CompiledCompiler(SequenceCode, Compiler):
         with self.scope():
             bind(0)
 
+    def one_word(self, t: Type) -> bool:
+        """Whether a value of ``t`` is one int64 in this code (a plain value, a set of at
+        most one part, or an index)."""
+        if isinstance(t, (BoolT, IntT, EnumT, MVT)):
+            return True
+        if isinstance(t, InT):
+            return self.one_word(t.elem)
+        if isinstance(t, SetT):
+            return self.finite_set(t) and self.nparts(t) == 1
+        if isinstance(t, (RecT, TupT, MapT, UnionT)):
+            n = self.dsize_or_none(t)
+            return n is not None and n <= MAX_INDEX
+        return False
+
+    def hoist_state_values(self) -> None:
+        """A def without parameters that reads the state is a value of the state. Each
+        one that only invariants and reachability checks evaluate (no action, action
+        property or constraint) and that is one int64 gets a ``K`` slot: the search
+        computes it once per checked state, before the checks, which read the slot
+        (``kernel_source``, ``dispatch_source``). The kernel model's four isolation
+        invariants share what each process reads this way (``reads_of``). Computed
+        before any check asks for it, a value may fail to evaluate where no check reads
+        it: the engine then searches again without state values
+        (``state_values=False``)."""
+        if not self.state_values:
+            return
+        s = self.sym
+        state_checks = [c.body for c in s.checks.values()
+                        if c.kind in ("invariant", "reachable")]
+        elsewhere = defs_reached(
+            [c.body for c in s.checks.values() if c.kind not in ("invariant", "reachable")]
+            + list(s.actions.values()) + list(s.action_defs.values()), self.c)
+        reached = defs_reached(state_checks, self.c) - elsewhere
+        for name, d in s.defs.items():
+            if name not in reached or d.params is not None or not s.def_reads.get(name) \
+                    or not self.one_word(s.def_types[name]):
+                continue
+            try:
+                self.need_def(name)
+            except Unsupported:
+                continue  # the checks that read it report it
+            self.state_slots[name] = len(self.kvalues)
+            self.kvalues.append(0)
+
     def gen_checks(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {"invariant": [], "property": [], "reachable": [],
                                      "constraint": []}
+        self.hoist_state_values()
         if self.sym.check_types:
             # The scalar model's first invariant. Every packed state is of its types: a
             # value leaving them fails its range check where it is stored, and the
@@ -1848,12 +1909,15 @@ class CompiledCompiler(SequenceCode, Compiler):
             *runtime_source(lay.words),
             *[line for k in sorted(self.seq_ks) for line in seq_helpers(k)],
         ]
-        src = "\n".join(head + self.def_lines + body + dispatch_source(checks, lay.words)
-                        + kernel_source(lay, list(self.sym.actions), checks)) + "\n"
+        values = [(slot, def_function(name)) for name, slot in self.state_slots.items()]
+        src = "\n".join(head + self.def_lines + body
+                        + dispatch_source(checks, lay.words, values)
+                        + kernel_source(lay, list(self.sym.actions), checks, values)) + "\n"
         return CompiledSource(src, lay, tuple(self.kvalues), max(self.bound, 1),
                               len(checks["invariant"]),
                               len(checks["property"]), len(checks["reachable"]),
-                              len(checks["constraint"]), self.sym.check_types)
+                              len(checks["constraint"]), self.sym.check_types,
+                              tuple(self.state_slots))
 
 
 def def_function(name: str) -> str:
@@ -1906,14 +1970,18 @@ def runtime_source(words: int) -> list[str]:
     return out
 
 
-def dispatch_source(checks: dict[str, list[str]], words: int) -> list[str]:
-    """One function per kind of check taking the check's number (the search calls them
-    with a run-time index)."""
+def dispatch_source(checks: dict[str, list[str]], words: int,
+                    values: list[tuple[int, str]]) -> list[str]:
+    """One function per kind of check taking the check's number (walks of ``cowspec
+    simulate`` call them); invariants and reachability checks first compute the state
+    values (``values``: ``K`` slot, def function) of the state they check."""
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
     out = []
     for kind, args in (("invariant", vs), ("reachable", vs), ("property", f"{vs}, {ns}")):
         out += ["", f"def check_{kind}(K, k, {args}):"]
+        if kind != "property":
+            out += [f"    K[{slot}] = {fn}(K, {vs})" for slot, fn in values]
         for i, fn in enumerate(checks[kind]):
             out.append(f"    if k == {i}:")
             out.append(f"        return {fn}(K, {args})")

@@ -78,9 +78,10 @@ def _multipliers(words: int) -> list[int]:
     return out
 
 
-def _hash(words: int, indent: str) -> list[str]:
-    """``h``: the key of state ``n0..`` (the word itself, or for several words, with
-    fingerprints, its fingerprint, :func:`explorer.engine.fingerprint.fingerprint`);
+def _hash(words: int, indent: str, state: str = "n") -> list[str]:
+    """``h``: the key of state ``n0..`` (of ``v0..`` with ``state`` ``v``: the word itself,
+    or for several words, with fingerprints, its fingerprint,
+    :func:`explorer.engine.fingerprint.fingerprint`);
     ``m``: the hash that picks its slot. An exact table of several words hashes their sum
     times odd multipliers instead of the fingerprint: the fingerprint's chain of a
     multiplication per word, each waiting for the last, was a sixth of the search's time
@@ -90,10 +91,10 @@ def _hash(words: int, indent: str) -> list[str]:
     hash of a word read from bytes to another value than the same word's hash read from
     an int64 array."""
     if words == 1:
-        return [f"{indent}h = n0", f"{indent}m = mix(n0)"]
-    summed = " + ".join(f"n{w} * {c}" for w, c in enumerate(_multipliers(words)))
+        return [f"{indent}h = {state}0", f"{indent}m = mix({state}0)"]
+    summed = " + ".join(f"{state}{w} * {c}" for w, c in enumerate(_multipliers(words)))
     return ([f"{indent}if fp:", f"{indent}    h = FP_SEED"]
-            + [f"{indent}    h = fpmix(h ^ n{w}) + FP_SEED" for w in range(words)]
+            + [f"{indent}    h = fpmix(h ^ {state}{w}) + FP_SEED" for w in range(words)]
             + [f"{indent}    if h == -1:", f"{indent}        h = -2",
                f"{indent}else:", f"{indent}    h = {summed}", f"{indent}m = mix(h)"])
 
@@ -130,13 +131,14 @@ def _each_check(fns: list[str], first: int, args: str, holds: bool, indent: str,
     return out
 
 
-def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str]]
-                  ) -> list[str]:
+def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str]],
+                  values: list[tuple[int, str]]) -> list[str]:
     """The hash helpers, ``seed`` (states of the store into the table), ``refill`` (a
     fingerprint table into a larger one) and ``search``. The search calls each action's
     function and each check's function (``checks``: their names by kind) itself, not
     ``successors`` and the ``check_`` dispatchers (which walks of ``cowspec simulate``
-    call)."""
+    call). Before the checks of a new state it computes its state values (``values``:
+    the ``K`` slot and def function of each, which the checks read)."""
     words = layout.words
     widths = row_widths(layout)
     vs = ", ".join(f"v{w}" for w in range(words))
@@ -151,8 +153,12 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         *_each_check(checks["reachable"], ninv + nprop, ns, False, " " * 16, [
             "live[{at}] = 0", "record(events, ctr, 2, {k}, sid, pos)"])]
     if state_checks:
-        state_checks.insert(0, "            if check:")
+        state_checks[:0] = ["            if check:",
+                            *[f"                K[{slot}] = {fn}(K, {ns})" for slot, fn in values]]
     fps = words > 1  # a one-word state is its own key: never fingerprinted
+    # A successor equal to the state it comes from (a step that changes nothing) is seen
+    # without a lookup: the state is in the table.
+    same_as_v = " and ".join(f"n{w} == v{w}" for w in range(words))
     read_v = [f"        v{w} = {_read_word(widths, w, 'r')}" for w in range(words)]
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
     seed_fp = [
@@ -284,6 +290,8 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "                ctr[8] = 1",
         "                return 2",
         "        beyond = ctr[12] >= 0 and ctr[3] >= ctr[12]",
+        *_hash(words, "        ", "v"),
+        "        hv = h",
         "        for pos in range(n):",
         *read_n,
         *_hash(words, "            "),
@@ -317,8 +325,9 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "            m = hbuf[pos, 1]",
         "            j = ((m & 0xFFFFFFFF) * size) >> 32",
         "            tag = (m >> 32) & tagmask",
-        "            seen = False",
-        *find_fp,
+        "            seen = h == hv and (fp or (" + same_as_v + "))",
+        "            if not seen:",
+        *["    " + line for line in find_fp],
         "            if seen:",
         "                continue",
         "            check = False",
