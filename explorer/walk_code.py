@@ -134,7 +134,7 @@ class CompiledCode:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        program = compiled.program_of(model, compiled.PLAIN_PROGRAM)
+        program = compiled.program_of(model)
         self.source = program.source
         self.m = program.module
         self.layout = self.source.layout
@@ -173,7 +173,7 @@ def walk_code(model: Model, engine: str) -> WalkCode:
         return ScalarCode(model)
     if engine == "auto":
         with suppress(NoProgram):  # no compiled program: the scalar code walks
-            if compiled.is_compiled(compiled.generated_source(model, compiled.PLAIN_PROGRAM)):
+            if compiled.is_compiled(compiled.generated_source(model)):
                 return CompiledCode(model)
         return ScalarCode(model)
     try:

@@ -326,7 +326,7 @@ def test_defs_reading_leaves_at_run_time_are_inlined(name: str, inlined: str | N
 def test_defs_only_checks_read_are_state_values(construct_specs: dict) -> None:
     """The defs without parameters that only invariants and reachability checks read are
     computed once per checked state, before the checks; a def an action reads is not;
-    walks' program has none."""
+    the program the search falls back on has none."""
     model = construct_specs["state_values"].instantiate()
     assert generated_source(model).state_values == ("readers", "all_held", "held")
     assert generated_source(model, PLAIN_PROGRAM).state_values == ()

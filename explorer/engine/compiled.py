@@ -98,9 +98,8 @@ _DONE, _CHUNK, _STOP, _LEVEL, _GROW = range(5)
 _BLOCK = 4096
 #: The kind of program this engine runs (``Model.programs``).
 PROGRAM = "compiled"
-#: The same code without state values (each def computed where it is read): for the
-#: search again when a state value fails to evaluate, and for walks, which check a
-#: state one check at a time.
+#: The same code without state values (each def computed where it is read): the search
+#: again when a state value fails to evaluate where no check reads it.
 PLAIN_PROGRAM = "compiled-plain"
 
 

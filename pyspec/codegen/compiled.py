@@ -1973,8 +1973,9 @@ def runtime_source(words: int) -> list[str]:
 def dispatch_source(checks: dict[str, list[str]], words: int,
                     values: list[tuple[int, str]]) -> list[str]:
     """One function per kind of check taking the check's number (walks of ``cowspec
-    simulate`` call them); invariants and reachability checks first compute the state
-    values (``values``: ``K`` slot, def function) of the state they check."""
+    simulate`` call them, one check at a time); invariants and reachability checks first
+    compute the state values (``values``: ``K`` slot, def function) of the state they
+    check."""
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
     out = []
