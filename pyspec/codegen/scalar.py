@@ -1178,6 +1178,12 @@ class Compiler:
         return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
     def gen_defs(self) -> None:
+        """One function per def that reads the state or takes parameters. A def without
+        parameters is a value of the state: it keeps its last value with the variable
+        values it was computed from, and gives it again while it is called with those
+        very objects (the same state, as every check of a state calls it; a def is a
+        function of the variables it reads, so an unchanged variable a successor shares
+        with its parent may keep it too)."""
         s = self.sym
         for name, d in s.defs.items():
             reads = sorted(s.def_reads.get(name, ()))
@@ -1185,11 +1191,25 @@ class Compiler:
                 continue
             params = [py_name("v", v) for v in reads] + [py_name("l", p.name)
                                                           for p in d.params or []]
+            fn = py_name("d", name)
             self.emit("")
             self.comment(d.pos, f"def {name}")
-            self.emit(f"def {py_name('d', name)}({', '.join(params)}):", d.pos)
+            if d.params is not None:
+                self.emit(f"def {fn}({', '.join(params)}):", d.pos)
+                with self.indented():
+                    self.emit(f"return {self.expr(d.body)}", d.body.pos)
+                continue
+            last = py_name("r", name)  # the value remembered, after its variables
+            self.emit(f"{last} = [None]")
+            self.emit(f"def {fn}({', '.join(params)}):", d.pos)
             with self.indented():
-                self.emit(f"return {self.expr(d.body)}", d.body.pos)
+                same = " and ".join(f"_was[{i}] is {p}" for i, p in enumerate(params))
+                self.emit(f"_was = {last}[0]")
+                self.emit(f"if _was is not None and {same}:")
+                self.emit(f"    return _was[{len(params)}]")
+                self.emit(f"_value = {self.expr(d.body)}", d.body.pos)
+                self.emit(f"{last}[0] = ({', '.join(params)}, _value)")
+                self.emit("return _value")
 
     def gen_init(self) -> None:
         s = self.sym
