@@ -342,8 +342,12 @@ def test_a_failing_state_value_searches_again_without_state_values(
     spec = load_spec(str(write(tmp_path, "module M\n" + FAILING_STATE_VALUE)))
     assert generated_source(spec.instantiate()).state_values == ("first",)
     programs: list[str] = []
-    monkeypatch.setattr(engine, "program_of", lambda model, name=engine.PROGRAM: (
-        programs.append(name), program_of(model, name))[1])
+
+    def recorded(model: object, name: str = engine.PROGRAM) -> object:
+        programs.append(name)
+        return program_of(model, name)
+
+    monkeypatch.setattr(engine, "program_of", recorded)
     scalar, compiled = both_ways(lambda: spec.instantiate())
     assert programs == [engine.PROGRAM, PLAIN_PROGRAM]
     assert (scalar.stats.distinct_states, scalar.stats.total_states) == (4, 9)

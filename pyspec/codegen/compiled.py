@@ -1814,16 +1814,19 @@ class CompiledCompiler(SequenceCode, Compiler):
     def one_word(self, t: Type) -> bool:
         """Whether a value of ``t`` is one int64 in this code (a plain value, a set of at
         most one part, or an index)."""
-        if isinstance(t, (BoolT, IntT, EnumT, MVT)):
+        if self.plain(t) or isinstance(t, (EnumT, MVT)):
             return True
         if isinstance(t, InT):
             return self.one_word(t.elem)
         if isinstance(t, SetT):
             return self.finite_set(t) and self.nparts(t) == 1
-        if isinstance(t, (RecT, TupT, MapT, UnionT)):
-            n = self.dsize_or_none(t)
-            return n is not None and n <= MAX_INDEX
-        return False
+        if not isinstance(t, (RecT, TupT, MapT, UnionT)):
+            return False
+        try:
+            self.indexed(t, "a state value")
+        except Unsupported:
+            return False
+        return True
 
     def hoist_state_values(self) -> None:
         """A def without parameters that reads the state is a value of the state. Each
