@@ -529,6 +529,89 @@ def test_long_traces_of_a_large_store_agree(tmp_path: Path, fingerprint: bool) -
             assert len(compiled.properties[0].trace.steps) == 111
 
 
+#: Two sets of 64 possible elements: three words of nothing but bitmask parts (``a``'s
+#: two parts, ``b``'s first), interned, and a word of ``b``'s second part and ``n``, kept
+#: in the row; 4,225 distinct values of the interned words, so that their table grows
+#: many times, and an invariant broken 3 steps deep.
+INTERNED = """
+    module M
+    var a: set[0..63]
+    var b: set[0..63]
+    var n: 0..2
+    init {
+      a = {}
+      b = {}
+      n = 0
+    }
+    action AddA(i: 0..63) { requires card(a) == 0
+                            a' = {i} }
+    action AddB(i: 0..63) { requires card(b) == 0
+                            b' = {i} }
+    action Clear { requires card(a) == 1 and card(b) == 1
+                   a' = {}
+                   b' = {} }
+    action Step { n' = (n + 1) % 3 }
+    invariant Apart = not (a == {5} and b == {63} and n == 1)
+"""
+
+
+def stored_states(search: CompiledSearch) -> list[tuple]:
+    """Every state of the compiled store, decoded from its rows (the row's own words,
+    then the interned words from their id) in id order."""
+    a, layout = search.a, search.layout
+    fmt = a.format
+    states = []
+    for row in a.rows[: search.count].astype(np.int64):
+        words = [0] * layout.words
+        at = 0
+        for w, width in zip(fmt.kept, fmt.widths):
+            words[w] = sum(int(row[at + k]) << (8 * k) for k in range(width))
+            at += width
+        if fmt.interned:
+            vid = sum(int(row[fmt.id_at + k]) << (8 * k) for k in range(4))
+            for k, w in enumerate(fmt.interned):
+                words[w] = int(a.ivals[vid, k])
+        states.append(layout.decode(tuple(words)))
+    return states
+
+
+def test_interned_words_agree_and_rebuild_every_stored_state(tmp_path: Path) -> None:
+    """Words of nothing but sets are stored once per distinct value and named by an id
+    in the rows: the counts, verdicts and traces are the scalar engine's under every
+    option set and with fingerprints, and every row rebuilds the scalar engine's
+    state of that id."""
+    spec = load_spec(str(write(tmp_path, INTERNED)))
+    for options in OPTION_SETS:
+        both_ways(lambda: spec.instantiate(), **options)
+        both_ways(lambda: spec.instantiate(), fingerprint=True, **options)
+    model = spec.instantiate()
+    compiled = CompiledSearch(model, program_of(model), Options(keep_going=True))
+    result = compiled.run()
+    scalar = ScalarSearch(spec.instantiate(), Options(keep_going=True))
+    scalar.run()
+    assert compiled.a.format.interned == (0, 1, 2) and compiled.a.format.kept == (3,)
+    assert result.stats.distinct_states == compiled.count == len(scalar.queue) == 65 * 65 * 3
+    assert stored_states(compiled) == scalar.queue.states
+    assert len(compiled.a.itable) >= 2 * 65 * 65
+
+
+def test_kernel_rows_hold_the_references_by_id() -> None:
+    """The kernel model's GUP references (a set of 128 possible members, two words of
+    bitmask) are interned: cow.cow's states take at most the issue's 40 bytes each,
+    parent links and tables included, and the rows rebuild the scalar engine's states."""
+    spec = load_spec(str(ROOT / "spec" / "kernel" / "cow.cow"))
+    whole = check(spec.instantiate("linux-5.19"), Options(backend="compiled"))
+    assert whole.stats.distinct_states == 38121
+    assert whole.stats.store_bytes / whole.stats.distinct_states <= 40
+    model = spec.instantiate("linux-5.19")
+    search = CompiledSearch(model, program_of(model), Options(max_states=3000))
+    search.run()
+    assert len(search.a.format.interned) == 2
+    scalar = ScalarSearch(spec.instantiate("linux-5.19"), Options(max_states=3000))
+    scalar.run()
+    assert stored_states(search) == scalar.queue.states
+
+
 def test_parent_links_are_the_scalar_engines() -> None:
     """Every stored state's parent and position (kept as a count of children per state)
     are the scalar engine's, across many blocks of the running sums."""
@@ -553,8 +636,8 @@ def test_bytes_per_state_are_the_arrays_held() -> None:
     search = CompiledSearch(model, program_of(model), Options())
     result = search.run()
     a = search.a
-    held = sum(x.nbytes for x in (a.rows, a.table, a.ftable, a.kids, a.vias,
-                                  a.initial_vias))
+    held = sum(x.nbytes for x in (a.rows, a.ivals, a.itable, a.table, a.ftable, a.kids,
+                                  a.vias, a.initial_vias))
     assert result.stats.store_bytes == held
     assert held / result.stats.distinct_states <= 16
     layout = generated_source(model).layout
@@ -579,7 +662,8 @@ def test_fingerprints_and_parent_links_take_at_most_16_bytes_per_state() -> None
         assert result.stats.distinct_states == (cap or 102978)
         assert result.stats.store_bytes == sum(x.nbytes for x in (
             a.table, a.ftable, a.kids, a.vias, a.initial_vias))
-        assert result.stats.queue_bytes == a.rows.nbytes > 0
+        assert result.stats.queue_bytes == a.rows.nbytes + a.ivals.nbytes + a.itable.nbytes
+        assert a.rows.nbytes > 0 and a.format.interned
         assert result.stats.store_bytes / result.stats.distinct_states <= 16
     assert summary(result) == summary(exact) and result.stats.seen_by == "fingerprint"
     assert len(a.ftable) > 16 * 4096 and a.vias.dtype == np.uint16

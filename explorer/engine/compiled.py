@@ -15,18 +15,19 @@ and turns the violations and witnesses the chunk met into trace anchors. Initial
 are generated and checked by the scalar model, exactly as the scalar engine does.
 
 The store (:mod:`pyspec.codegen.compiled_search`): every state in BFS order as a row of
-bytes (each packed word in the bytes its bit fields need), a seen-state table of
-``uint32`` state ids with spare hash bits (or with ``--fingerprint`` of 64-bit
-fingerprints, the rows then a window from the next state to expand on), and per state
-the number of children it added and its position in its parent's successor list
+bytes (each packed word in the bytes its bit fields need; words of nothing but sets'
+bitmasks interned, each distinct value held once and named in the row by an id), a
+seen-state table of ``uint32`` state ids with spare hash bits (or with ``--fingerprint``
+of 64-bit fingerprints, the rows then a window from the next state to expand on), and per
+state the number of children it added and its position in its parent's successor list
 (``uint8`` when a state has fewer than 256 successors). The frontier is a range of the
 rows. An exact table grows by half beyond a load of 0.7, rebuilt from the rows; a
 fingerprint table by a fifth beyond 0.85, refilled from the old table. ``store_bytes`` is
-every one of these arrays' ``nbytes``; with fingerprints the rows (the frontier window) are
-left out of it and reported apart, as ``queue_bytes``. A trace is rebuilt by replaying
-the scalar model along the parent links. An evaluation error of the spec in compiled code
-raises :class:`~explorer.engine.interface.HandOver`: the scalar engine reruns the search
-and reports it.
+every one of these arrays' ``nbytes``; with fingerprints the rows (the frontier window)
+and the interned values are left out of it and reported apart, as ``queue_bytes``. A
+trace is rebuilt by replaying the scalar model along the parent links. An evaluation
+error of the spec in compiled code raises :class:`~explorer.engine.interface.HandOver`:
+the scalar engine reruns the search and reports it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
 from pyspec import private_cache
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
-from pyspec.codegen.compiled_search import COUNTERS, row_widths
+from pyspec.codegen.compiled_search import COUNTERS, INTERN_LOAD, row_format
 from pyspec.codegen.lower_llvm import LoweringError
 from pyspec.layout import Layout
 from pyspec.model import EvalError, Model, NoProgram
@@ -93,7 +94,8 @@ MAX_SLOTS = 1 << 31
 _DONE, _CHUNK, _STOP, _LEVEL, _GROW = range(5)
 #: Slots of the counter array the compiled loop shares with Python.
 (_COUNT, _TOTAL, _HEAD, _LEVEL_NO, _LEVEL_END, _BASE, _IDBITS, _CUT, _STOPPED, _NEVENTS,
- _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC) = range(COUNTERS)
+ _KEEP, _DEADLOCK, _MAX_DEPTH, _CAP, _TABLE_LIMIT, _FP, _MAX_SUCC, _INTERNED,
+ _INTERN_LIMIT) = range(COUNTERS)
 #: States per block of the running sums that find a state's parent (trace replay).
 _BLOCK = 4096
 #: The kind of program this engine runs (``Model.programs``).
@@ -147,7 +149,9 @@ def entry_signatures(source: CompiledSource) -> Signatures:
     state = (0,) * words
     return signatures([
         Entry("search", _search_arguments(a, ctr, live, 0, np.zeros((1, 4), dtype=np.int64))),
-        Entry("seed", (a.rows, a.table, a.ftable, ctr, 0, 0)),
+        Entry("put", (a.rows, a.ivals, a.itable, ctr, a.sbuf, 0)),
+        Entry("seed", (a.rows, a.ivals, a.table, a.ftable, ctr, 0, 0)),
+        *([Entry("reintern", (a.ivals, a.itable, 0))] if a.format.interned else []),
         Entry("refill", (a.ftable, a.ftable)),
         Entry("successors", (a.consts, *state, a.sbuf, a.abuf)),
         Entry("check_invariant", (a.consts, 0, *state)),
@@ -204,9 +208,13 @@ class _Store:
 
     def __init__(self, layout: Layout, max_succ: int, n_actions: int, n_groups: int,
                  groups_per_action: int) -> None:
-        self.widths = row_widths(layout)
+        self.format = row_format(layout)
         rows = max(1024, 2 * max_succ)
-        self.rows = np.zeros((rows, sum(self.widths)), dtype=np.uint8)
+        self.rows = np.zeros((rows, self.format.row_bytes), dtype=np.uint8)
+        #: The interned words' distinct values and their table (one entry each when no
+        #: word is interned, so that every model runs one compiled function).
+        self.ivals = np.zeros((1, max(1, len(self.format.interned))), dtype=np.int64)
+        self.itable = np.zeros(1, dtype=np.uint32)
         #: Exact table (``uint32`` ids) and fingerprint table; the one not in use has one
         #: slot, so that both modes run one compiled function.
         self.table = np.zeros(1, dtype=np.uint32)
@@ -227,14 +235,14 @@ class _Store:
         self.abuf = np.zeros(max_succ, dtype=np.int64)
         #: Each successor's key and slot hash, computed (and its slot prefetched) before
         #: the successors are looked up one by one.
-        self.hbuf = np.zeros((max_succ, 2), dtype=np.int64)
+        self.hbuf = np.zeros((max_succ, 3), dtype=np.int64)
         self.consts = np.zeros(1, dtype=np.int64)
 
     @property
     def nbytes(self) -> int:
         """Every array the store holds per state: rows, tables, parent links."""
-        return sum(a.nbytes for a in (self.rows, self.table, self.ftable, self.kids,
-                                      self.vias, self.initial_vias))
+        return sum(a.nbytes for a in (self.rows, self.ivals, self.itable, self.table,
+                                      self.ftable, self.kids, self.vias, self.initial_vias))
 
     def grow(self, name: str, length: int) -> None:
         """Array ``name`` with ``length`` rows, the new ones zero. In place where nothing
@@ -254,28 +262,20 @@ class _Store:
     def sizes(self, fingerprints: bool) -> tuple[int, int | None]:
         """``store_bytes`` and ``queue_bytes`` of the result. Exact: every array, and no
         queue of its own (the frontier is a range of the rows). Fingerprints: every array
-        but the rows, and the rows, a window of the frontier kept apart from the seen set
-        (as TLC's queue of states to expand is); it only grows, so this is its peak."""
+        but the rows, and the rows with their interned values, a window of the frontier
+        kept apart from the seen set (as TLC's queue of states to expand is); it only
+        grows, so this is its peak."""
         if not fingerprints:
             return self.nbytes, None
-        return self.nbytes - self.rows.nbytes, self.rows.nbytes
-
-    def pack(self, words: np.ndarray) -> np.ndarray:
-        """Store rows of packed states (one per row of ``words``)."""
-        out = np.zeros((len(words), self.rows.shape[1]), dtype=np.uint8)
-        at = 0
-        for w, width in enumerate(self.widths):
-            for k in range(width):
-                out[:, at + k] = (words[:, w] >> (8 * k)) & 255
-            at += width
-        return out
+        queue = self.rows.nbytes + self.ivals.nbytes + self.itable.nbytes
+        return self.nbytes - queue, queue
 
 
 def _search_arguments(a: _Store, ctr: np.ndarray, live: np.ndarray, budget: int,
                       events: np.ndarray) -> tuple:
-    return (a.consts, a.rows, a.table, a.ftable, a.kids, a.vias, ctr, live, a.fired,
-            a.enabled, a.new, a.group_of, a.genab, a.stamp, a.gstamp, events, a.sbuf, a.abuf,
-            a.hbuf, budget)
+    return (a.consts, a.rows, a.ivals, a.itable, a.table, a.ftable, a.kids, a.vias, ctr,
+            live, a.fired, a.enabled, a.new, a.group_of, a.genab, a.stamp, a.gstamp, events,
+            a.sbuf, a.abuf, a.hbuf, budget)
 
 
 def _call(module: MachineModule, a: _Store, ctr: np.ndarray, live: np.ndarray,
@@ -399,9 +399,10 @@ class CompiledSearch(ScalarSearch):
         words = np.array([self.layout.encode(s) for s in states],
                          dtype=np.int64).reshape(n, self.layout.words)
         self._ensure(n)
-        self.a.rows[:n] = self.a.pack(words)
-        self.a.initial_vias = np.asarray(self.links.position, dtype=np.int64)
-        self.module.seed(self.a.rows, self.a.table, self.a.ftable, self.ctr, 0, n)
+        a = self.a
+        self.module.put(a.rows, a.ivals, a.itable, self.ctr, words, 0)
+        a.initial_vias = np.asarray(self.links.position, dtype=np.int64)
+        self.module.seed(a.rows, a.ivals, a.table, a.ftable, self.ctr, 0, n)
         self.count = n
         self.ctr[_COUNT] = n
         self.ctr[_TOTAL] = self.total
@@ -423,6 +424,7 @@ class CompiledSearch(ScalarSearch):
     def _ensure(self, extra: int) -> None:
         """Room for ``extra`` more states in the table, the store and the parent links.
         An exact table is rebuilt from the store, a fingerprint table from the old one."""
+        self._ensure_interned(extra)
         a, c, need = self.a, self.ctr, self.count + extra
         if need > c[_TABLE_LIMIT]:
             slots = len(a.ftable if self.fingerprints else a.table)
@@ -435,7 +437,7 @@ class CompiledSearch(ScalarSearch):
             if self.fingerprints:
                 self.module.refill(old, a.ftable)
             else:
-                self.module.seed(a.rows, a.table, a.ftable, c, 0, self.count)
+                self.module.seed(a.rows, a.ivals, a.table, a.ftable, c, 0, self.count)
         base = int(c[_BASE])
         if need - base > len(a.rows):
             head = int(c[_HEAD])
@@ -448,6 +450,23 @@ class CompiledSearch(ScalarSearch):
             size = max(need, int(len(a.vias) * self.growth.links))
             a.grow("kids", size)
             a.grow("vias", size)
+
+    def _ensure_interned(self, extra: int) -> None:
+        """Room for ``extra`` more interned values (each new state adds at most one):
+        ``ivals`` grows in place, its table doubles and is refilled from it."""
+        a, c = self.a, self.ctr
+        need = int(c[_INTERNED]) + extra
+        if not a.format.interned or need <= c[_INTERN_LIMIT]:
+            return
+        slots = len(a.itable)
+        if need > slots * INTERN_LOAD:
+            while need > slots * INTERN_LOAD:
+                slots *= 2
+            a.itable = np.zeros(slots, dtype=np.uint32)
+            self.module.reintern(a.ivals, a.itable, int(c[_INTERNED]))
+        if need > len(a.ivals):
+            a.grow("ivals", max(need, int(len(a.ivals) * STORE_GROWTH)))
+        c[_INTERN_LIMIT] = min(int(slots * INTERN_LOAD), len(a.ivals))
 
     def _explore(self) -> None:
         polls = 0

@@ -9,6 +9,13 @@ work on (held and grown by :mod:`explorer.engine.compiled`):
   first). A state's id is its row: the frontier is a range of ids, nothing is copied
   from level to level. With fingerprints only a window of it is kept, the states from
   the next one to expand on (row ``id - base``).
+- ``ivals`` and ``itable``: when two or more words hold nothing but sets' bitmasks (the
+  kernel model's GUP references, 256 bits over at most a few members), those words are
+  **interned**, as SPIN's ``COLLAPSE`` mode stores each distinct part of a state once:
+  ``ivals`` holds each distinct value of them once, ``itable`` finds it (open addressing,
+  ``uint32`` slots of ``id + 1``), and a row holds the value's id in four bytes instead
+  of the words. A state's words are rebuilt from its row and ``ivals``, which stays in
+  the cache (its values are few).
 - ``table``: the seen-state table, open addressing with linear probing, of any size (a
   hash picks a slot by a multiply and a shift, not a mask). Exact: a ``uint32`` slot
   holds ``id + 1`` in its low ``idbits`` bits (0: empty) and as many hash bits as are
@@ -25,43 +32,90 @@ states. Only the subset of Python the generated module keeps to (ints, int array
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspec.layout import Layout
 
 #: Counter slots the search shares with the engine (the engine names them alike).
-COUNTERS = 17
+COUNTERS = 19
+#: Bytes of an interned value's id in a row.
+ID_BYTES = 4
+#: The most an intern table is filled before it grows.
+INTERN_LOAD = 0.5
 
 
-def row_widths(layout: Layout) -> list[int]:
-    """Bytes of each packed word in a store row: its bit fields' total, rounded up."""
+@dataclass(frozen=True)
+class RowFormat:
+    """How a packed state is laid out in a store row: the ``kept`` words in ``widths``
+    bytes each (their bit fields' total, rounded up), then, when some words are
+    ``interned``, the id of their value in ``ivals``."""
+
+    kept: tuple[int, ...]
+    widths: tuple[int, ...]
+    interned: tuple[int, ...]
+
+    @property
+    def id_at(self) -> int:
+        """The byte of a row where the interned value's id starts."""
+        return sum(self.widths)
+
+    @property
+    def row_bytes(self) -> int:
+        return self.id_at + (ID_BYTES if self.interned else 0)
+
+
+def row_format(layout: Layout) -> RowFormat:
+    """The store rows of a layout. The words whose every leaf is a part of a set's
+    bitmask are interned when there are at least two of them: a set over a large type
+    holds few of its possible members in any one state (or the spec's states would be
+    too many to search), so its distinct values are few beside the states, and a row
+    of the kernel model shrinks from 43 bytes to 14. A spec whose sets do take most
+    of their values pays an id and an intern entry per state instead."""
     used = [0] * layout.words
+    sets_only = [True] * layout.words
     for leaf in layout.leaves:
         used[leaf.word] += leaf.bits
-    return [(bits + 7) // 8 for bits in used]
+        sets_only[leaf.word] = sets_only[leaf.word] and leaf.desc[0] == "bits"
+    interned = [w for w in range(layout.words) if sets_only[w]]
+    if len(interned) < 2:
+        interned = []
+    kept = [w for w in range(layout.words) if w not in interned]
+    return RowFormat(tuple(kept), tuple((used[w] + 7) // 8 for w in kept), tuple(interned))
 
 
-def _offsets(widths: list[int]) -> list[int]:
-    out, at = [], 0
-    for w in widths:
-        out.append(at)
-        at += w
-    return out
-
-
-def _read_word(widths: list[int], w: int, row: str) -> str:
-    """The packed word ``w`` of store row ``row``."""
-    at = _offsets(widths)[w]
+def _bytes_at(at: int, width: int, row: str) -> str:
+    """The little-endian integer in bytes ``at .. at + width - 1`` of store row ``row``."""
     terms = [f"(store[{row}, {at + k}] & 255)" + (f" << {8 * k}" if k else "")
-             for k in range(widths[w])]
+             for k in range(width)]
     return " | ".join(f"({t})" if "<<" in t else t for t in terms) or "0"
 
 
-def _write_row(widths: list[int], row: str, prefix: str, indent: str) -> list[str]:
-    offsets = _offsets(widths)
+def _row_fields(fmt: RowFormat) -> list[tuple[str, int, int]]:
+    """What a row holds, in order: the name of each kept word (``0``, ``1``, ...) and of
+    the interned value's id (``id``), with its first byte and its width."""
+    out, at = [], 0
+    for w, width in zip(fmt.kept, fmt.widths):
+        out.append((str(w), at, width))
+        at += width
+    return out + ([("id", at, ID_BYTES)] if fmt.interned else [])
+
+
+def _read_state(fmt: RowFormat, row: str, prefix: str, indent: str) -> list[str]:
+    """Words ``prefix0..`` of the state in store row ``row``."""
+    out = [f"{indent}{prefix}{name} = {_bytes_at(at, width, row)}"
+           for name, at, width in _row_fields(fmt)]
+    return out + [f"{indent}{prefix}{w} = ivals[{prefix}id, {k}]"
+                  for k, w in enumerate(fmt.interned)]
+
+
+def _write_row(fmt: RowFormat, row: str, prefix: str, indent: str) -> list[str]:
+    """Store state ``prefix0..`` and the id of its interned value, ``prefix`` ``id``, in
+    row ``row``."""
     out = []
-    for w, width in enumerate(widths):
+    for name, at, width in _row_fields(fmt):
         for k in range(width):
-            shifted = f"({prefix}{w} >> {8 * k})" if k else f"{prefix}{w}"
-            out.append(f"{indent}store[{row}, {offsets[w] + k}] = {shifted} & 255")
+            shifted = f"({prefix}{name} >> {8 * k})" if k else f"{prefix}{name}"
+            out.append(f"{indent}store[{row}, {at + k}] = {shifted} & 255")
     return out
 
 
@@ -78,31 +132,53 @@ def _multipliers(words: int) -> list[int]:
     return out
 
 
-def _hash(words: int, indent: str, state: str = "n") -> list[str]:
+def _hash(fmt: RowFormat, indent: str, state: str = "n",
+          exact_first: tuple[str, ...] = ()) -> list[str]:
     """``h``: the key of state ``n0..`` (of ``v0..`` with ``state`` ``v``: the word itself,
     or for several words, with fingerprints, its fingerprint,
     :func:`explorer.engine.fingerprint.fingerprint`);
     ``m``: the hash that picks its slot. An exact table of several words hashes their sum
     times odd multipliers instead of the fingerprint: the fingerprint's chain of a
     multiplication per word, each waiting for the last, was a sixth of the search's time
-    on the kernel models, and a slot's hash need not be the same on every engine.
-    Multiplications must wrap, as the lowering's do (:mod:`pyspec.codegen.lower_llvm`):
-    with overflow undefined (numba's int64 ``*`` is LLVM's ``mul nsw``), LLVM folded the
-    hash of a word read from bytes to another value than the same word's hash read from
-    an int64 array."""
+    on the kernel models, and a slot's hash need not be the same on every engine. It
+    hashes the row's own words and the interned value's id (``nid``), as the row holds
+    them (``exact_first``: lines that compute the id first). Multiplications must wrap,
+    as the lowering's do (:mod:`pyspec.codegen.lower_llvm`): with overflow undefined
+    (numba's int64 ``*`` is LLVM's ``mul nsw``), LLVM folded the hash of a word read
+    from bytes to another value than the same word's hash read from an int64 array."""
+    words = len(fmt.kept) + len(fmt.interned)
     if words == 1:
         return [f"{indent}h = {state}0", f"{indent}m = mix({state}0)"]
-    summed = " + ".join(f"{state}{w} * {c}" for w, c in enumerate(_multipliers(words)))
+    keys = [f"{state}{w}" for w in fmt.kept] + ([f"{state}id"] if fmt.interned else [])
+    summed = " + ".join(f"{k} * {c}" for k, c in zip(keys, _multipliers(len(keys))))
     return ([f"{indent}if fp:", f"{indent}    h = FP_SEED"]
             + [f"{indent}    h = fpmix(h ^ {state}{w}) + FP_SEED" for w in range(words)]
             + [f"{indent}    if h == -1:", f"{indent}        h = -2",
-               f"{indent}else:", f"{indent}    h = {summed}", f"{indent}m = mix(h)"])
+               f"{indent}else:", *[f"{indent}    {line}" for line in exact_first],
+               f"{indent}    h = {summed}", f"{indent}m = mix(h)"])
 
 
-def _find_exact(widths: list[int], indent: str) -> list[str]:
-    """Probe the exact table for state ``n0..``: ``seen``, or ``j`` at an empty slot. A
-    slot whose hash bits differ from ``tag`` is another state: its row is not read."""
-    same = " and ".join(f"({_read_word(widths, w, 'q')}) == n{w}" for w in range(len(widths)))
+def _intern_call(fmt: RowFormat) -> str:
+    """The id of successor ``n0..``'s interned value, added to ``ivals`` if new."""
+    return f"intern(ivals, itable, ctr, {', '.join(f'n{w}' for w in fmt.interned)})"
+
+
+def _successor_id(fmt: RowFormat) -> tuple[str, ...]:
+    """``nid`` for the exact table: the state's own (``vid``) when the step left the
+    interned words alone, as most steps do. With fingerprints a row's id is needed
+    only when the state is stored (``nid`` 0 until then)."""
+    if not fmt.interned:
+        return ()
+    same = " and ".join(f"n{w} == v{w}" for w in fmt.interned)
+    return (f"if {same}:", "    nid = vid", "else:", f"    nid = {_intern_call(fmt)}")
+
+
+def _find_exact(fmt: RowFormat, indent: str) -> list[str]:
+    """Probe the exact table for state ``n0..`` (its interned value's id ``nid``):
+    ``seen``, or ``j`` at an empty slot. A slot whose hash bits differ from ``tag`` is
+    another state: its row is not read."""
+    terms = [f"({_bytes_at(at, width, 'q')}) == n{name}"
+             for name, at, width in _row_fields(fmt)]
     return [indent + line for line in [
         "while True:",
         "    e = table[j] & 0xFFFFFFFF",
@@ -110,11 +186,48 @@ def _find_exact(widths: list[int], indent: str) -> list[str]:
         "        break",
         "    if (e >> idbits) == tag:",
         "        q = (e & idmask) - 1",
-        f"        if {same}:",
+        f"        if {' and '.join(terms)}:",
         "            seen = True",
         "            break",
         "    j = next_slot(j, size)",
     ]]
+
+
+def _intern_source(fmt: RowFormat) -> list[str]:
+    """``intern``: the id of a value of the interned words (added to ``ivals`` if new);
+    ``reintern``: the first ``n`` values of ``ivals`` into a larger ``itable``."""
+    if not fmt.interned:
+        return []
+    xs = [f"x{k}" for k in range(len(fmt.interned))]
+    summed = " + ".join(f"{x} * {c}" for x, c in zip(xs, _multipliers(len(xs))))
+    resummed = " + ".join(f"ivals[g, {k}] * {c}"
+                          for k, c in enumerate(_multipliers(len(xs))))
+    return [
+        "",
+        f"def intern(ivals, itable, ctr, {', '.join(xs)}):",
+        "    size = len(itable)",
+        f"    m = mix({summed})",
+        "    j = ((m & 0xFFFFFFFF) * size) >> 32",
+        "    while True:",
+        "        e = itable[j] & 0xFFFFFFFF",
+        "        if e == 0:",
+        "            break",
+        "        g = e - 1",
+        "        if " + " and ".join(f"ivals[g, {k}] == {x}" for k, x in enumerate(xs)) + ":",
+        "            return g",
+        "        j = next_slot(j, size)",
+        "    g = ctr[17]",
+        *[f"    ivals[g, {k}] = {x}" for k, x in enumerate(xs)],
+        "    itable[j] = g + 1",
+        "    ctr[17] = g + 1",
+        "    return g",
+        "",
+        "def reintern(ivals, itable, n):",
+        "    size = len(itable)",
+        "    for g in range(n):",
+        f"        m = mix({resummed})",
+        "        itable[free_slot(itable, ((m & 0xFFFFFFFF) * size) >> 32, 0)] = g + 1",
+    ]
 
 
 def _each_check(fns: list[str], first: int, args: str, holds: bool, indent: str,
@@ -133,14 +246,15 @@ def _each_check(fns: list[str], first: int, args: str, holds: bool, indent: str,
 
 def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str]],
                   values: list[tuple[int, str]]) -> list[str]:
-    """The hash helpers, ``seed`` (states of the store into the table), ``refill`` (a
-    fingerprint table into a larger one) and ``search``. The search calls each action's
-    function and each check's function (``checks``: their names by kind) itself, not
-    ``successors`` and the ``check_`` dispatchers (which walks of ``cowspec simulate``
-    call). Before the checks of a new state it computes its state values (``values``:
-    the ``K`` slot and def function of each, which the checks read)."""
+    """The hash helpers, ``intern`` and ``reintern`` (when some words are interned),
+    ``put`` (states into the store), ``seed`` (states of the store into the table),
+    ``refill`` (a fingerprint table into a larger one) and ``search``. The search calls
+    each action's function and each check's function (``checks``: their names by kind)
+    itself, not ``successors`` and the ``check_`` dispatchers (which walks of ``cowspec
+    simulate`` call). Before the checks of a new state it computes its state values
+    (``values``: the ``K`` slot and def function of each, which the checks read)."""
     words = layout.words
-    widths = row_widths(layout)
+    fmt = row_format(layout)
     vs = ", ".join(f"v{w}" for w in range(words))
     ns = ", ".join(f"n{w}" for w in range(words))
     ninv, nprop = len(checks["invariant"]), len(checks["property"])
@@ -159,7 +273,7 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
     # A successor equal to the state it comes from (a step that changes nothing) is seen
     # without a lookup: the state is in the table.
     same_as_v = " and ".join(f"n{w} == v{w}" for w in range(words))
-    read_v = [f"        v{w} = {_read_word(widths, w, 'r')}" for w in range(words)]
+    read_v = _read_state(fmt, "r", "v", " " * 8)
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
     seed_fp = [
         "        if fp:",
@@ -177,8 +291,8 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "                        break",
         "                    j = next_slot(j, size)",
         "            else:",
-        *_find_exact(widths, "                "),
-    ] if fps else _find_exact(widths, "            ")
+        *_find_exact(fmt, "                "),
+    ] if fps else _find_exact(fmt, "            ")
     return [
         "",
         "def mix(x):",
@@ -227,7 +341,16 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "        if h != -1:",
         "            new[free_slot(new, ((mix(h) & 0xFFFFFFFF) * size) >> 32, -1)] = h",
         "",
-        "def seed(store, table, ftable, ctr, lo, hi):",
+        *_intern_source(fmt),
+        "",
+        "def put(store, ivals, itable, ctr, words, lo):",
+        "    # states (rows of packed words) into the store from row lo on",
+        "    for i in range(words.shape[0]):",
+        *[f"        n{w} = words[i, {w}]" for w in range(words)],
+        *([f"        nid = {_intern_call(fmt)}"] if fmt.interned else []),
+        *_write_row(fmt, "lo + i", "n", " " * 8),
+        "",
+        "def seed(store, ivals, table, ftable, ctr, lo, hi):",
         "    # states lo..hi-1 of the store, known to be distinct, into the table",
         "    fp = ctr[15] != 0",
         "    size = len(ftable) if fp else len(table)",
@@ -235,18 +358,20 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "    tagmask = (1 << (32 - idbits)) - 1",
         "    for c in range(lo, hi):",
         "        r = c - ctr[5]",
-        *[f"        n{w} = {_read_word(widths, w, 'r')}" for w in range(words)],
-        *_hash(words, "        "),
+        *_read_state(fmt, "r", "n", " " * 8),
+        *_hash(fmt, "        "),
         "        j = ((m & 0xFFFFFFFF) * size) >> 32",
         *seed_fp,
         "        table[free_slot(table, j, 0)] = (c + 1) | (((m >> 32) & tagmask) << idbits)",
         "",
-        "def search(K, store, table, ftable, kids, vias, ctr, live, fired, enabled, newc,",
-        "           group_of, genab, stamp, gstamp, events, sbuf, abuf, hbuf, budget):",
+        "def search(K, store, ivals, itable, table, ftable, kids, vias, ctr, live, fired,",
+        "           enabled, newc, group_of, genab, stamp, gstamp, events, sbuf, abuf, hbuf,",
+        "           budget):",
         "    # ctr: 0 count, 1 total, 2 head, 3 level, 4 level_end, 5 base (store row 0's",
         "    # id), 6 idbits, 7 cut_by_depth, 8 stopped (1 violation, 2 max states),",
         "    # 9 nevents, 10 keep_going, 11 check_deadlock, 12 max_depth (-1 none), 13 cap,",
-        "    # 14 table_limit, 15 fingerprint, 16 max successors",
+        "    # 14 table_limit, 15 fingerprint, 16 max successors, 17 interned values,",
+        "    # 18 interned values' limit",
         "    # live: invariants, then properties, then reachables, then deadlock",
         "    ninv = NINV",
         "    nprop = NPROP",
@@ -271,7 +396,8 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "        if steps >= budget:",
         "            return 1",
         "        if ctr[0] + ctr[16] > ctr[14] or ctr[0] + ctr[16] - base > store.shape[0] \\",
-        "                or ctr[0] + ctr[16] > len(vias):",
+        "                or ctr[0] + ctr[16] > len(vias)" + (
+            " or ctr[17] + ctr[16] > ctr[18]:" if fmt.interned else ":"),
         "            return 4",
         "        steps += 1",
         "        r = sid - base",
@@ -290,13 +416,15 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "                ctr[8] = 1",
         "                return 2",
         "        beyond = ctr[12] >= 0 and ctr[3] >= ctr[12]",
-        *_hash(words, "        ", "v"),
+        *_hash(fmt, "        ", "v"),
         "        hv = h",
         "        for pos in range(n):",
         *read_n,
-        *_hash(words, "            "),
+        *(["            nid = 0"] if fmt.interned else []),
+        *_hash(fmt, " " * 12, exact_first=_successor_id(fmt)),
         "            hbuf[pos, 0] = h",
         "            hbuf[pos, 1] = m",
+        *(["            hbuf[pos, 2] = nid"] if fmt.interned else []),
         "            j = ((m & 0xFFFFFFFF) * size) >> 32",
         *(["            if fp:",
            "                prefetch(ftable[j])",
@@ -323,6 +451,7 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         "                    break",
         "            h = hbuf[pos, 0]",
         "            m = hbuf[pos, 1]",
+        *(["            nid = hbuf[pos, 2]"] if fmt.interned else []),
         "            j = ((m & 0xFFFFFFFF) * size) >> 32",
         "            tag = (m >> 32) & tagmask",
         "            seen = h == hv and (fp or (" + same_as_v + "))",
@@ -346,7 +475,9 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
            "                else:",
            "                    table[j] = (c + 1) | (tag << idbits)"] if fps else
           ["                table[j] = (c + 1) | (tag << idbits)"]),
-        *_write_row(widths, "c - base", "n", "                "),
+        *(["                if fp:", f"                    nid = {_intern_call(fmt)}"]
+          if fmt.interned else []),
+        *_write_row(fmt, "c - base", "n", " " * 16),
         "                kids[sid] += 1",
         "                vias[c] = pos",
         "                ctr[0] = c + 1",
