@@ -50,7 +50,7 @@ from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result, Trace
 from pyspec import private_cache
 from pyspec.codegen.compiled import CompiledEvalError, CompiledSource
-from pyspec.codegen.compiled_search import COUNTERS, INTERN_LOAD, row_format
+from pyspec.codegen.compiled_search import COUNTERS, ID_BYTES, INTERN_LOAD, row_format
 from pyspec.codegen.lower_llvm import LoweringError
 from pyspec.layout import Layout
 from pyspec.model import EvalError, Model, NoProgram
@@ -458,6 +458,8 @@ class CompiledSearch(ScalarSearch):
         need = int(c[_INTERNED]) + extra
         if not a.format.interned or need <= c[_INTERN_LIMIT]:
             return
+        if need >= 1 << (8 * ID_BYTES):
+            raise MemoryError("the interned values would outgrow their ids")
         slots = len(a.itable)
         if need > slots * INTERN_LOAD:
             while need > slots * INTERN_LOAD:

@@ -69,7 +69,7 @@ def row_format(layout: Layout) -> RowFormat:
     bitmask are interned when there are at least two of them: a set over a large type
     holds few of its possible members in any one state (or the spec's states would be
     too many to search), so its distinct values are few beside the states, and a row
-    of the kernel model shrinks from 43 bytes to 14. A spec whose sets do take most
+    of the kernel model shrinks from 43 bytes to 15. A spec whose sets do take most
     of their values pays an id and an intern entry per state instead."""
     used = [0] * layout.words
     sets_only = [True] * layout.words
