@@ -23,6 +23,7 @@ from explorer.engine.interface import Options
 from explorer.engine.registry import check
 from explorer.engine.scalar import ScalarSearch
 from explorer.result import Result
+from pyspec.codegen.compiled_search import ID_BYTES
 from pyspec.errors import ModelConfigError
 from pyspec.loader import load_spec
 from pyspec.model import NoProgram
@@ -531,8 +532,9 @@ def test_long_traces_of_a_large_store_agree(tmp_path: Path, fingerprint: bool) -
 
 #: Two sets of 64 possible elements: three words of nothing but bitmask parts (``a``'s
 #: two parts, ``b``'s first), interned, and a word of ``b``'s second part and ``n``, kept
-#: in the row; 4,225 distinct values of the interned words, so that their table grows
-#: many times, and an invariant broken 3 steps deep.
+#: in the row; 4,095 distinct values of the interned words (65 of ``a`` times 63 of
+#: ``b``'s first part), so that their table grows many times, and an invariant broken 3
+#: steps deep.
 INTERNED = """
     module M
     var a: set[0..63]
@@ -568,7 +570,7 @@ def stored_states(search: CompiledSearch) -> list[tuple]:
             words[w] = sum(int(row[at + k]) << (8 * k) for k in range(width))
             at += width
         if fmt.interned:
-            vid = sum(int(row[fmt.id_at + k]) << (8 * k) for k in range(4))
+            vid = sum(int(row[fmt.id_at + k]) << (8 * k) for k in range(ID_BYTES))
             for k, w in enumerate(fmt.interned):
                 words[w] = int(a.ivals[vid, k])
         states.append(layout.decode(tuple(words)))
@@ -592,7 +594,7 @@ def test_interned_words_agree_and_rebuild_every_stored_state(tmp_path: Path) -> 
     assert compiled.a.format.interned == (0, 1, 2) and compiled.a.format.kept == (3,)
     assert result.stats.distinct_states == compiled.count == len(scalar.queue) == 65 * 65 * 3
     assert stored_states(compiled) == scalar.queue.states
-    assert len(compiled.a.itable) >= 2 * 65 * 65
+    assert len(compiled.a.itable) >= 2 * 65 * 63
 
 
 def test_kernel_rows_hold_the_references_by_id() -> None:
