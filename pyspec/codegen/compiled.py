@@ -58,7 +58,7 @@ from pyspec.codegen.common import (
     forks,
     holds_sequence,
 )
-from pyspec.codegen.compiled_search import kernel_source
+from pyspec.codegen.compiled_search import kernel_source, state_value_lines
 from pyspec.codegen.compiled_sequences import SequenceCode, seq_helpers
 from pyspec.codegen.scalar import Compiler, DefinitionEnd
 from pyspec.layout import PART_BITS, Layout, LayoutError, index_of, size
@@ -1985,7 +1985,7 @@ def dispatch_source(checks: dict[str, list[str]], words: int,
     for kind, args in (("invariant", vs), ("reachable", vs), ("property", f"{vs}, {ns}")):
         out += ["", f"def check_{kind}(K, k, {args}):"]
         if kind != "property":
-            out += [f"    K[{slot}] = {fn}(K, {vs})" for slot, fn in values]
+            out += state_value_lines(values, vs, " " * 4)
         for i, fn in enumerate(checks[kind]):
             out.append(f"    if k == {i}:")
             out.append(f"        return {fn}(K, {args})")

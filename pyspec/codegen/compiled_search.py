@@ -244,6 +244,12 @@ def _each_check(fns: list[str], first: int, args: str, holds: bool, indent: str,
     return out
 
 
+def state_value_lines(values: list[tuple[int, str]], args: str, indent: str) -> list[str]:
+    """Compute the state values (``values``: the ``K`` slot and def function of each) of
+    the state ``args``, in declaration order (one may read another)."""
+    return [f"{indent}K[{slot}] = {fn}(K, {args})" for slot, fn in values]
+
+
 def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str]],
                   values: list[tuple[int, str]]) -> list[str]:
     """The hash helpers, ``intern`` and ``reintern`` (when some words are interned),
@@ -267,12 +273,12 @@ def kernel_source(layout: Layout, actions: list[str], checks: dict[str, list[str
         *_each_check(checks["reachable"], ninv + nprop, ns, False, " " * 16, [
             "live[{at}] = 0", "record(events, ctr, 2, {k}, sid, pos)"])]
     if state_checks:
-        state_checks[:0] = ["            if check:",
-                            *[f"                K[{slot}] = {fn}(K, {ns})" for slot, fn in values]]
+        state_checks[:0] = ["            if check:", *state_value_lines(values, ns, " " * 16)]
     fps = words > 1  # a one-word state is its own key: never fingerprinted
     # A successor equal to the state it comes from (a step that changes nothing) is seen
-    # without a lookup: the state is in the table.
-    same_as_v = " and ".join(f"n{w} == v{w}" for w in range(words))
+    # without a lookup: the state is in the table. Compared as the row holds it (its
+    # interned words by their id, already found).
+    same_as_v = " and ".join(f"n{name} == v{name}" for name, _, _ in _row_fields(fmt))
     read_v = _read_state(fmt, "r", "v", " " * 8)
     read_n = [f"            n{w} = sbuf[pos, {w}]" for w in range(words)]
     seed_fp = [
